@@ -1,0 +1,50 @@
+//! A tiny RGBA canvas with 8x8 bitmap text (glyphs from the public-domain `font8x8` tables).
+
+use font8x8::legacy::BASIC_LEGACY;
+
+pub struct Canvas {
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
+}
+
+impl Canvas {
+    pub fn new(width: u32, height: u32) -> Self {
+        Canvas { width, height, pixels: vec![0; (width * height * 4) as usize] }
+    }
+
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    pub fn clear(&mut self, rgba: [u8; 4]) {
+        for px in self.pixels.chunks_exact_mut(4) {
+            px.copy_from_slice(&rgba);
+        }
+    }
+
+    /// Draw ASCII `text` with its top-left at (x, y), each font pixel `scale` canvas pixels.
+    pub fn text(&mut self, x: u32, y: u32, text: &str, scale: u32, rgba: [u8; 4]) {
+        let mut pen = x;
+        for ch in text.chars() {
+            let glyph = BASIC_LEGACY.get(ch as usize).copied().unwrap_or(BASIC_LEGACY[b'?' as usize]);
+            for (row, bits) in glyph.iter().enumerate() {
+                for col in 0..8u32 {
+                    if bits & (1 << col) != 0 {
+                        self.fill(pen + col * scale, y + row as u32 * scale, scale, rgba);
+                    }
+                }
+            }
+            pen += 8 * scale;
+        }
+    }
+
+    fn fill(&mut self, x: u32, y: u32, size: u32, rgba: [u8; 4]) {
+        for py in y..(y + size).min(self.height) {
+            for px in x..(x + size).min(self.width) {
+                let i = ((py * self.width + px) * 4) as usize;
+                self.pixels[i..i + 4].copy_from_slice(&rgba);
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The Visor app SDK: write an AR app in Rust, build it to a `wasm32-wasip2` component.
+//!
+//! The bindings come from `apps/wit/visor.wit`, the same file the host binds to, so guest and
+//! host cannot drift apart. On top of them this crate adds only what every app would otherwise
+//! write itself:
+//!
+//! - the [`App`] trait, so an app is a plain struct with `&mut self` state, and the [`app!`]
+//!   macro that exports it;
+//! - conversions between the WIT math records and [`glam`] types;
+//! - [`mesh`]: vertex helpers and the shapes the samples use.
+//!
+//! ```ignore
+//! struct Hello;
+//! impl visor_sdk::App for Hello {
+//!     fn init() -> Result<Self, String> { Ok(Hello) }
+//!     fn frame(&mut self, info: &visor_sdk::FrameInfo) -> Result<(), String> { Ok(()) }
+//! }
+//! visor_sdk::app!(Hello);
+//! ```
+//!
+//! Layout: `lib.rs` (bindings, [`App`], [`app!`]), `math.rs` (glam conversions), `mesh.rs`.
+
+/// The generated bindings for the `app` world (`apps/wit/visor.wit`).
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "app",
+        pub_export_macro: true,
+        export_macro_name: "export_app",
+        default_bindings_module: "visor_sdk::bindings",
+    });
+}
+
+pub mod math;
+pub mod mesh;
+
+pub use glam;
+pub use bindings::visor::app::clock;
+pub use bindings::visor::app::gfx;
+pub use bindings::visor::app::log;
+pub use bindings::visor::app::types::EyeView;
+pub use bindings::{FrameInfo, Guest};
+
+/// A Visor app: created once by `init`, then asked for a frame at the app's own rate.
+pub trait App: Sized + 'static {
+    /// Set up buffers, textures and pipelines. An error stops the app with that message.
+    fn init() -> Result<Self, String>;
+    /// Record this frame's draw calls (through [`gfx::submit_draw`]).
+    fn frame(&mut self, info: &FrameInfo) -> Result<(), String>;
+}
+
+/// Exports an [`App`] implementation as the component's `init` and `frame`.
+#[macro_export]
+macro_rules! app {
+    ($app:ty) => {
+        struct __VisorExport;
+
+        ::std::thread_local! {
+            static __VISOR_APP: ::std::cell::RefCell<::std::option::Option<$app>> =
+                const { ::std::cell::RefCell::new(None) };
+        }
+
+        impl $crate::Guest for __VisorExport {
+            fn init() -> ::std::result::Result<(), ::std::string::String> {
+                let app = <$app as $crate::App>::init()?;
+                __VISOR_APP.with(|slot| *slot.borrow_mut() = Some(app));
+                Ok(())
+            }
+
+            fn frame(
+                info: $crate::FrameInfo,
+            ) -> ::std::result::Result<(), ::std::string::String> {
+                __VISOR_APP.with(|slot| match slot.borrow_mut().as_mut() {
+                    Some(app) => <$app as $crate::App>::frame(app, &info),
+                    None => Err("frame called before init succeeded".to_string()),
+                })
+            }
+        }
+
+        $crate::bindings::export_app!(__VisorExport with_types_in $crate::bindings);
+    };
+}
+
+/// Log through the shell (shown in its log, tagged with the app's name).
+pub fn info(message: &str) {
+    log::write(log::Level::Info, message);
+}
+
+/// Log a warning through the shell.
+pub fn warn(message: &str) {
+    log::write(log::Level::Warn, message);
+}
+
+/// Seconds on the shell's monotonic clock.
+pub fn now_seconds() -> f64 {
+    clock::now_ns() as f64 * 1e-9
+}

@@ -1,0 +1,180 @@
+//! A test app. What it does is chosen by the environment the host gives it, so one component
+//! covers every scenario the test suite needs, friendly and hostile alike:
+//!
+//! | `VISOR_PROBE`   | behaviour                                                               |
+//! |-----------------|-------------------------------------------------------------------------|
+//! | `slab` (default)| a flat quad x∈[-0.5,0.5], y∈[-0.4,0.4]; `PROBE_Z="zl,zr"` tilts it in  |
+//! |                 | depth, `PROBE_COLOR="r,g,b,a"` colors it, `PROBE_X="x0,x1"` moves it    |
+//! | `custom-shader` | first sends invalid WGSL (must be refused with naga's message), then a |
+//! |                 | valid shader of its own, and draws the slab with it                    |
+//! | `out-of-range`  | passes bad sizes and ids to every gfx call; each must be an error value|
+//! |                 | of the right kind; then draws the slab (so a test sees it survived)    |
+//! | `bad-pointer`   | hands the host a list pointer far outside its memory                   |
+//!
+//! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
+
+use visor_sdk::gfx::{self, Draw, Error};
+use visor_sdk::glam::{Mat4, Vec2, Vec3, Vec4};
+use visor_sdk::{App, FrameInfo, mesh};
+
+const CUSTOM_WGSL: &str = "
+@vertex
+fn vs_main(v: VertexIn) -> VertexOut {
+    return visor_transform(v);
+}
+
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    visor_clip(in.world_position);
+    // Swizzle the vertex color so a test can tell this shader ran.
+    return vec4<f32>(in.color.b, in.color.g, in.color.r, in.color.a);
+}
+";
+
+struct Probe {
+    scenario: String,
+    pipeline: gfx::PipelineId,
+    vertices: gfx::BufferId,
+    indices: gfx::BufferId,
+    trap_at: Option<u64>,
+}
+
+fn env_floats<const N: usize>(name: &str, default: [f32; N]) -> [f32; N] {
+    let Ok(text) = std::env::var(name) else { return default };
+    let mut out = default;
+    for (slot, part) in out.iter_mut().zip(text.split(',')) {
+        *slot = part.trim().parse().unwrap_or(*slot);
+    }
+    out
+}
+
+fn slab() -> (Vec<gfx::Vertex>, Vec<u32>) {
+    let [zl, zr] = env_floats("PROBE_Z", [-2.0, -2.0]);
+    let [x0, x1] = env_floats("PROBE_X", [-0.5, 0.5]);
+    let color = Vec4::from(env_floats("PROBE_COLOR", [1.0, 0.0, 0.0, 1.0]));
+    let n = Vec3::Z;
+    let v = |x: f32, y: f32, z: f32, u: f32, w: f32| mesh::vertex(Vec3::new(x, y, z), n, color, Vec2::new(u, w));
+    let vertices =
+        vec![v(x0, -0.4, zl, 0.0, 1.0), v(x1, -0.4, zr, 1.0, 1.0), v(x1, 0.4, zr, 1.0, 0.0), v(x0, 0.4, zl, 0.0, 0.0)];
+    (vertices, vec![0, 1, 2, 0, 2, 3])
+}
+
+fn expect(what: &str, result: Result<impl Sized, Error>, kind: fn(&Error) -> bool) -> Result<(), String> {
+    match result {
+        Err(e) if kind(&e) => {
+            visor_sdk::info(&format!("refused as expected: {what}: {e}"));
+            Ok(())
+        }
+        Err(e) => Err(format!("{what}: wrong error kind: {e}")),
+        Ok(_) => Err(format!("{what}: accepted, but it should have been refused")),
+    }
+}
+
+fn limit(e: &Error) -> bool {
+    matches!(e, Error::LimitExceeded(_))
+}
+
+fn invalid(e: &Error) -> bool {
+    matches!(e, Error::InvalidArgument(_))
+}
+
+/// Every gfx call with sizes and ids a careless or hostile app might send.
+fn out_of_range(vb: gfx::BufferId, ib: gfx::BufferId, pipeline: gfx::PipelineId) -> Result<(), String> {
+    expect("huge vertex buffer", gfx::create_vertex_buffer(u32::MAX), limit)?;
+    expect("huge index buffer", gfx::create_index_buffer(u32::MAX), limit)?;
+    let (verts, idx) = slab();
+    expect("vertex write past the end", gfx::update_vertex_buffer(vb, u32::MAX - 1, &verts), invalid)?;
+    expect("index write past the end", gfx::update_index_buffer(ib, 5, &idx), invalid)?;
+    expect("vertex write to unknown buffer", gfx::update_vertex_buffer(9999, 0, &verts), invalid)?;
+    expect("texture larger than the limit", gfx::create_texture(1 << 20, 1 << 20, &[0; 16]), limit)?;
+    expect("texture bytes not matching size", gfx::create_texture(4, 4, &[0; 15]), invalid)?;
+    let tex = gfx::create_texture(2, 2, &[255; 16]).map_err(|e| e.to_string())?;
+    expect("texture update of the wrong length", gfx::update_texture(tex, &[0; 3]), invalid)?;
+    expect("shader larger than the limit", gfx::create_shader_pipeline(&"/".repeat(2 << 20)), limit)?;
+    let draw = |first: u32, count: u32, indices: Option<u32>, texture: Option<u32>, pipeline: u32| Draw {
+        pipeline,
+        vertices: vb,
+        indices,
+        first,
+        count,
+        model: Mat4::IDENTITY.into(),
+        texture,
+        clip: None,
+        clip_planes: Vec::new(),
+    };
+    expect("draw past the index buffer", gfx::submit_draw(&draw(4, 6, Some(ib), None, pipeline)), invalid)?;
+    expect("draw past the vertex buffer", gfx::submit_draw(&draw(0, u32::MAX, None, None, pipeline)), invalid)?;
+    expect("draw with an unknown texture", gfx::submit_draw(&draw(0, 6, Some(ib), Some(77), pipeline)), invalid)?;
+    expect("draw with an unknown pipeline", gfx::submit_draw(&draw(0, 6, Some(ib), None, 1234)), invalid)?;
+    let mut planes = draw(0, 6, Some(ib), None, pipeline);
+    planes.clip_planes = vec![Vec4::ZERO.into(); 5];
+    expect("five clip planes", gfx::submit_draw(&planes), invalid)?;
+    Ok(())
+}
+
+mod raw {
+    // The same import wit-bindgen declares for `gfx.update-texture`, spelled out so this test can
+    // hand the host a pointer that no well-behaved binding would produce.
+    #[link(wasm_import_module = "visor:app/gfx@0.1.0")]
+    unsafe extern "C" {
+        #[link_name = "update-texture"]
+        pub fn update_texture(id: i32, ptr: i32, len: i32, ret: *mut u8);
+    }
+}
+
+fn bad_pointer(texture: gfx::TextureId) {
+    let mut ret = [0u8; 16];
+    // SAFETY: deliberately not: the host must refuse a list that lies outside linear memory.
+    unsafe { raw::update_texture(texture as i32, 0x7fff_0000, 1 << 24, ret.as_mut_ptr()) };
+    visor_sdk::warn("the host accepted an out-of-bounds pointer");
+}
+
+impl App for Probe {
+    fn init() -> Result<Self, String> {
+        let scenario = std::env::var("VISOR_PROBE").unwrap_or_else(|_| "slab".into());
+        let trap_at = std::env::var("PROBE_TRAP_AT").ok().and_then(|s| s.parse().ok());
+        let (v, i) = slab();
+        let vertices = gfx::create_vertex_buffer(4).map_err(|e| e.to_string())?;
+        gfx::update_vertex_buffer(vertices, 0, &v).map_err(|e| e.to_string())?;
+        let indices = gfx::create_index_buffer(6).map_err(|e| e.to_string())?;
+        gfx::update_index_buffer(indices, 0, &i).map_err(|e| e.to_string())?;
+        let mut pipeline = gfx::builtin(gfx::BuiltinPipeline::Unlit);
+        match scenario.as_str() {
+            "custom-shader" => {
+                expect("invalid WGSL", gfx::create_shader_pipeline("fn vs_main( {"), |e| {
+                    matches!(e, Error::ShaderInvalid(_))
+                })?;
+                pipeline = gfx::create_shader_pipeline(CUSTOM_WGSL).map_err(|e| e.to_string())?;
+            }
+            "out-of-range" => out_of_range(vertices, indices, pipeline)?,
+            _ => {}
+        }
+        visor_sdk::info(&format!("probe '{scenario}' ready"));
+        Ok(Probe { scenario, pipeline, vertices, indices, trap_at })
+    }
+
+    fn frame(&mut self, info: &FrameInfo) -> Result<(), String> {
+        if self.trap_at == Some(info.frame_number) {
+            visor_sdk::info("trapping now");
+            core::arch::wasm32::unreachable();
+        }
+        if self.scenario == "bad-pointer" {
+            let tex = gfx::create_texture(1, 1, &[0; 4]).map_err(|e| e.to_string())?;
+            bad_pointer(tex);
+        }
+        gfx::submit_draw(&Draw {
+            pipeline: self.pipeline,
+            vertices: self.vertices,
+            indices: Some(self.indices),
+            first: 0,
+            count: 6,
+            model: Mat4::IDENTITY.into(),
+            texture: None,
+            clip: None,
+            clip_planes: Vec::new(),
+        })
+        .map_err(|e| e.to_string())
+    }
+}
+
+visor_sdk::app!(Probe);
