@@ -1,1 +1,31 @@
-//! placeholder
+//! Visor's runtime: loads app components with wasmtime, runs each on its own thread at its own
+//! rate, and turns what they draw into immutable layer submissions for the compositor.
+//!
+//! Data flow: the binary publishes each frame's [`FrameInfo`](visor_types::FrameInfo) template
+//! into a [`FrameFeed`]; every [`AppRunner`] thread takes the newest one when its own frame is
+//! due, calls the app's `frame`, and writes the recorded
+//! [`LayerSubmission`](visor_types::LayerSubmission) into a lock-free triple buffer. The
+//! compositor reads the newest complete submission of each app and never waits for one.
+//!
+//! Isolation: everything a guest can trigger is checked (limits, ids, ranges) and answered with
+//! an error value; what cannot be answered that way (traps, memory above its cap, a frame over
+//! its CPU budget) stops that app alone, with the reason in its [`AppStatus`].
+//!
+//! Layout:
+//! - `engine`: the shared wasmtime engine and its epoch ticker (CPU budgets).
+//! - `host/`: host implementations of the WIT interfaces (`gfx`, `log`, `clock`), one per file.
+//! - `app`: [`AppInstance`], one instantiated app driven synchronously.
+//! - `runner`: [`AppRunner`], an app on its own thread, and the [`FrameFeed`] it reads.
+//! - `error`: [`AppError`].
+
+mod app;
+mod engine;
+mod error;
+pub mod host;
+mod runner;
+
+pub use app::{AppInstance, AppSpec};
+pub use engine::AppEngine;
+pub use error::AppError;
+pub use host::log::{LogLine, LogRing};
+pub use runner::{AppRunner, AppStatus, FrameFeed};

@@ -42,20 +42,22 @@ pub struct Vertex {
     pub uv: [f32; 2],
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct VertexData {
     pub id: ContentId,
     pub vertices: Vec<Vertex>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct IndexData {
     pub id: ContentId,
     pub indices: Vec<u32>,
+    /// The largest index held, so a draw can be checked against its vertex buffer in O(1).
+    pub max_index: u32,
 }
 
 /// Tightly packed RGBA8 pixels, sRGB-encoded.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TextureData {
     pub id: ContentId,
     pub width: u32,

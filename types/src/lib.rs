@@ -11,10 +11,12 @@
 //! - `layer`: [`LayerSubmission`], [`DrawCmd`], the vertex layout and shared resource data.
 //! - `limits`: [`AppLimits`], what one app may ask of the host.
 //! - `shader`: the app-shader contract and its naga validation.
+//! - `clock`: [`clock::Clock`], the injected monotonic clock.
 //! - `camera`: [`CameraFrame`], a shared, read-only RGBA image.
 //! - `profile`: [`DeviceProfile`], one device's displays and optics, from TOML.
 
 pub mod camera;
+pub mod clock;
 pub mod frame;
 pub mod layer;
 pub mod limits;

@@ -23,6 +23,9 @@ pub struct AppLimits {
     pub max_draws_per_frame: u32,
     /// Linear memory of the app's wasm instance, in MiB.
     pub max_memory_mib: u32,
+    /// CPU time one `frame` call may take before it is interrupted, in milliseconds
+    /// (`init` gets ten times as much).
+    pub frame_cpu_ms: u32,
 }
 
 impl Default for AppLimits {
@@ -38,6 +41,7 @@ impl Default for AppLimits {
             max_pipelines: 16,
             max_draws_per_frame: 1024,
             max_memory_mib: 128,
+            frame_cpu_ms: 250,
         }
     }
 }

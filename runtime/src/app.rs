@@ -1,0 +1,144 @@
+//! One app: its component compiled and instantiated in a store of its own, driven
+//! synchronously. [`AppInstance::frame`] runs the guest's `frame` under its CPU budget and
+//! returns what it drew as a [`LayerSubmission`]. The runner puts this on a thread; tests can
+//! drive it directly, frame by frame.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use visor_types::clock::SharedClock;
+use visor_types::{AppId, AppLimits, FrameInfo, LayerSubmission};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Store, Trap};
+
+use crate::engine::AppEngine;
+use crate::error::AppError;
+use crate::host::log::LogRing;
+use crate::host::{self, AppBindings, AppBindingsPre, HostState, convert_frame_info};
+
+/// What the shell needs to start an app.
+#[derive(Clone, Debug)]
+pub struct AppSpec {
+    pub name: String,
+    /// A `wasm32-wasip2` component for the `visor:app/app` world.
+    pub component: PathBuf,
+    /// The app's environment (WASI `environ`): how a shell passes an app its settings.
+    pub env: Vec<(String, String)>,
+    pub limits: AppLimits,
+    /// How often the runner calls `frame`.
+    pub fps: f32,
+}
+
+impl AppSpec {
+    /// An app with default limits, at `fps` frames per second.
+    pub fn new(name: impl Into<String>, component: impl Into<PathBuf>, fps: f32) -> AppSpec {
+        AppSpec { name: name.into(), component: component.into(), env: Vec::new(), limits: AppLimits::default(), fps }
+    }
+
+    pub fn with_env(mut self, key: &str, value: &str) -> AppSpec {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+pub struct AppInstance {
+    id: AppId,
+    name: String,
+    store: Store<HostState>,
+    bindings: AppBindings,
+    frame_number: u64,
+    frame_ticks: u64,
+}
+
+impl AppInstance {
+    /// Compiles, instantiates and initializes the app. Compilation is the slow part (tens of
+    /// milliseconds to seconds), which is why the runner does this on the app's own thread.
+    pub fn load(
+        engine: &AppEngine,
+        spec: &AppSpec,
+        id: AppId,
+        logs: Arc<LogRing>,
+        clock: SharedClock,
+    ) -> Result<AppInstance, AppError> {
+        let app = spec.name.clone();
+        let bytes = std::fs::read(&spec.component).map_err(|e| AppError::Read {
+            app: app.clone(),
+            path: spec.component.clone(),
+            message: e.to_string(),
+        })?;
+        let component = Component::new(engine.engine(), &bytes).map_err(|e| AppError::Compile {
+            app: app.clone(),
+            path: spec.component.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let mut linker = Linker::new(engine.engine());
+        host::add_to_linker(&mut linker)
+            .map_err(|e| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") })?;
+        let mut store = Store::new(engine.engine(), HostState::new(spec, logs, clock));
+        store.limiter(|state| &mut state.limits);
+        let instantiate_error = |e: wasmtime::Error| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") };
+        let pre = linker.instantiate_pre(&component).map_err(instantiate_error)?;
+        let pre = AppBindingsPre::new(pre).map_err(instantiate_error)?;
+        let frame_ticks = AppEngine::ticks_for_ms(spec.limits.frame_cpu_ms);
+        store.set_epoch_deadline(frame_ticks * 10);
+        let bindings = pre.instantiate(&mut store).map_err(instantiate_error)?;
+        let mut instance = AppInstance { id, name: app, store, bindings, frame_number: 0, frame_ticks };
+        store_init(&mut instance)?;
+        Ok(instance)
+    }
+
+    pub fn id(&self) -> AppId {
+        self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs the app's `frame` for `info` (its `frame_number` is replaced by the app's own
+    /// count) and returns the layer it drew. Any error leaves the instance unusable: after a
+    /// trap its state cannot be trusted, so the caller stops it.
+    pub fn frame(&mut self, info: &FrameInfo) -> Result<LayerSubmission, AppError> {
+        let frame = FrameInfo { frame_number: self.frame_number, ..info.clone() };
+        let wit_info = convert_frame_info(&frame);
+        self.store.set_epoch_deadline(self.frame_ticks);
+        let started = Instant::now();
+        let result = self.bindings.call_frame(&mut self.store, &wit_info);
+        let cpu_time = started.elapsed();
+        let draws = self.store.data_mut().gfx.take_draws();
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => {
+                return Err(AppError::Frame { app: self.name.clone(), frame: frame.frame_number, message });
+            }
+            Err(e) => return Err(self.trap_error(&format!("frame {}", frame.frame_number), e)),
+        }
+        let sequence = self.frame_number;
+        self.frame_number += 1;
+        Ok(LayerSubmission { app: self.id, sequence, frame, draws, cpu_time })
+    }
+
+    fn trap_error(&self, during: &str, e: wasmtime::Error) -> AppError {
+        let mut message = match e.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => format!(
+                "it ran past its CPU budget of {} ms per frame and was interrupted",
+                self.frame_ticks * crate::engine::EPOCH_TICK.as_millis() as u64
+            ),
+            _ => format!("{e:#}"),
+        };
+        let stderr = self.store.data().stderr_text();
+        if !stderr.is_empty() {
+            message.push_str(&format!("\nthe app's stderr:\n{stderr}"));
+        }
+        AppError::Trap { app: self.name.clone(), during: during.to_string(), message }
+    }
+}
+
+fn store_init(instance: &mut AppInstance) -> Result<(), AppError> {
+    match instance.bindings.call_init(&mut instance.store) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(message)) => Err(AppError::Init { app: instance.name.clone(), message }),
+        Err(e) => Err(instance.trap_error("init", e)),
+    }
+}

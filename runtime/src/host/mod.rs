@@ -1,0 +1,93 @@
+//! Host implementations of the app world's imports, one file per WIT interface.
+//!
+//! The `bindgen!` output stays private to this module; [`HostState`] is the store data of one
+//! app and [`add_to_linker`] wires every interface (and WASI) into a linker once. Host
+//! functions never trap on a guest's behalf: they return the interface's error value, and the
+//! only traps an app meets are wasmtime's own (bad pointers, its CPU budget, its memory cap).
+//!
+//! Layout: `gfx` (buffers, textures, pipelines, draws), `log`, `clock`, `convert` (WIT records
+//! to shared types).
+
+pub mod clock;
+mod convert;
+pub mod gfx;
+pub mod log;
+
+use std::sync::Arc;
+
+use visor_types::clock::SharedClock;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::app::AppSpec;
+use gfx::GfxState;
+use log::LogRing;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../apps/wit",
+        world: "app",
+    });
+}
+
+pub(crate) use bindings::App as AppBindings;
+pub(crate) use bindings::AppPre as AppBindingsPre;
+pub(crate) use convert::frame_info as convert_frame_info;
+
+/// How much of a guest's stderr (panic messages, mostly) is kept for its crash report.
+const STDERR_CAPTURE: usize = 16 << 10;
+
+/// The store data of one app.
+pub struct HostState {
+    pub(crate) app: String,
+    pub(crate) gfx: GfxState,
+    pub(crate) logs: Arc<LogRing>,
+    pub(crate) clock: SharedClock,
+    pub(crate) limits: StoreLimits,
+    pub(crate) stderr: MemoryOutputPipe,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    pub(crate) fn new(spec: &AppSpec, logs: Arc<LogRing>, clock: SharedClock) -> HostState {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
+        let mut wasi = WasiCtx::builder();
+        wasi.stderr(stderr.clone());
+        for (key, value) in &spec.env {
+            wasi.env(key, value);
+        }
+        let memory = usize::try_from(u64::from(spec.limits.max_memory_mib) << 20).unwrap_or(usize::MAX);
+        HostState {
+            app: spec.name.clone(),
+            gfx: GfxState::new(&spec.name, spec.limits.clone()),
+            logs,
+            clock,
+            limits: StoreLimitsBuilder::new().memory_size(memory).instances(16).tables(16).build(),
+            stderr,
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+        }
+    }
+
+    /// What the guest wrote to stderr, for a crash report (its panic message, usually).
+    pub(crate) fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl bindings::visor::app::types::Host for HostState {}
+
+/// Adds WASI and every Visor interface to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_sync(linker)?;
+    AppBindings::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+}

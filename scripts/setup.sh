@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for Visor, then builds it and runs the main job.
+#
+#   scripts/setup.sh              install what is missing, build visor and the guest apps,
+#                                 run `visor run --headless --frames 120 --out out/`
+#   scripts/setup.sh --deps-only  only install what is missing
+#
+# Idempotent: each step checks first, so a second run installs nothing and takes seconds.
+# Runs as root, or through sudo when not root. Why each package is needed: see
+# /work/shared/TOOLCHAIN.md (guests build with Debian's rustc-web because rustup cannot download
+# the wasm32-wasip2 target on the project's machines; tests render on lavapipe).
+set -euo pipefail
+
+deps_only=0
+for arg in "$@"; do
+    case "$arg" in
+        --deps-only) deps_only=1 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        *) echo "setup: unknown argument '$arg' (expected --deps-only)" >&2; exit 2 ;;
+    esac
+done
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+say() { echo "==> setup: $*"; }
+
+# rustup installs into ~/.cargo/bin, which a non-login shell may not have on PATH.
+if [ -d "${CARGO_HOME:-$HOME/.cargo}/bin" ]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    as_root=()
+fi
+
+# --- Debian packages --------------------------------------------------------------------------
+# rustc-web cargo-web rust-web-src lld-22 wasi-libc: the guest (wasm32-wasip2) toolchain.
+# mesa-vulkan-drivers libvulkan1 vulkan-tools: lavapipe, the CPU Vulkan adapter tests render on.
+# xvfb: a virtual X display for the simulator window.
+packages=(rustc-web cargo-web rust-web-src lld-22 wasi-libc
+          mesa-vulkan-drivers libvulkan1 vulkan-tools xvfb)
+missing=()
+for pkg in "${packages[@]}"; do
+    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    say "Debian packages already installed (${packages[*]})"
+else
+    if [ "$(id -u)" -ne 0 ] && [ "${#as_root[@]}" -eq 0 ]; then
+        echo "setup: need root to install ${missing[*]}: run as root or install sudo" >&2
+        exit 1
+    fi
+    say "installing ${missing[*]}"
+    "${as_root[@]}" apt-get update
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
+
+# --- Host Rust toolchain ------------------------------------------------------------------------
+# The host workspace builds with rustup's stable toolchain (rust-version in Cargo.toml).
+if ! command -v rustup >/dev/null 2>&1 || ! rustup which cargo >/dev/null 2>&1; then
+    cat >&2 <<'EOF'
+setup: no rustup Rust toolchain found. Install one, then run this script again:
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --default-toolchain stable
+    . "$HOME/.cargo/env"
+EOF
+    exit 1
+fi
+say "host toolchain: $(rustc --version) via rustup ($(rustup show active-toolchain 2>/dev/null | head -n1))"
+
+# --- wasm-component-ld: the linker rustc uses for wasm32-wasip2 ---------------------------------
+if command -v wasm-component-ld >/dev/null 2>&1; then
+    say "wasm-component-ld already installed ($(wasm-component-ld --version 2>/dev/null || echo '?'))"
+else
+    say "installing wasm-component-ld (cargo install --locked)"
+    cargo install --locked wasm-component-ld
+fi
+
+if [ "$deps_only" -eq 1 ]; then
+    say "dependencies ready (--deps-only: not building)"
+    exit 0
+fi
+
+# --- Build and run the main job -----------------------------------------------------------------
+say "building visor (cargo build --release)"
+cargo build --release
+
+say "building the guest apps (visor apps build)"
+target/release/visor apps build
+
+say "running the main job (visor run --headless --frames 120 --out out/)"
+target/release/visor run --headless --frames 120 --out out/
+say "done: results in out/"

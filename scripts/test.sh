@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds visor and the guest apps, and runs the whole test suite.
+# Extra arguments go to `cargo test`, e.g. `scripts/test.sh -- --nocapture` or
+# `scripts/test.sh -p visor-runtime`. Tests render on lavapipe; nothing GPU-specific is set here.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+say() { echo "==> test: $*"; }
+
+bash scripts/setup.sh --deps-only
+
+# rustup installs into ~/.cargo/bin, which a non-login shell may not have on PATH.
+if [ -d "${CARGO_HOME:-$HOME/.cargo}/bin" ]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+
+say "building visor (cargo build --release)"
+cargo build --release
+
+# Tests build the guests themselves too (a no-op by then); building them here first makes a
+# toolchain problem fail once, clearly, instead of in every test that loads an app.
+say "building the guest apps (visor apps build)"
+target/release/visor apps build
+
+say "running the test suite (cargo test --release --workspace $*)"
+cargo test --release --workspace "$@"
+say "all tests passed"
