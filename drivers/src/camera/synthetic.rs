@@ -86,7 +86,7 @@ fn render(width: u32, height: u32, index: u64) -> Vec<u8> {
                 [255, 255, 255]
             } else if y < bars_end {
                 BARS[(x * 8 / w) as usize]
-            } else if ((x + 2 * cell - scroll) / cell + (y - bars_end) / cell) % 2 == 0 {
+            } else if ((x + 2 * cell - scroll) / cell + (y - bars_end) / cell).is_multiple_of(2) {
                 let ramp = x * 255 / w.saturating_sub(1).max(1);
                 [ramp as u8, ((ramp + hue_shift) % 256) as u8, (255 - ramp) as u8]
             } else {
