@@ -1,0 +1,172 @@
+//! The z-composite pass (`shaders/composite.wgsl`): per eye, every app layer merged by depth
+//! over the camera, into that eye's viewport of the output frame.
+
+use bytemuck::{Pod, Zeroable};
+use visor_types::frame::Viewport;
+
+use crate::camera::CameraTexture;
+use crate::layers::EyeLayers;
+
+const SHADER: &str = include_str!("../../shaders/composite.wgsl");
+/// Must match `MAX_LAYERS` in the shader.
+pub const MAX_LAYERS: u32 = 16;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    origin: [u32; 2],
+    size: [u32; 2],
+    layer_count: u32,
+    camera_weight: f32,
+    _pad: [u32; 2],
+}
+
+pub struct CompositePass {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    params: Vec<wgpu::Buffer>,
+}
+
+fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType, dim: wgpu::TextureViewDimension) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Texture { sample_type, view_dimension: dim, multisampled: false },
+        count: None,
+    }
+}
+
+impl CompositePass {
+    pub fn new(device: &wgpu::Device, output_format: wgpu::TextureFormat) -> CompositePass {
+        use wgpu::TextureViewDimension::{D2, D2Array};
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("composite"),
+            entries: &[
+                texture_entry(0, wgpu::TextureSampleType::Float { filterable: true }, D2),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+                texture_entry(2, wgpu::TextureSampleType::Float { filterable: false }, D2Array),
+                texture_entry(3, wgpu::TextureSampleType::Depth, D2Array),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("composite"),
+            source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("composite"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("composite"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: Default::default(),
+            depth_stencil: None,
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(output_format.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("camera"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        CompositePass { pipeline, layout, sampler, params: Vec::new() }
+    }
+
+    /// Records the composite of every eye into `output`, one viewport per eye.
+    #[allow(clippy::too_many_arguments, reason = "the frame's GPU state, passed down rather than bundled")]
+    pub fn encode(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        output: &wgpu::TextureView,
+        camera: &CameraTexture,
+        eyes: &[(Viewport, &EyeLayers)],
+        layer_count: u32,
+        camera_weight: f32,
+    ) {
+        while self.params.len() < eyes.len() {
+            self.params.push(device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("composite params"),
+                size: size_of::<Params>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }));
+        }
+        let groups: Vec<wgpu::BindGroup> = eyes
+            .iter()
+            .zip(&self.params)
+            .map(|((viewport, layers), params)| {
+                let value = Params {
+                    origin: [viewport.x, viewport.y],
+                    size: [viewport.width, viewport.height],
+                    layer_count: layer_count.min(layers.capacity).min(MAX_LAYERS),
+                    camera_weight,
+                    _pad: [0; 2],
+                };
+                queue.write_buffer(params, 0, bytemuck::bytes_of(&value));
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("composite"),
+                    layout: &self.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&camera.view) },
+                        wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(&self.sampler) },
+                        wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&layers.color_array) },
+                        wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&layers.depth_array) },
+                        wgpu::BindGroupEntry { binding: 4, resource: params.as_entire_binding() },
+                    ],
+                })
+            })
+            .collect();
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("z-composite"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: output,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&self.pipeline);
+        for ((viewport, _), group) in eyes.iter().zip(&groups) {
+            pass.set_viewport(viewport.x as f32, viewport.y as f32, viewport.width as f32, viewport.height as f32, 0.0, 1.0);
+            pass.set_bind_group(0, group, &[]);
+            pass.draw(0..3, 0..1);
+        }
+    }
+}

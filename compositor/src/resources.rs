@@ -1,0 +1,129 @@
+//! GPU copies of apps' buffers and textures, keyed by content.
+//!
+//! A submission names each resource by [`ContentId`], which changes whenever the app changes
+//! the contents; so a resource is uploaded once per version however many frames draw it, and
+//! a version no frame has used for a while is dropped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use visor_types::layer::{ContentId, IndexData, TextureData, VertexData};
+use wgpu::util::DeviceExt;
+
+/// Frames a resource may go unused before its GPU copy is dropped.
+const KEEP_UNUSED_FRAMES: u64 = 8;
+
+struct Entry<T> {
+    value: T,
+    last_used: u64,
+}
+
+pub struct ResourceCache {
+    buffers: HashMap<ContentId, Entry<wgpu::Buffer>>,
+    textures: HashMap<ContentId, Entry<wgpu::BindGroup>>,
+    sampler: wgpu::Sampler,
+    white: wgpu::BindGroup,
+    frame: u64,
+}
+
+impl ResourceCache {
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, texture_layout: &wgpu::BindGroupLayout) -> ResourceCache {
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("app textures"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let white_data = TextureData { id: ContentId::next(), width: 1, height: 1, pixels: vec![255; 4] };
+        let white = texture_bind_group(device, queue, texture_layout, &sampler, &white_data);
+        ResourceCache { buffers: HashMap::new(), textures: HashMap::new(), sampler, white, frame: 0 }
+    }
+
+    /// Starts a frame: resources unused for a while are released.
+    pub fn begin_frame(&mut self) {
+        self.frame += 1;
+        let oldest = self.frame.saturating_sub(KEEP_UNUSED_FRAMES);
+        self.buffers.retain(|_, e| e.last_used >= oldest);
+        self.textures.retain(|_, e| e.last_used >= oldest);
+    }
+
+    pub fn vertices(&mut self, device: &wgpu::Device, data: &Arc<VertexData>) -> &wgpu::Buffer {
+        let frame = self.frame;
+        let entry = self.buffers.entry(data.id).or_insert_with(|| Entry {
+            value: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("app vertices"),
+                contents: bytemuck::cast_slice(&data.vertices),
+                usage: wgpu::BufferUsages::VERTEX,
+            }),
+            last_used: frame,
+        });
+        entry.last_used = frame;
+        &entry.value
+    }
+
+    pub fn indices(&mut self, device: &wgpu::Device, data: &Arc<IndexData>) -> &wgpu::Buffer {
+        let frame = self.frame;
+        let entry = self.buffers.entry(data.id).or_insert_with(|| Entry {
+            value: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("app indices"),
+                contents: bytemuck::cast_slice(&data.indices),
+                usage: wgpu::BufferUsages::INDEX,
+            }),
+            last_used: frame,
+        });
+        entry.last_used = frame;
+        &entry.value
+    }
+
+    /// The bind group for a draw's texture (a white texel when it has none).
+    pub fn texture(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        layout: &wgpu::BindGroupLayout,
+        data: Option<&Arc<TextureData>>,
+    ) -> &wgpu::BindGroup {
+        let Some(data) = data else { return &self.white };
+        let frame = self.frame;
+        let sampler = &self.sampler;
+        let entry = self.textures.entry(data.id).or_insert_with(|| Entry {
+            value: texture_bind_group(device, queue, layout, sampler, data),
+            last_used: frame,
+        });
+        entry.last_used = frame;
+        &entry.value
+    }
+}
+
+fn texture_bind_group(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    layout: &wgpu::BindGroupLayout,
+    sampler: &wgpu::Sampler,
+    data: &TextureData,
+) -> wgpu::BindGroup {
+    let texture = device.create_texture_with_data(
+        queue,
+        &wgpu::TextureDescriptor {
+            label: Some("app texture"),
+            size: wgpu::Extent3d { width: data.width, height: data.height, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8UnormSrgb,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        },
+        wgpu::util::TextureDataOrder::LayerMajor,
+        &data.pixels,
+    );
+    let view = texture.create_view(&Default::default());
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("app texture"),
+        layout,
+        entries: &[
+            wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&view) },
+            wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(sampler) },
+        ],
+    })
+}
