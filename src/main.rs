@@ -1,1 +1,123 @@
-fn main() {}
+//! `visor`: the command line of the Visor shell.
+//!
+//! - `visor run --headless --frames N --out DIR [--profile NAME] [APP.wasm ...]`
+//! - `visor apps build [--verbose]`: build the guest apps in `apps/` to wasm components.
+//! - `visor bench`: the compositor's figures as a table.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::{Parser, Subcommand};
+use visor::{bench, guests, headless};
+
+#[derive(Parser)]
+#[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the shell: apps composited over the camera.
+    Run {
+        /// Write frames to --out instead of opening a window.
+        #[arg(long)]
+        headless: bool,
+        /// Frames to produce.
+        #[arg(long, default_value_t = 120)]
+        frames: u64,
+        /// Folder for the frames (PNG) and timing.jsonl.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Device profile: a file name (without .toml) in device-profiles/.
+        #[arg(long, default_value = "desktop-sim")]
+        profile: String,
+        /// Run as fast as possible instead of at the display's refresh rate.
+        #[arg(long)]
+        unpaced: bool,
+        /// App components (.wasm); none runs the sample apps.
+        apps: Vec<PathBuf>,
+    },
+    /// Guest apps.
+    Apps {
+        #[command(subcommand)]
+        command: AppsCommand,
+    },
+    /// Measure the compositor and print a table.
+    Bench {
+        /// Per-eye size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1920x1080")]
+        eye: String,
+        /// Layer counts to composite.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,8,16")]
+        layers: Vec<u32>,
+        /// Runs per layer count.
+        #[arg(long, default_value_t = 10)]
+        iterations: u32,
+        /// Frames of the end-to-end run with the sample apps (0 skips it).
+        #[arg(long, default_value_t = 60)]
+        frames: u64,
+        #[arg(long, default_value = "desktop-sim")]
+        profile: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppsCommand {
+    /// Build every app in apps/ for wasm32-wasip2.
+    Build {
+        /// Show cargo's output.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
+    let Some((w, h)) = text.split_once('x') else { bail!("size '{text}' should look like 1920x1080") };
+    Ok((w.trim().parse()?, h.trim().parse()?))
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu_core=warn,wgpu_hal=warn,naga=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let repo = guests::repo_root();
+    match Cli::parse().command {
+        Command::Run { headless, frames, out, profile, unpaced, apps } => {
+            if !headless {
+                bail!("the simulator window is not part of this build yet; pass --headless to write frames to --out");
+            }
+            let options = headless::HeadlessOptions {
+                frames,
+                out,
+                profile,
+                apps,
+                paced: !unpaced,
+                startup_timeout: Duration::from_secs(60),
+            };
+            headless::run(&repo, &options)
+        }
+        Command::Apps { command: AppsCommand::Build { verbose } } => {
+            let options = guests::GuestBuildOptions { show_cargo_output: verbose };
+            let artifacts = guests::build_guests_with(&repo, options)?;
+            tracing::info!(dir = %artifacts.dir.display(), "guest apps built");
+            Ok(())
+        }
+        Command::Bench { eye, layers, iterations, frames, profile } => {
+            let (eye_width, eye_height) = parse_size(&eye)?;
+            let options = bench::BenchOptions { eye_width, eye_height, layers, iterations, frames, profile };
+            let table = bench::run(&repo, &options)?;
+            #[allow(clippy::print_stdout, reason = "the table is the command's output")]
+            {
+                println!("{table}");
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! `visor bench`: the compositor's figures on the adapter at hand, as a table.
+//!
+//! - The z-composite alone for 1, 4, 8 and 16 layers, stereo, at the chosen per-eye size
+//!   (1920x1080 by default): median and p90 over repeated runs, the bytes the pass reads per
+//!   frame, and the bandwidth that implies — so the figure can be held against the memory
+//!   bandwidth of the device.
+//! - End to end with the sample apps: a whole frame (publish, take submissions, render layers,
+//!   composite, wait for the GPU) through the same [`Shell`] as `visor run`, plus the readback a
+//!   headless sink adds.
+//!
+//! Timings are wall-clock from submit to GPU completion, so on lavapipe they are CPU figures.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use glam::{Mat4, Vec3};
+use visor_compositor::{Compositor, CompositorConfig, Gpu};
+use visor_types::clock::MonotonicClock;
+use visor_types::layer::{BuiltinPipeline, ContentId, DrawCmd, IndexData, Pipeline, Vertex, VertexData};
+use visor_types::profile::{CameraConfig, DeviceProfile};
+use visor_types::{AppId, CameraFrame, LayerSubmission};
+
+use crate::headless::resolve_apps;
+use crate::shell::{self, Shell};
+
+pub struct BenchOptions {
+    pub eye_width: u32,
+    pub eye_height: u32,
+    pub layers: Vec<u32>,
+    pub iterations: u32,
+    /// Frames of the end-to-end run (0 skips it).
+    pub frames: u64,
+    pub profile: String,
+}
+
+/// Median and 90th percentile of a set of durations, in milliseconds.
+fn percentiles(samples: &mut [f64]) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.9))
+}
+
+/// A layer that covers the whole view at `distance` metres, every pixel drawn.
+fn full_layer(app: u32, distance: f32, alpha: f32, config: &DeviceProfile) -> Arc<LayerSubmission> {
+    let c = [0.2 + 0.05 * app as f32, 0.5, 0.8 - 0.04 * app as f32, alpha];
+    let v = |x: f32, y: f32| Vertex { position: [x, y, -distance], normal: [0.0, 0.0, 1.0], color: c, uv: [0.0, 0.0] };
+    let s = distance * 4.0;
+    let vertices = Arc::new(VertexData { id: ContentId::next(), vertices: vec![v(-s, -s), v(s, -s), v(s, s), v(-s, s)] });
+    let indices = Arc::new(IndexData { id: ContentId::next(), indices: vec![0, 1, 2, 0, 2, 3], max_index: 3 });
+    let draw = DrawCmd {
+        pipeline: Pipeline::Builtin(BuiltinPipeline::Unlit),
+        vertices,
+        indices: Some(indices),
+        first: 0,
+        count: 6,
+        model: Mat4::from_rotation_y(0.1 * app as f32) * Mat4::from_translation(Vec3::ZERO),
+        texture: None,
+        clip: None,
+        clip_planes: Default::default(),
+        clip_plane_count: 0,
+    };
+    Arc::new(LayerSubmission {
+        app: AppId(app),
+        sequence: 0,
+        frame: shell::frame_info(config, 0, 0),
+        draws: vec![draw],
+        cpu_time: Duration::ZERO,
+    })
+}
+
+fn bench_profile(base: &DeviceProfile, width: u32, height: u32) -> DeviceProfile {
+    let mut profile = base.clone();
+    profile.display.eye_width = width;
+    profile.display.eye_height = height;
+    profile.display.eyes = 2;
+    profile.camera = CameraConfig::Synthetic { width: 1280, height: 720, fps: 30.0 };
+    profile
+}
+
+/// Runs the benchmarks and returns the report as a Markdown table.
+pub fn run(repo: &Path, options: &BenchOptions) -> anyhow::Result<String> {
+    let base = DeviceProfile::find(&options.profile, &shell::profiles_dir(repo))?;
+    let profile = bench_profile(&base, options.eye_width, options.eye_height);
+    let gpu = Gpu::headless()?;
+    let adapter = gpu.describe();
+    let mut compositor = Compositor::new(gpu, CompositorConfig::from_profile(&profile))?;
+    let camera = CameraFrame {
+        width: 1280,
+        height: 720,
+        pixels: vec![90u8; 1280 * 720 * 4].into(),
+        timestamp_ns: 0,
+        sequence: 1,
+    };
+    let mut out = String::new();
+    let pixels = u64::from(options.eye_width) * u64::from(options.eye_height) * 2;
+    writeln!(out, "adapter: {adapter}\n")?;
+    writeln!(
+        out,
+        "z-composite, stereo {}x{} per eye, {} runs each\n",
+        options.eye_width, options.eye_height, options.iterations
+    )?;
+    writeln!(out, "| layers | median ms | p90 ms | MB read / frame | GB/s |")?;
+    writeln!(out, "|---:|---:|---:|---:|---:|")?;
+    for &n in &options.layers {
+        let layers: Vec<_> = (0..n).map(|i| full_layer(i, 1.0 + i as f32 * 0.25, if i % 2 == 0 { 1.0 } else { 0.5 }, &profile)).collect();
+        compositor.render(Some(&camera), &layers);
+        let mut samples: Vec<f64> = (0..options.iterations.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                compositor.composite_only();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        let (p50, p90) = percentiles(&mut samples);
+        // Per output pixel: every layer's color and depth (4 + 4 bytes) and one camera texel
+        // (4 bytes), plus the 4-byte write.
+        let bytes = pixels * (u64::from(n.min(visor_compositor::MAX_LAYERS)) * 8 + 4 + 4);
+        let mb = bytes as f64 / 1e6;
+        writeln!(out, "| {n} | {p50:.2} | {p90:.2} | {mb:.1} | {:.2} |", mb / 1e3 / (p50 / 1e3))?;
+    }
+    drop(compositor);
+    if options.frames > 0 {
+        end_to_end(repo, &base, options.frames, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn end_to_end(repo: &Path, profile: &DeviceProfile, frames: u64, out: &mut String) -> anyhow::Result<()> {
+    let apps = resolve_apps(repo, &[])?;
+    let mut shell = Shell::new(profile.clone(), repo, MonotonicClock::shared())?;
+    for app in &apps {
+        shell.launch(shell::app_spec(app, profile));
+    }
+    shell.publish(0, shell.clock.now_ns());
+    shell.wait_for_apps(Duration::from_secs(60));
+    let (mut step_ms, mut total_ms) = (Vec::new(), Vec::new());
+    for frame in 0..frames {
+        let t = Instant::now();
+        let report = shell.step(frame, shell.clock.now_ns());
+        shell.compositor.read_frame()?;
+        step_ms.push(report.stats.ms);
+        total_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let (s50, s90) = percentiles(&mut step_ms);
+    let (t50, t90) = percentiles(&mut total_ms);
+    let d = &profile.display;
+    writeln!(out, "\nend to end, sample apps ({}), profile {} ({} x {}x{}), {frames} frames\n", apps.len(), profile.name, d.eyes, d.eye_width, d.eye_height)?;
+    writeln!(out, "| stage | median ms | p90 ms |")?;
+    writeln!(out, "|---|---:|---:|")?;
+    writeln!(out, "| frame (layers + composite, GPU done) | {s50:.2} | {s90:.2} |")?;
+    writeln!(out, "| frame + readback to CPU | {t50:.2} | {t90:.2} |")?;
+    Ok(())
+}
