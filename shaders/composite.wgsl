@@ -1,11 +1,17 @@
 // The z-composite: merges every app layer of one eye, per pixel and by depth, over the camera.
 //
 // Inputs are the eye's layer arrays — premultiplied linear color (Rgba8UnormSrgb) and
-// reverse-Z depth (Depth32Float, 0 = nothing drawn / infinitely far) — one array slice per
-// app. Per pixel the covered layers are sorted far to near and blended "over" the camera
-// (or over black on optical see-through displays, `camera_weight` = 0). The nearest opaque
-// surface therefore wins, and translucent surfaces blend in depth order whatever the order
-// of the apps.
+// reverse-Z depth (Depth32Float: 0 where the app drew nothing, larger is nearer) — one array
+// slice per app. Per pixel the covered layers are visited nearest first and accumulated with
+// the premultiplied "under" operator, which gives exactly the back-to-front "over" result; the
+// camera (or black on optical see-through displays, `camera_weight` = 0) goes under the lot.
+// So the nearest opaque surface wins and translucent ones blend in depth order, whatever the
+// order of the apps.
+//
+// Why select instead of sort: a per-pixel array with dynamic indexing is very slow on
+// software rasterizers and costly in registers on GPUs. Selecting the next-nearest layer is a
+// few depth loads per visited layer, and the walk stops as soon as the pixel is opaque — one
+// selection for the usual case of an opaque surface in front.
 
 const MAX_LAYERS: u32 = 16u;
 
@@ -35,33 +41,40 @@ fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
 @fragment
 fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     let pixel = vec2<i32>(position.xy) - vec2<i32>(params.origin);
-    let uv = (vec2<f32>(pixel) + 0.5) / vec2<f32>(params.size);
-    var result = textureSampleLevel(camera, camera_sampler, uv, 0.0).rgb * params.camera_weight;
+    let count = min(params.layer_count, MAX_LAYERS);
 
-    // Gather the covered layers, kept sorted far (small depth) to near (large depth).
-    var colors: array<vec4<f32>, MAX_LAYERS>;
-    var depths: array<f32, MAX_LAYERS>;
-    var count = 0u;
-    for (var layer = 0u; layer < min(params.layer_count, MAX_LAYERS); layer++) {
-        let color = textureLoad(layer_color, pixel, layer, 0);
-        if all(color == vec4<f32>(0.0)) {
-            continue;
+    // Layers are visited in the order (depth descending, index ascending); `last_*` is the
+    // position of the layer visited before, so each step picks the first layer after it.
+    var last_depth = 2.0;
+    var last_index = -1;
+    var color = vec3<f32>(0.0);
+    var alpha = 0.0;
+    for (var step = 0u; step < count && alpha < 0.999; step++) {
+        var best_depth = 0.0;
+        var best_index = -1;
+        for (var layer = 0u; layer < count; layer++) {
+            let depth = textureLoad(layer_depth, pixel, layer, 0);
+            let i = i32(layer);
+            let after_last = depth < last_depth || (depth == last_depth && i > last_index);
+            if depth > 0.0 && after_last && (best_index < 0 || depth > best_depth) {
+                best_depth = depth;
+                best_index = i;
+            }
         }
-        let depth = textureLoad(layer_depth, pixel, layer, 0);
-        var slot = count;
-        while slot > 0u && depths[slot - 1u] > depth {
-            colors[slot] = colors[slot - 1u];
-            depths[slot] = depths[slot - 1u];
-            slot -= 1u;
+        if best_index < 0 {
+            break;
         }
-        colors[slot] = color;
-        depths[slot] = depth;
-        count += 1u;
+        let layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
+        color += (1.0 - alpha) * layer_rgba.rgb;
+        alpha += (1.0 - alpha) * layer_rgba.a;
+        last_depth = best_depth;
+        last_index = best_index;
     }
 
-    // Premultiplied "over", far to near.
-    for (var i = 0u; i < count; i++) {
-        result = colors[i].rgb + (1.0 - colors[i].a) * result;
+    var background = vec3<f32>(0.0);
+    if alpha < 0.999 {
+        let uv = (vec2<f32>(pixel) + 0.5) / vec2<f32>(params.size);
+        background = textureSampleLevel(camera, camera_sampler, uv, 0.0).rgb * params.camera_weight;
     }
-    return vec4<f32>(result, 1.0);
+    return vec4<f32>(color + (1.0 - alpha) * background, 1.0);
 }

@@ -70,6 +70,28 @@ fn full_layer(app: u32, distance: f32, alpha: f32, config: &DeviceProfile) -> Ar
     })
 }
 
+/// Bytes the composite shader reads and writes for one pixel covered by every layer, the
+/// layers' alphas given nearest first: it mirrors the shader's walk (`shaders/composite.wgsl`)
+/// — one pass of depth loads and one color load per visited layer, the camera texel if the
+/// pixel is still translucent, and the 4-byte write.
+pub fn composite_bytes_per_pixel(alphas_nearest_first: &[f32]) -> u64 {
+    let n = alphas_nearest_first.len().min(visor_compositor::MAX_LAYERS as usize) as u64;
+    let (mut bytes, mut alpha) = (0u64, 0.0f32);
+    for &a in alphas_nearest_first.iter().take(n as usize) {
+        if alpha >= 0.999 {
+            break;
+        }
+        bytes += n * 4 + 4;
+        alpha += (1.0 - alpha) * a;
+    }
+    // Every layer covers the pixel, so the walk ends by visiting all of them or by going
+    // opaque; the camera is read only if the pixel is still translucent.
+    if alpha < 0.999 {
+        bytes += 4;
+    }
+    bytes + 4
+}
+
 fn bench_profile(base: &DeviceProfile, width: u32, height: u32) -> DeviceProfile {
     let mut profile = base.clone();
     profile.display.eye_width = width;
@@ -101,24 +123,27 @@ pub fn run(repo: &Path, options: &BenchOptions) -> anyhow::Result<String> {
         "z-composite, stereo {}x{} per eye, {} runs each\n",
         options.eye_width, options.eye_height, options.iterations
     )?;
-    writeln!(out, "| layers | median ms | p90 ms | MB read / frame | GB/s |")?;
-    writeln!(out, "|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "| layers | scene | median ms | p90 ms | MB read / frame | GB/s |")?;
+    writeln!(out, "|---:|---|---:|---:|---:|---:|")?;
     for &n in &options.layers {
-        let layers: Vec<_> = (0..n).map(|i| full_layer(i, 1.0 + i as f32 * 0.25, if i % 2 == 0 { 1.0 } else { 0.5 }, &profile)).collect();
-        compositor.render(Some(&camera), &layers);
-        let mut samples: Vec<f64> = (0..options.iterations.max(1))
-            .map(|_| {
-                let t = Instant::now();
-                compositor.composite_only();
-                t.elapsed().as_secs_f64() * 1e3
-            })
-            .collect();
-        let (p50, p90) = percentiles(&mut samples);
-        // Per output pixel: every layer's color and depth (4 + 4 bytes) and one camera texel
-        // (4 bytes), plus the 4-byte write.
-        let bytes = pixels * (u64::from(n.min(visor_compositor::MAX_LAYERS)) * 8 + 4 + 4);
-        let mb = bytes as f64 / 1e6;
-        writeln!(out, "| {n} | {p50:.2} | {p90:.2} | {mb:.1} | {:.2} |", mb / 1e3 / (p50 / 1e3))?;
+        for (scene, front_alpha) in [("opaque in front", 1.0), ("all translucent", 0.5)] {
+            // Layer 0 is the nearest; the others alternate opaque and translucent behind it.
+            let alphas: Vec<f32> = (0..n).map(|i| if i == 0 { front_alpha } else if i % 2 == 0 { 1.0 } else { 0.5 }).collect();
+            let alphas: Vec<f32> = if front_alpha < 1.0 { vec![0.5; n as usize] } else { alphas };
+            let layers: Vec<_> =
+                alphas.iter().enumerate().map(|(i, &a)| full_layer(i as u32, 1.0 + i as f32 * 0.25, a, &profile)).collect();
+            compositor.render(Some(&camera), &layers);
+            let mut samples: Vec<f64> = (0..options.iterations.max(1))
+                .map(|_| {
+                    let t = Instant::now();
+                    compositor.composite_only();
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            let (p50, p90) = percentiles(&mut samples);
+            let mb = (pixels * composite_bytes_per_pixel(&alphas)) as f64 / 1e6;
+            writeln!(out, "| {n} | {scene} | {p50:.2} | {p90:.2} | {mb:.1} | {:.2} |", mb / p50)?;
+        }
     }
     drop(compositor);
     if options.frames > 0 {
