@@ -1,0 +1,121 @@
+//! The compositor renders for real (lavapipe in CI) and the tests read the pixels back.
+//!
+//! Probe apps draw flat quads ("slabs") at known depths and colors, so each expected pixel can
+//! be worked out by hand; the sample apps are checked against a golden image.
+
+mod common;
+
+use common::{Harness, assert_rgb, column, compositor, golden::assert_golden, linear_to_srgb, solid_camera, srgb_to_linear};
+use visor_drivers::CameraSource;
+use visor_types::math::{NEAR_PLANE, depth_at};
+
+const CAMERA: [u8; 3] = [40, 80, 160];
+
+fn slab(h: &mut Harness, z: &str, color: &str) -> std::sync::Arc<visor_types::LayerSubmission> {
+    let (mut app, _) = h.load("probe", &[("PROBE_Z", z), ("PROBE_COLOR", color)]);
+    h.frame(&mut app, 0)
+}
+
+/// App A's slab runs from near on the left to far on the right, app B's the other way: they
+/// cross in the middle. No order of whole apps can produce the right image; only per-pixel
+/// depth can.
+#[test]
+fn interpenetrating_apps_merge_per_pixel_by_depth() {
+    let profile = common::profile(2);
+    let mut h = Harness::new(profile.clone());
+    let a = slab(&mut h, "-1.5,-2.5", "1,0,0,1");
+    let b = slab(&mut h, "-2.5,-1.5", "0,0,1,1");
+    let mut c = compositor(&profile);
+    let camera = solid_camera(CAMERA);
+    for (order, layers) in [("A then B", [a.clone(), b.clone()]), ("B then A", [b, a])] {
+        c.render(Some(&camera), &layers);
+        let frame = c.read_frame().unwrap();
+        for eye in 0..2 {
+            let (left, right) = (column(&profile, eye, -0.12), column(&profile, eye, 0.12));
+            assert_rgb(&frame, left, 60, [255, 0, 0], 1, &format!("{order}, eye {eye}: A is nearer left of the crossing"));
+            assert_rgb(&frame, right, 60, [0, 0, 255], 1, &format!("{order}, eye {eye}: B is nearer right of it"));
+        }
+        assert_golden("interpenetration", &frame);
+    }
+}
+
+#[test]
+fn camera_shows_wherever_no_app_drew() {
+    let profile = common::profile(2);
+    let mut h = Harness::new(profile.clone());
+    let layer = slab(&mut h, "-2,-2", "1,0,0,1");
+    let mut c = compositor(&profile);
+    c.render(Some(&solid_camera(CAMERA)), &[layer]);
+    let frame = c.read_frame().unwrap();
+    for (x, y) in [(3, 3), (150, 110), (163, 5), (318, 117)] {
+        assert_rgb(&frame, x, y, CAMERA, 1, "outside the slab");
+    }
+    assert_rgb(&frame, column(&profile, 1, 0.0), 60, [255, 0, 0], 1, "on the slab");
+}
+
+#[test]
+fn a_translucent_pixel_blends_over_the_camera() {
+    let profile = common::profile(2);
+    let mut h = Harness::new(profile.clone());
+    let layer = slab(&mut h, "-2,-2", "0,1,0,0.5");
+    let mut c = compositor(&profile);
+    c.render(Some(&solid_camera(CAMERA)), &[layer]);
+    let frame = c.read_frame().unwrap();
+    // Blending happens in linear light: half the app's green over half the camera.
+    let app = [0.0f32, 1.0, 0.0];
+    let expected = [0, 1, 2].map(|i| linear_to_srgb(0.5 * app[i] + 0.5 * srgb_to_linear(CAMERA[i])));
+    assert_rgb(&frame, column(&profile, 0, 0.0), 60, expected, 2, "green at 50% over the camera");
+}
+
+#[test]
+fn translucent_layers_blend_in_depth_order_not_app_order() {
+    let profile = common::profile(1);
+    let mut h = Harness::new(profile.clone());
+    let glass = slab(&mut h, "-1.5,-1.5", "0,1,0,0.5");
+    let wall = slab(&mut h, "-2.5,-2.5", "1,0,0,1");
+    let near_wall = slab(&mut h, "-1,-1", "0,0,1,1");
+    let mut c = compositor(&profile);
+    let camera = solid_camera(CAMERA);
+    let half = linear_to_srgb(0.5);
+    for layers in [[glass.clone(), wall.clone()], [wall.clone(), glass.clone()]] {
+        c.render(Some(&camera), &layers);
+        let frame = c.read_frame().unwrap();
+        assert_rgb(&frame, 80, 60, [half, half, 0], 2, "translucent green in front of opaque red");
+    }
+    c.render(Some(&camera), &[glass, wall, near_wall]);
+    let frame = c.read_frame().unwrap();
+    assert_rgb(&frame, 80, 60, [0, 0, 255], 1, "an opaque surface in front of both hides them");
+}
+
+/// Depth is metric and comparable: every layer holds the reverse-Z depth of the eye it was
+/// handed, near / distance.
+#[test]
+fn layer_depth_is_the_reverse_z_distance() {
+    let profile = common::profile(1);
+    let mut h = Harness::new(profile.clone());
+    let near = slab(&mut h, "-2,-2", "1,1,1,1");
+    let far = slab(&mut h, "-4,-4", "1,1,1,1");
+    let mut c = compositor(&profile);
+    c.render(Some(&solid_camera(CAMERA)), &[near, far]);
+    let width = profile.display.eye_width as usize;
+    let centre = 60 * width + 80;
+    let (d0, d1) = (c.read_layer_depth(0, 0).unwrap(), c.read_layer_depth(0, 1).unwrap());
+    assert!((d0[centre] - depth_at(2.0, NEAR_PLANE)).abs() < 1e-5, "depth at 2 m: {}", d0[centre]);
+    assert!((d1[centre] - depth_at(4.0, NEAR_PLANE)).abs() < 1e-5, "depth at 4 m: {}", d1[centre]);
+    assert_eq!(d0[0], 0.0, "nothing drawn in the corner: depth stays cleared to 0 (infinitely far)");
+}
+
+/// The sample apps at a fixed time over the first frame of the recorded desk clip.
+#[test]
+fn sample_apps_match_their_golden_image() {
+    let profile = common::profile(2);
+    let mut h = Harness::new(profile.clone());
+    let (mut cube, _) = h.load("cube", &[]);
+    let (mut hud, _) = h.load("hud", &[]);
+    let t = 1_250_000_000;
+    let layers = [h.frame(&mut cube, t), h.frame(&mut hud, t)];
+    let mut camera = visor_drivers::ReplayCamera::open(&common::repo().join("assets/camera/desk"), 30.0).unwrap();
+    let mut c = compositor(&profile);
+    c.render(Some(&camera.frame_at(0).unwrap()), &layers);
+    assert_golden("sample-apps", &c.read_frame().unwrap());
+}
