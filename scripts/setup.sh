@@ -92,6 +92,12 @@ cargo build --release
 say "building the guest apps (visor apps build)"
 target/release/visor apps build
 
+# Mesa's Vulkan loader wants a private runtime dir; without one it prints a harmless error.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+    XDG_RUNTIME_DIR="$(mktemp -d)"
+    export XDG_RUNTIME_DIR
+fi
+
 say "running the main job (visor run --headless --frames 120 --out out/)"
 target/release/visor run --headless --frames 120 --out out/
 say "done: results in out/"
