@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use glam::{Mat4, Vec3};
 use visor_compositor::{Compositor, CompositorConfig, Gpu};
+use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
 use visor_types::layer::{BuiltinPipeline, ContentId, DrawCmd, IndexData, Pipeline, Vertex, VertexData};
 use visor_types::profile::{CameraConfig, DeviceProfile};
@@ -154,9 +155,9 @@ pub fn run(repo: &Path, options: &BenchOptions) -> anyhow::Result<String> {
 
 fn end_to_end(repo: &Path, profile: &DeviceProfile, frames: u64, out: &mut String) -> anyhow::Result<()> {
     let apps = resolve_apps(repo, &[])?;
-    let mut shell = Shell::new(profile.clone(), repo, MonotonicClock::shared())?;
+    let mut shell = Shell::new(profile.clone(), repo, MonotonicClock::shared(), Policy::default())?;
     for app in &apps {
-        shell.launch(shell::app_spec(app, profile));
+        shell.launch(app, &[])?;
     }
     shell.publish(0, shell.clock.now_ns());
     shell.wait_for_apps(Duration::from_secs(60));

@@ -15,6 +15,7 @@ use anyhow::Context;
 use serde::Serialize;
 use visor_compositor::{DisplaySink, PngSequenceSink};
 use visor_types::DeviceProfile;
+use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
 
 use crate::guests;
@@ -89,11 +90,10 @@ pub fn resolve_apps(repo: &Path, named: &[PathBuf]) -> anyhow::Result<Vec<PathBu
 pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
     let profile = DeviceProfile::find(&options.profile, &shell::profiles_dir(repo))?;
     let apps = resolve_apps(repo, &options.apps)?;
-    let mut shell = Shell::new(profile, repo, MonotonicClock::shared())?;
+    let mut shell = Shell::new(profile, repo, MonotonicClock::shared(), Policy::default())?;
     tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "headless run");
     for app in &apps {
-        let spec = shell::app_spec(app, &shell.profile);
-        shell.launch(spec);
+        shell.launch(app, &[])?;
     }
     shell.publish(0, shell.clock.now_ns());
     shell.wait_for_apps(options.startup_timeout);
@@ -119,9 +119,9 @@ pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
         log.write_all(b"\n")?;
     }
     log.flush()?;
-    for app in shell.apps() {
-        if let visor_runtime::AppStatus::Failed(why) = app.status() {
-            tracing::warn!(app = app.name(), "stopped during the run: {why}");
+    for module in shell.modules.list() {
+        if let visor_runtime::AppStatus::Failed(why) = module.status {
+            tracing::warn!(module = %module.name, "stopped during the run: {why}");
         }
     }
     let frames = options.frames.max(1) as f64;

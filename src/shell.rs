@@ -1,8 +1,9 @@
-//! One running shell: a device profile, the shared clock, a camera source, the apps (each on
-//! its own thread) and the compositor, joined by [`Shell::step`], which makes one frame.
+//! One running shell: a device profile, the shared clock, a camera source, the bus, the
+//! modules (each on its own supervised thread) and the compositor, joined by [`Shell::step`],
+//! which makes one frame.
 //!
 //! The step never waits for an app: it publishes the frame's eyes for apps to pick up, takes
-//! each app's newest complete submission, and composites whatever is there.
+//! each displayed app's newest complete submission, and composites whatever is there.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,9 +12,13 @@ use anyhow::Context;
 use glam::Mat4;
 use visor_compositor::{Compositor, CompositorConfig, FrameStats, Gpu};
 use visor_drivers::CameraSource;
-use visor_runtime::{AppEngine, AppRunner, AppSpec, AppStatus, FrameFeed};
+use visor_runtime::bus::Bus;
+use visor_runtime::manifest::{Capabilities, Device, Entry, Exports, Limits, Manifest, ModuleKind, Triggers, Version};
+use visor_runtime::modules::{ModuleHost, ModuleId};
+use visor_runtime::policy::Policy;
+use visor_runtime::{AppEngine, AppStatus, FrameFeed};
 use visor_types::clock::SharedClock;
-use visor_types::{AppId, DeviceProfile, FrameInfo};
+use visor_types::{DeviceProfile, FrameInfo};
 
 /// The folder of device profiles in a checkout.
 pub fn profiles_dir(repo: &Path) -> PathBuf {
@@ -24,11 +29,9 @@ pub struct Shell {
     pub profile: DeviceProfile,
     pub clock: SharedClock,
     pub compositor: Compositor,
+    pub modules: ModuleHost,
     camera: Box<dyn CameraSource>,
-    engine: AppEngine,
     feed: FrameFeed,
-    apps: Vec<AppRunner>,
-    next_app: u32,
     camera_error_logged: bool,
 }
 
@@ -37,37 +40,46 @@ pub struct StepReport {
     pub frame: u64,
     pub display_time_ns: u64,
     pub stats: FrameStats,
-    /// Per app: name, its last `frame` time, and the submission composited (if any).
+    /// Per displayed app: name, its last `frame` time, and the submission composited (if any).
     pub apps: Vec<(String, Duration, Option<u64>)>,
 }
 
 impl Shell {
-    pub fn new(profile: DeviceProfile, repo: &Path, clock: SharedClock) -> anyhow::Result<Shell> {
+    pub fn new(profile: DeviceProfile, repo: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
         let camera = visor_drivers::camera::open(&profile.camera, repo).context("opening the camera source")?;
         tracing::info!(camera = %camera.describe(), "camera source ready");
         let gpu = Gpu::headless()?;
         let compositor = Compositor::new(gpu, CompositorConfig::from_profile(&profile))?;
         let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
         let feed = FrameFeed::new(frame_info(&profile, 0, 0));
-        Ok(Shell { profile, clock, compositor, camera, engine, feed, apps: Vec::new(), next_app: 0, camera_error_logged: false })
+        let bus = Bus::new(clock.clone());
+        let modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
+        Ok(Shell { profile, clock, compositor, modules, camera, feed, camera_error_logged: false })
     }
 
-    /// Starts an app on its own thread; it loads there and joins the frame when ready.
-    pub fn launch(&mut self, spec: AppSpec) -> AppId {
-        let id = AppId(self.next_app);
-        self.next_app += 1;
-        tracing::info!(app = %spec.name, component = %spec.component.display(), "launching");
-        self.apps.push(AppRunner::spawn(&self.engine, spec, id, self.feed.clone(), self.clock.clone()));
-        id
+    /// Loads and starts a component named on the command line, with no manifest of its own:
+    /// it may draw a layer and nothing else (no bus, no files, no devices).
+    pub fn launch(&mut self, component: &Path, env: &[(&str, &str)]) -> anyhow::Result<ModuleId> {
+        let mut manifest = dev_manifest(component)?;
+        let base = manifest.name.clone();
+        for n in 2.. {
+            if self.modules.find(&manifest.name).is_none() {
+                break;
+            }
+            manifest.name = format!("{base}-{n}");
+        }
+        // Named by the user on the command line: granted the display layer it asks for.
+        self.modules.policy_mut().allow_all(&manifest);
+        let dir = component.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let id = self.modules.load(manifest, &dir)?;
+        self.modules.set_env(id, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())?;
+        self.modules.start(id)?;
+        Ok(id)
     }
 
-    pub fn apps(&self) -> &[AppRunner] {
-        &self.apps
-    }
-
-    /// Waits (start-up only) until every app has drawn its first frame or failed.
-    pub fn wait_for_apps(&self, timeout: Duration) {
-        for app in &self.apps {
+    /// Waits (start-up only) until every started app has drawn its first frame or failed.
+    pub fn wait_for_apps(&mut self, timeout: Duration) {
+        for app in self.modules.display_apps() {
             if !app.wait_for_frames(1, timeout) {
                 match app.status() {
                     AppStatus::Failed(why) => tracing::error!(app = app.name(), "did not start: {why}"),
@@ -98,26 +110,13 @@ impl Shell {
         };
         let mut layers = Vec::new();
         let mut apps = Vec::new();
-        for app in &mut self.apps {
+        for app in self.modules.display_apps() {
             let latest = app.latest();
             apps.push((app.name().to_string(), app.last_frame_time(), latest.as_ref().map(|s| s.sequence)));
             layers.extend(latest);
         }
         let stats = self.compositor.render(camera.as_ref(), &layers);
         StepReport { frame, display_time_ns, stats, apps }
-    }
-
-    /// Stops every app and waits for their threads.
-    pub fn shutdown(&mut self) {
-        for app in &mut self.apps {
-            app.stop();
-        }
-    }
-}
-
-impl Drop for Shell {
-    fn drop(&mut self) {
-        self.shutdown();
     }
 }
 
@@ -128,8 +127,21 @@ pub fn frame_info(profile: &DeviceProfile, frame: u64, display_time_ns: u64) -> 
     FrameInfo { display_time_ns, frame_number: frame, head, eyes: profile.eye_views(head) }
 }
 
-/// An app named after its component's file stem, at the display's refresh rate.
-pub fn app_spec(component: &Path, profile: &DeviceProfile) -> AppSpec {
-    let name = component.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
-    AppSpec::new(name, component, profile.display.refresh_hz)
+/// The manifest a bare component gets: an app named after its file, allowed a display layer.
+pub fn dev_manifest(component: &Path) -> anyhow::Result<Manifest> {
+    let stem = component.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let file = component.file_name().context("the app path names no file")?;
+    Ok(Manifest {
+        name: if name.starts_with(|c: char| c.is_ascii_lowercase()) { name } else { format!("app-{name}") },
+        version: Version::new(0, 0, 0),
+        kind: ModuleKind::App,
+        description: format!("{} (launched directly)", component.display()),
+        entry: Entry::Component(PathBuf::from(file)),
+        depends: Vec::new(),
+        exports: Exports::default(),
+        triggers: Triggers::default(),
+        capabilities: Capabilities { devices: vec![Device::DisplayLayer], ..Default::default() },
+        limits: Limits::default(),
+    })
 }

@@ -7,47 +7,98 @@ use std::time::{Duration, Instant};
 
 use common::{Harness, assert_rgb, column, compositor, solid_camera};
 use visor::shell::Shell;
-use visor_runtime::{AppError, AppStatus};
+use visor_runtime::policy::Policy;
+use visor_runtime::{AppError, AppStatus, RestartPolicy};
 use visor_types::clock::MonotonicClock;
+
+fn shell(profile: &visor_types::DeviceProfile) -> Shell {
+    Shell::new(profile.clone(), &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap()
+}
+
+/// Steps the shell until `done` holds (or a minute passes); returns the next frame number.
+fn step_until(shell: &mut Shell, mut frame: u64, what: &str, done: impl Fn(&Shell) -> bool) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(shell) {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        shell.step(frame, shell.clock.now_ns());
+        frame += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    frame
+}
 
 /// An app that traps in `frame` is stopped and its layer goes; the other app keeps drawing at
 /// its own rate and the compositor keeps producing frames.
 #[test]
 fn a_trap_in_frame_stops_only_that_app() {
     let profile = common::profile(1);
-    let h = Harness::new(profile.clone());
-    let mut shell = Shell::new(profile.clone(), &common::repo(), MonotonicClock::shared()).unwrap();
-    let healthy = shell.launch(h.spec("probe", &[("PROBE_X", "-0.9,-0.5"), ("PROBE_COLOR", "0,1,0,1")]));
-    shell.launch(h.spec("probe", &[("PROBE_X", "0.5,0.9"), ("PROBE_COLOR", "1,0,0,1"), ("PROBE_TRAP_AT", "3")]));
+    let mut shell = shell(&profile);
+    shell.modules.set_restart_policy(RestartPolicy::never());
+    let probe = common::component("probe");
+    let healthy = shell.launch(&probe, &[("PROBE_X", "-0.9,-0.5"), ("PROBE_COLOR", "0,1,0,1")]).unwrap();
+    let trapping = shell.launch(&probe, &[("PROBE_X", "0.5,0.9"), ("PROBE_COLOR", "1,0,0,1"), ("PROBE_TRAP_AT", "3")]).unwrap();
     shell.publish(0, shell.clock.now_ns());
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut frame = 0;
-    let why = loop {
-        assert!(Instant::now() < deadline, "the trapping app never failed");
-        shell.step(frame, shell.clock.now_ns());
-        frame += 1;
-        if let AppStatus::Failed(why) = shell.apps()[1].status() {
-            break why;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let failed = |s: &Shell| matches!(s.modules.info(trapping).unwrap().status, AppStatus::Failed(_));
+    let mut frame = step_until(&mut shell, 0, "the trapping app fails", failed);
+    let AppStatus::Failed(why) = shell.modules.info(trapping).unwrap().status else { unreachable!() };
     assert!(why.contains("trapped in frame 3") && why.contains("unreachable"), "the report says what happened: {why}");
-    assert_eq!(shell.apps()[0].id(), healthy);
 
-    let before = shell.apps()[0].frames();
+    let before = shell.modules.app(healthy).unwrap().frames();
     let started = Instant::now();
     while started.elapsed() < Duration::from_millis(300) {
         let report = shell.step(frame, shell.clock.now_ns());
         frame += 1;
         assert_eq!(report.stats.layers, 1, "only the healthy app's layer is composited");
     }
-    assert!(shell.apps()[0].frames() > before + 3, "the healthy app kept drawing");
-    assert_eq!(shell.apps()[0].status(), AppStatus::Running);
+    let app = shell.modules.app(healthy).unwrap();
+    assert!(app.frames() > before + 3, "the healthy app kept drawing");
+    assert_eq!(app.status(), AppStatus::Running);
     let image = shell.compositor.read_frame().unwrap();
     assert_rgb(&image, column(&profile, 0, -0.4), 60, [0, 255, 0], 1, "the healthy app's slab");
     let gone = image.get_pixel(column(&profile, 0, 0.4), 60).0;
     assert!(!(gone[0] > 200 && gone[1] < 40 && gone[2] < 40), "the trapped app's slab is gone: {gone:?}");
+}
+
+/// The supervisor restarts a crashing app with growing backoff and gives up after K crashes
+/// within the window, recording each reason.
+#[test]
+fn the_supervisor_restarts_with_backoff_then_gives_up() {
+    let profile = common::profile(1);
+    let mut shell = shell(&profile);
+    let policy = RestartPolicy {
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(80),
+        max_crashes: 3,
+        window: Duration::from_secs(60),
+    };
+    shell.modules.set_restart_policy(policy);
+    let probe = common::component("probe");
+    let id = shell.launch(&probe, &[("PROBE_TRAP_AT", "2")]).unwrap();
+    let mut saw_restarting = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut frame = 0;
+    loop {
+        assert!(Instant::now() < deadline, "the supervisor never gave up");
+        shell.step(frame, shell.clock.now_ns());
+        frame += 1;
+        match shell.modules.info(id).unwrap().status {
+            AppStatus::Restarting { after, .. } => {
+                saw_restarting = true;
+                assert!(after <= Duration::from_millis(80), "backoff is capped: {after:?}");
+            }
+            AppStatus::Failed(why) => {
+                assert!(why.contains("gave up after 3 crash(es)"), "{why}");
+                break;
+            }
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(saw_restarting, "it was restarted before the supervisor gave up");
+    let crashes = shell.modules.info(id).unwrap().crashes;
+    assert_eq!(crashes.len(), 3);
+    assert!(crashes.iter().all(|c| c.reason.contains("trapped in frame 2")), "{crashes:?}");
 }
 
 /// Invalid WGSL comes back to the app as an error value carrying naga's message; the app's

@@ -10,10 +10,11 @@ use std::time::Instant;
 use visor_types::clock::SharedClock;
 use visor_types::{AppId, AppLimits, FrameInfo, LayerSubmission};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, WasmBacktrace};
 
 use crate::engine::AppEngine;
 use crate::error::AppError;
+use crate::host::bus::GuestBus;
 use crate::host::log::LogRing;
 use crate::host::{self, AppBindings, AppBindingsPre, HostState, convert_frame_info};
 
@@ -21,11 +22,15 @@ use crate::host::{self, AppBindings, AppBindingsPre, HostState, convert_frame_in
 #[derive(Clone, Debug)]
 pub struct AppSpec {
     pub name: String,
+    /// Shown in status and logs; changes with an upgrade.
+    pub version: String,
     /// A `wasm32-wasip2` component for the `visor:app/app` world.
     pub component: PathBuf,
     /// The app's environment (WASI `environ`): how a shell passes an app its settings.
     pub env: Vec<(String, String)>,
     pub limits: AppLimits,
+    /// Folders preopened for the app: the host folder and the grant (guest path and mode).
+    pub dirs: Vec<(PathBuf, crate::manifest::DirGrant)>,
     /// How often the runner calls `frame`.
     pub fps: f32,
 }
@@ -33,7 +38,15 @@ pub struct AppSpec {
 impl AppSpec {
     /// An app with default limits, at `fps` frames per second.
     pub fn new(name: impl Into<String>, component: impl Into<PathBuf>, fps: f32) -> AppSpec {
-        AppSpec { name: name.into(), component: component.into(), env: Vec::new(), limits: AppLimits::default(), fps }
+        AppSpec {
+            name: name.into(),
+            version: "0.0.0".into(),
+            component: component.into(),
+            env: Vec::new(),
+            limits: AppLimits::default(),
+            dirs: Vec::new(),
+            fps,
+        }
     }
 
     pub fn with_env(mut self, key: &str, value: &str) -> AppSpec {
@@ -58,6 +71,7 @@ impl AppInstance {
         engine: &AppEngine,
         spec: &AppSpec,
         id: AppId,
+        bus: GuestBus,
         logs: Arc<LogRing>,
         clock: SharedClock,
     ) -> Result<AppInstance, AppError> {
@@ -75,7 +89,7 @@ impl AppInstance {
         let mut linker = Linker::new(engine.engine());
         host::add_to_linker(&mut linker)
             .map_err(|e| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") })?;
-        let mut store = Store::new(engine.engine(), HostState::new(spec, logs, clock));
+        let mut store = Store::new(engine.engine(), HostState::new(spec, bus, logs, clock));
         store.limiter(|state| &mut state.limits);
         let instantiate_error = |e: wasmtime::Error| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") };
         let pre = linker.instantiate_pre(&component).map_err(instantiate_error)?;
@@ -86,6 +100,12 @@ impl AppInstance {
         let mut instance = AppInstance { id, name: app, store, bindings, frame_number: 0, frame_ticks };
         store_init(&mut instance)?;
         Ok(instance)
+    }
+
+    /// Ends the instance, handing back its bus state (identity, subscriptions and what they
+    /// queued) so a restart or an upgrade can carry on with it.
+    pub fn into_bus(self) -> GuestBus {
+        self.store.into_data().bus
     }
 
     pub fn id(&self) -> AppId {
@@ -125,8 +145,17 @@ impl AppInstance {
                 "it ran past its CPU budget of {} ms per frame and was interrupted",
                 self.frame_ticks * crate::engine::EPOCH_TICK.as_millis() as u64
             ),
-            _ => format!("{e:#}"),
+            Some(trap) => trap.to_string(),
+            None => e.root_cause().to_string(),
         };
+        // Where it happened, briefly: a runaway recursion's backtrace has thousands of frames.
+        if let Some(trace) = e.downcast_ref::<WasmBacktrace>() {
+            let text = trace.to_string();
+            let lines: Vec<&str> = text.lines().skip(1).take(3).map(str::trim).collect();
+            if !lines.is_empty() {
+                message.push_str(&format!(" (at {})", lines.join(" <- ")));
+            }
+        }
         let stderr = self.store.data().stderr_text();
         if !stderr.is_empty() {
             message.push_str(&format!("\nthe app's stderr:\n{stderr}"));

@@ -19,13 +19,18 @@
 //! - `error`: [`AppError`].
 
 mod app;
+pub mod bus;
 mod engine;
 mod error;
 pub mod host;
+pub mod manifest;
+pub mod modules;
+pub mod native;
+pub mod policy;
 mod runner;
 
 pub use app::{AppInstance, AppSpec};
 pub use engine::AppEngine;
 pub use error::AppError;
 pub use host::log::{LogLine, LogRing};
-pub use runner::{AppRunner, AppStatus, FrameFeed};
+pub use runner::{AppRunner, AppStatus, Crash, FrameFeed, RestartPolicy, RunContext};

@@ -1,23 +1,32 @@
-//! An app on its own thread, at its own rate, handing layers to the compositor without locks.
+//! An app on its own thread, at its own rate, handing layers to the compositor without locks,
+//! and supervised: a crash restarts it with exponential backoff, until it crashes too often.
 //!
 //! The binary publishes each display frame's [`FrameInfo`] into the [`FrameFeed`]; when the
 //! app's next frame is due its thread takes the newest one, runs `frame`, and writes the
 //! submission into a triple buffer. The compositor reads the newest complete submission with
-//! [`AppRunner::latest`] and never waits: a slow app shows its last layer, a stopped app none.
+//! [`AppRunner::latest`] and never waits: a slow app shows its last layer, a paused app its
+//! frozen one, a stopped or crashed app none.
+//!
+//! The shell steers the thread through a control channel (stop, pause, resume, restart,
+//! upgrade); the thread reads it between frames, so a command never interrupts a `frame` call.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use triple_buffer::{Input, Output, triple_buffer};
 use visor_types::clock::SharedClock;
 use visor_types::{AppId, FrameInfo, LayerSubmission};
 
 use crate::app::{AppInstance, AppSpec};
+use crate::bus::Endpoint;
 use crate::engine::AppEngine;
 use crate::error::AppError;
+use crate::host::bus::GuestBus;
 use crate::host::log::LogRing;
 
 /// The newest frame template, shared by the binary (writer) and every app thread (readers).
@@ -43,22 +52,89 @@ pub enum AppStatus {
     /// Compiling and running `init`.
     Starting,
     Running,
+    /// Not called any more until resumed; its last layer stays.
+    Paused,
+    /// Crashed; it starts again after the backoff.
+    Restarting { attempt: u32, after: Duration, reason: String },
     /// Stopped by the shell.
     Stopped,
-    /// Stopped by its own failure: the message says why.
+    /// Crashed too often: the supervisor gave up. The message says why.
     Failed(String),
+}
+
+/// When the supervisor restarts a crashed app, and when it gives up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RestartPolicy {
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Give up after this many crashes within `window`.
+    pub max_crashes: u32,
+    pub window: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+            max_crashes: 5,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RestartPolicy {
+    /// Never restart: the first failure is final.
+    pub fn never() -> RestartPolicy {
+        RestartPolicy { max_crashes: 1, ..Default::default() }
+    }
+}
+
+/// One crash, as the supervisor recorded it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crash {
+    pub at_ns: u64,
+    pub reason: String,
+}
+
+enum Control {
+    Stop,
+    Pause,
+    Resume,
+    Restart,
+    Upgrade(Box<AppSpec>),
+}
+
+/// Why a frame loop ended.
+enum Exit {
+    Stopped,
+    Restart,
+    Upgrade(Box<AppSpec>, GuestBus),
+    Crashed(AppError),
 }
 
 /// What the app thread shares with the shell.
 struct Shared {
     status: Mutex<AppStatus>,
-    stop: AtomicBool,
+    crashes: Mutex<Vec<Crash>>,
     frames: AtomicU64,
     /// The last `frame` call's duration in nanoseconds.
     last_frame_ns: AtomicU64,
+    version: Mutex<String>,
 }
 
 type Slot = Option<Arc<LayerSubmission>>;
+
+/// Everything an app thread needs besides its spec.
+#[derive(Clone)]
+pub struct RunContext {
+    pub engine: AppEngine,
+    pub feed: FrameFeed,
+    pub clock: SharedClock,
+    /// The module's bus endpoint (its identity and grants); `None` gives it no bus access.
+    pub bus: Option<Endpoint>,
+    pub restart: RestartPolicy,
+}
 
 pub struct AppRunner {
     id: AppId,
@@ -66,28 +142,34 @@ pub struct AppRunner {
     shared: Arc<Shared>,
     logs: Arc<LogRing>,
     output: Output<Slot>,
+    control: Sender<Control>,
     thread: Option<JoinHandle<()>>,
 }
+
+/// Most crash records kept per app.
+const CRASHES_KEPT: usize = 32;
 
 impl AppRunner {
     /// Starts the app on a thread of its own; loading happens there too, so a slow compile
     /// holds up nobody.
-    pub fn spawn(engine: &AppEngine, spec: AppSpec, id: AppId, feed: FrameFeed, clock: SharedClock) -> AppRunner {
+    pub fn spawn(spec: AppSpec, id: AppId, context: RunContext) -> AppRunner {
         let (input, output) = triple_buffer(&None);
+        let (control, commands) = unbounded();
         let shared = Arc::new(Shared {
             status: Mutex::new(AppStatus::Starting),
-            stop: AtomicBool::new(false),
+            crashes: Mutex::new(Vec::new()),
             frames: AtomicU64::new(0),
             last_frame_ns: AtomicU64::new(0),
+            version: Mutex::new(spec.version.clone()),
         });
         let logs = Arc::new(LogRing::default());
         let name = spec.name.clone();
-        let worker = Worker { engine: engine.clone(), spec, id, feed, clock, shared: shared.clone(), logs: logs.clone() };
+        let worker = Worker { spec, id, context, shared: shared.clone(), logs: logs.clone(), commands };
         let thread = thread::Builder::new()
             .name(format!("app-{name}"))
             .spawn(move || worker.run(input))
             .expect("spawning an app thread");
-        AppRunner { id, name, shared, logs, output, thread: Some(thread) }
+        AppRunner { id, name, shared, logs, output, control, thread: Some(thread) }
     }
 
     pub fn id(&self) -> AppId {
@@ -98,15 +180,25 @@ impl AppRunner {
         &self.name
     }
 
+    /// The version running now (it changes with an upgrade).
+    pub fn version(&self) -> String {
+        lock(&self.shared.version).clone()
+    }
+
     pub fn status(&self) -> AppStatus {
-        self.shared.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        lock(&self.shared.status).clone()
+    }
+
+    /// The crashes the supervisor saw, oldest first.
+    pub fn crashes(&self) -> Vec<Crash> {
+        lock(&self.shared.crashes).clone()
     }
 
     pub fn logs(&self) -> &LogRing {
         &self.logs
     }
 
-    /// Frames the app has completed.
+    /// Frames the app has completed, over all its restarts.
     pub fn frames(&self) -> u64 {
         self.shared.frames.load(Ordering::Acquire)
     }
@@ -125,22 +217,46 @@ impl AppRunner {
     /// Waits until the app has completed `frames` frames or stopped; for start-up and tests,
     /// never on the compositor's path. Returns whether the frames arrived.
     pub fn wait_for_frames(&self, frames: u64, timeout: Duration) -> bool {
+        self.wait_until(timeout, |r| r.frames() >= frames)
+    }
+
+    /// Waits until `done` holds or the app has stopped for good; returns whether `done` held.
+    pub fn wait_until(&self, timeout: Duration, done: impl Fn(&AppRunner) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if self.frames() >= frames {
+            if done(self) {
                 return true;
             }
             if matches!(self.status(), AppStatus::Failed(_) | AppStatus::Stopped) {
-                return false;
+                return done(self);
             }
             thread::sleep(Duration::from_millis(2));
         }
         false
     }
 
+    pub fn pause(&self) {
+        let _ = self.control.send(Control::Pause);
+    }
+
+    pub fn resume(&self) {
+        let _ = self.control.send(Control::Resume);
+    }
+
+    /// Starts the app afresh (a new instance; its bus identity stays).
+    pub fn restart(&self) {
+        let _ = self.control.send(Control::Restart);
+    }
+
+    /// Swaps in a new version between two frames, handing it the module's bus identity and
+    /// subscriptions. If the new version fails to start, the old one comes back.
+    pub fn upgrade(&self, spec: AppSpec) {
+        let _ = self.control.send(Control::Upgrade(Box::new(spec)));
+    }
+
     /// Asks the app to stop after its current frame and waits for its thread.
     pub fn stop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
+        let _ = self.control.send(Control::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -153,61 +269,172 @@ impl Drop for AppRunner {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 struct Worker {
-    engine: AppEngine,
     spec: AppSpec,
     id: AppId,
-    feed: FrameFeed,
-    clock: SharedClock,
+    context: RunContext,
     shared: Arc<Shared>,
     logs: Arc<LogRing>,
+    commands: Receiver<Control>,
 }
 
 impl Worker {
-    fn run(self, mut input: Input<Slot>) {
-        let name = self.spec.name.clone();
-        let outcome = self.load().and_then(|instance| {
-            self.set_status(AppStatus::Running);
-            tracing::info!(app = %name, "started");
-            self.frame_loop(instance, &mut input)
-        });
-        // Either way the layer goes: a stopped or failed app shows nothing.
+    fn run(mut self, mut input: Input<Slot>) {
+        let policy = self.context.restart.clone();
+        let mut crashes: VecDeque<Instant> = VecDeque::new();
+        let mut backoff = policy.initial_backoff;
+        let mut upgraded: Option<AppInstance> = None;
+        loop {
+            self.set_status(AppStatus::Starting);
+            let started = Instant::now();
+            let loaded = match upgraded.take() {
+                Some(instance) => Ok(instance),
+                None => self.load(GuestBus::new(self.context.bus.clone())),
+            };
+            let exit = match loaded {
+                Ok(instance) => {
+                    self.set_status(AppStatus::Running);
+                    tracing::info!(app = %self.spec.name, version = %self.spec.version, "started");
+                    self.frame_loop(instance, &mut input)
+                }
+                Err(e) => Exit::Crashed(e),
+            };
+            match exit {
+                Exit::Stopped => break,
+                Exit::Restart => continue,
+                Exit::Upgrade(spec, bus) => {
+                    upgraded = self.upgrade(*spec, bus);
+                    continue;
+                }
+                Exit::Crashed(e) => {
+                    // A crashed app shows nothing: its last layer may be what broke it.
+                    input.write(None);
+                    tracing::error!(app = %self.spec.name, "{e}");
+                    self.record_crash(&e);
+                    if started.elapsed() >= policy.window {
+                        backoff = policy.initial_backoff;
+                    }
+                    let now = Instant::now();
+                    crashes.push_back(now);
+                    while crashes.front().is_some_and(|t| now.duration_since(*t) > policy.window) {
+                        crashes.pop_front();
+                    }
+                    if crashes.len() as u32 >= policy.max_crashes {
+                        let why = format!(
+                            "gave up after {} crash(es) within {:?}; the last: {e}",
+                            crashes.len(),
+                            policy.window
+                        );
+                        tracing::error!(app = %self.spec.name, "{why}");
+                        self.set_status(AppStatus::Failed(why));
+                        return;
+                    }
+                    let attempt = crashes.len() as u32;
+                    self.set_status(AppStatus::Restarting { attempt, after: backoff, reason: e.to_string() });
+                    match self.commands.recv_timeout(backoff) {
+                        Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                        _ => {}
+                    }
+                    backoff = (backoff * 2).min(policy.max_backoff);
+                }
+            }
+        }
         input.write(None);
-        match outcome {
-            Ok(()) => self.set_status(AppStatus::Stopped),
+        self.set_status(AppStatus::Stopped);
+    }
+
+    fn load(&self, bus: GuestBus) -> Result<AppInstance, AppError> {
+        AppInstance::load(&self.context.engine, &self.spec, self.id, bus, self.logs.clone(), self.context.clock.clone())
+    }
+
+    /// Loads `spec` with the module's bus state (identity, subscriptions, queued messages).
+    /// On failure it logs why and returns to the old spec, whose next start begins afresh.
+    fn upgrade(&mut self, spec: AppSpec, bus: GuestBus) -> Option<AppInstance> {
+        let old = std::mem::replace(&mut self.spec, spec);
+        match self.load(bus) {
+            Ok(instance) => {
+                tracing::info!(app = %self.spec.name, from = %old.version, to = %self.spec.version, "upgraded");
+                *lock(&self.shared.version) = self.spec.version.clone();
+                Some(instance)
+            }
             Err(e) => {
-                tracing::error!(app = %name, "{e}");
-                self.set_status(AppStatus::Failed(e.to_string()));
+                let note = format!("upgrade to {} failed, staying on {}: {e}", self.spec.version, old.version);
+                tracing::error!(app = %self.spec.name, "{note}");
+                self.record_crash(&AppError::Init { app: self.spec.name.clone(), message: note });
+                self.spec = old;
+                None
             }
         }
     }
 
-    fn load(&self) -> Result<AppInstance, AppError> {
-        AppInstance::load(&self.engine, &self.spec, self.id, self.logs.clone(), self.clock.clone())
-    }
-
-    fn frame_loop(&self, mut instance: AppInstance, input: &mut Input<Slot>) -> Result<(), AppError> {
+    fn frame_loop(&self, mut instance: AppInstance, input: &mut Input<Slot>) -> Exit {
         let period = Duration::from_secs_f32(1.0 / self.spec.fps.max(0.1));
         let mut next = Instant::now();
-        while !self.shared.stop.load(Ordering::Acquire) {
-            let info = self.feed.latest();
-            let submission = instance.frame(&info)?;
+        let mut paused = false;
+        loop {
+            let command = if paused { self.commands.recv().ok() } else { self.commands.try_recv().ok() };
+            match command {
+                Some(Control::Stop) => return Exit::Stopped,
+                Some(Control::Restart) => return Exit::Restart,
+                Some(Control::Upgrade(spec)) => return Exit::Upgrade(spec, instance.into_bus()),
+                Some(Control::Pause) => {
+                    paused = true;
+                    self.set_status(AppStatus::Paused);
+                    continue;
+                }
+                Some(Control::Resume) => {
+                    paused = false;
+                    next = Instant::now();
+                    self.set_status(AppStatus::Running);
+                }
+                None if paused => return Exit::Stopped,
+                None => {}
+            }
+            if paused {
+                continue;
+            }
+            let info = self.context.feed.latest();
+            let submission = match instance.frame(&info) {
+                Ok(s) => s,
+                Err(e) => return Exit::Crashed(e),
+            };
             self.shared.last_frame_ns.store(submission.cpu_time.as_nanos() as u64, Ordering::Relaxed);
             input.write(Some(Arc::new(submission)));
             self.shared.frames.fetch_add(1, Ordering::AcqRel);
             next += period;
             let now = Instant::now();
             if next > now {
-                thread::sleep(next - now);
+                // Sleep until the next frame, waking early for a command.
+                match self.commands.recv_timeout(next - now) {
+                    Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => return Exit::Stopped,
+                    Ok(Control::Restart) => return Exit::Restart,
+                    Ok(Control::Upgrade(spec)) => return Exit::Upgrade(spec, instance.into_bus()),
+                    Ok(Control::Pause) => {
+                        paused = true;
+                        self.set_status(AppStatus::Paused);
+                    }
+                    Ok(Control::Resume) | Err(RecvTimeoutError::Timeout) => {}
+                }
             } else {
                 // Behind: skip the missed frames rather than bursting to catch up.
                 next = now;
             }
         }
-        Ok(())
+    }
+
+    fn record_crash(&self, e: &AppError) {
+        let mut crashes = lock(&self.shared.crashes);
+        if crashes.len() == CRASHES_KEPT {
+            crashes.remove(0);
+        }
+        crashes.push(Crash { at_ns: self.context.clock.now_ns(), reason: e.to_string() });
     }
 
     fn set_status(&self, status: AppStatus) {
-        *self.shared.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
+        *lock(&self.shared.status) = status;
     }
 }

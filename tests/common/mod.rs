@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use visor::guests::{self, GuestArtifacts};
 use visor_compositor::{Compositor, CompositorConfig, Gpu};
+use visor_runtime::host::bus::GuestBus;
 use visor_runtime::{AppEngine, AppInstance, AppSpec, LogRing};
 use visor_types::clock::{ManualClock, SharedClock};
 use visor_types::{AppId, CameraFrame, DeviceProfile, LayerSubmission};
@@ -95,7 +96,7 @@ impl Harness {
         let id = AppId(self.next);
         self.next += 1;
         let clock: SharedClock = self.clock.clone();
-        AppInstance::load(&self.engine, &spec, id, logs.clone(), clock).map(|app| (app, logs))
+        AppInstance::load(&self.engine, &spec, id, GuestBus::new(None), logs.clone(), clock).map(|app| (app, logs))
     }
 
     /// One frame of `app` at `time_ns`, with the head at the origin.

@@ -35,6 +35,7 @@ pub mod math;
 pub mod mesh;
 
 pub use glam;
+pub use bindings::visor::app::bus;
 pub use bindings::visor::app::clock;
 pub use bindings::visor::app::gfx;
 pub use bindings::visor::app::log;

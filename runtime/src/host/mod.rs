@@ -5,9 +5,10 @@
 //! functions never trap on a guest's behalf: they return the interface's error value, and the
 //! only traps an app meets are wasmtime's own (bad pointers, its CPU budget, its memory cap).
 //!
-//! Layout: `gfx` (buffers, textures, pipelines, draws), `log`, `clock`, `convert` (WIT records
-//! to shared types).
+//! Layout: `gfx` (buffers, textures, pipelines, draws), `bus` (the shared bus), `log`, `clock`,
+//! `convert` (WIT records to shared types).
 
+pub mod bus;
 pub mod clock;
 mod convert;
 pub mod gfx;
@@ -19,9 +20,11 @@ use visor_types::clock::SharedClock;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::app::AppSpec;
+use crate::manifest::DirMode;
+use bus::GuestBus;
 use gfx::GfxState;
 use log::LogRing;
 
@@ -29,6 +32,7 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../apps/wit",
         world: "app",
+        with: { "visor:app/bus.frame": crate::bus::FrameHandle },
     });
 }
 
@@ -43,6 +47,7 @@ const STDERR_CAPTURE: usize = 16 << 10;
 pub struct HostState {
     pub(crate) app: String,
     pub(crate) gfx: GfxState,
+    pub(crate) bus: GuestBus,
     pub(crate) logs: Arc<LogRing>,
     pub(crate) clock: SharedClock,
     pub(crate) limits: StoreLimits,
@@ -52,17 +57,28 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub(crate) fn new(spec: &AppSpec, logs: Arc<LogRing>, clock: SharedClock) -> HostState {
+    pub(crate) fn new(spec: &AppSpec, bus: GuestBus, logs: Arc<LogRing>, clock: SharedClock) -> HostState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtx::builder();
         wasi.stderr(stderr.clone());
         for (key, value) in &spec.env {
             wasi.env(key, value);
         }
+        for (host, grant) in &spec.dirs {
+            let perms = match grant.mode {
+                DirMode::ReadOnly => FsPerms::ReadOnly,
+                DirMode::ReadWrite => FsPerms::ReadWrite,
+            };
+            // A folder that cannot be opened is left out: the app sees it missing, the log says why.
+            if let Err(e) = wasi.preopened_dir(host, &grant.guest, perms) {
+                tracing::warn!(app = %spec.name, "cannot preopen {} as {}: {e:#}", host.display(), grant.guest);
+            }
+        }
         let memory = usize::try_from(u64::from(spec.limits.max_memory_mib) << 20).unwrap_or(usize::MAX);
         HostState {
             app: spec.name.clone(),
             gfx: GfxState::new(&spec.name, spec.limits.clone()),
+            bus,
             logs,
             clock,
             limits: StoreLimitsBuilder::new().memory_size(memory).instances(16).tables(16).build(),

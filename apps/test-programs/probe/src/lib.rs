@@ -10,12 +10,21 @@
 //! | `out-of-range`  | passes bad sizes and ids to every gfx call; each must be an error value|
 //! |                 | of the right kind; then draws the slab (so a test sees it survived)    |
 //! | `bad-pointer`   | hands the host a list pointer far outside its memory                   |
+//! | `spin`          | loops forever in `frame`                                               |
+//! | `memory-bomb`   | allocates without end in `frame`                                       |
+//! | `recurse`       | recurses without end in `frame`                                        |
+//! | `flood`         | publishes 20000 messages per frame                                     |
+//! | `forbidden`     | publishes and subscribes where it may not, forges a reply              |
+//! | `escape`        | reads files outside its preopened folder                               |
+//! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
 
 use visor_sdk::gfx::{self, Draw, Error};
 use visor_sdk::glam::{Mat4, Vec2, Vec3, Vec4};
 use visor_sdk::{App, FrameInfo, mesh};
+
+mod hostile;
 
 const CUSTOM_WGSL: &str = "
 @vertex
@@ -147,6 +156,9 @@ impl App for Probe {
                 pipeline = gfx::create_shader_pipeline(CUSTOM_WGSL).map_err(|e| e.to_string())?;
             }
             "out-of-range" => out_of_range(vertices, indices, pipeline)?,
+            "forbidden" => hostile::forbidden()?,
+            "echo" => hostile::echo_setup()?,
+            "escape" => hostile::escape(),
             _ => {}
         }
         visor_sdk::info(&format!("probe '{scenario}' ready"));
@@ -158,9 +170,17 @@ impl App for Probe {
             visor_sdk::info("trapping now");
             core::arch::wasm32::unreachable();
         }
-        if self.scenario == "bad-pointer" {
-            let tex = gfx::create_texture(1, 1, &[0; 4]).map_err(|e| e.to_string())?;
-            bad_pointer(tex);
+        match self.scenario.as_str() {
+            "bad-pointer" => {
+                let tex = gfx::create_texture(1, 1, &[0; 4]).map_err(|e| e.to_string())?;
+                bad_pointer(tex);
+            }
+            "spin" => hostile::spin(),
+            "memory-bomb" => hostile::memory_bomb(),
+            "recurse" => visor_sdk::info(&format!("{}", hostile::recurse(0))),
+            "flood" => hostile::flood(info.frame_number),
+            "echo" => hostile::echo()?,
+            _ => {}
         }
         gfx::submit_draw(&Draw {
             pipeline: self.pipeline,

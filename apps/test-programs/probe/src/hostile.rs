@@ -1,0 +1,110 @@
+//! Scenarios that attack the host from inside an app: CPU, memory, stack, the bus and the
+//! file system. Each must be contained by the host; the log lines say what the app saw.
+
+use visor_sdk::bus::{self, Outgoing, Overflow};
+
+/// `spin`: never returns from `frame`.
+pub fn spin() -> ! {
+    let mut x: u64 = 0;
+    loop {
+        x = core::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+/// `memory-bomb`: allocates and touches memory until something gives.
+pub fn memory_bomb() {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let mut chunk = vec![0u8; 8 << 20];
+        chunk[0] = 1;
+        let last = chunk.len() - 1;
+        chunk[last] = 1;
+        hoard.push(core::hint::black_box(chunk));
+        visor_sdk::info(&format!("holding {} MiB", hoard.len() * 8));
+    }
+}
+
+/// `recurse`: unbounded recursion.
+pub fn recurse(depth: u64) -> u64 {
+    let buffer = core::hint::black_box([depth; 64]);
+    recurse(depth + 1) + buffer[7]
+}
+
+/// `flood`: publishes as fast as it can and reports what the host made of it.
+pub fn flood(frame: u64) {
+    let (mut sent, mut limited, mut other) = (0u32, 0u32, 0u32);
+    for i in 0..20_000u32 {
+        match bus::publish("probe/flood", &Outgoing::Bytes(i.to_le_bytes().to_vec())) {
+            Ok(_) => sent += 1,
+            Err(bus::Error::RateLimited(_)) => limited += 1,
+            Err(_) => other += 1,
+        }
+    }
+    visor_sdk::info(&format!("flood frame {frame}: sent {sent}, rate-limited {limited}, other errors {other}"));
+}
+
+/// `forbidden`: tries what its manifest does not grant, and a reply it was never asked for.
+pub fn forbidden() -> Result<(), String> {
+    match bus::publish("camera/frames", &Outgoing::Text("not really a camera".into())) {
+        Err(bus::Error::Denied(m)) => visor_sdk::info(&format!("publish denied as expected: {m}")),
+        other => return Err(format!("publish to camera/frames was not denied: {other:?}")),
+    }
+    match bus::subscribe("secrets/#", 4, Overflow::DropOldest) {
+        Err(bus::Error::Denied(m)) => visor_sdk::info(&format!("subscribe denied as expected: {m}")),
+        other => return Err(format!("subscribe to secrets/# was not denied: {other:?}")),
+    }
+    match bus::reply(424242, &Outgoing::Empty) {
+        Err(bus::Error::Invalid(m)) => visor_sdk::info(&format!("forged reply refused as expected: {m}")),
+        other => return Err(format!("a reply to a request never received was accepted: {other:?}")),
+    }
+    match bus::publish("not a topic!", &Outgoing::Empty) {
+        Err(bus::Error::Invalid(m)) => visor_sdk::info(&format!("bad topic refused as expected: {m}")),
+        other => return Err(format!("a malformed topic was accepted: {other:?}")),
+    }
+    // Claiming another sender in the payload changes nothing: the host stamps the sender.
+    bus::publish("probe/out", &Outgoing::Text("sender=camera".into())).map_err(|e| format!("{e:?}"))?;
+    Ok(())
+}
+
+/// `escape`: tries to read outside its preopened folder.
+pub fn escape() {
+    for path in ["/data/../../etc/passwd", "/etc/passwd", "/data/link-to-passwd", "/data/inside.txt"] {
+        match std::fs::read_to_string(path) {
+            Ok(text) => visor_sdk::info(&format!("read {path}: ok ({} bytes)", text.len())),
+            Err(e) => visor_sdk::info(&format!("read {path}: refused ({e})")),
+        }
+    }
+}
+
+/// `echo`: answers every request on `probe/rpc` and republishes `probe/in` on `probe/out`.
+pub fn echo_setup() -> Result<(), String> {
+    bus::subscribe("probe/in", 1024, Overflow::DropOldest).map_err(|e| format!("{e:?}"))?;
+    bus::subscribe("probe/rpc", 64, Overflow::Reject).map_err(|e| format!("{e:?}"))?;
+    Ok(())
+}
+
+pub fn echo() -> Result<(), String> {
+    loop {
+        let messages = bus::poll(256);
+        if messages.is_empty() {
+            return Ok(());
+        }
+        for m in messages {
+            let payload = match m.payload {
+                bus::Payload::Bytes(b) => Outgoing::Bytes(b),
+                bus::Payload::Text(t) => Outgoing::Text(t),
+                bus::Payload::Empty => Outgoing::Empty,
+                bus::Payload::Frame(f) => {
+                    let px = f.read(0, 0, 1, 1).map_err(|e| format!("{e:?}"))?;
+                    Outgoing::Bytes(px)
+                }
+            };
+            match m.reply_id {
+                Some(id) => bus::reply(id, &payload).map_err(|e| format!("{e:?}"))?,
+                None => {
+                    bus::publish("probe/out", &payload).map_err(|e| format!("{e:?}"))?;
+                }
+            }
+        }
+    }
+}

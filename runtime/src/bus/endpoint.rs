@@ -1,0 +1,307 @@
+//! [`Endpoint`]: one module's handle on the bus. Every call checks the module's capabilities
+//! first and its message allowance second, and every message it sends is stamped with its
+//! [`ModuleRef`] — the only identity a module can speak with.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use crossbeam_channel::RecvTimeoutError;
+
+use super::caps::BusCapabilities;
+use super::error::{BusAction, BusError};
+use super::hub::BusInner;
+use super::message::{Message, ModuleRef, ReplyHandle};
+use super::payload::Payload;
+use super::queue::{MAX_QUEUE_CAPACITY, QueueOptions, SubQueue};
+use super::rate::RateLimiter;
+use super::stats::EndpointStats;
+use super::subscription::Subscription;
+use super::topic::{Topic, TopicPattern};
+
+/// Most subscriptions one module may hold at once: each costs every publish a pattern check.
+pub const MAX_SUBSCRIPTIONS_PER_MODULE: usize = 256;
+
+/// Distinct denials logged per module; a module probing many topics is not allowed to flood
+/// the log (each denial still returns its error).
+const DENIALS_LOGGED: usize = 64;
+
+/// Where one published message went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublishReport {
+    /// Subscriptions that queued the message.
+    pub delivered: u64,
+    /// Messages lost to drop-oldest queues: older ones dropped to make room (or, rarely, this
+    /// one, when a queue refilled faster than room could be made).
+    pub dropped: u64,
+    /// Reject-policy subscriptions whose full queue refused the message.
+    pub rejected: u64,
+}
+
+/// One module's handle on the bus. Clones are the same endpoint: same identity, same
+/// allowance, same grants (which [`set_capabilities`](Self::set_capabilities) changes for all).
+#[derive(Clone)]
+pub struct Endpoint {
+    inner: Arc<EndpointInner>,
+}
+
+struct EndpointInner {
+    bus: Arc<BusInner>,
+    module: ModuleRef,
+    /// Unique on the bus; marks the queues this endpoint owns.
+    id: u64,
+    stats: Arc<EndpointStats>,
+    /// Swapped whole when the module is upgraded; read without a lock on every call.
+    grants: ArcSwap<Grants>,
+    /// Shared with this endpoint's subscriptions, which count themselves out when dropped.
+    subscriptions: Arc<AtomicUsize>,
+    rate_limited: AtomicU64,
+    denials: Mutex<HashSet<(BusAction, String)>>,
+}
+
+struct Grants {
+    caps: Arc<BusCapabilities>,
+    rate: RateLimiter,
+}
+
+impl Grants {
+    fn new(caps: BusCapabilities) -> Grants {
+        let rate = RateLimiter::new(caps.messages_per_second);
+        Grants {
+            caps: Arc::new(caps),
+            rate,
+        }
+    }
+}
+
+impl Endpoint {
+    pub(super) fn new(
+        bus: Arc<BusInner>,
+        module: ModuleRef,
+        id: u64,
+        stats: Arc<EndpointStats>,
+        caps: BusCapabilities,
+    ) -> Endpoint {
+        Endpoint {
+            inner: Arc::new(EndpointInner {
+                bus,
+                module,
+                id,
+                stats,
+                grants: ArcSwap::from_pointee(Grants::new(caps)),
+                subscriptions: Arc::new(AtomicUsize::new(0)),
+                rate_limited: AtomicU64::new(0),
+                denials: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+
+    pub fn module(&self) -> &ModuleRef {
+        &self.inner.module
+    }
+
+    pub fn capabilities(&self) -> Arc<BusCapabilities> {
+        self.inner.grants.load().caps.clone()
+    }
+
+    /// Replaces the module's grants (an upgrade with a new manifest, a policy change). Live
+    /// subscriptions the new grants no longer cover are cut off: they keep what is queued and
+    /// receive nothing more. The message allowance starts afresh at the new rate.
+    pub fn set_capabilities(&self, caps: BusCapabilities) {
+        let inner = &self.inner;
+        let grants = Grants::new(caps);
+        let caps = grants.caps.clone();
+        inner.grants.store(Arc::new(grants));
+        let revoked = |q: &SubQueue| q.owner == inner.id && !caps.may_subscribe(&q.pattern);
+        for queue in inner.bus.queues_of(inner.id).iter().filter(|q| revoked(q)) {
+            tracing::info!(module = %inner.module, pattern = %queue.pattern, "subscription revoked: no longer granted");
+        }
+        inner.bus.remove_routes(revoked);
+    }
+
+    /// Sends `payload` to every subscription matching `topic`. Never blocks: full queues drop
+    /// or refuse per their policy, and the report says which.
+    pub fn publish(&self, topic: &Topic, payload: Payload) -> Result<PublishReport, BusError> {
+        let grants = self.inner.grants.load();
+        if !grants.caps.may_publish(topic) {
+            return Err(self.denied(BusAction::Publish, topic.as_str()));
+        }
+        let message = self.stamp(&grants, topic.clone(), payload, None)?;
+        self.inner
+            .stats
+            .record(topic, message.sequence, message.sent_ns);
+        Ok(self.inner.bus.fan_out(topic, message).report)
+    }
+
+    /// Starts receiving messages whose topic matches `pattern`, until the [`Subscription`] is
+    /// dropped.
+    pub fn subscribe(
+        &self,
+        pattern: TopicPattern,
+        options: QueueOptions,
+    ) -> Result<Subscription, BusError> {
+        let inner = &*self.inner;
+        if !inner.grants.load().caps.may_subscribe(&pattern) {
+            return Err(self.denied(BusAction::Subscribe, pattern.as_str()));
+        }
+        let module = || inner.module.name.to_string();
+        if !(1..=MAX_QUEUE_CAPACITY).contains(&options.capacity) {
+            return Err(BusError::QueueCapacity {
+                module: module(),
+                requested: options.capacity,
+                max: MAX_QUEUE_CAPACITY,
+            });
+        }
+        let counted = inner
+            .subscriptions
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_SUBSCRIPTIONS_PER_MODULE).then_some(n + 1)
+            });
+        if counted.is_err() {
+            return Err(BusError::TooManySubscriptions {
+                module: module(),
+                max: MAX_SUBSCRIPTIONS_PER_MODULE,
+            });
+        }
+        let id = inner.bus.next_subscription_id();
+        let (queue, rx) = SubQueue::new(id, inner.id, inner.module.clone(), pattern, options);
+        let queue = Arc::new(queue);
+        inner.bus.add_route(queue.clone());
+        let subscription =
+            Subscription::new(inner.bus.clone(), queue, rx, inner.subscriptions.clone());
+        // The grants may have narrowed while the route went in; `set_capabilities` stores the
+        // new grants before it revokes, so one of the two checks sees the other's change.
+        if !inner
+            .grants
+            .load()
+            .caps
+            .may_subscribe(subscription.pattern())
+        {
+            return Err(self.denied(BusAction::Subscribe, subscription.pattern().as_str()));
+        }
+        Ok(subscription)
+    }
+
+    /// Publishes a request on `topic` and waits up to `timeout` for the first reply. Needs a
+    /// publish grant for `topic`; the reply comes back privately, so no subscribe grant.
+    pub fn request(
+        &self,
+        topic: &Topic,
+        payload: Payload,
+        timeout: Duration,
+    ) -> Result<Message, BusError> {
+        let grants = self.inner.grants.load();
+        if !grants.caps.may_publish(topic) {
+            return Err(self.denied(BusAction::Request, topic.as_str()));
+        }
+        // The only sender lives in the request; once every copy is gone, the wait ends.
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let handle = ReplyHandle::new(topic.clone(), self.inner.module.clone(), tx);
+        let message = self.stamp(&grants, topic.clone(), payload, Some(handle))?;
+        drop(grants);
+        self.inner
+            .stats
+            .record(topic, message.sequence, message.sent_ns);
+        let fanout = self.inner.bus.fan_out(topic, message);
+        let topic = topic.to_string();
+        if fanout.report.delivered == 0 {
+            return Err(match fanout.first_refused {
+                Some(subscriber) => BusError::QueueFull {
+                    topic,
+                    subscriber: subscriber.name.to_string(),
+                },
+                None => BusError::NoResponder { topic },
+            });
+        }
+        rx.recv_timeout(timeout).map_err(|e| match e {
+            RecvTimeoutError::Timeout => BusError::Timeout {
+                topic,
+                after: timeout,
+            },
+            // Every copy of the request was dropped unread or evicted, unanswered.
+            RecvTimeoutError::Disconnected => BusError::Unanswered { topic },
+        })
+    }
+
+    /// Answers a request this module received. Only the first reply to a request is
+    /// delivered. Counts against the message allowance, but needs no publish grant: the reply
+    /// goes only to the module that asked.
+    pub fn reply(&self, to: &Message, payload: Payload) -> Result<(), BusError> {
+        let Some(handle) = &to.reply_to else {
+            return Err(BusError::NotARequest {
+                topic: to.topic.to_string(),
+            });
+        };
+        let reply = self.stamp(&self.inner.grants.load(), to.topic.clone(), payload, None)?;
+        handle.deliver(reply)
+    }
+
+    /// Takes one message from the allowance and builds the message with this endpoint's
+    /// identity: the single place a sender is set.
+    fn stamp(
+        &self,
+        grants: &Grants,
+        topic: Topic,
+        payload: Payload,
+        reply_to: Option<ReplyHandle>,
+    ) -> Result<Message, BusError> {
+        let inner = &*self.inner;
+        let now = inner.bus.now_ns();
+        if !grants.rate.try_acquire(now) {
+            return Err(self.rate_limited(grants.rate.rate()));
+        }
+        Ok(Message {
+            topic,
+            sender: inner.module.clone(),
+            payload,
+            sequence: inner.bus.next_sequence(),
+            sent_ns: now,
+            reply_to,
+        })
+    }
+
+    fn denied(&self, action: BusAction, topic: &str) -> BusError {
+        let module = &self.inner.module;
+        let error = BusError::Denied {
+            module: module.name.to_string(),
+            action,
+            topic: topic.to_string(),
+        };
+        let mut seen = self.inner.denials.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() < DENIALS_LOGGED && seen.insert((action, topic.to_string())) {
+            tracing::warn!(module = %module, %action, topic, "{error}");
+            if seen.len() == DENIALS_LOGGED {
+                tracing::warn!(module = %module, "further bus denials of this module are not logged");
+            }
+        }
+        error
+    }
+
+    fn rate_limited(&self, limit: u32) -> BusError {
+        let count = self.inner.rate_limited.fetch_add(1, Ordering::Relaxed) + 1;
+        let error = BusError::RateLimited {
+            module: self.inner.module.name.to_string(),
+            limit,
+        };
+        // Logged at 1, 2, 4, 8 … so a flood shows up without flooding the log.
+        if count.is_power_of_two() {
+            tracing::warn!(module = %self.inner.module, refused = count, "{error}");
+        }
+        error
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("module", &self.inner.module)
+            .field("caps", &self.inner.grants.load().caps)
+            .field(
+                "subscriptions",
+                &self.inner.subscriptions.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}

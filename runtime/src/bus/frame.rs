@@ -1,0 +1,218 @@
+//! [`FrameHandle`]: an image shared read-only between every subscriber that receives it.
+//!
+//! The pixels live in one reference-counted buffer; cloning a handle (which the bus does once
+//! per subscriber) bumps a count and copies none of them. A reader that wants pixels — a
+//! guest, above all, whose memory is not the host's — copies out only the rectangle it asks
+//! for, with the bounds checked here.
+
+use std::sync::Arc;
+
+use visor_types::CameraFrame;
+
+use super::error::BusError;
+
+/// Pixel layouts a frame may carry. One today; an enum so a second (NV12 from a hardware
+/// camera, say) is a variant and not a new type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    /// 8-bit RGBA, sRGB-encoded, 4 bytes per pixel.
+    Rgba8,
+}
+
+impl PixelFormat {
+    pub fn bytes_per_pixel(self) -> u32 {
+        match self {
+            PixelFormat::Rgba8 => 4,
+        }
+    }
+}
+
+/// A shared, read-only image with its capture time. Fields are private so a handle always
+/// describes pixels that are really there.
+#[derive(Clone)]
+pub struct FrameHandle {
+    width: u32,
+    height: u32,
+    /// Bytes from the start of one row to the start of the next (≥ width × bytes per pixel).
+    stride: u32,
+    format: PixelFormat,
+    pixels: Arc<[u8]>,
+    timestamp_ns: u64,
+    sequence: u64,
+}
+
+impl FrameHandle {
+    /// Wraps `pixels` (shared, not copied) after checking that they hold `height` rows of
+    /// `stride` bytes (the last row may stop at the last pixel).
+    pub fn new(
+        width: u32,
+        height: u32,
+        stride: u32,
+        format: PixelFormat,
+        pixels: Arc<[u8]>,
+        timestamp_ns: u64,
+        sequence: u64,
+    ) -> Result<FrameHandle, BusError> {
+        let bad = |reason: String| BusError::BadFrame {
+            width,
+            height,
+            reason,
+        };
+        let row = u64::from(width) * u64::from(format.bytes_per_pixel());
+        if u64::from(stride) < row {
+            return Err(bad(format!(
+                "a stride of {stride} bytes is shorter than a row ({row} bytes)"
+            )));
+        }
+        let needed = match height {
+            0 => 0,
+            h => u64::from(stride) * u64::from(h - 1) + row,
+        };
+        if (pixels.len() as u64) < needed {
+            return Err(bad(format!(
+                "needs {needed} bytes of pixels, got {}",
+                pixels.len()
+            )));
+        }
+        Ok(FrameHandle {
+            width,
+            height,
+            stride,
+            format,
+            pixels,
+            timestamp_ns,
+            sequence,
+        })
+    }
+
+    /// Shares a camera driver's frame (tightly packed RGBA8) without copying it.
+    pub fn from_camera(frame: &CameraFrame) -> Result<FrameHandle, BusError> {
+        let stride = frame
+            .width
+            .checked_mul(4)
+            .ok_or_else(|| BusError::BadFrame {
+                width: frame.width,
+                height: frame.height,
+                reason: "is too wide".into(),
+            })?;
+        FrameHandle::new(
+            frame.width,
+            frame.height,
+            stride,
+            PixelFormat::Rgba8,
+            frame.pixels.clone(),
+            frame.timestamp_ns,
+            frame.sequence,
+        )
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+    pub fn stride(&self) -> u32 {
+        self.stride
+    }
+    pub fn format(&self) -> PixelFormat {
+        self.format
+    }
+    pub fn timestamp_ns(&self) -> u64 {
+        self.timestamp_ns
+    }
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The whole shared buffer, for native readers (a GPU upload, an inference library).
+    pub fn pixels(&self) -> &Arc<[u8]> {
+        &self.pixels
+    }
+
+    /// Whether two handles share one pixel buffer.
+    pub fn ptr_eq(&self, other: &FrameHandle) -> bool {
+        Arc::ptr_eq(&self.pixels, &other.pixels)
+    }
+
+    /// Bytes that a `w` × `h` region takes when tightly packed.
+    pub fn region_len(&self, w: u32, h: u32) -> usize {
+        (u64::from(w) * u64::from(h) * u64::from(self.format.bytes_per_pixel())) as usize
+    }
+
+    /// Copies the region at (`x`, `y`) of `w` × `h` pixels, rows tightly packed.
+    pub fn read_region(&self, x: u32, y: u32, w: u32, h: u32) -> Result<Vec<u8>, BusError> {
+        self.check_region(x, y, w, h)?;
+        let mut out = vec![0; self.region_len(w, h)];
+        self.copy_rows(x, y, w, h, &mut out);
+        Ok(out)
+    }
+
+    /// Copies the region into `dst` (for instance a guest's memory) without an intermediate
+    /// buffer. `dst` must hold at least [`region_len`](Self::region_len) bytes.
+    pub fn copy_region_to(
+        &self,
+        x: u32,
+        y: u32,
+        w: u32,
+        h: u32,
+        dst: &mut [u8],
+    ) -> Result<(), BusError> {
+        self.check_region(x, y, w, h)?;
+        let needed = self.region_len(w, h);
+        if dst.len() < needed {
+            return Err(BusError::RegionBuffer {
+                w,
+                h,
+                needed,
+                len: dst.len(),
+            });
+        }
+        self.copy_rows(x, y, w, h, &mut dst[..needed]);
+        Ok(())
+    }
+
+    fn check_region(&self, x: u32, y: u32, w: u32, h: u32) -> Result<(), BusError> {
+        let inside = u64::from(x) + u64::from(w) <= u64::from(self.width)
+            && u64::from(y) + u64::from(h) <= u64::from(self.height);
+        if inside {
+            Ok(())
+        } else {
+            Err(BusError::RegionOutOfBounds {
+                x,
+                y,
+                w,
+                h,
+                width: self.width,
+                height: self.height,
+            })
+        }
+    }
+
+    /// Bounds already checked: every index below is inside `pixels` by [`FrameHandle::new`].
+    fn copy_rows(&self, x: u32, y: u32, w: u32, h: u32, dst: &mut [u8]) {
+        let bpp = self.format.bytes_per_pixel() as usize;
+        let row_bytes = w as usize * bpp;
+        if row_bytes == 0 {
+            return;
+        }
+        for (row, out) in dst.chunks_exact_mut(row_bytes).take(h as usize).enumerate() {
+            let start = (y as usize + row) * self.stride as usize + x as usize * bpp;
+            out.copy_from_slice(&self.pixels[start..start + row_bytes]);
+        }
+    }
+}
+
+impl std::fmt::Debug for FrameHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameHandle")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("stride", &self.stride)
+            .field("format", &self.format)
+            .field("bytes", &self.pixels.len())
+            .field("timestamp_ns", &self.timestamp_ns)
+            .field("sequence", &self.sequence)
+            .finish()
+    }
+}

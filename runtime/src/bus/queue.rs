@@ -1,0 +1,145 @@
+//! One subscription's bounded queue and what happens when it is full.
+//!
+//! The queue is a bounded crossbeam channel. Publishers only ever `try_send`, so a publish
+//! never blocks however slow a subscriber is; a full queue either refuses the new message
+//! ([`Overflow::Reject`]) or makes room by dropping its oldest ([`Overflow::DropOldest`]) —
+//! the publisher holds a receiving end for exactly that, so no lock guards the queue.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+use super::message::{Message, ModuleRef};
+use super::topic::TopicPattern;
+
+/// Largest queue a subscription may ask for. Queues are allocated up front, and a guest picks
+/// the number, so it is bounded.
+pub const MAX_QUEUE_CAPACITY: usize = 4096;
+
+/// Attempts to make room in a drop-oldest queue that other publishers keep refilling, before
+/// the new message itself is counted as dropped.
+const MAKE_ROOM_TRIES: usize = 8;
+
+/// What a full queue does with a new message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Overflow {
+    /// Drop the oldest queued message to make room: for streams where only the newest matters
+    /// (sensor readings, frames).
+    DropOldest,
+    /// Refuse the new message and tell the publisher: for commands, which must not vanish.
+    Reject,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueOptions {
+    /// Messages held before the overflow policy applies; 1 to [`MAX_QUEUE_CAPACITY`].
+    pub capacity: usize,
+    pub policy: Overflow,
+}
+
+impl QueueOptions {
+    /// A stream where only recent values matter.
+    pub fn latest(capacity: usize) -> QueueOptions {
+        QueueOptions {
+            capacity,
+            policy: Overflow::DropOldest,
+        }
+    }
+
+    /// Commands: nothing is lost silently; a full queue is reported to the sender.
+    pub fn commands(capacity: usize) -> QueueOptions {
+        QueueOptions {
+            capacity,
+            policy: Overflow::Reject,
+        }
+    }
+}
+
+/// What offering one message to one queue came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Offer {
+    /// Queued; `dropped` older messages were dropped to make room.
+    Queued { dropped: u64 },
+    /// Refused by a full reject-policy queue.
+    Rejected,
+    /// A drop-oldest queue refilled faster than room could be made: the new message was dropped.
+    Lost { dropped: u64 },
+}
+
+/// The publishing side of a subscription, shared by the routing table and the [`Subscription`].
+///
+/// [`Subscription`]: super::Subscription
+pub(super) struct SubQueue {
+    pub(super) id: u64,
+    /// The endpoint that subscribed, for revoking on a narrower grant.
+    pub(super) owner: u64,
+    pub(super) subscriber: ModuleRef,
+    pub(super) pattern: TopicPattern,
+    pub(super) policy: Overflow,
+    tx: Sender<Message>,
+    /// A receiving end for the publisher, to drop the oldest message of a full queue.
+    evict: Receiver<Message>,
+    pub(super) dropped: AtomicU64,
+    pub(super) rejected: AtomicU64,
+}
+
+impl SubQueue {
+    /// A queue and the receiving end its subscriber reads.
+    pub(super) fn new(
+        id: u64,
+        owner: u64,
+        subscriber: ModuleRef,
+        pattern: TopicPattern,
+        options: QueueOptions,
+    ) -> (SubQueue, Receiver<Message>) {
+        let (tx, rx) = crossbeam_channel::bounded(options.capacity);
+        let queue = SubQueue {
+            id,
+            owner,
+            subscriber,
+            pattern,
+            policy: options.policy,
+            tx,
+            evict: rx.clone(),
+            dropped: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+        };
+        (queue, rx)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Queues `message` without ever blocking.
+    pub(super) fn offer(&self, message: Message) -> Offer {
+        let mut message = match self.tx.try_send(message) {
+            Ok(()) => return Offer::Queued { dropped: 0 },
+            Err(TrySendError::Full(m)) => m,
+            // Unreachable while `evict` is alive; treat as a refusal rather than panic.
+            Err(TrySendError::Disconnected(_)) => return Offer::Rejected,
+        };
+        if self.policy == Overflow::Reject {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+            return Offer::Rejected;
+        }
+        let mut dropped = 0;
+        for _ in 0..MAKE_ROOM_TRIES {
+            // The subscriber may have read meanwhile; either way there is room to try again.
+            if self.evict.try_recv().is_ok() {
+                dropped += 1;
+            }
+            match self.tx.try_send(message) {
+                Ok(()) => {
+                    self.dropped.fetch_add(dropped, Ordering::Relaxed);
+                    return Offer::Queued { dropped };
+                }
+                Err(TrySendError::Full(m)) => message = m,
+                Err(TrySendError::Disconnected(_)) => break,
+            }
+        }
+        dropped += 1;
+        self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        Offer::Lost { dropped }
+    }
+}

@@ -1,0 +1,102 @@
+//! [`Subscription`]: the receiving end of one pattern's queue. Dropping it unsubscribes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use super::error::BusError;
+use super::hub::BusInner;
+use super::message::Message;
+use super::queue::{Overflow, SubQueue};
+use super::topic::TopicPattern;
+
+pub struct Subscription {
+    bus: Arc<BusInner>,
+    queue: Arc<SubQueue>,
+    rx: Receiver<Message>,
+    /// The owning endpoint's subscription count, given back on drop.
+    count: Arc<AtomicUsize>,
+}
+
+impl Subscription {
+    pub(super) fn new(
+        bus: Arc<BusInner>,
+        queue: Arc<SubQueue>,
+        rx: Receiver<Message>,
+        count: Arc<AtomicUsize>,
+    ) -> Subscription {
+        Subscription {
+            bus,
+            queue,
+            rx,
+            count,
+        }
+    }
+
+    pub fn pattern(&self) -> &TopicPattern {
+        &self.queue.pattern
+    }
+
+    pub fn policy(&self) -> Overflow {
+        self.queue.policy
+    }
+
+    /// The oldest queued message, waiting up to `timeout` for one.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, BusError> {
+        self.rx.recv_timeout(timeout).map_err(|e| match e {
+            RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected => BusError::RecvTimeout {
+                pattern: self.queue.pattern.to_string(),
+                after: timeout,
+            },
+        })
+    }
+
+    /// The oldest queued message, if any.
+    pub fn try_recv(&self) -> Option<Message> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Every message queued now, oldest first, without waiting.
+    pub fn drain(&self) -> impl Iterator<Item = Message> + '_ {
+        self.rx.try_iter()
+    }
+
+    /// Messages this subscription lost to its drop-oldest policy.
+    pub fn dropped(&self) -> u64 {
+        self.queue.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Messages its full reject-policy queue refused.
+    pub fn rejected(&self) -> u64 {
+        self.queue.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Messages waiting to be read.
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.bus.remove_route(self.queue.id);
+        self.count.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("subscriber", &self.queue.subscriber)
+            .field("pattern", &self.queue.pattern)
+            .field("policy", &self.queue.policy)
+            .field("queued", &self.rx.len())
+            .finish()
+    }
+}

@@ -1,0 +1,324 @@
+//! The module host: every module the shell knows — wasm apps and native drivers and libraries
+//! alike — under one lifecycle: load, start, stop, restart, upgrade, unload.
+//!
+//! Loading a module reads its manifest against the user's policy: the module gets what it
+//! asked for *and* was granted, the rest is denied (and said once, in the log). Starting it
+//! gives it a bus endpoint with its identity and grants — the same endpoint across restarts
+//! and upgrades, so other modules see one continuous sender — and a supervised thread.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+use visor_types::AppId;
+use visor_types::clock::SharedClock;
+
+use crate::app::AppSpec;
+use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef};
+use crate::engine::AppEngine;
+use crate::manifest::{Device, Entry, Manifest, ModuleKind};
+use crate::native::{NativeFactory, NativeRunner};
+use crate::policy::{Grant, Policy};
+use crate::runner::{AppRunner, AppStatus, Crash, FrameFeed, RestartPolicy, RunContext};
+
+#[derive(Debug, Error)]
+pub enum ModuleError {
+    #[error("no module with id {0} is loaded")]
+    Unknown(u32),
+    #[error("a module named '{0}' is already loaded; unload it or upgrade it instead")]
+    Duplicate(String),
+    #[error("module '{module}' names native driver '{native}', which this shell does not have; known: {known}")]
+    NoSuchNative { module: String, native: String, known: String },
+    #[error("module '{module}' cannot be upgraded to '{other}': an upgrade keeps the module's name")]
+    Rename { module: String, other: String },
+    #[error("module '{module}' is a {have} and cannot become a {want} by upgrade")]
+    KindChange { module: String, have: &'static str, want: &'static str },
+}
+
+/// A module's id for the life of the shell (it stays across restarts and upgrades).
+pub type ModuleId = u32;
+
+enum Runner {
+    App(AppRunner),
+    Native(NativeRunner),
+}
+
+struct Module {
+    manifest: Manifest,
+    /// The app's environment (WASI `environ`), set by whoever launches it.
+    env: Vec<(String, String)>,
+    dir: PathBuf,
+    grant: Grant,
+    endpoint: Endpoint,
+    runner: Option<Runner>,
+}
+
+/// What the shell shows about one module.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModuleInfo {
+    pub id: ModuleId,
+    pub name: String,
+    pub version: String,
+    pub kind: ModuleKind,
+    pub status: AppStatus,
+    pub crashes: Vec<Crash>,
+    pub denied: Vec<String>,
+}
+
+pub struct ModuleHost {
+    bus: Bus,
+    engine: AppEngine,
+    feed: FrameFeed,
+    clock: SharedClock,
+    policy: Policy,
+    restart: RestartPolicy,
+    natives: HashMap<String, NativeFactory>,
+    modules: BTreeMap<ModuleId, Module>,
+    next_id: ModuleId,
+    fps: f32,
+}
+
+fn kind_name(kind: ModuleKind) -> &'static str {
+    match kind {
+        ModuleKind::App => "app",
+        ModuleKind::Library => "library",
+        ModuleKind::Driver => "driver",
+    }
+}
+
+impl ModuleHost {
+    pub fn new(bus: Bus, engine: AppEngine, feed: FrameFeed, clock: SharedClock, policy: Policy, fps: f32) -> ModuleHost {
+        ModuleHost {
+            bus,
+            engine,
+            feed,
+            clock,
+            policy,
+            restart: RestartPolicy::default(),
+            natives: HashMap::new(),
+            modules: BTreeMap::new(),
+            next_id: 1,
+            fps,
+        }
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The user's policy, for grants made while the shell runs (consent, development launches).
+    pub fn policy_mut(&mut self) -> &mut Policy {
+        &mut self.policy
+    }
+
+    pub fn set_restart_policy(&mut self, policy: RestartPolicy) {
+        self.restart = policy;
+    }
+
+    /// Makes native driver `name` available to manifests with `entry = { native = "name" }`.
+    pub fn register_native(&mut self, name: &str, factory: NativeFactory) {
+        self.natives.insert(name.to_string(), factory);
+    }
+
+    /// Loads a module (without starting it): checks its grants under the policy. `dir` is the
+    /// folder its manifest's relative paths start from.
+    pub fn load(&mut self, manifest: Manifest, dir: &Path) -> Result<ModuleId, ModuleError> {
+        if self.modules.values().any(|m| m.manifest.name == manifest.name) {
+            return Err(ModuleError::Duplicate(manifest.name));
+        }
+        if let Entry::Native(native) = &manifest.entry
+            && !self.natives.contains_key(native)
+        {
+            let mut known: Vec<_> = self.natives.keys().cloned().collect();
+            known.sort();
+            return Err(ModuleError::NoSuchNative { module: manifest.name, native: native.clone(), known: known.join(", ") });
+        }
+        let grant = self.policy.grant(&manifest);
+        for denial in &grant.denied {
+            tracing::warn!(module = %manifest.name, "denied by policy: {denial}");
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let caps = BusCapabilities {
+            publish: grant.effective.publish.clone(),
+            subscribe: grant.effective.subscribe.clone(),
+            messages_per_second: manifest.limits.bus_messages_per_second,
+        };
+        let endpoint = self.bus.endpoint(ModuleRef::new(id, manifest.name.as_str()), caps);
+        self.modules.insert(id, Module { manifest, env: Vec::new(), dir: dir.to_path_buf(), grant, endpoint, runner: None });
+        Ok(id)
+    }
+
+    /// Sets the environment a loaded app starts with (its settings).
+    pub fn set_env(&mut self, id: ModuleId, env: Vec<(String, String)>) -> Result<(), ModuleError> {
+        self.module(id)?.env = env;
+        Ok(())
+    }
+
+    /// Starts every loaded module whose manifest says to start at boot.
+    pub fn boot(&mut self) -> Result<(), ModuleError> {
+        let ids: Vec<_> = self.modules.iter().filter(|(_, m)| m.manifest.triggers.boot).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.start(id)?;
+        }
+        Ok(())
+    }
+
+    fn module(&mut self, id: ModuleId) -> Result<&mut Module, ModuleError> {
+        self.modules.get_mut(&id).ok_or(ModuleError::Unknown(id))
+    }
+
+    fn app_spec(&self, module: &Module) -> Option<AppSpec> {
+        let Entry::Component(path) = &module.manifest.entry else { return None };
+        let mut spec = AppSpec::new(module.manifest.name.clone(), module.dir.join(path), self.fps);
+        spec.version = module.manifest.version.to_string();
+        spec.limits = module.manifest.limits.app_limits();
+        spec.env = module.env.clone();
+        spec.dirs = module.grant.effective.dirs.iter().map(|d| (module.dir.join(&d.host), d.clone())).collect();
+        Some(spec)
+    }
+
+    /// Starts a loaded module (a no-op if it runs).
+    pub fn start(&mut self, id: ModuleId) -> Result<(), ModuleError> {
+        let module = self.modules.get(&id).ok_or(ModuleError::Unknown(id))?;
+        if module.runner.is_some() {
+            return Ok(());
+        }
+        let runner = match &module.manifest.entry {
+            Entry::Component(_) => {
+                let spec = self.app_spec(module).expect("a component entry");
+                let context = RunContext {
+                    engine: self.engine.clone(),
+                    feed: self.feed.clone(),
+                    clock: self.clock.clone(),
+                    bus: Some(module.endpoint.clone()),
+                    restart: self.restart.clone(),
+                };
+                Runner::App(AppRunner::spawn(spec, AppId(id), context))
+            }
+            Entry::Native(native) => {
+                let factory = self.natives[native].clone();
+                let endpoint = module.endpoint.clone();
+                Runner::Native(NativeRunner::spawn(module.manifest.clone(), factory, endpoint, self.clock.clone(), self.restart.clone()))
+            }
+        };
+        tracing::info!(module = %module.manifest.id(), "starting");
+        self.module(id)?.runner = Some(runner);
+        Ok(())
+    }
+
+    /// Stops a module; it stays loaded and can be started again.
+    pub fn stop(&mut self, id: ModuleId) -> Result<(), ModuleError> {
+        let module = self.module(id)?;
+        match module.runner.take() {
+            Some(Runner::App(mut r)) => r.stop(),
+            Some(Runner::Native(mut r)) => r.stop(),
+            None => {}
+        }
+        Ok(())
+    }
+
+    pub fn restart(&mut self, id: ModuleId) -> Result<(), ModuleError> {
+        match &self.module(id)?.runner {
+            Some(Runner::App(r)) => r.restart(),
+            _ => {
+                self.stop(id)?;
+                self.start(id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops and forgets a module.
+    pub fn unload(&mut self, id: ModuleId) -> Result<Manifest, ModuleError> {
+        self.stop(id)?;
+        Ok(self.modules.remove(&id).ok_or(ModuleError::Unknown(id))?.manifest)
+    }
+
+    /// Replaces a module's version in place: same id, same bus identity; a running app swaps
+    /// between two frames and keeps its subscriptions.
+    pub fn upgrade(&mut self, id: ModuleId, manifest: Manifest, dir: &Path) -> Result<(), ModuleError> {
+        let module = self.module(id)?;
+        if module.manifest.name != manifest.name {
+            return Err(ModuleError::Rename { module: module.manifest.name.clone(), other: manifest.name });
+        }
+        if module.manifest.kind != manifest.kind {
+            let (have, want) = (kind_name(module.manifest.kind), kind_name(manifest.kind));
+            return Err(ModuleError::KindChange { module: manifest.name, have, want });
+        }
+        let grant = self.policy.grant(&manifest);
+        let module = self.module(id)?;
+        module.endpoint.set_capabilities(BusCapabilities {
+            publish: grant.effective.publish.clone(),
+            subscribe: grant.effective.subscribe.clone(),
+            messages_per_second: manifest.limits.bus_messages_per_second,
+        });
+        module.manifest = manifest;
+        module.dir = dir.to_path_buf();
+        module.grant = grant;
+        let running_app = matches!(module.runner, Some(Runner::App(_)));
+        if running_app {
+            let module = &self.modules[&id];
+            let spec = self.app_spec(module).expect("apps have a component entry");
+            if let Some(Runner::App(runner)) = &module.runner {
+                runner.upgrade(spec);
+            }
+        } else if self.modules[&id].runner.is_some() {
+            self.restart(id)?;
+        }
+        Ok(())
+    }
+
+    pub fn find(&self, name: &str) -> Option<ModuleId> {
+        self.modules.iter().find(|(_, m)| m.manifest.name == name).map(|(id, _)| *id)
+    }
+
+    pub fn info(&self, id: ModuleId) -> Option<ModuleInfo> {
+        let m = self.modules.get(&id)?;
+        let (status, crashes) = match &m.runner {
+            Some(Runner::App(r)) => (r.status(), r.crashes()),
+            Some(Runner::Native(r)) => (r.status(), r.crashes()),
+            None => (AppStatus::Stopped, Vec::new()),
+        };
+        let version = match &m.runner {
+            Some(Runner::App(r)) => r.version(),
+            _ => m.manifest.version.to_string(),
+        };
+        Some(ModuleInfo { id, name: m.manifest.name.clone(), version, kind: m.manifest.kind, status, crashes, denied: m.grant.denied.clone() })
+    }
+
+    pub fn list(&self) -> Vec<ModuleInfo> {
+        self.modules.keys().filter_map(|id| self.info(*id)).collect()
+    }
+
+    /// The running app of module `id`, if it is one.
+    pub fn app(&self, id: ModuleId) -> Option<&AppRunner> {
+        match &self.modules.get(&id)?.runner {
+            Some(Runner::App(r)) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Running apps allowed to show a layer (granted the `display-layer` device), for the
+    /// compositor.
+    pub fn display_apps(&mut self) -> impl Iterator<Item = &mut AppRunner> {
+        self.modules.values_mut().filter_map(|m| match &mut m.runner {
+            Some(Runner::App(r)) if m.grant.effective.devices.contains(&Device::DisplayLayer) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// Stops every module.
+    pub fn shutdown(&mut self) {
+        let ids: Vec<_> = self.modules.keys().copied().collect();
+        for id in ids {
+            let _ = self.stop(id);
+        }
+    }
+}
+
+impl Drop for ModuleHost {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
