@@ -12,10 +12,15 @@
 //! its CPU budget) stops that app alone, with the reason in its [`AppStatus`].
 //!
 //! Layout:
+//! - `manifest`: what a module is and asks for; `policy`: what the user grants.
+//! - `bus`: topics, subscriptions, request/reply, shared frames.
+//! - `modules`: the module host — lifecycle and supervision of wasm and native modules.
+//! - `native`: the trait native drivers and libraries implement.
+//! - `registry`: installed modules on disk, content-addressed, and the compiled-code cache.
 //! - `engine`: the shared wasmtime engine and its epoch ticker (CPU budgets).
 //! - `host/`: host implementations of the WIT interfaces (`gfx`, `log`, `clock`), one per file.
 //! - `app`: [`AppInstance`], one instantiated app driven synchronously.
-//! - `runner`: [`AppRunner`], an app on its own thread, and the [`FrameFeed`] it reads.
+//! - `runner`: [`AppRunner`], an app on its own supervised thread, and the [`FrameFeed`] it reads.
 //! - `error`: [`AppError`].
 
 mod app;
@@ -27,6 +32,7 @@ pub mod manifest;
 pub mod modules;
 pub mod native;
 pub mod policy;
+pub mod registry;
 mod runner;
 
 pub use app::{AppInstance, AppSpec};

@@ -108,7 +108,8 @@ enum Control {
 /// Why a frame loop ended.
 enum Exit {
     Stopped,
-    Restart,
+    /// Asked to restart: the module's bus state carries over, as for an upgrade.
+    Restart(GuestBus),
     Upgrade(Box<AppSpec>, GuestBus),
     Crashed(AppError),
 }
@@ -243,7 +244,7 @@ impl AppRunner {
         let _ = self.control.send(Control::Resume);
     }
 
-    /// Starts the app afresh (a new instance; its bus identity stays).
+    /// Starts the app afresh: a new instance, with the module's bus identity and subscriptions.
     pub fn restart(&self) {
         let _ = self.control.send(Control::Restart);
     }
@@ -288,12 +289,13 @@ impl Worker {
         let mut crashes: VecDeque<Instant> = VecDeque::new();
         let mut backoff = policy.initial_backoff;
         let mut upgraded: Option<AppInstance> = None;
+        let mut carried: Option<GuestBus> = None;
         loop {
             self.set_status(AppStatus::Starting);
             let started = Instant::now();
             let loaded = match upgraded.take() {
                 Some(instance) => Ok(instance),
-                None => self.load(GuestBus::new(self.context.bus.clone())),
+                None => self.load(carried.take().unwrap_or_else(|| GuestBus::new(self.context.bus.clone()))),
             };
             let exit = match loaded {
                 Ok(instance) => {
@@ -305,7 +307,10 @@ impl Worker {
             };
             match exit {
                 Exit::Stopped => break,
-                Exit::Restart => continue,
+                Exit::Restart(bus) => {
+                    carried = Some(bus);
+                    continue;
+                }
                 Exit::Upgrade(spec, bus) => {
                     upgraded = self.upgrade(*spec, bus);
                     continue;
@@ -379,7 +384,7 @@ impl Worker {
             let command = if paused { self.commands.recv().ok() } else { self.commands.try_recv().ok() };
             match command {
                 Some(Control::Stop) => return Exit::Stopped,
-                Some(Control::Restart) => return Exit::Restart,
+                Some(Control::Restart) => return Exit::Restart(instance.into_bus()),
                 Some(Control::Upgrade(spec)) => return Exit::Upgrade(spec, instance.into_bus()),
                 Some(Control::Pause) => {
                     paused = true;
@@ -411,7 +416,7 @@ impl Worker {
                 // Sleep until the next frame, waking early for a command.
                 match self.commands.recv_timeout(next - now) {
                     Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => return Exit::Stopped,
-                    Ok(Control::Restart) => return Exit::Restart,
+                    Ok(Control::Restart) => return Exit::Restart(instance.into_bus()),
                     Ok(Control::Upgrade(spec)) => return Exit::Upgrade(spec, instance.into_bus()),
                     Ok(Control::Pause) => {
                         paused = true;

@@ -131,6 +131,11 @@ impl Host for HostState {
             return Err(wit::Error::Invalid(format!("a module may hold at most {MAX_SUBSCRIPTIONS} subscriptions")));
         }
         let pattern = TopicPattern::from_str(&pattern).map_err(|e| wit::Error::Invalid(e.to_string()))?;
+        // After an upgrade the new version's `init` subscribes again to what it inherited:
+        // hand back the existing subscription, with what queued during the swap.
+        if let Some((id, _)) = self.bus.subscriptions.iter().find(|(_, s)| s.pattern() == &pattern) {
+            return Ok(*id);
+        }
         let policy = match overflow {
             wit::Overflow::DropOldest => Overflow::DropOldest,
             wit::Overflow::Reject => Overflow::Reject,

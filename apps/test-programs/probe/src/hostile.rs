@@ -76,14 +76,20 @@ pub fn escape() {
     }
 }
 
-/// `echo`: answers every request on `probe/rpc` and republishes `probe/in` on `probe/out`.
+fn topic(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_string())
+}
+
+/// `echo`: answers every request on `probe/rpc` and republishes `PROBE_IN` (default
+/// `probe/in`) on `PROBE_OUT` (default `probe/out`).
 pub fn echo_setup() -> Result<(), String> {
-    bus::subscribe("probe/in", 1024, Overflow::DropOldest).map_err(|e| format!("{e:?}"))?;
+    bus::subscribe(&topic("PROBE_IN", "probe/in"), 1024, Overflow::DropOldest).map_err(|e| format!("{e:?}"))?;
     bus::subscribe("probe/rpc", 64, Overflow::Reject).map_err(|e| format!("{e:?}"))?;
     Ok(())
 }
 
 pub fn echo() -> Result<(), String> {
+    let out = topic("PROBE_OUT", "probe/out");
     loop {
         let messages = bus::poll(256);
         if messages.is_empty() {
@@ -102,7 +108,7 @@ pub fn echo() -> Result<(), String> {
             match m.reply_id {
                 Some(id) => bus::reply(id, &payload).map_err(|e| format!("{e:?}"))?,
                 None => {
-                    bus::publish("probe/out", &payload).map_err(|e| format!("{e:?}"))?;
+                    bus::publish(&out, &payload).map_err(|e| format!("{e:?}"))?;
                 }
             }
         }

@@ -1,0 +1,155 @@
+//! [`Registry::install`]: copy a module folder into the store so that a crash at any instant
+//! leaves either no trace of the new version or all of it.
+//!
+//! The order is the whole argument: (1) hash and copy everything into `tmp/`; (2) move the
+//! blobs into `blobs/` (each rename atomic; a blob never changes once there, since its name is
+//! its hash); (3) stage the version folder in `tmp/`; (4) rename it to
+//! `modules/<name>/<version>`. Until (4) nothing refers to the new blobs, and a folder under
+//! `modules/` only ever appears whole, after every blob it names.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::error::{RegistryError, io_err};
+use super::files::{copy_to_temp, remove_any, rename_durable, sha256_file, sha256_hex, sync_dir, temp_path, write_new};
+use super::installed::{ComponentRecord, EntryRecord, InstalledModule, RECORD_FILE, read_record, read_version_dir};
+use super::{Layout, Registry};
+use crate::manifest::{Entry, MANIFEST_FILE, Manifest, ManifestError};
+
+/// Testing hook for the crash tests: when this variable is `after-blobs` or `after-stage`, an
+/// install writes [`PAUSE_MARKER`] into the registry's `tmp/` at that point and sleeps for 30
+/// seconds, so a test can kill the process there. Read once per install; never set it otherwise.
+pub const PAUSE_ENV: &str = "VISOR_REGISTRY_PAUSE_AT";
+/// The marker file (under `tmp/`) a paused install writes.
+pub const PAUSE_MARKER: &str = "PAUSED";
+
+struct PausePoint(Option<String>);
+
+impl PausePoint {
+    fn from_env() -> PausePoint {
+        PausePoint(std::env::var(PAUSE_ENV).ok())
+    }
+
+    fn at(&self, point: &str, layout: &Layout) {
+        if self.0.as_deref() == Some(point) {
+            tracing::warn!("{PAUSE_ENV}={point}: pausing the install for 30 s (a crash-test hook)");
+            let _ = fs::write(layout.tmp.join(PAUSE_MARKER), point);
+            std::thread::sleep(Duration::from_secs(30));
+            let _ = fs::remove_file(layout.tmp.join(PAUSE_MARKER));
+        }
+    }
+}
+
+/// A file copied into `tmp/` and hashed, on its way to `blobs/`.
+struct Pending {
+    temp: PathBuf,
+    sha256: String,
+}
+
+impl Registry {
+    /// Installs the module in `module_dir` (its `visor.toml` and, for a component module, the
+    /// component it names) and returns it as installed.
+    ///
+    /// Installing a `name@version` that is already installed with the same content does
+    /// nothing and succeeds; with other content it fails ([`RegistryError::VersionConflict`]):
+    /// an installed version never changes under a module that depends on it.
+    /// Dependencies are not required to be installed yet; [`resolve`](Registry::resolve)
+    /// checks them when the module is started.
+    pub fn install(&self, module_dir: &Path) -> Result<InstalledModule, RegistryError> {
+        let pause = PausePoint::from_env();
+        let layout = &self.layout;
+        let manifest_path = module_dir.join(MANIFEST_FILE);
+        if !manifest_path.is_file() {
+            return Err(RegistryError::NotAModule { dir: module_dir.to_path_buf() });
+        }
+        let origin = manifest_path.display().to_string();
+        let manifest_bytes = fs::read(&manifest_path).map_err(io_err("read", &manifest_path))?;
+        let text = std::str::from_utf8(&manifest_bytes)
+            .map_err(|e| ManifestError::Syntax { origin: origin.clone(), message: format!("not UTF-8: {e}") })?;
+        let manifest = Manifest::parse(text, &origin)?;
+        let component_source = match &manifest.entry {
+            Entry::Component(file) => {
+                let path = module_dir.join(file);
+                if !path.is_file() {
+                    return Err(RegistryError::MissingComponent { module: manifest.id(), path });
+                }
+                Some((file.clone(), path))
+            }
+            Entry::Native(_) => None,
+        };
+
+        let _lock = layout.lock_exclusive()?;
+        layout.clean()?;
+        let mut pending = Vec::new();
+        let result = self.install_locked(&manifest, &manifest_bytes, component_source, module_dir, &pause, &mut pending);
+        for p in &pending {
+            let _ = remove_any(&p.temp);
+        }
+        result
+    }
+
+    fn install_locked(
+        &self,
+        manifest: &Manifest,
+        manifest_bytes: &[u8],
+        component_source: Option<(PathBuf, PathBuf)>,
+        module_dir: &Path,
+        pause: &PausePoint,
+        pending: &mut Vec<Pending>,
+    ) -> Result<InstalledModule, RegistryError> {
+        let layout = &self.layout;
+        let manifest_sha256 = sha256_hex(manifest_bytes);
+        let component = match component_source {
+            Some((file, source)) => {
+                let (temp, sha256) = copy_to_temp(&source, &layout.tmp)?;
+                pending.push(Pending { temp, sha256: sha256.clone() });
+                Some(ComponentRecord { sha256, file_name: file.to_string_lossy().into_owned() })
+            }
+            None => None,
+        };
+
+        let dest = layout.version_dir(&manifest.name, &manifest.version);
+        if dest.exists() {
+            let existing = read_record(&dest)?;
+            if existing.manifest_sha256 == manifest_sha256 && existing.component == component {
+                tracing::info!(module = %manifest.id(), "already installed with the same content");
+                return read_version_dir(layout, &dest);
+            }
+            return Err(RegistryError::VersionConflict { module: manifest.id(), dir: dest });
+        }
+
+        let manifest_temp = temp_path(&layout.tmp, "blob");
+        write_new(&manifest_temp, manifest_bytes)?;
+        pending.push(Pending { temp: manifest_temp, sha256: manifest_sha256.clone() });
+        for p in pending.iter() {
+            let blob = layout.blob(&p.sha256);
+            // Content-addressed: a blob already there holds these very bytes — unless it was
+            // damaged, in which case this install repairs it (with one atomic rename).
+            if !blob.exists() || sha256_file(&blob)? != p.sha256 {
+                rename_durable(&p.temp, &blob)?;
+            }
+        }
+        pause.at("after-blobs", layout);
+
+        let source = fs::canonicalize(module_dir).unwrap_or_else(|_| module_dir.to_path_buf());
+        let record = EntryRecord::new(manifest_sha256, component, &source);
+        let record_json = serde_json::to_vec_pretty(&record).expect("the entry record always serializes");
+        let stage = temp_path(&layout.tmp, "stage");
+        fs::create_dir(&stage).map_err(io_err("create the folder", &stage))?;
+        pending.push(Pending { temp: stage.clone(), sha256: String::new() });
+        write_new(&stage.join(MANIFEST_FILE), manifest_bytes)?;
+        write_new(&stage.join(RECORD_FILE), &record_json)?;
+        sync_dir(&stage)?;
+        pause.at("after-stage", layout);
+
+        let name_dir = layout.modules.join(&manifest.name);
+        if !name_dir.is_dir() {
+            fs::create_dir(&name_dir).map_err(io_err("create the folder", &name_dir))?;
+            sync_dir(&layout.modules)?;
+        }
+        rename_durable(&stage, &dest)?;
+        tracing::info!(module = %manifest.id(), from = %source.display(), "installed");
+        read_version_dir(layout, &dest)
+    }
+}

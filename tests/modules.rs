@@ -1,0 +1,184 @@
+//! The module lifecycle as the shell drives it: load, start, stop, restart, unload and
+//! upgrade in place; native modules on the bus under the same manifest and policy.
+
+mod common;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use visor_runtime::bus::{Bus, BusCapabilities, ModuleRef, Overflow, Payload, QueueOptions, Subscription, Topic, TopicPattern};
+use visor_runtime::manifest::Manifest;
+use visor_runtime::modules::{ModuleHost, ModuleId};
+use visor_runtime::native::{NativeContext, NativeError, NativeModule};
+use visor_runtime::policy::Policy;
+use visor_runtime::{AppEngine, AppStatus, FrameFeed, RestartPolicy};
+use visor_types::clock::{MonotonicClock, SharedClock};
+
+fn host(policy: &str) -> ModuleHost {
+    let clock: SharedClock = MonotonicClock::shared();
+    let feed = FrameFeed::new(visor::shell::frame_info(&common::profile(1), 0, 0));
+    let policy = Policy::parse(policy, "test policy").unwrap();
+    ModuleHost::new(Bus::new(clock.clone()), AppEngine::new().unwrap(), feed, clock, policy, 120.0)
+}
+
+fn echo_manifest(version: &str) -> Manifest {
+    let text = format!(
+        "name = \"echo\"\nversion = \"{version}\"\nkind = \"app\"\nentry = {{ component = \"probe.wasm\" }}\n\
+         [capabilities]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/in\", \"probe/rpc\"]"
+    );
+    Manifest::parse(&text, "echo").unwrap()
+}
+
+fn tester(bus: &Bus) -> (visor_runtime::bus::Endpoint, Subscription) {
+    let caps = BusCapabilities {
+        publish: vec![TopicPattern::from_str("probe/#").unwrap()],
+        subscribe: vec![TopicPattern::from_str("probe/#").unwrap()],
+        messages_per_second: 100_000,
+    };
+    let endpoint = bus.endpoint(ModuleRef::new(999, "tester"), caps);
+    let out = endpoint.subscribe(TopicPattern::from_str("probe/out").unwrap(), QueueOptions { capacity: 256, policy: Overflow::Reject }).unwrap();
+    (endpoint, out)
+}
+
+fn wait_running(host: &ModuleHost, id: ModuleId) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while host.app(id).is_none_or(|a| a.frames() < 1) {
+        assert!(Instant::now() < deadline, "module {id} never ran: {:?}", host.info(id));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn echo_round(endpoint: &visor_runtime::bus::Endpoint, out: &Subscription, range: std::ops::Range<u8>) -> Vec<String> {
+    let input = Topic::new("probe/in").unwrap();
+    for i in range.clone() {
+        endpoint.publish(&input, Payload::bytes(vec![i])).unwrap();
+    }
+    range
+        .map(|i| {
+            let m = out.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|e| panic!("echo of {i}: {e}"));
+            assert_eq!(m.payload.as_bytes(), Some(&[i][..]), "echoes arrive in order");
+            m.sender.name.to_string()
+        })
+        .collect()
+}
+
+/// An upgrade swaps the version between two frames; the module keeps its bus identity and its
+/// subscriptions, so messages sent across the swap are neither lost nor doubled.
+#[test]
+fn upgrade_in_place_keeps_identity_and_subscriptions() {
+    let dir = common::component("probe").parent().unwrap().to_path_buf();
+    let mut host = host("[modules.echo]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/#\"]");
+    let (endpoint, out) = tester(host.bus());
+    let id = host.load(echo_manifest("1.0.0"), &dir).unwrap();
+    host.set_env(id, vec![("VISOR_PROBE".into(), "echo".into())]).unwrap();
+    host.start(id).unwrap();
+    wait_running(&host, id);
+    assert!(echo_round(&endpoint, &out, 0..5).iter().all(|s| s == "echo"));
+
+    host.upgrade(id, echo_manifest("1.1.0"), &dir).unwrap();
+    // Sent while the swap may be under way: queued in the inherited subscription.
+    assert!(echo_round(&endpoint, &out, 5..10).iter().all(|s| s == "echo"), "the same sender after the upgrade");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while host.info(id).unwrap().version != "1.1.0" {
+        assert!(Instant::now() < deadline, "the upgrade never took: {:?}", host.info(id));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(echo_round(&endpoint, &out, 10..15).iter().all(|s| s == "echo"));
+    assert!(out.try_recv().is_none(), "no message was echoed twice");
+    assert_eq!(host.info(id).unwrap().id, id, "same module id");
+}
+
+#[test]
+fn stop_start_restart_unload() {
+    let dir = common::component("probe").parent().unwrap().to_path_buf();
+    let mut host = host("[modules.echo]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/#\"]");
+    let (endpoint, out) = tester(host.bus());
+    let id = host.load(echo_manifest("1.0.0"), &dir).unwrap();
+    host.set_env(id, vec![("VISOR_PROBE".into(), "echo".into())]).unwrap();
+    assert_eq!(host.info(id).unwrap().status, AppStatus::Stopped, "loaded, not started");
+    host.start(id).unwrap();
+    wait_running(&host, id);
+    echo_round(&endpoint, &out, 0..3);
+    host.stop(id).unwrap();
+    assert_eq!(host.info(id).unwrap().status, AppStatus::Stopped);
+    host.start(id).unwrap();
+    wait_running(&host, id);
+    echo_round(&endpoint, &out, 3..6);
+    host.restart(id).unwrap();
+    echo_round(&endpoint, &out, 6..9);
+    let manifest = host.unload(id).unwrap();
+    assert_eq!(manifest.name, "echo");
+    assert!(host.info(id).is_none() && host.find("echo").is_none());
+}
+
+/// A native driver that publishes ticks, and panics on its third start.
+struct Ticker {
+    starts: Arc<AtomicU32>,
+}
+
+impl NativeModule for Ticker {
+    fn run(&mut self, ctx: &NativeContext) -> Result<(), NativeError> {
+        let start = self.starts.fetch_add(1, Ordering::SeqCst);
+        let topic = Topic::new("ticks/fast").unwrap();
+        let mut n = 0u32;
+        while ctx.sleep(Duration::from_millis(2)) {
+            n += 1;
+            if start == 0 && n == 3 {
+                return Err(NativeError::new(&ctx.name, "sensor glitch"));
+            }
+            if start == 1 && n == 3 {
+                panic!("driver bug");
+            }
+            ctx.endpoint.publish(&topic, Payload::bytes(vec![start as u8, n as u8])).map_err(|e| NativeError::new(&ctx.name, e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn native_modules_join_the_bus_under_manifest_policy_and_supervision() {
+    let mut host = host("[modules.ticker]\npublish = [\"ticks/#\"]");
+    host.set_restart_policy(RestartPolicy { initial_backoff: Duration::from_millis(5), ..Default::default() });
+    let starts = Arc::new(AtomicU32::new(0));
+    let counter = starts.clone();
+    host.register_native("ticker", Arc::new(move |_m: &Manifest| Ok(Box::new(Ticker { starts: counter.clone() }) as Box<dyn NativeModule>)));
+    let manifest = Manifest::parse(
+        "name = \"ticker\"\nversion = \"1.0.0\"\nkind = \"driver\"\nentry = { native = \"ticker\" }\n[capabilities]\npublish = [\"ticks/fast\", \"camera/frames\"]",
+        "ticker",
+    )
+    .unwrap();
+    let id = host.load(manifest, std::path::Path::new(".")).unwrap();
+    assert!(host.info(id).unwrap().denied.iter().any(|d| d.contains("camera/frames")), "ungranted topics are denied");
+    let (endpoint, _) = tester(host.bus());
+    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("ticks/#").unwrap()], messages_per_second: 10 };
+    let listener = host.bus().endpoint(ModuleRef::new(998, "listener"), caps);
+    let ticks = listener.subscribe(TopicPattern::from_str("ticks/#").unwrap(), QueueOptions { capacity: 1024, policy: Overflow::DropOldest }).unwrap();
+    drop(endpoint);
+    host.start(id).unwrap();
+    // Ticks from the third start: after an error and a panic, the supervisor restarted it.
+    let third = loop {
+        let tick = ticks.recv_timeout(Duration::from_secs(30)).expect("ticks keep arriving");
+        assert_eq!(&*tick.sender.name, "ticker");
+        if tick.payload.as_bytes().is_some_and(|b| b[0] == 2) {
+            break tick;
+        }
+    };
+    assert!(third.payload.as_bytes().is_some());
+    let info = host.info(id).unwrap();
+    assert_eq!(info.crashes.len(), 2, "{:?}", info.crashes);
+    assert!(info.crashes[0].reason.contains("sensor glitch"));
+    assert!(info.crashes[1].reason.contains("panicked: driver bug"));
+    assert_eq!(info.status, AppStatus::Running);
+    host.stop(id).unwrap();
+    assert_eq!(host.info(id).unwrap().status, AppStatus::Stopped);
+}
+
+#[test]
+fn an_unknown_native_driver_is_named() {
+    let mut host = host("");
+    let manifest = Manifest::parse("name = \"lidar\"\nversion = \"1.0.0\"\nkind = \"driver\"\nentry = { native = \"lidar\" }", "lidar").unwrap();
+    let err = host.load(manifest, std::path::Path::new(".")).unwrap_err().to_string();
+    assert!(err.contains("names native driver 'lidar', which this shell does not have"), "{err}");
+}
