@@ -15,10 +15,9 @@ use anyhow::Context;
 use serde::Serialize;
 use visor_compositor::{DisplaySink, PngSequenceSink};
 use visor_types::DeviceProfile;
-use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
 
-use crate::guests;
+use crate::{guests, module_cmd};
 use crate::shell::{self, Shell, StepReport};
 
 /// The sample apps `visor run` starts when no app is named.
@@ -33,6 +32,8 @@ pub struct HeadlessOptions {
     pub paced: bool,
     /// How long to wait for every app's first frame before the first composite.
     pub startup_timeout: Duration,
+    /// The module store to boot from when no app is named (`None`: the default store).
+    pub store: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -89,11 +90,17 @@ pub fn resolve_apps(repo: &Path, named: &[PathBuf]) -> anyhow::Result<Vec<PathBu
 
 pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
     let profile = DeviceProfile::find(&options.profile, &shell::profiles_dir(repo))?;
-    let apps = resolve_apps(repo, &options.apps)?;
-    let mut shell = Shell::new(profile, repo, MonotonicClock::shared(), Policy::default())?;
+    let registry = module_cmd::open_store(options.store.as_deref())?;
+    let policy = module_cmd::load_policy(&registry)?;
+    let mut shell = Shell::new(profile, repo, MonotonicClock::shared(), policy)?;
     tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "headless run");
-    for app in &apps {
-        shell.launch(app, &[])?;
+    let booted = if options.apps.is_empty() { module_cmd::boot(&registry, &mut shell.modules)? } else { 0 };
+    if booted > 0 {
+        tracing::info!(modules = booted, store = %registry.root().display(), "started the installed modules marked boot");
+    } else {
+        for app in &resolve_apps(repo, &options.apps)? {
+            shell.launch(app, &[])?;
+        }
     }
     shell.publish(0, shell.clock.now_ns());
     shell.wait_for_apps(options.startup_timeout);

@@ -6,9 +6,11 @@
 //!   and the per-frame step that joins them.
 //! - `headless`: `visor run --headless`, frames to PNG plus a JSON-lines timing log.
 //! - `bench`: `visor bench`, the compositor's figures as a table.
+//! - `module_cmd`: `visor module …` over the local registry, and booting what is installed.
 //! - `guests`: builds the guest apps in `apps/` to wasm components.
 
 pub mod bench;
 pub mod guests;
 pub mod headless;
+pub mod module_cmd;
 pub mod shell;

@@ -4,16 +4,20 @@
 //! - `visor apps build [--verbose]`: build the guest apps in `apps/` to wasm components.
 //! - `visor bench`: the compositor's figures as a table.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Parser, Subcommand};
-use visor::{bench, guests, headless};
+use visor::{bench, guests, headless, module_cmd};
 
 #[derive(Parser)]
 #[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
 struct Cli {
+    /// The module store (default: $VISOR_HOME, else ~/.local/share/visor).
+    #[arg(long, global = true)]
+    store: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,8 +41,14 @@ enum Command {
         /// Run as fast as possible instead of at the display's refresh rate.
         #[arg(long)]
         unpaced: bool,
-        /// App components (.wasm); none runs the sample apps.
+        /// App components (.wasm); none starts the installed modules marked `boot`, or the
+        /// sample apps when none is installed.
         apps: Vec<PathBuf>,
+    },
+    /// Installed modules.
+    Module {
+        #[command(subcommand)]
+        command: ModuleCommand,
     },
     /// Guest apps.
     Apps {
@@ -65,6 +75,20 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum ModuleCommand {
+    /// Install a module folder (visor.toml and its component).
+    Install { path: PathBuf },
+    /// List installed modules.
+    List,
+    /// Remove NAME (every version) or NAME@VERSION.
+    Remove { target: String },
+    /// Show a module: versions, hashes, dependencies, what is granted and denied.
+    Info { target: String },
+    /// Grant a module what its manifest asks for (written to the store's policy.toml).
+    Grant { name: String },
+}
+
+#[derive(Subcommand)]
 enum AppsCommand {
     /// Build every app in apps/ for wasm32-wasip2.
     Build {
@@ -86,9 +110,12 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu_core=warn,wgpu_hal=warn,naga=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let repo = guests::repo_root();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let store = cli.store.clone();
+    match cli.command {
         Command::Run { headless, frames, out, profile, unpaced, apps } => {
             if !headless {
                 bail!("the simulator window is not part of this build yet; pass --headless to write frames to --out");
@@ -100,8 +127,24 @@ fn main() -> anyhow::Result<()> {
                 apps,
                 paced: !unpaced,
                 startup_timeout: Duration::from_secs(60),
+                store,
             };
             headless::run(&repo, &options)
+        }
+        Command::Module { command } => {
+            let registry = module_cmd::open_store(store.as_deref())?;
+            let out = match command {
+                ModuleCommand::Install { path } => module_cmd::install(&registry, &path)?,
+                ModuleCommand::List => module_cmd::list(&registry)?,
+                ModuleCommand::Remove { target } => module_cmd::remove(&registry, &target)?,
+                ModuleCommand::Info { target } => module_cmd::info(&registry, &target)?,
+                ModuleCommand::Grant { name } => module_cmd::grant(&registry, &name)?,
+            };
+            #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
+            {
+                print!("{out}");
+            }
+            Ok(())
         }
         Command::Apps { command: AppsCommand::Build { verbose } } => {
             let options = guests::GuestBuildOptions { show_cargo_output: verbose };

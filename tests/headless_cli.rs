@@ -12,6 +12,9 @@ fn headless_run_writes_frames_and_a_timing_log() {
     let status = Command::new(env!("CARGO_BIN_EXE_visor"))
         .args(["run", "--headless", "--frames", "6", "--unpaced", "--out"])
         .arg(&out)
+        // An empty store of its own: nothing installed, so the sample apps run.
+        .arg("--store")
+        .arg(out.join("store"))
         .status()
         .expect("running visor");
     assert!(status.success(), "visor run exited with {status}");
@@ -41,6 +44,8 @@ fn an_unknown_profile_is_named_with_the_ones_available() {
     let output = Command::new(env!("CARGO_BIN_EXE_visor"))
         .args(["run", "--headless", "--frames", "1", "--profile", "no-such-glasses", "--out"])
         .arg(std::env::temp_dir().join("visor-never-written"))
+        .arg("--store")
+        .arg(std::env::temp_dir().join(format!("visor-store-{}", std::process::id())))
         .output()
         .expect("running visor");
     assert!(!output.status.success());

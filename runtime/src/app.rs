@@ -29,6 +29,8 @@ pub struct AppSpec {
     /// The app's environment (WASI `environ`): how a shell passes an app its settings.
     pub env: Vec<(String, String)>,
     pub limits: AppLimits,
+    /// Already compiled code for `component` (from the registry's cache): skips compiling.
+    pub precompiled: Option<Precompiled>,
     /// Folders preopened for the app: the host folder and the grant (guest path and mode).
     pub dirs: Vec<(PathBuf, crate::manifest::DirGrant)>,
     /// How often the runner calls `frame`.
@@ -44,6 +46,7 @@ impl AppSpec {
             component: component.into(),
             env: Vec::new(),
             limits: AppLimits::default(),
+            precompiled: None,
             dirs: Vec::new(),
             fps,
         }
@@ -52,6 +55,16 @@ impl AppSpec {
     pub fn with_env(mut self, key: &str, value: &str) -> AppSpec {
         self.env.push((key.to_string(), value.to_string()));
         self
+    }
+}
+
+/// A compiled component, shared between the starts of an app.
+#[derive(Clone)]
+pub struct Precompiled(pub Component);
+
+impl std::fmt::Debug for Precompiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Precompiled(..)")
     }
 }
 
@@ -76,16 +89,10 @@ impl AppInstance {
         clock: SharedClock,
     ) -> Result<AppInstance, AppError> {
         let app = spec.name.clone();
-        let bytes = std::fs::read(&spec.component).map_err(|e| AppError::Read {
-            app: app.clone(),
-            path: spec.component.clone(),
-            message: e.to_string(),
-        })?;
-        let component = Component::new(engine.engine(), &bytes).map_err(|e| AppError::Compile {
-            app: app.clone(),
-            path: spec.component.clone(),
-            message: format!("{e:#}"),
-        })?;
+        let component = match &spec.precompiled {
+            Some(Precompiled(component)) => component.clone(),
+            None => compile(engine, spec)?,
+        };
         let mut linker = Linker::new(engine.engine());
         host::add_to_linker(&mut linker)
             .map_err(|e| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") })?;
@@ -162,6 +169,16 @@ impl AppInstance {
         }
         AppError::Trap { app: self.name.clone(), during: during.to_string(), message }
     }
+}
+
+fn compile(engine: &AppEngine, spec: &AppSpec) -> Result<Component, AppError> {
+    let app = spec.name.clone();
+    let bytes = std::fs::read(&spec.component).map_err(|e| AppError::Read {
+        app: app.clone(),
+        path: spec.component.clone(),
+        message: e.to_string(),
+    })?;
+    Component::new(engine.engine(), &bytes).map_err(|e| AppError::Compile { app, path: spec.component.clone(), message: format!("{e:#}") })
 }
 
 fn store_init(instance: &mut AppInstance) -> Result<(), AppError> {

@@ -1,5 +1,6 @@
-//! The wasmtime engine every app shares, configured once for the component model, and the
-//! epoch ticker that turns per-frame CPU budgets into interrupts.
+//! The wasmtime engine every app shares, configured once for the component model, the
+//! pooling allocator that makes instantiation cheap, and the epoch ticker that turns per-frame
+//! CPU budgets into interrupts.
 //!
 //! Epoch interruption costs a load and compare on loop back-edges and function entries — far
 //! cheaper than fuel — and lets one ticker thread bound every app: a store's deadline is a
@@ -10,10 +11,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances; CPU budgets are whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Apps the instance pool has room for at once.
+pub const POOL_APPS: u32 = 64;
+/// The largest linear memory one app may grow (its manifest may ask for less, not more).
+pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 
 /// A cheaply cloned handle to the shared engine.
 #[derive(Clone)]
@@ -23,12 +29,39 @@ pub struct AppEngine {
 }
 
 impl AppEngine {
+    /// An engine with the pooling allocator; where the pool's address-space reservation is
+    /// refused (a tight `ulimit -v`), one that allocates on demand instead.
     pub fn new() -> wasmtime::Result<AppEngine> {
+        match Self::with_pooling(true) {
+            Ok(engine) => Ok(engine),
+            Err(e) => {
+                tracing::warn!("the pooling allocator is unavailable ({e:#}); allocating instances on demand");
+                Self::with_pooling(false)
+            }
+        }
+    }
+
+    pub fn with_pooling(pooling: bool) -> wasmtime::Result<AppEngine> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         // Deep recursion traps inside the guest's own stack allowance.
         config.max_wasm_stack(1 << 20);
+        if pooling {
+            // Slots are reserved address space, not memory: a component built by
+            // wasm-component-ld has a handful of core instances (the app, the WASI adapter,
+            // shims), hence the multiples.
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(POOL_APPS)
+                .total_core_instances(POOL_APPS * 16)
+                .total_memories(POOL_APPS * 2)
+                .total_tables(POOL_APPS * 16)
+                .max_memories_per_component(4)
+                .max_tables_per_component(16)
+                .max_memory_size(MAX_MEMORY_BYTES);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            config.memory_reservation(MAX_MEMORY_BYTES as u64);
+        }
         let engine = Engine::new(&config)?;
         let ticker = Ticker::start(engine.clone());
         Ok(AppEngine { engine, _ticker: Arc::new(ticker) })

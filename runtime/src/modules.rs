@@ -13,12 +13,13 @@ use thiserror::Error;
 use visor_types::AppId;
 use visor_types::clock::SharedClock;
 
-use crate::app::AppSpec;
+use crate::app::{AppSpec, Precompiled};
 use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef};
 use crate::engine::AppEngine;
 use crate::manifest::{Device, Entry, Manifest, ModuleKind};
 use crate::native::{NativeFactory, NativeRunner};
 use crate::policy::{Grant, Policy};
+use crate::registry::{InstalledModule, Registry};
 use crate::runner::{AppRunner, AppStatus, Crash, FrameFeed, RestartPolicy, RunContext};
 
 #[derive(Debug, Error)]
@@ -47,6 +48,10 @@ struct Module {
     manifest: Manifest,
     /// The app's environment (WASI `environ`), set by whoever launches it.
     env: Vec<(String, String)>,
+    /// Its component, already compiled (from the registry's cache).
+    precompiled: Option<Precompiled>,
+    /// Where its component is, when not at `dir` + the manifest's entry (an installed blob).
+    component_path: Option<PathBuf>,
     dir: PathBuf,
     grant: Grant,
     endpoint: Endpoint,
@@ -145,13 +150,37 @@ impl ModuleHost {
             messages_per_second: manifest.limits.bus_messages_per_second,
         };
         let endpoint = self.bus.endpoint(ModuleRef::new(id, manifest.name.as_str()), caps);
-        self.modules.insert(id, Module { manifest, env: Vec::new(), dir: dir.to_path_buf(), grant, endpoint, runner: None });
+        self.modules.insert(id, Module { manifest, env: Vec::new(), precompiled: None, component_path: None, dir: dir.to_path_buf(), grant, endpoint, runner: None });
         Ok(id)
     }
 
     /// Sets the environment a loaded app starts with (its settings).
     pub fn set_env(&mut self, id: ModuleId, env: Vec<(String, String)>) -> Result<(), ModuleError> {
         self.module(id)?.env = env;
+        Ok(())
+    }
+
+    /// Loads a module from the registry: its component is the installed blob, compiled through
+    /// the registry's cache (so a second start skips compilation).
+    pub fn load_installed(&mut self, registry: &Registry, module: &InstalledModule) -> Result<ModuleId, ModuleError> {
+        let id = self.load(module.manifest.clone(), &module.dir)?;
+        if let Some(component) = &module.component {
+            self.module(id)?.component_path = Some(component.path.clone());
+            match registry.load_component(self.engine.engine(), module) {
+                Ok((compiled, outcome)) => {
+                    tracing::debug!(module = %module.id(), ?outcome, "compiled code ready");
+                    self.set_component(id, compiled)?;
+                }
+                // Starting will compile it again and report the failure as the app's own.
+                Err(e) => tracing::warn!(module = %module.id(), "{e}"),
+            }
+        }
+        Ok(id)
+    }
+
+    /// Hands over the app's compiled component, so starting it skips compilation.
+    pub fn set_component(&mut self, id: ModuleId, component: wasmtime::component::Component) -> Result<(), ModuleError> {
+        self.module(id)?.precompiled = Some(Precompiled(component));
         Ok(())
     }
 
@@ -170,10 +199,12 @@ impl ModuleHost {
 
     fn app_spec(&self, module: &Module) -> Option<AppSpec> {
         let Entry::Component(path) = &module.manifest.entry else { return None };
-        let mut spec = AppSpec::new(module.manifest.name.clone(), module.dir.join(path), self.fps);
+        let path = module.component_path.clone().unwrap_or_else(|| module.dir.join(path));
+        let mut spec = AppSpec::new(module.manifest.name.clone(), path, self.fps);
         spec.version = module.manifest.version.to_string();
         spec.limits = module.manifest.limits.app_limits();
         spec.env = module.env.clone();
+        spec.precompiled = module.precompiled.clone();
         spec.dirs = module.grant.effective.dirs.iter().map(|d| (module.dir.join(&d.host), d.clone())).collect();
         Some(spec)
     }
@@ -255,6 +286,8 @@ impl ModuleHost {
         });
         module.manifest = manifest;
         module.dir = dir.to_path_buf();
+        module.precompiled = None;
+        module.component_path = None;
         module.grant = grant;
         let running_app = matches!(module.runner, Some(Runner::App(_)));
         if running_app {

@@ -176,7 +176,7 @@ impl Default for Limits {
 
 impl Limits {
     /// The upper bounds a manifest may ask for at all.
-    pub const MAX: Limits = Limits { memory_mib: 4096, frame_cpu_ms: 1000, vertices: 4_000_000, bus_messages_per_second: 100_000 };
+    pub const MAX: Limits = Limits { memory_mib: (crate::engine::MAX_MEMORY_BYTES >> 20) as u32, frame_cpu_ms: 1000, vertices: 4_000_000, bus_messages_per_second: 100_000 };
 
     /// The per-app gfx limits these imply.
     pub fn app_limits(&self) -> visor_types::AppLimits {
