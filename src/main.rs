@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Parser, Subcommand};
-use visor::{bench, guests, headless, module_cmd};
+use visor::{bench, bench_modules, guests, headless, module_cmd};
 
 #[derive(Parser)]
 #[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
@@ -55,8 +55,10 @@ enum Command {
         #[command(subcommand)]
         command: AppsCommand,
     },
-    /// Measure the compositor and print a table.
+    /// Measure and print tables: the compositor, or the module system.
     Bench {
+        #[arg(value_enum, default_value = "compositor")]
+        suite: Suite,
         /// Per-eye size, WIDTHxHEIGHT.
         #[arg(long, default_value = "1920x1080")]
         eye: String,
@@ -71,7 +73,19 @@ enum Command {
         frames: u64,
         #[arg(long, default_value = "desktop-sim")]
         profile: String,
+        /// Module suite: bus round trips.
+        #[arg(long, default_value_t = 2000)]
+        rounds: u32,
+        /// Module suite: starts per kind of start.
+        #[arg(long, default_value_t = 20)]
+        starts: u32,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Suite {
+    Compositor,
+    Modules,
 }
 
 #[derive(Subcommand)]
@@ -152,10 +166,18 @@ fn main() -> anyhow::Result<()> {
             tracing::info!(dir = %artifacts.dir.display(), "guest apps built");
             Ok(())
         }
-        Command::Bench { eye, layers, iterations, frames, profile } => {
-            let (eye_width, eye_height) = parse_size(&eye)?;
-            let options = bench::BenchOptions { eye_width, eye_height, layers, iterations, frames, profile };
-            let table = bench::run(&repo, &options)?;
+        Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts } => {
+            let table = match suite {
+                Suite::Compositor => {
+                    let (eye_width, eye_height) = parse_size(&eye)?;
+                    let options = bench::BenchOptions { eye_width, eye_height, layers, iterations, frames, profile };
+                    bench::run(&repo, &options)?
+                }
+                Suite::Modules => {
+                    let profile = visor_types::DeviceProfile::find(&profile, &visor::shell::profiles_dir(&repo))?;
+                    bench_modules::run(&repo, &profile, rounds, starts)?
+                }
+            };
             #[allow(clippy::print_stdout, reason = "the table is the command's output")]
             {
                 println!("{table}");

@@ -9,14 +9,14 @@ use std::time::Instant;
 
 use visor_types::clock::SharedClock;
 use visor_types::{AppId, AppLimits, FrameInfo, LayerSubmission};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Component;
 use wasmtime::{Store, Trap, WasmBacktrace};
 
 use crate::engine::AppEngine;
 use crate::error::AppError;
 use crate::host::bus::GuestBus;
 use crate::host::log::LogRing;
-use crate::host::{self, AppBindings, AppBindingsPre, HostState, convert_frame_info};
+use crate::host::{AppBindings, AppBindingsPre, HostState, convert_frame_info};
 
 /// What the shell needs to start an app.
 #[derive(Clone, Debug)]
@@ -93,13 +93,10 @@ impl AppInstance {
             Some(Precompiled(component)) => component.clone(),
             None => compile(engine, spec)?,
         };
-        let mut linker = Linker::new(engine.engine());
-        host::add_to_linker(&mut linker)
-            .map_err(|e| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") })?;
         let mut store = Store::new(engine.engine(), HostState::new(spec, bus, logs, clock));
         store.limiter(|state| &mut state.limits);
         let instantiate_error = |e: wasmtime::Error| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") };
-        let pre = linker.instantiate_pre(&component).map_err(instantiate_error)?;
+        let pre = engine.linker().instantiate_pre(&component).map_err(instantiate_error)?;
         let pre = AppBindingsPre::new(pre).map_err(instantiate_error)?;
         let frame_ticks = AppEngine::ticks_for_ms(spec.limits.frame_cpu_ms);
         store.set_epoch_deadline(frame_ticks * 10);
@@ -169,6 +166,25 @@ impl AppInstance {
         }
         AppError::Trap { app: self.name.clone(), during: during.to_string(), message }
     }
+}
+
+/// The floor an app start is measured against: instantiating an already compiled component
+/// with one reused `InstancePre` in a fresh store — wasmtime's own cost, no `init`, no
+/// compiling, no linking. Returns one duration per iteration.
+pub fn bare_instantiate_times(engine: &AppEngine, component: &Component, spec: &AppSpec, iterations: u32) -> Result<Vec<std::time::Duration>, AppError> {
+    let error = |e: wasmtime::Error| AppError::Instantiate { app: spec.name.clone(), message: format!("{e:#}") };
+    let pre = engine.linker().instantiate_pre(component).map_err(error)?;
+    let pre = AppBindingsPre::new(pre).map_err(error)?;
+    let mut times = Vec::new();
+    for _ in 0..iterations {
+        let state = HostState::new(spec, GuestBus::new(None), Arc::default(), visor_types::clock::MonotonicClock::shared());
+        let mut store = Store::new(engine.engine(), state);
+        store.set_epoch_deadline(u64::MAX / 2);
+        let started = Instant::now();
+        pre.instantiate(&mut store).map_err(error)?;
+        times.push(started.elapsed());
+    }
+    Ok(times)
 }
 
 fn compile(engine: &AppEngine, spec: &AppSpec) -> Result<Component, AppError> {

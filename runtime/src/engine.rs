@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::host::HostState;
 
 /// How often the epoch advances; CPU budgets are whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -25,6 +28,8 @@ pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 #[derive(Clone)]
 pub struct AppEngine {
     engine: Engine,
+    /// WASI and the Visor interfaces, wired once: every app links against the same imports.
+    linker: Arc<Linker<HostState>>,
     _ticker: Arc<Ticker>,
 }
 
@@ -63,12 +68,18 @@ impl AppEngine {
             config.memory_reservation(MAX_MEMORY_BYTES as u64);
         }
         let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        crate::host::add_to_linker(&mut linker)?;
         let ticker = Ticker::start(engine.clone());
-        Ok(AppEngine { engine, _ticker: Arc::new(ticker) })
+        Ok(AppEngine { engine, linker: Arc::new(linker), _ticker: Arc::new(ticker) })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<HostState> {
+        &self.linker
     }
 
     /// Ticks in a budget of `ms` milliseconds (at least one).

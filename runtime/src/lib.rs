@@ -35,7 +35,7 @@ pub mod policy;
 pub mod registry;
 mod runner;
 
-pub use app::{AppInstance, AppSpec, Precompiled};
+pub use app::{AppInstance, AppSpec, Precompiled, bare_instantiate_times};
 pub use engine::AppEngine;
 pub use error::AppError;
 pub use host::log::{LogLine, LogRing};
