@@ -4,6 +4,7 @@
 #   scripts/setup.sh              install what is missing, build visor and the guest apps,
 #                                 run `visor run --headless --frames 120 --out out/`
 #   scripts/setup.sh --deps-only  only install what is missing
+#   scripts/setup.sh --build-only install what is missing and build, without the main job
 #
 # Idempotent: each step checks first, so a second run installs nothing and takes seconds.
 # Runs as root, or through sudo when not root. Why each package is needed: see
@@ -12,11 +13,13 @@
 set -euo pipefail
 
 deps_only=0
+build_only=0
 for arg in "$@"; do
     case "$arg" in
         --deps-only) deps_only=1 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-        *) echo "setup: unknown argument '$arg' (expected --deps-only)" >&2; exit 2 ;;
+        --build-only) build_only=1 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        *) echo "setup: unknown argument '$arg' (expected --deps-only or --build-only)" >&2; exit 2 ;;
     esac
 done
 
@@ -91,6 +94,11 @@ cargo build --release
 
 say "building the guest apps (visor apps build)"
 target/release/visor apps build
+
+if [ "$build_only" -eq 1 ]; then
+    say "built (--build-only: not running the main job)"
+    exit 0
+fi
 
 # Mesa's Vulkan loader wants a private runtime dir; without one it prints a harmless error.
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then

@@ -7,20 +7,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { echo "==> test: $*"; }
 
-bash scripts/setup.sh --deps-only
+# Installs what is missing, builds visor and the guests: a toolchain problem fails here, once,
+# clearly, instead of in every test that loads an app.
+bash scripts/setup.sh --build-only
 
 # rustup installs into ~/.cargo/bin, which a non-login shell may not have on PATH.
 if [ -d "${CARGO_HOME:-$HOME/.cargo}/bin" ]; then
     export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 fi
-
-say "building visor (cargo build --release)"
-cargo build --release
-
-# Tests build the guests themselves too (a no-op by then); building them here first makes a
-# toolchain problem fail once, clearly, instead of in every test that loads an app.
-say "building the guest apps (visor apps build)"
-target/release/visor apps build
 
 # Mesa's Vulkan loader wants a private runtime dir; without one it prints a harmless error.
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then

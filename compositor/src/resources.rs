@@ -48,27 +48,17 @@ impl ResourceCache {
     }
 
     pub fn vertices(&mut self, device: &wgpu::Device, data: &Arc<VertexData>) -> &wgpu::Buffer {
-        let frame = self.frame;
-        let entry = self.buffers.entry(data.id).or_insert_with(|| Entry {
-            value: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("app vertices"),
-                contents: bytemuck::cast_slice(&data.vertices),
-                usage: wgpu::BufferUsages::VERTEX,
-            }),
-            last_used: frame,
-        });
-        entry.last_used = frame;
-        &entry.value
+        self.buffer(device, data.id, bytemuck::cast_slice(&data.vertices), wgpu::BufferUsages::VERTEX)
     }
 
     pub fn indices(&mut self, device: &wgpu::Device, data: &Arc<IndexData>) -> &wgpu::Buffer {
+        self.buffer(device, data.id, bytemuck::cast_slice(&data.indices), wgpu::BufferUsages::INDEX)
+    }
+
+    fn buffer(&mut self, device: &wgpu::Device, id: ContentId, contents: &[u8], usage: wgpu::BufferUsages) -> &wgpu::Buffer {
         let frame = self.frame;
-        let entry = self.buffers.entry(data.id).or_insert_with(|| Entry {
-            value: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("app indices"),
-                contents: bytemuck::cast_slice(&data.indices),
-                usage: wgpu::BufferUsages::INDEX,
-            }),
+        let entry = self.buffers.entry(id).or_insert_with(|| Entry {
+            value: device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("app buffer"), contents, usage }),
             last_used: frame,
         });
         entry.last_used = frame;
