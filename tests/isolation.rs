@@ -135,19 +135,33 @@ fn out_of_range_arguments_are_error_values() {
     assert_eq!(layer.draws.len(), 1);
 }
 
-/// A list pointer outside the guest's memory cannot be answered with an error value (wasmtime
-/// checks it before the host sees the call): the app traps, alone, and the host goes on.
+/// A list or string outside the guest's memory cannot be answered with an error value
+/// (wasmtime checks it before the host sees the call): for every host call that takes one, the
+/// app traps, alone, and the host goes on.
 #[test]
-fn a_wild_pointer_traps_the_app_not_the_host() {
+fn wild_pointers_to_every_host_call_trap_the_app_not_the_host() {
     let profile = common::profile(1);
     let mut h = Harness::new(profile.clone());
-    let (mut app, _) = h.load("probe", &[("VISOR_PROBE", "bad-pointer")]);
-    h.clock.set_ns(0);
-    let info = visor::shell::frame_info(&profile, 0, 0);
-    let err = app.frame(&info).expect_err("the call must not succeed");
-    let AppError::Trap { message, .. } = &err else { panic!("expected a trap, got {err}") };
-    assert!(message.contains("out of bounds"), "{message}");
-
+    let calls = [
+        "update-texture",
+        "create-texture",
+        "update-vertex-buffer",
+        "update-index-buffer",
+        "create-shader-pipeline",
+        "publish-topic",
+        "publish-bytes",
+        "subscribe",
+        "log",
+    ];
+    for call in calls {
+        let (mut app, logs) = h.load("probe", &[("VISOR_PROBE", "bad-pointer"), ("PROBE_CALL", call)]);
+        h.clock.set_ns(0);
+        let info = visor::shell::frame_info(&profile, 0, 0);
+        let err = app.frame(&info).expect_err(call);
+        let AppError::Trap { message, .. } = &err else { panic!("{call}: expected a trap, got {err}") };
+        assert!(message.contains("out of bounds"), "{call}: {message}");
+        assert!(!logs.contains("accepted an out-of-bounds pointer"), "{call}");
+    }
     let (mut other, _) = h.load("probe", &[]);
     assert_eq!(h.frame(&mut other, 0).draws.len(), 1, "the host still runs apps");
 }

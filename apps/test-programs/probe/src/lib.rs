@@ -9,7 +9,7 @@
 //! |                 | valid shader of its own, and draws the slab with it                    |
 //! | `out-of-range`  | passes bad sizes and ids to every gfx call; each must be an error value|
 //! |                 | of the right kind; then draws the slab (so a test sees it survived)    |
-//! | `bad-pointer`   | hands the host a list pointer far outside its memory                   |
+//! | `bad-pointer`   | hands the host call `PROBE_CALL` a pointer far outside its memory      |
 //! | `spin`          | loops forever in `frame`                                               |
 //! | `memory-bomb`   | allocates without end in `frame`                                       |
 //! | `recurse`       | recurses without end in `frame`                                        |
@@ -122,20 +122,60 @@ fn out_of_range(vb: gfx::BufferId, ib: gfx::BufferId, pipeline: gfx::PipelineId)
 }
 
 mod raw {
-    // The same import wit-bindgen declares for `gfx.update-texture`, spelled out so this test can
-    // hand the host a pointer that no well-behaved binding would produce.
+    // The same imports wit-bindgen declares, spelled out in the canonical ABI's flattened form
+    // so this test can hand the host pointers no well-behaved binding would produce.
     #[link(wasm_import_module = "visor:app/gfx@0.1.0")]
     unsafe extern "C" {
         #[link_name = "update-texture"]
         pub fn update_texture(id: i32, ptr: i32, len: i32, ret: *mut u8);
+        #[link_name = "create-texture"]
+        pub fn create_texture(width: i32, height: i32, ptr: i32, len: i32, ret: *mut u8);
+        #[link_name = "update-vertex-buffer"]
+        pub fn update_vertex_buffer(id: i32, offset: i32, ptr: i32, len: i32, ret: *mut u8);
+        #[link_name = "update-index-buffer"]
+        pub fn update_index_buffer(id: i32, offset: i32, ptr: i32, len: i32, ret: *mut u8);
+        #[link_name = "create-shader-pipeline"]
+        pub fn create_shader_pipeline(ptr: i32, len: i32, ret: *mut u8);
+    }
+
+    #[link(wasm_import_module = "visor:app/bus@0.1.0")]
+    unsafe extern "C" {
+        pub fn publish(topic_ptr: i32, topic_len: i32, kind: i32, ptr: i32, len: i32, ret: *mut u8);
+        pub fn subscribe(ptr: i32, len: i32, capacity: i32, overflow: i32, ret: *mut u8);
+    }
+
+    #[link(wasm_import_module = "visor:app/log@0.1.0")]
+    unsafe extern "C" {
+        pub fn write(level: i32, ptr: i32, len: i32);
     }
 }
 
-fn bad_pointer(texture: gfx::TextureId) {
-    let mut ret = [0u8; 16];
-    // SAFETY: deliberately not: the host must refuse a list that lies outside linear memory.
-    unsafe { raw::update_texture(texture as i32, 0x7fff_0000, 1 << 24, ret.as_mut_ptr()) };
-    visor_sdk::warn("the host accepted an out-of-bounds pointer");
+/// Far outside any app's linear memory.
+const WILD: i32 = 0x7fff_0000;
+const HUGE: i32 = 1 << 24;
+
+/// Hands the host call named by `PROBE_CALL` a list or string that lies outside linear memory.
+fn bad_pointer(call: &str, texture: gfx::TextureId) -> Result<(), String> {
+    let mut ret = [0u8; 32];
+    let r = ret.as_mut_ptr();
+    let ok = 0x1000; // a valid address, for the arguments that are not under test
+    // SAFETY: deliberately not: the host must refuse lists that lie outside linear memory.
+    unsafe {
+        match call {
+            "update-texture" => raw::update_texture(texture as i32, WILD, HUGE, r),
+            "create-texture" => raw::create_texture(64, 64, WILD, 64 * 64 * 4, r),
+            "update-vertex-buffer" => raw::update_vertex_buffer(0, 0, WILD, 4, r),
+            "update-index-buffer" => raw::update_index_buffer(0, 0, WILD, HUGE, r),
+            "create-shader-pipeline" => raw::create_shader_pipeline(WILD, 64, r),
+            "publish-topic" => raw::publish(WILD, 16, 0, 0, 0, r),
+            "publish-bytes" => raw::publish(ok, 1, 1, WILD, HUGE, r),
+            "subscribe" => raw::subscribe(WILD, HUGE, 4, 0, r),
+            "log" => raw::write(2, WILD, 64),
+            other => return Err(format!("unknown PROBE_CALL '{other}'")),
+        }
+    }
+    visor_sdk::warn(&format!("the host accepted an out-of-bounds pointer in {call}"));
+    Ok(())
 }
 
 impl App for Probe {
@@ -173,7 +213,8 @@ impl App for Probe {
         match self.scenario.as_str() {
             "bad-pointer" => {
                 let tex = gfx::create_texture(1, 1, &[0; 4]).map_err(|e| e.to_string())?;
-                bad_pointer(tex);
+                let call = std::env::var("PROBE_CALL").unwrap_or_else(|_| "update-texture".into());
+                bad_pointer(&call, tex)?;
             }
             "spin" => hostile::spin(),
             "memory-bomb" => hostile::memory_bomb(),
