@@ -178,10 +178,18 @@ pub fn grant(registry: &Registry, name: &str) -> anyhow::Result<String> {
     Ok(format!("granted {name}: {}\n", describe_caps(&policy.grant(&m.manifest).effective).join("; ")))
 }
 
-/// Loads and starts the installed modules whose manifests say `boot`, dependencies first.
-/// Returns how many modules started.
+/// Loads the newest version of every installed module that has a trigger topic, so the shell
+/// starts it on the topic's first message, and starts the modules whose manifests say `boot`,
+/// dependencies first. Returns how many modules started.
 pub fn boot(registry: &Registry, host: &mut ModuleHost) -> anyhow::Result<usize> {
     let mut started = 0;
+    for listed in registry.list()? {
+        let triggered = !listed.manifest.triggers.topics.is_empty() && !listed.manifest.triggers.boot;
+        if triggered && host.find(listed.name()).is_none() {
+            let newest = registry.get(listed.name(), None)?.unwrap_or(listed);
+            host.load_installed(registry, &newest)?;
+        }
+    }
     for root in registry.list()?.into_iter().filter(|m| m.manifest.triggers.boot) {
         for module in registry.resolve(root.name(), None)? {
             if host.find(module.name()).is_some() {

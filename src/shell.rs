@@ -98,6 +98,7 @@ impl Shell {
     /// Composites frame `frame` from the newest camera frame and app submissions.
     pub fn step(&mut self, frame: u64, display_time_ns: u64) -> StepReport {
         self.publish(frame + 1, display_time_ns);
+        self.modules.poll_triggers();
         let camera = match self.camera.frame_at(self.clock.now_ns()) {
             Ok(frame) => Some(frame),
             Err(e) => {

@@ -182,3 +182,25 @@ fn an_unknown_native_driver_is_named() {
     let err = host.load(manifest, std::path::Path::new(".")).unwrap_err().to_string();
     assert!(err.contains("names native driver 'lidar', which this shell does not have"), "{err}");
 }
+
+/// A module with a trigger topic is loaded but idle until a message arrives on that topic.
+#[test]
+fn a_trigger_topic_starts_its_module() {
+    let dir = common::component("probe").parent().unwrap().to_path_buf();
+    let mut host = host("[modules.sleeper]\nsubscribe = [\"probe/#\"]");
+    let manifest = Manifest::parse(
+        "name = \"sleeper\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"probe.wasm\" }\n\
+         triggers = { topics = [\"wake/+\"] }",
+        "sleeper",
+    )
+    .unwrap();
+    let id = host.load(manifest, &dir).unwrap();
+    assert!(host.poll_triggers().is_empty(), "nothing has fired yet");
+    assert!(host.app(id).is_none(), "idle until triggered");
+    let caps = BusCapabilities { publish: vec![TopicPattern::from_str("wake/#").unwrap()], subscribe: vec![], messages_per_second: 10 };
+    let alarm = host.bus().endpoint(ModuleRef::new(997, "alarm"), caps);
+    alarm.publish(&Topic::new("wake/now").unwrap(), Payload::Empty).unwrap();
+    assert_eq!(host.poll_triggers(), vec![id]);
+    wait_running(&host, id);
+    assert!(host.poll_triggers().is_empty(), "a started module is no longer watched");
+}

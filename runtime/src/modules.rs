@@ -8,13 +8,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use thiserror::Error;
 use visor_types::AppId;
 use visor_types::clock::SharedClock;
 
 use crate::app::{AppSpec, Precompiled};
-use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef};
+use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
 use crate::engine::AppEngine;
 use crate::manifest::{Device, Entry, Manifest, ModuleKind};
 use crate::native::{NativeFactory, NativeRunner};
@@ -72,6 +73,10 @@ pub struct ModuleInfo {
 
 pub struct ModuleHost {
     bus: Bus,
+    /// The shell's own endpoint, which watches trigger topics for modules not yet started.
+    watcher: Endpoint,
+    /// Per waiting module, its trigger subscriptions.
+    triggers: Vec<(ModuleId, Vec<Subscription>)>,
     engine: AppEngine,
     feed: FrameFeed,
     clock: SharedClock,
@@ -93,7 +98,15 @@ fn kind_name(kind: ModuleKind) -> &'static str {
 
 impl ModuleHost {
     pub fn new(bus: Bus, engine: AppEngine, feed: FrameFeed, clock: SharedClock, policy: Policy, fps: f32) -> ModuleHost {
+        let everything = BusCapabilities {
+            publish: Vec::new(),
+            subscribe: vec![TopicPattern::from_str("#").expect("'#' is a pattern")],
+            messages_per_second: 0,
+        };
+        let watcher = bus.endpoint(ModuleRef::new(0, "visor-shell"), everything);
         ModuleHost {
+            watcher,
+            triggers: Vec::new(),
             bus,
             engine,
             feed,
@@ -150,6 +163,16 @@ impl ModuleHost {
             messages_per_second: manifest.limits.bus_messages_per_second,
         };
         let endpoint = self.bus.endpoint(ModuleRef::new(id, manifest.name.as_str()), caps);
+        if !manifest.triggers.topics.is_empty() {
+            let latest = QueueOptions { capacity: 1, policy: Overflow::DropOldest };
+            let watches = manifest
+                .triggers
+                .topics
+                .iter()
+                .filter_map(|pattern| self.watcher.subscribe(pattern.clone(), latest.clone()).ok())
+                .collect();
+            self.triggers.push((id, watches));
+        }
         self.modules.insert(id, Module { manifest, env: Vec::new(), precompiled: None, component_path: None, dir: dir.to_path_buf(), grant, endpoint, runner: None });
         Ok(id)
     }
@@ -209,6 +232,24 @@ impl ModuleHost {
         Some(spec)
     }
 
+    /// Starts the loaded modules whose trigger topics have seen a message since the last call;
+    /// returns their ids. The shell calls this once per frame.
+    pub fn poll_triggers(&mut self) -> Vec<ModuleId> {
+        let fired: Vec<ModuleId> = self
+            .triggers
+            .iter()
+            .filter(|(_, watches)| watches.iter().any(|w| w.try_recv().is_some()))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &fired {
+            tracing::info!(module = id, "a trigger topic fired");
+            if let Err(e) = self.start(*id) {
+                tracing::error!(module = id, "cannot start on its trigger: {e}");
+            }
+        }
+        fired
+    }
+
     /// Starts a loaded module (a no-op if it runs).
     pub fn start(&mut self, id: ModuleId) -> Result<(), ModuleError> {
         let module = self.modules.get(&id).ok_or(ModuleError::Unknown(id))?;
@@ -235,6 +276,7 @@ impl ModuleHost {
         };
         tracing::info!(module = %module.manifest.id(), "starting");
         self.module(id)?.runner = Some(runner);
+        self.triggers.retain(|(waiting, _)| *waiting != id);
         Ok(())
     }
 
@@ -263,6 +305,7 @@ impl ModuleHost {
     /// Stops and forgets a module.
     pub fn unload(&mut self, id: ModuleId) -> Result<Manifest, ModuleError> {
         self.stop(id)?;
+        self.triggers.retain(|(waiting, _)| *waiting != id);
         Ok(self.modules.remove(&id).ok_or(ModuleError::Unknown(id))?.manifest)
     }
 
