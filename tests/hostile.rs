@@ -214,3 +214,29 @@ fn wasi_paths_outside_the_preopen_are_refused() {
     }
     w.healthy_still_draws();
 }
+
+/// Sockets open only to the granted ranges: the app asks for two loopback addresses, the
+/// policy grants one, and a module granted no network gets none.
+#[test]
+fn the_network_allow_list_is_enforced() {
+    let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    let targets = format!("{},{}", open.local_addr().unwrap(), closed.local_addr().unwrap());
+    let mut w = World::new("[defaults]\ndevices = [\"display-layer\"]\n[modules.caller]\nnetwork = [\"127.0.0.1/32\"]");
+    let env = [("VISOR_PROBE", "connect"), ("PROBE_X", "2,3"), ("PROBE_CONNECT", targets.as_str())];
+    let (caller, _) = w.add("caller", "[capabilities]\nnetwork = [\"127.0.0.1/32\", \"127.0.0.2/32\"]", &env);
+    let (offline, _) = w.add("offline", "", &env);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let lines = |w: &World, id| w.shell.modules.app(id).map(|a| a.logs().lines()).unwrap_or_default();
+    while lines(&w, caller).iter().filter(|l| l.message.starts_with("connect")).count() < 2
+        || lines(&w, offline).iter().filter(|l| l.message.starts_with("connect")).count() < 2
+    {
+        assert!(Instant::now() < deadline, "the callers never reported");
+        w.step();
+    }
+    let report = |id| lines(&w, id).into_iter().map(|l| l.message).filter(|m| m.starts_with("connect")).collect::<Vec<_>>();
+    let (granted, none) = (report(caller), report(offline));
+    assert!(granted[0].ends_with(": ok") && granted[1].contains("refused"), "{granted:?}");
+    assert!(none.iter().all(|m| m.contains("refused")), "{none:?}");
+    w.healthy_still_draws();
+}

@@ -31,6 +31,8 @@ pub struct AppSpec {
     pub limits: AppLimits,
     /// Already compiled code for `component` (from the registry's cache): skips compiling.
     pub precompiled: Option<Precompiled>,
+    /// Hosts and address ranges the app may open sockets to (empty: no network at all).
+    pub network: Vec<crate::manifest::NetworkTarget>,
     /// Folders preopened for the app: the host folder and the grant (guest path and mode).
     pub dirs: Vec<(PathBuf, crate::manifest::DirGrant)>,
     /// How often the runner calls `frame`.
@@ -47,6 +49,7 @@ impl AppSpec {
             env: Vec::new(),
             limits: AppLimits::default(),
             precompiled: None,
+            network: Vec::new(),
             dirs: Vec::new(),
             fps,
         }

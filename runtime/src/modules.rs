@@ -228,6 +228,7 @@ impl ModuleHost {
         spec.limits = module.manifest.limits.app_limits();
         spec.env = module.env.clone();
         spec.precompiled = module.precompiled.clone();
+        spec.network = module.grant.effective.network.clone();
         spec.dirs = module.grant.effective.dirs.iter().map(|d| (module.dir.join(&d.host), d.clone())).collect();
         Some(spec)
     }

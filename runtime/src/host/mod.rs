@@ -20,10 +20,12 @@ use visor_types::clock::SharedClock;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::app::AppSpec;
-use crate::manifest::DirMode;
+use crate::manifest::{DirMode, NetworkTarget};
+use std::net::ToSocketAddrs;
 use bus::GuestBus;
 use gfx::GfxState;
 use log::LogRing;
@@ -64,6 +66,9 @@ impl HostState {
         for (key, value) in &spec.env {
             wasi.env(key, value);
         }
+        if !spec.network.is_empty() {
+            allow_network(&mut wasi, &spec.name, &spec.network);
+        }
         for (host, grant) in &spec.dirs {
             let perms = match grant.mode {
                 DirMode::ReadOnly => FsPerms::ReadOnly,
@@ -92,6 +97,29 @@ impl HostState {
     pub(crate) fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
     }
+}
+
+/// Opens WASI sockets to the granted hosts and ranges only: every address a socket would bind
+/// or connect to is checked against the grant. Host names are resolved once, when the app
+/// starts; an address they later resolve to elsewhere stays closed.
+fn allow_network(wasi: &mut wasmtime_wasi::WasiCtxBuilder, app: &str, targets: &[NetworkTarget]) {
+    let mut nets = Vec::new();
+    for target in targets {
+        match target {
+            NetworkTarget::Net(net) => nets.push(*net),
+            NetworkTarget::Host(name) => match (name.as_str(), 0).to_socket_addrs() {
+                Ok(addrs) => nets.extend(addrs.map(|a| ipnet::IpNet::from(a.ip()))),
+                Err(e) => tracing::warn!(app, "cannot resolve granted host '{name}': {e}"),
+            },
+        }
+    }
+    let nets = Arc::new(nets);
+    wasi.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(true).socket_addr_check(move |addr, use_| {
+        // Connecting binds the socket to the unspecified address first: that opens nothing.
+        let local_any = addr.ip().is_unspecified() && matches!(use_, SocketAddrUse::TcpBind | SocketAddrUse::UdpBind);
+        let allowed = local_any || nets.iter().any(|n| n.contains(&addr.ip()));
+        Box::pin(async move { allowed })
+    });
 }
 
 impl WasiView for HostState {

@@ -114,3 +114,34 @@ pub fn echo() -> Result<(), String> {
         }
     }
 }
+
+/// `connect`: opens a TCP connection to each IPv4 `address:port` in `PROBE_CONNECT`
+/// (comma-separated) through WASI sockets, and reports which the host allowed. (Debian's
+/// wasi-libc has no sockets, so std's `TcpStream` cannot link here; the WASI bindings can.)
+pub fn connect() {
+    let targets = std::env::var("PROBE_CONNECT").unwrap_or_default();
+    for target in targets.split(',').filter(|t| !t.is_empty()) {
+        match tcp_connect(target) {
+            Ok(()) => visor_sdk::info(&format!("connect {target}: ok")),
+            Err(e) => visor_sdk::info(&format!("connect {target}: refused ({e})")),
+        }
+    }
+}
+
+fn tcp_connect(target: &str) -> Result<(), String> {
+    use wasi::sockets::network::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress};
+    let addr: std::net::SocketAddrV4 = target.parse().map_err(|e| format!("{e}"))?;
+    let o = addr.ip().octets();
+    let network = wasi::sockets::instance_network::instance_network();
+    let socket = wasi::sockets::tcp_create_socket::create_tcp_socket(IpAddressFamily::Ipv4).map_err(|e| format!("{e:?}"))?;
+    let remote = IpSocketAddress::Ipv4(Ipv4SocketAddress { port: addr.port(), address: (o[0], o[1], o[2], o[3]) });
+    socket.start_connect(&network, remote).map_err(|e| format!("{e:?}"))?;
+    let ready = socket.subscribe();
+    loop {
+        match socket.finish_connect() {
+            Ok(_) => return Ok(()),
+            Err(wasi::sockets::network::ErrorCode::WouldBlock) => ready.block(),
+            Err(e) => return Err(format!("{e:?}")),
+        }
+    }
+}

@@ -16,6 +16,7 @@
 //! | `flood`         | publishes 20000 messages per frame                                     |
 //! | `forbidden`     | publishes and subscribes where it may not, forges a reply              |
 //! | `escape`        | reads files outside its preopened folder                               |
+//! | `connect`       | opens TCP connections to the addresses in `PROBE_CONNECT`              |
 //! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
@@ -199,6 +200,7 @@ impl App for Probe {
             "forbidden" => hostile::forbidden()?,
             "echo" => hostile::echo_setup()?,
             "escape" => hostile::escape(),
+            "connect" => hostile::connect(),
             _ => {}
         }
         visor_sdk::info(&format!("probe '{scenario}' ready"));
