@@ -169,7 +169,7 @@ impl ModuleHost {
                 .triggers
                 .topics
                 .iter()
-                .filter_map(|pattern| self.watcher.subscribe(pattern.clone(), latest.clone()).ok())
+                .filter_map(|pattern| self.watcher.subscribe(pattern.clone(), latest).ok())
                 .collect();
             self.triggers.push((id, watches));
         }

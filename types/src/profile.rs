@@ -145,11 +145,11 @@ impl DeviceProfile {
                 if *width == 0 || *height == 0 || *width > 8192 || *height > 8192 {
                     p.push(format!("camera size {width}x{height} is out of range; use 1 to 8192"));
                 }
-                if !(*fps > 0.0) {
+                if fps.is_nan() || *fps <= 0.0 {
                     p.push(format!("camera.fps is {fps}; use a positive rate"));
                 }
             }
-            CameraConfig::Replay { fps, .. } if !(*fps > 0.0) => {
+            CameraConfig::Replay { fps, .. } if fps.is_nan() || *fps <= 0.0 => {
                 p.push(format!("camera.fps is {fps}; use a positive rate"));
             }
             CameraConfig::Replay { .. } => {}
