@@ -1,9 +1,9 @@
 //! `visor bench`: the compositor's figures on the adapter at hand, as a table.
 //!
 //! - The z-composite alone for 1, 4, 8 and 16 layers, stereo, at the chosen per-eye size
-//!   (1920x1080 by default): median and p90 over repeated runs, the bytes the pass reads per
-//!   frame, and the bandwidth that implies — so the figure can be held against the memory
-//!   bandwidth of the device.
+//!   (1920x1080 by default): median and p90 over repeated runs, the texel bytes the pass
+//!   fetches per frame, and the fetch rate that implies — to hold against the device's memory
+//!   bandwidth. Fetches, not DRAM traffic: the walk re-reads depth texels, mostly from cache.
 //! - End to end with the sample apps: a whole frame (publish, take submissions, render layers,
 //!   composite, wait for the GPU) through the same [`Shell`] as `visor run`, plus the readback a
 //!   headless sink adds.
@@ -124,7 +124,7 @@ pub fn run(repo: &Path, options: &BenchOptions) -> anyhow::Result<String> {
         "z-composite, stereo {}x{} per eye, {} runs each\n",
         options.eye_width, options.eye_height, options.iterations
     )?;
-    writeln!(out, "| layers | scene | median ms | p90 ms | MB read / frame | GB/s |")?;
+    writeln!(out, "| layers | scene | median ms | p90 ms | texel MB fetched / frame | GB/s fetched |")?;
     writeln!(out, "|---:|---|---:|---:|---:|---:|")?;
     for &n in &options.layers {
         for (scene, front_alpha) in [("opaque in front", 1.0), ("all translucent", 0.5)] {
