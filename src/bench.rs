@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glam::{Mat4, Vec3};
+use glam::Mat4;
 use visor_compositor::{Compositor, CompositorConfig, Gpu};
 use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
@@ -56,7 +56,7 @@ fn full_layer(app: u32, distance: f32, alpha: f32, config: &DeviceProfile) -> Ar
         indices: Some(indices),
         first: 0,
         count: 6,
-        model: Mat4::from_rotation_y(0.1 * app as f32) * Mat4::from_translation(Vec3::ZERO),
+        model: Mat4::from_rotation_y(0.1 * app as f32),
         texture: None,
         clip: None,
         clip_planes: Default::default(),
@@ -128,9 +128,10 @@ pub fn run(repo: &Path, options: &BenchOptions) -> anyhow::Result<String> {
     writeln!(out, "|---:|---|---:|---:|---:|---:|")?;
     for &n in &options.layers {
         for (scene, front_alpha) in [("opaque in front", 1.0), ("all translucent", 0.5)] {
-            // Layer 0 is the nearest; the others alternate opaque and translucent behind it.
-            let alphas: Vec<f32> = (0..n).map(|i| if i == 0 { front_alpha } else if i % 2 == 0 { 1.0 } else { 0.5 }).collect();
-            let alphas: Vec<f32> = if front_alpha < 1.0 { vec![0.5; n as usize] } else { alphas };
+            // Layer 0 is the nearest. Opaque in front: the others alternate opaque and
+            // translucent behind it. All translucent: every layer at half alpha.
+            let alphas: Vec<f32> =
+                (0..n).map(|i| if front_alpha < 1.0 || (i % 2 == 1) { 0.5 } else { 1.0 }).collect();
             let layers: Vec<_> =
                 alphas.iter().enumerate().map(|(i, &a)| full_layer(i as u32, 1.0 + i as f32 * 0.25, a, &profile)).collect();
             compositor.render(Some(&camera), &layers);

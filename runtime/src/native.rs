@@ -18,7 +18,7 @@ use visor_types::clock::SharedClock;
 
 use crate::bus::Endpoint;
 use crate::manifest::Manifest;
-use crate::runner::{AppStatus, Crash, RestartPolicy};
+use crate::runner::{AppStatus, Crash, RestartPolicy, Supervisor, Verdict};
 
 #[derive(Debug, Error, Clone, PartialEq)]
 #[error("native module '{module}': {message}")]
@@ -133,10 +133,10 @@ fn set(shared: &Shared, status: AppStatus) {
 }
 
 fn supervise(manifest: &Manifest, factory: &NativeFactory, ctx: &NativeContext, shared: &Shared, policy: &RestartPolicy) {
-    let mut recent: Vec<Instant> = Vec::new();
-    let mut backoff = policy.initial_backoff;
+    let mut supervisor = Supervisor::new(policy.clone());
     while !ctx.should_stop() {
         set(shared, AppStatus::Running);
+        let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| factory(manifest).and_then(|mut m| m.run(ctx))));
         let reason = match outcome {
             Ok(Ok(())) => break,
@@ -151,18 +151,18 @@ fn supervise(manifest: &Manifest, factory: &NativeFactory, ctx: &NativeContext, 
             let mut crashes = shared.crashes.lock().unwrap_or_else(|p| p.into_inner());
             crashes.push(Crash { at_ns: ctx.clock.now_ns(), reason: reason.clone() });
         }
-        let now = Instant::now();
-        recent.retain(|t| now.duration_since(*t) <= policy.window);
-        recent.push(now);
-        if recent.len() as u32 >= policy.max_crashes {
-            set(shared, AppStatus::Failed(format!("gave up after {} crash(es) within {:?}; the last: {reason}", recent.len(), policy.window)));
-            return;
+        match supervisor.crashed(started.elapsed(), &reason) {
+            Verdict::GiveUp(why) => {
+                set(shared, AppStatus::Failed(why));
+                return;
+            }
+            Verdict::Restart { attempt, after } => {
+                set(shared, AppStatus::Restarting { attempt, after, reason });
+                if !ctx.sleep(after) {
+                    break;
+                }
+            }
         }
-        set(shared, AppStatus::Restarting { attempt: recent.len() as u32, after: backoff, reason });
-        if !ctx.sleep(backoff) {
-            break;
-        }
-        backoff = (backoff * 2).min(policy.max_backoff);
     }
     set(shared, AppStatus::Stopped);
 }

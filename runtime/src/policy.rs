@@ -21,7 +21,6 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::bus::TopicPattern;
 use crate::manifest::{Capabilities, Manifest, NetworkTarget};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -44,11 +43,6 @@ pub struct Grant {
     pub effective: Capabilities,
     /// One line per refused request, e.g. "publish 'camera/raw'".
     pub denied: Vec<String>,
-}
-
-/// Whether every topic matching `requested` also matches `granted` (property-tested in the bus).
-pub fn covers(granted: &TopicPattern, requested: &TopicPattern) -> bool {
-    granted.covers(requested)
 }
 
 impl Policy {
@@ -120,7 +114,7 @@ impl Policy {
             for pattern in requested {
                 let granted = sources.iter().any(|s| {
                     let list = if what == "publish" { &s.publish } else { &s.subscribe };
-                    list.iter().any(|g| covers(g, pattern))
+                    list.iter().any(|g| g.covers(pattern))
                 });
                 keep(granted, pattern.clone(), out, denied, || format!("{what} '{pattern}'"));
             }
@@ -186,6 +180,7 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
+    use crate::bus::TopicPattern;
     use crate::manifest::DirMode;
 
     fn p(s: &str) -> TopicPattern {
@@ -194,14 +189,14 @@ mod tests {
 
     #[test]
     fn pattern_coverage() {
-        assert!(covers(&p("vision/#"), &p("vision/faces")));
-        assert!(covers(&p("vision/#"), &p("vision/+/x")));
-        assert!(covers(&p("camera/+"), &p("camera/left")));
-        assert!(covers(&p("camera/+"), &p("camera/+")));
-        assert!(!covers(&p("camera/left"), &p("camera/+")));
-        assert!(!covers(&p("camera/+"), &p("camera/#")));
-        assert!(!covers(&p("camera/+"), &p("camera/left/raw")));
-        assert!(!covers(&p("a/b"), &p("a")));
+        assert!(p("vision/#").covers(&p("vision/faces")));
+        assert!(p("vision/#").covers(&p("vision/+/x")));
+        assert!(p("camera/+").covers(&p("camera/left")));
+        assert!(p("camera/+").covers(&p("camera/+")));
+        assert!(!p("camera/left").covers(&p("camera/+")));
+        assert!(!p("camera/+").covers(&p("camera/#")));
+        assert!(!p("camera/+").covers(&p("camera/left/raw")));
+        assert!(!p("a/b").covers(&p("a")));
     }
 
     #[test]

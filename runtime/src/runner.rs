@@ -90,6 +90,52 @@ impl RestartPolicy {
     }
 }
 
+/// What the supervisor decides after a crash.
+pub(crate) enum Verdict {
+    /// Start again after this backoff; `attempt` counts the crashes within the window.
+    Restart { attempt: u32, after: Duration },
+    /// Too many crashes within the window: the message says so.
+    GiveUp(String),
+}
+
+/// The crash bookkeeping of one supervised module (an app or a native driver): recent crash
+/// times within the window and the backoff, which doubles per crash up to its cap and starts
+/// over after a run as long as the window.
+pub(crate) struct Supervisor {
+    policy: RestartPolicy,
+    recent: VecDeque<Instant>,
+    backoff: Duration,
+}
+
+impl Supervisor {
+    pub(crate) fn new(policy: RestartPolicy) -> Supervisor {
+        let backoff = policy.initial_backoff;
+        Supervisor { policy, recent: VecDeque::new(), backoff }
+    }
+
+    /// Records a crash after a run of `ran_for`.
+    pub(crate) fn crashed(&mut self, ran_for: Duration, reason: &str) -> Verdict {
+        if ran_for >= self.policy.window {
+            self.backoff = self.policy.initial_backoff;
+        }
+        let now = Instant::now();
+        self.recent.push_back(now);
+        while self.recent.front().is_some_and(|t| now.duration_since(*t) > self.policy.window) {
+            self.recent.pop_front();
+        }
+        let count = self.recent.len() as u32;
+        if count >= self.policy.max_crashes {
+            return Verdict::GiveUp(format!(
+                "gave up after {count} crash(es) within {:?}; the last: {reason}",
+                self.policy.window
+            ));
+        }
+        let after = self.backoff;
+        self.backoff = (self.backoff * 2).min(self.policy.max_backoff);
+        Verdict::Restart { attempt: count, after }
+    }
+}
+
 /// One crash, as the supervisor recorded it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Crash {
@@ -285,9 +331,7 @@ struct Worker {
 
 impl Worker {
     fn run(mut self, mut input: Input<Slot>) {
-        let policy = self.context.restart.clone();
-        let mut crashes: VecDeque<Instant> = VecDeque::new();
-        let mut backoff = policy.initial_backoff;
+        let mut supervisor = Supervisor::new(self.context.restart.clone());
         let mut upgraded: Option<AppInstance> = None;
         let mut carried: Option<GuestBus> = None;
         loop {
@@ -320,31 +364,19 @@ impl Worker {
                     input.write(None);
                     tracing::error!(app = %self.spec.name, "{e}");
                     self.record_crash(&e);
-                    if started.elapsed() >= policy.window {
-                        backoff = policy.initial_backoff;
-                    }
-                    let now = Instant::now();
-                    crashes.push_back(now);
-                    while crashes.front().is_some_and(|t| now.duration_since(*t) > policy.window) {
-                        crashes.pop_front();
-                    }
-                    if crashes.len() as u32 >= policy.max_crashes {
-                        let why = format!(
-                            "gave up after {} crash(es) within {:?}; the last: {e}",
-                            crashes.len(),
-                            policy.window
-                        );
-                        tracing::error!(app = %self.spec.name, "{why}");
-                        self.set_status(AppStatus::Failed(why));
-                        return;
-                    }
-                    let attempt = crashes.len() as u32;
-                    self.set_status(AppStatus::Restarting { attempt, after: backoff, reason: e.to_string() });
-                    match self.commands.recv_timeout(backoff) {
+                    let (attempt, after) = match supervisor.crashed(started.elapsed(), &e.to_string()) {
+                        Verdict::Restart { attempt, after } => (attempt, after),
+                        Verdict::GiveUp(why) => {
+                            tracing::error!(app = %self.spec.name, "{why}");
+                            self.set_status(AppStatus::Failed(why));
+                            return;
+                        }
+                    };
+                    self.set_status(AppStatus::Restarting { attempt, after, reason: e.to_string() });
+                    match self.commands.recv_timeout(after) {
                         Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                         _ => {}
                     }
-                    backoff = (backoff * 2).min(policy.max_backoff);
                 }
             }
         }
@@ -380,8 +412,12 @@ impl Worker {
         let period = Duration::from_secs_f32(1.0 / self.spec.fps.max(0.1));
         let mut next = Instant::now();
         let mut paused = false;
+        // A command that arrived while sleeping between frames, handled at the top of the loop.
+        let mut pending: Option<Control> = None;
         loop {
-            let command = if paused { self.commands.recv().ok() } else { self.commands.try_recv().ok() };
+            let command = pending.take().or_else(|| {
+                if paused { self.commands.recv().ok() } else { self.commands.try_recv().ok() }
+            });
             match command {
                 Some(Control::Stop) => return Exit::Stopped,
                 Some(Control::Restart) => return Exit::Restart(instance.into_bus()),
@@ -415,14 +451,9 @@ impl Worker {
             if next > now {
                 // Sleep until the next frame, waking early for a command.
                 match self.commands.recv_timeout(next - now) {
-                    Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => return Exit::Stopped,
-                    Ok(Control::Restart) => return Exit::Restart(instance.into_bus()),
-                    Ok(Control::Upgrade(spec)) => return Exit::Upgrade(spec, instance.into_bus()),
-                    Ok(Control::Pause) => {
-                        paused = true;
-                        self.set_status(AppStatus::Paused);
-                    }
-                    Ok(Control::Resume) | Err(RecvTimeoutError::Timeout) => {}
+                    Ok(command) => pending = Some(command),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return Exit::Stopped,
                 }
             } else {
                 // Behind: skip the missed frames rather than bursting to catch up.
