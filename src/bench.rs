@@ -20,7 +20,7 @@ use visor_compositor::{Compositor, CompositorConfig, Gpu};
 use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
 use visor_types::layer::{BuiltinPipeline, ContentId, DrawCmd, IndexData, Pipeline, Vertex, VertexData};
-use visor_types::profile::{CameraConfig, DeviceProfile};
+use visor_types::profile::{DeviceProfile, SourceConfig};
 use visor_types::{AppId, CameraFrame, LayerSubmission};
 
 use crate::headless::resolve_apps;
@@ -98,7 +98,7 @@ fn bench_profile(base: &DeviceProfile, width: u32, height: u32) -> DeviceProfile
     profile.display.eye_width = width;
     profile.display.eye_height = height;
     profile.display.eyes = 2;
-    profile.camera = CameraConfig::Synthetic { width: 1280, height: 720, fps: 30.0 };
+    profile.camera = SourceConfig::Synthetic { width: 1280, height: 720, fps: 30.0 }.into();
     profile
 }
 

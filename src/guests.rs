@@ -104,6 +104,13 @@ pub enum GuestBuildError {
         missing: &'static str,
         fix: &'static str,
     },
+    #[error("could not copy app manifest {} to {}: {source}", from.display(), to.display())]
+    CopyManifest {
+        from: PathBuf,
+        to: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("could not start {program}: {source}")]
     Spawn {
         program: String,
@@ -187,6 +194,7 @@ pub fn build_guests_with(
     if built == 0 {
         return Err(GuestBuildError::NoOutput(artifacts.dir));
     }
+    copy_manifests(&workspace, &artifacts.dir)?;
     tracing::info!(
         dir = %artifacts.dir.display(),
         components = built,
@@ -194,6 +202,21 @@ pub fn build_guests_with(
         "guests built"
     );
     Ok(artifacts)
+}
+
+/// Puts each app's `visor.toml` beside its component as `<component>.toml`
+/// (`apps/face-tags/visor.toml` → `face_tags.toml`), where `visor run APP.wasm` looks for it.
+fn copy_manifests(workspace: &Path, out: &Path) -> Result<(), GuestBuildError> {
+    let Ok(entries) = std::fs::read_dir(workspace) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let manifest = entry.path().join("visor.toml");
+        if manifest.is_file() {
+            let name = entry.file_name().to_string_lossy().replace('-', "_");
+            let to = out.join(format!("{name}.toml"));
+            std::fs::copy(&manifest, &to).map_err(|source| GuestBuildError::CopyManifest { from: manifest.clone(), to: to.clone(), source })?;
+        }
+    }
+    Ok(())
 }
 
 impl GuestToolchain {

@@ -4,11 +4,17 @@
 //!
 //! Frames are paced at the profile's refresh rate by default, so apps at their own rates meet
 //! the display as they would on a device; `--unpaced` runs as fast as the compositor can.
+//!
+//! `--frames 0` runs until Ctrl-C or SIGTERM and writes no PNGs (an endless run would fill the
+//! disk), only the timing log. `--admin` serves the admin panel while the run lasts
+//! ([`crate::admin_backend`]); the loop answers it between frames.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -17,6 +23,7 @@ use visor_compositor::{DisplaySink, PngSequenceSink};
 use visor_types::DeviceProfile;
 use visor_types::clock::MonotonicClock;
 
+use crate::admin_backend::{AdminLink, AdminOptions};
 use crate::{guests, module_cmd};
 use crate::shell::{self, Shell, StepReport};
 
@@ -24,6 +31,7 @@ use crate::shell::{self, Shell, StepReport};
 pub const SAMPLE_APPS: [&str; 2] = ["cube", "hud"];
 
 pub struct HeadlessOptions {
+    /// Frames to make; 0 runs until `stop`.
     pub frames: u64,
     pub out: PathBuf,
     pub profile: String,
@@ -34,6 +42,22 @@ pub struct HeadlessOptions {
     pub startup_timeout: Duration,
     /// The module store to boot from when no app is named (`None`: the default store).
     pub store: Option<PathBuf>,
+    /// Serve the admin panel while running.
+    pub admin: Option<AdminOptions>,
+    /// Set to end the run after the current frame (the binary sets it on Ctrl-C / SIGTERM).
+    pub stop: Arc<AtomicBool>,
+}
+
+/// A flag that Ctrl-C (SIGINT) or SIGTERM sets, for [`HeadlessOptions::stop`]. A second signal
+/// ends the process at once, for a run stuck before its loop.
+pub fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // In this order: the first signal finds the flag unset and only sets it.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone()).context("handling Ctrl-C")?;
+        signal_hook::flag::register(signal, stop.clone()).context("handling Ctrl-C")?;
+    }
+    Ok(stop)
 }
 
 #[derive(Serialize)]
@@ -105,14 +129,18 @@ pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
     shell.publish(0, shell.clock.now_ns());
     shell.wait_for_apps(options.startup_timeout);
 
-    let mut sink = PngSequenceSink::new(&options.out)?;
+    let endless = options.frames == 0;
+    std::fs::create_dir_all(&options.out).with_context(|| format!("creating {}", options.out.display()))?;
+    let mut sink = if endless { None } else { Some(PngSequenceSink::new(&options.out)?) };
+    let mut admin = options.admin.as_ref().map(|a| AdminLink::start(a, &shell)).transpose()?;
     let log_path = options.out.join("timing.jsonl");
     let mut log = BufWriter::new(File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?);
     let period = Duration::from_secs_f64(1.0 / f64::from(shell.profile.display.refresh_hz));
     let start = Instant::now();
     let start_ns = shell.clock.now_ns();
     let mut total_ms = 0.0;
-    for frame in 0..options.frames {
+    let mut frame = 0;
+    while (endless || frame < options.frames) && !options.stop.load(Ordering::Relaxed) {
         let due = start + period.mul_f64(frame as f64);
         if options.paced && due > Instant::now() {
             std::thread::sleep(due - Instant::now());
@@ -120,20 +148,33 @@ pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
         let display_time_ns = start_ns + period.as_nanos() as u64 * (frame + 1);
         let report = shell.step(frame, display_time_ns);
         total_ms += report.stats.ms;
-        let image = shell.compositor.read_frame()?;
-        sink.present(frame, &image)?;
+        if let Some(admin) = &mut admin {
+            admin.serve(&mut shell);
+        }
+        let preview = admin.as_ref().filter(|a| a.wants_frame());
+        if sink.is_some() || preview.is_some() {
+            let image = shell.compositor.read_frame()?;
+            if let Some(sink) = &mut sink {
+                sink.present(frame, &image)?;
+            }
+            if let Some(admin) = preview {
+                admin.offer_frame(frame, image);
+            }
+        }
         serde_json::to_writer(&mut log, &TimingLine::from(&report))?;
         log.write_all(b"\n")?;
+        frame += 1;
     }
     log.flush()?;
+    drop(admin);
     for module in shell.modules.list() {
         if let visor_runtime::AppStatus::Failed(why) = module.status {
             tracing::warn!(module = %module.name, "stopped during the run: {why}");
         }
     }
-    let frames = options.frames.max(1) as f64;
+    let frames = frame.max(1) as f64;
     tracing::info!(
-        frames = options.frames,
+        frames = frame,
         out = %options.out.display(),
         mean_compositor_ms = format!("{:.2}", total_ms / frames),
         "headless run done"

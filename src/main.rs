@@ -1,6 +1,7 @@
 //! `visor`: the command line of the Visor shell.
 //!
-//! - `visor run --headless --frames N --out DIR [--profile NAME] [APP.wasm ...]`
+//! - `visor run --headless --frames N --out DIR [--profile NAME] [--admin [ADDR]] [APP.wasm ...]`
+//! - `visor record --out DIR --seconds S [--profile NAME] [--format jpeg|png]`: a camera session.
 //! - `visor apps build [--verbose]`: build the guest apps in `apps/` to wasm components.
 //! - `visor bench`: the compositor's figures as a table.
 
@@ -10,7 +11,9 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Parser, Subcommand};
-use visor::{bench, bench_modules, guests, headless, module_cmd};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use visor::{bench, bench_install, bench_modules, bench_vision, guests, headless, keys_cmd, module_cmd, record};
 
 #[derive(Parser)]
 #[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
@@ -29,7 +32,7 @@ enum Command {
         /// Write frames to --out instead of opening a window.
         #[arg(long)]
         headless: bool,
-        /// Frames to produce.
+        /// Frames to produce; 0 runs until Ctrl-C or SIGTERM (and writes no PNGs).
         #[arg(long, default_value_t = 120)]
         frames: u64,
         /// Folder for the frames (PNG) and timing.jsonl.
@@ -41,6 +44,10 @@ enum Command {
         /// Run as fast as possible instead of at the display's refresh rate.
         #[arg(long)]
         unpaced: bool,
+        /// Serve the admin panel at ADDR (127.0.0.1:7878 when given alone; before app paths,
+        /// write --admin=ADDR). The page's URL, with its access token, is logged at start.
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:7878")]
+        admin: Option<std::net::SocketAddr>,
         /// App components (.wasm); none starts the installed modules marked `boot`, or the
         /// sample apps when none is installed.
         apps: Vec<PathBuf>,
@@ -50,6 +57,13 @@ enum Command {
         #[command(subcommand)]
         command: ModuleCommand,
     },
+    /// Signing keys and trusted publishers.
+    Keys {
+        #[command(subcommand)]
+        command: keys_cmd::KeysCommand,
+    },
+    /// Record a camera session (frames, timestamps, intrinsics) from a profile's camera.
+    Record(record::RecordArgs),
     /// Guest apps.
     Apps {
         #[command(subcommand)]
@@ -79,6 +93,9 @@ enum Command {
         /// Module suite: starts per kind of start.
         #[arg(long, default_value_t = 20)]
         starts: u32,
+        /// Vision suite: seconds of the camera → vision pipeline run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
 }
 
@@ -86,12 +103,18 @@ enum Command {
 enum Suite {
     Compositor,
     Modules,
+    /// The face detector against onnxruntime, and the camera → vision pipeline.
+    Vision,
+    /// Installing from an OCI registry on loopback: first install and cached reinstall.
+    Install,
 }
 
 #[derive(Subcommand)]
 enum ModuleCommand {
-    /// Install a module folder (visor.toml and its component).
-    Install { path: PathBuf },
+    /// Install a module folder (visor.toml and its component), or oci://HOST[:PORT]/REPO:TAG.
+    Install(module_cmd::InstallArgs),
+    /// Sign a module folder and push it to an OCI registry.
+    Publish(module_cmd::PublishArgs),
     /// List installed modules.
     List,
     /// Remove NAME (every version) or NAME@VERSION.
@@ -118,19 +141,21 @@ fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
+    // The admin panel's log view sees what the terminal sees: the same filter, one more layer.
+    let shell_log = visor::admin_backend::ShellLog::new();
+    tracing_subscriber::registry()
+        .with(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu_core=warn,wgpu_hal=warn,naga=warn")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()))
+        .with(shell_log.layer())
         .init();
     let repo = guests::repo_root();
     let cli = Cli::parse();
     let store = cli.store.clone();
     match cli.command {
-        Command::Run { headless, frames, out, profile, unpaced, apps } => {
+        Command::Run { headless, frames, out, profile, unpaced, admin, apps } => {
             if !headless {
                 bail!("the simulator window is not part of this build yet; pass --headless to write frames to --out");
             }
@@ -142,13 +167,16 @@ fn main() -> anyhow::Result<()> {
                 paced: !unpaced,
                 startup_timeout: Duration::from_secs(60),
                 store,
+                admin: admin.map(|addr| visor::admin_backend::AdminOptions { addr, shell_log: Some(shell_log) }),
+                stop: headless::stop_on_signals()?,
             };
             headless::run(&repo, &options)
         }
         Command::Module { command } => {
             let registry = module_cmd::open_store(store.as_deref())?;
             let out = match command {
-                ModuleCommand::Install { path } => module_cmd::install(&registry, &path)?,
+                ModuleCommand::Install(args) => module_cmd::install_cmd(&registry, &args)?,
+                ModuleCommand::Publish(args) => module_cmd::publish(&registry, &args)?,
                 ModuleCommand::List => module_cmd::list(&registry)?,
                 ModuleCommand::Remove { target } => module_cmd::remove(&registry, &target)?,
                 ModuleCommand::Info { target } => module_cmd::info(&registry, &target)?,
@@ -160,13 +188,22 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys { command } => {
+            let out = keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?;
+            #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
+            {
+                print!("{out}");
+            }
+            Ok(())
+        }
+        Command::Record(args) => record::run(&repo, &args),
         Command::Apps { command: AppsCommand::Build { verbose } } => {
             let options = guests::GuestBuildOptions { show_cargo_output: verbose };
             let artifacts = guests::build_guests_with(&repo, options)?;
             tracing::info!(dir = %artifacts.dir.display(), "guest apps built");
             Ok(())
         }
-        Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts } => {
+        Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts, seconds } => {
             let table = match suite {
                 Suite::Compositor => {
                     let (eye_width, eye_height) = parse_size(&eye)?;
@@ -177,6 +214,8 @@ fn main() -> anyhow::Result<()> {
                     let profile = visor_types::DeviceProfile::find(&profile, &visor::shell::profiles_dir(&repo))?;
                     bench_modules::run(&repo, &profile, rounds, starts)?
                 }
+                Suite::Vision => bench_vision::run(&repo, iterations.max(500), seconds)?,
+                Suite::Install => bench_install::run(&repo, iterations)?,
             };
             #[allow(clippy::print_stdout, reason = "the table is the command's output")]
             {

@@ -1,18 +1,30 @@
 //! `visor module …`: installing, listing, inspecting, granting and removing modules in the local
-//! registry, and starting what is installed.
+//! registry, publishing to and installing from OCI registries, and starting what is installed.
 //!
-//! Installing never grants anything: a module's capabilities stay denied until the user runs
-//! `visor module grant NAME`, which writes exactly what its manifest asks for into the policy
-//! file (`policy.toml` in the store). `visor run` starts the installed modules whose manifests
-//! say `triggers.boot`, with their dependencies first.
+//! Installing a folder never grants anything: a module's capabilities stay denied until the
+//! user runs `visor module grant NAME`, which writes exactly what its manifest asks for into
+//! the policy file (`policy.toml` in the store). Installing from a registry asks first and
+//! writes only what the user grants. `visor run` starts the installed modules whose manifests
+//! say `triggers.boot`, with their dependencies first, except those whose publisher's key has
+//! been revoked since.
+//!
+//! Layout: this file (local commands, listing, booting); `remote` (publish and install over
+//! OCI, with signatures and the audit state); `consent` (asking what a download may do).
+
+mod consent;
+mod remote;
+
+pub use consent::ConsentMode;
+pub use remote::{InstallArgs, InstallTimings, PublishArgs, RemoteInstall, audit_text, install_remote, publish};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use visor_oci::{Keyring, ModuleRef};
 use visor_runtime::manifest::{Capabilities, DirMode, NetworkTarget, Version};
 use visor_runtime::modules::ModuleHost;
-use visor_runtime::policy::Policy;
+use visor_runtime::policy::{Policy, grant_section};
 use visor_runtime::registry::{InstalledModule, Registry};
 
 /// The store (`--store`, else `$VISOR_HOME`, else `~/.local/share/visor`).
@@ -78,6 +90,17 @@ fn network_text(n: &NetworkTarget) -> String {
     }
 }
 
+/// `visor module install TARGET`: a folder, or an `oci://` reference.
+pub fn install_cmd(registry: &Registry, args: &InstallArgs) -> anyhow::Result<String> {
+    if ModuleRef::is_reference(&args.target) {
+        return remote::install(registry, args);
+    }
+    if args.yes || args.grant.is_some() || args.allow_unknown_publisher || args.insecure {
+        tracing::warn!("--yes, --grant, --allow-unknown-publisher and --insecure apply to oci:// installs; a folder install grants nothing");
+    }
+    install(registry, Path::new(&args.target))
+}
+
 pub fn install(registry: &Registry, path: &Path) -> anyhow::Result<String> {
     let module = registry.install(path)?;
     // Compile now: a broken component shows up at install time, and the first start is cached.
@@ -101,10 +124,13 @@ pub fn list(registry: &Registry) -> anyhow::Result<String> {
     if modules.is_empty() {
         return Ok("no modules installed (visor module install PATH)\n".into());
     }
+    let keyring = Keyring::in_store(registry.root());
     let mut out = String::new();
     for m in modules {
         let boot = if m.manifest.triggers.boot { "  [boot]" } else { "" };
-        writeln!(out, "{:<24} {:<10} {:?}{boot}", m.name(), m.version().to_string(), m.manifest.kind)?;
+        // Folder installs (the common local case) say nothing; signed ones say who signed.
+        let audit = if m.audit.is_local() { String::new() } else { format!("  {}", audit_text(&keyring, &m.audit)) };
+        writeln!(out, "{:<24} {:<10} {:?}{boot}{audit}", m.name(), m.version().to_string(), m.manifest.kind)?;
     }
     Ok(out)
 }
@@ -128,6 +154,7 @@ pub fn info(registry: &Registry, target: &str) -> anyhow::Result<String> {
         writeln!(out, "  component: {} sha256 {}", c.file_name.display(), c.sha256)?;
     }
     writeln!(out, "  installed from: {}", m.source.display())?;
+    writeln!(out, "  audit: {}", audit_text(&Keyring::in_store(registry.root()), &m.audit))?;
     for dep in &m.manifest.depends {
         writeln!(out, "  depends on: {dep:?}")?;
     }
@@ -148,24 +175,7 @@ pub fn remove(registry: &Registry, target: &str) -> anyhow::Result<String> {
 /// Appends a `[modules.NAME]` section granting what the module's manifest asks for.
 pub fn grant(registry: &Registry, name: &str) -> anyhow::Result<String> {
     let m = registry.get(name, None)?.with_context(|| format!("module '{name}' is not installed"))?;
-    let c = &m.manifest.capabilities;
-    let quoted = |items: Vec<String>| items.iter().map(|i| format!("{i:?}")).collect::<Vec<_>>().join(", ");
-    let mut section = format!("\n[modules.{name}]\n");
-    writeln!(section, "publish = [{}]", quoted(c.publish.iter().map(|p| p.to_string()).collect()))?;
-    writeln!(section, "subscribe = [{}]", quoted(c.subscribe.iter().map(|p| p.to_string()).collect()))?;
-    writeln!(section, "call = [{}]", quoted(c.call.clone()))?;
-    writeln!(section, "devices = [{}]", quoted(c.devices.iter().map(|d| d.name().to_string()).collect()))?;
-    writeln!(section, "network = [{}]", quoted(c.network.iter().map(network_text).collect()))?;
-    let dirs: Vec<String> = c
-        .dirs
-        .iter()
-        .map(|d| {
-            let mode = if d.mode == DirMode::ReadWrite { "rw" } else { "ro" };
-            format!("{{ host = {:?}, guest = {:?}, mode = {mode:?} }}", d.host.display().to_string(), d.guest)
-        })
-        .collect();
-    writeln!(section, "dirs = [{}]", dirs.join(", "))?;
-    writeln!(section, "shell = {}", c.shell)?;
+    let section = format!("\n{}", grant_section(name, &m.manifest.capabilities));
     let path = policy_path(registry);
     let mut text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut policy = Policy::parse(&text, &path.display().to_string())?;
@@ -187,11 +197,20 @@ pub fn boot(registry: &Registry, host: &mut ModuleHost) -> anyhow::Result<usize>
         let triggered = !listed.manifest.triggers.topics.is_empty() && !listed.manifest.triggers.boot;
         if triggered && host.find(listed.name()).is_none() {
             let newest = registry.get(listed.name(), None)?.unwrap_or(listed);
+            if remote::is_revoked(registry, &newest) {
+                tracing::warn!(module = %newest.id(), "not loading: its publisher's key has been revoked (visor keys list)");
+                continue;
+            }
             host.load_installed(registry, &newest)?;
         }
     }
     for root in registry.list()?.into_iter().filter(|m| m.manifest.triggers.boot) {
-        for module in registry.resolve(root.name(), None)? {
+        let order = registry.resolve(root.name(), None)?;
+        if let Some(revoked) = order.iter().find(|m| remote::is_revoked(registry, m)) {
+            tracing::warn!(module = %root.id(), revoked = %revoked.id(), "not starting: the publisher's key of {} has been revoked (visor keys list)", revoked.id());
+            continue;
+        }
+        for module in order {
             if host.find(module.name()).is_some() {
                 continue;
             }

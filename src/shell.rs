@@ -1,24 +1,27 @@
-//! One running shell: a device profile, the shared clock, a camera source, the bus, the
-//! modules (each on its own supervised thread) and the compositor, joined by [`Shell::step`],
-//! which makes one frame.
+//! One running shell: a device profile, the shared clock, the bus, the modules (each on its own
+//! supervised thread — the camera driver among them) and the compositor, joined by
+//! [`Shell::step`], which makes one frame.
 //!
-//! The step never waits for an app: it publishes the frame's eyes for apps to pick up, takes
-//! each displayed app's newest complete submission, and composites whatever is there.
+//! The step never waits for an app or the camera: it publishes the frame's eyes for apps to
+//! pick up, takes the newest camera frame the camera driver put on the bus and each displayed
+//! app's newest complete submission, and composites whatever is there.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use glam::Mat4;
 use visor_compositor::{Compositor, CompositorConfig, FrameStats, Gpu};
-use visor_drivers::CameraSource;
-use visor_runtime::bus::Bus;
+use visor_runtime::bus::{Bus, BusCapabilities, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
 use visor_runtime::manifest::{Capabilities, Device, Entry, Exports, Limits, Manifest, ModuleKind, Triggers, Version};
 use visor_runtime::modules::{ModuleHost, ModuleId};
 use visor_runtime::policy::Policy;
 use visor_runtime::{AppEngine, AppStatus, FrameFeed};
 use visor_types::clock::SharedClock;
-use visor_types::{DeviceProfile, FrameInfo};
+use visor_types::{CameraFrame, DeviceProfile, FrameInfo};
+
+use crate::builtin;
 
 /// The folder of device profiles in a checkout.
 pub fn profiles_dir(repo: &Path) -> PathBuf {
@@ -30,9 +33,10 @@ pub struct Shell {
     pub clock: SharedClock,
     pub compositor: Compositor,
     pub modules: ModuleHost,
-    camera: Box<dyn CameraSource>,
+    /// The compositor's own subscription to `camera/frames`: a queue of one, newest wins.
+    camera_frames: Subscription,
+    camera: Option<CameraFrame>,
     feed: FrameFeed,
-    camera_error_logged: bool,
 }
 
 /// What one [`Shell::step`] did.
@@ -46,21 +50,29 @@ pub struct StepReport {
 
 impl Shell {
     pub fn new(profile: DeviceProfile, repo: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
-        let camera = visor_drivers::camera::open(&profile.camera, repo).context("opening the camera source")?;
-        tracing::info!(camera = %camera.describe(), "camera source ready");
         let gpu = Gpu::headless()?;
         let compositor = Compositor::new(gpu, CompositorConfig::from_profile(&profile))?;
         let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
         let feed = FrameFeed::new(frame_info(&profile, 0, 0));
         let bus = Bus::new(clock.clone());
-        let modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
-        Ok(Shell { profile, clock, compositor, modules, camera, feed, camera_error_logged: false })
+        let frames = TopicPattern::from_str(builtin::camera::FRAMES).expect("a valid pattern");
+        let caps = BusCapabilities { publish: Vec::new(), subscribe: vec![frames.clone()], messages_per_second: 0 };
+        let camera_frames = bus
+            .endpoint(ModuleRef::new(0, "visor-compositor"), caps)
+            .subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
+        let mut modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
+        builtin::register(&mut modules, &profile, repo, clock.clone());
+        builtin::load(&mut modules, repo)?;
+        Ok(Shell { profile, clock, compositor, modules, camera_frames, camera: None, feed })
     }
 
-    /// Loads and starts a component named on the command line, with no manifest of its own:
-    /// it may draw a layer and nothing else (no bus, no files, no devices).
+    /// Loads and starts a component named on the command line. Its manifest is
+    /// `<component>.toml` beside it when there is one (`visor apps build` puts each sample's
+    /// there), else a bare one that may draw a layer and nothing else (no bus, no files, no
+    /// devices). Named by the user, it is granted what its manifest asks; the modules it
+    /// depends on start with it.
     pub fn launch(&mut self, component: &Path, env: &[(&str, &str)]) -> anyhow::Result<ModuleId> {
-        let mut manifest = dev_manifest(component)?;
+        let mut manifest = launch_manifest(component)?;
         let base = manifest.name.clone();
         for n in 2.. {
             if self.modules.find(&manifest.name).is_none() {
@@ -68,7 +80,6 @@ impl Shell {
             }
             manifest.name = format!("{base}-{n}");
         }
-        // Named by the user on the command line: granted the display layer it asks for.
         self.modules.policy_mut().allow_all(&manifest);
         let dir = component.parent().unwrap_or(Path::new(".")).to_path_buf();
         let id = self.modules.load(manifest, &dir)?;
@@ -77,10 +88,20 @@ impl Shell {
         Ok(id)
     }
 
-    /// Waits (start-up only) until every started app has drawn its first frame or failed.
+    /// Waits (start-up only) until the camera's first frame is in and every started app has
+    /// drawn its first frame or failed.
     pub fn wait_for_apps(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.camera.is_none() && Instant::now() < deadline {
+            if let Ok(message) = self.camera_frames.recv_timeout(Duration::from_millis(20)) {
+                self.camera = message.payload.as_frame().and_then(to_camera_frame);
+            }
+        }
+        if self.camera.is_none() && self.profile.display.kind == visor_types::DisplayKind::Passthrough {
+            tracing::warn!("no camera frame yet; compositing without the camera until one arrives");
+        }
         for app in self.modules.display_apps() {
-            if !app.wait_for_frames(1, timeout) {
+            if !app.wait_for_frames(1, deadline.saturating_duration_since(Instant::now())) {
                 match app.status() {
                     AppStatus::Failed(why) => tracing::error!(app = app.name(), "did not start: {why}"),
                     status => tracing::warn!(app = app.name(), ?status, "no frame yet; carrying on without it"),
@@ -99,16 +120,9 @@ impl Shell {
     pub fn step(&mut self, frame: u64, display_time_ns: u64) -> StepReport {
         self.publish(frame + 1, display_time_ns);
         self.modules.poll_triggers();
-        let camera = match self.camera.frame_at(self.clock.now_ns()) {
-            Ok(frame) => Some(frame),
-            Err(e) => {
-                if !self.camera_error_logged {
-                    tracing::error!("camera: {e}");
-                    self.camera_error_logged = true;
-                }
-                None
-            }
-        };
+        if let Some(newest) = self.camera_frames.drain().filter_map(|m| m.payload.as_frame().and_then(to_camera_frame)).last() {
+            self.camera = Some(newest);
+        }
         let mut layers = Vec::new();
         let mut apps = Vec::new();
         for app in self.modules.display_apps() {
@@ -116,9 +130,21 @@ impl Shell {
             apps.push((app.name().to_string(), app.last_frame_time(), latest.as_ref().map(|s| s.sequence)));
             layers.extend(latest);
         }
-        let stats = self.compositor.render(camera.as_ref(), &layers);
+        let stats = self.compositor.render(self.camera.as_ref(), &layers);
         StepReport { frame, display_time_ns, stats, apps }
     }
+}
+
+/// A bus frame as the compositor takes it (tightly packed RGBA rows, which the camera driver
+/// always publishes); anything else is not a camera picture and is skipped.
+fn to_camera_frame(frame: &visor_runtime::bus::FrameHandle) -> Option<CameraFrame> {
+    (frame.stride() == frame.width() * 4).then(|| CameraFrame {
+        width: frame.width(),
+        height: frame.height(),
+        pixels: frame.pixels().clone(),
+        timestamp_ns: frame.timestamp_ns(),
+        sequence: frame.sequence(),
+    })
 }
 
 /// The frame template for `frame`: the profile's eyes for the head pose. The head stays at
@@ -126,6 +152,25 @@ impl Shell {
 pub fn frame_info(profile: &DeviceProfile, frame: u64, display_time_ns: u64) -> FrameInfo {
     let head = Mat4::IDENTITY;
     FrameInfo { display_time_ns, frame_number: frame, head, eyes: profile.eye_views(head) }
+}
+
+/// The manifest beside `component` (`<component>.toml`), or [`dev_manifest`]'s when it has none.
+pub fn launch_manifest(component: &Path) -> anyhow::Result<Manifest> {
+    let beside = component.with_extension("toml");
+    if !beside.is_file() {
+        return dev_manifest(component);
+    }
+    let text = std::fs::read_to_string(&beside).with_context(|| format!("reading {}", beside.display()))?;
+    let manifest = Manifest::parse(&text, &beside.display().to_string())?;
+    let file = component.file_name().context("the app path names no file")?;
+    anyhow::ensure!(
+        manifest.entry == Entry::Component(PathBuf::from(file)),
+        "{} names entry {:?}, not {}; fix its `entry` or remove it to launch the component bare",
+        beside.display(),
+        manifest.entry,
+        file.to_string_lossy()
+    );
+    Ok(manifest)
 }
 
 /// The manifest a bare component gets: an app named after its file, allowed a display layer.
@@ -144,5 +189,6 @@ pub fn dev_manifest(component: &Path) -> anyhow::Result<Manifest> {
         triggers: Triggers::default(),
         capabilities: Capabilities { devices: vec![Device::DisplayLayer], ..Default::default() },
         limits: Limits::default(),
+        settings: Default::default(),
     })
 }

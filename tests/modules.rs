@@ -175,6 +175,47 @@ fn native_modules_join_the_bus_under_manifest_policy_and_supervision() {
     assert_eq!(host.info(id).unwrap().status, AppStatus::Stopped);
 }
 
+/// A native module that idles until stopped.
+struct Idle;
+
+impl NativeModule for Idle {
+    fn run(&mut self, ctx: &NativeContext) -> Result<(), NativeError> {
+        while ctx.sleep(Duration::from_millis(5)) {}
+        Ok(())
+    }
+}
+
+#[test]
+fn starting_a_module_starts_the_loaded_modules_it_depends_on() {
+    let mut host = host("");
+    host.register_native("idle", Arc::new(|_m: &Manifest| Ok(Box::new(Idle) as Box<dyn NativeModule>)));
+    let module = |name: &str, version: &str, depends: &str| {
+        let text = format!("name = \"{name}\"\nversion = \"{version}\"\nkind = \"library\"\nentry = {{ native = \"idle\" }}\ndepends = [{depends}]");
+        Manifest::parse(&text, name).unwrap()
+    };
+    let here = std::path::Path::new(".");
+    let old_lib = host.load(module("lib", "1.0.0", ""), here).unwrap();
+    let deep = host.load(module("deep", "2.1.0", ""), here).unwrap();
+    let lib = host.load(module("lib2", "1.4.0", "{ module = \"deep\", version = \"^2\" }"), here).unwrap();
+    let app = host.load(
+        module("user", "0.1.0", "{ module = \"lib2\", version = \"^1.2\" }, { module = \"absent\", version = \"*\" }"),
+        here,
+    )
+    .unwrap();
+    host.start(app).unwrap();
+    for id in [app, lib, deep] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while host.info(id).unwrap().status == AppStatus::Starting && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(host.info(id).unwrap().status, AppStatus::Running, "module {id} runs");
+    }
+    assert_eq!(host.info(old_lib).unwrap().status, AppStatus::Stopped, "an unrelated module stays idle");
+    for id in [app, lib, deep] {
+        host.stop(id).unwrap();
+    }
+}
+
 #[test]
 fn an_unknown_native_driver_is_named() {
     let mut host = host("");

@@ -3,19 +3,30 @@
 //!
 //! Today that is the camera. A driver produces [`visor_types::CameraFrame`]s whose pixels sit in
 //! an `Arc<[u8]>`, so the bus, the vision library and the compositor share one buffer per frame
-//! instead of copying it per subscriber. Sources are picked from a device profile's `[camera]`
-//! section with [`camera::open`]; the binary wires them to everything else, so this crate knows
-//! nothing of the runtime or the compositor.
+//! instead of copying it per subscriber, plus the [`visor_types::CameraIntrinsics`] they were
+//! seen through. Sources are picked from a device profile's `[camera]` section with
+//! [`camera::open`]; the binary wires them to everything else, so this crate knows nothing of
+//! the runtime or the compositor.
 //!
-//! Time is injected: a source is asked for the frame at a monotonic `now_ns` and never reads a
-//! clock or sleeps itself, which keeps playback deterministic under test.
+//! Time is injected: a source is asked for the frame at a monotonic `now_ns` and never blocks;
+//! a live camera stamps frames on the same injected clock, so recorded and replayed timing
+//! agree and playback is deterministic under test.
+//!
+//! Features: `v4l` (default) builds the live V4L2 camera on nokhwa; without it a live profile
+//! serves its fallback and says why.
 //!
 //! Layout:
 //! - `camera/`: the [`CameraSource`] trait, [`CameraError`] and [`camera::open`].
-//!   - `camera/timing.rs`: frame index from time and back, shared by every timed source.
-//!   - `camera/synthetic.rs`: [`SyntheticCamera`], an animated test pattern.
-//!   - `camera/replay.rs`: [`ReplayCamera`], a looping PNG/JPEG image sequence from a folder.
+//!   - `synthetic.rs`, `replay.rs`: [`SyntheticCamera`], [`ReplayCamera`] (sessions and folders).
+//!   - `capture/`: the [`CaptureDevice`] trait, MJPEG/YUYV conversion, the nokhwa device.
+//!   - `live/`: [`LiveCamera`] — a capture thread, a fallback, reconnects, [`CameraEvent`]s.
+//! - `session/`: recorded sessions — [`Session`], [`PoseTrack`], [`SessionWriter`],
+//!   [`session::record()`].
 
 pub mod camera;
+pub mod session;
 
-pub use camera::{CameraError, CameraSource, ReplayCamera, SyntheticCamera};
+pub use camera::{
+    CameraError, CameraEvent, CameraSource, CaptureDevice, LiveCamera, LiveOptions, ReplayCamera, SyntheticCamera,
+};
+pub use session::{FrameFileFormat, Pose, PoseTrack, Session, SessionError, SessionWriter};

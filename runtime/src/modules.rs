@@ -17,7 +17,7 @@ use visor_types::clock::SharedClock;
 use crate::app::{AppSpec, Precompiled};
 use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
 use crate::engine::AppEngine;
-use crate::manifest::{Device, Entry, Manifest, ModuleKind};
+use crate::manifest::{Dependency, Device, Entry, Manifest, ModuleKind, VersionReq};
 use crate::native::{NativeFactory, NativeRunner};
 use crate::policy::{Grant, Policy};
 use crate::registry::{InstalledModule, Registry};
@@ -251,12 +251,36 @@ impl ModuleHost {
         fired
     }
 
-    /// Starts a loaded module (a no-op if it runs).
+    /// Starts a loaded module (a no-op if it runs), after the loaded modules it depends on: a
+    /// face-tags app starting brings up the vision library it names. A dependency that is not
+    /// loaded is only a warning — modules bind late, and it may be installed and started later.
     pub fn start(&mut self, id: ModuleId) -> Result<(), ModuleError> {
+        self.start_with_dependencies(id, &mut Vec::new())
+    }
+
+    fn start_with_dependencies(&mut self, id: ModuleId, starting: &mut Vec<ModuleId>) -> Result<(), ModuleError> {
         let module = self.modules.get(&id).ok_or(ModuleError::Unknown(id))?;
-        if module.runner.is_some() {
+        if module.runner.is_some() || starting.contains(&id) {
             return Ok(());
         }
+        starting.push(id);
+        let wanted: Vec<(String, VersionReq)> = module
+            .manifest
+            .depends
+            .iter()
+            .filter_map(|d| match d {
+                Dependency::Module { name, version } => Some((name.clone(), version.clone())),
+                Dependency::Interface { .. } => None,
+            })
+            .collect();
+        for (name, version) in wanted {
+            let found = self.modules.iter().find(|(_, m)| m.manifest.name == name && version.matches(&m.manifest.version));
+            match found.map(|(dep, _)| *dep) {
+                Some(dep) => self.start_with_dependencies(dep, starting)?,
+                None => tracing::warn!(module = id, dependency = %name, %version, "dependency is not loaded; starting without it"),
+            }
+        }
+        let module = self.modules.get(&id).ok_or(ModuleError::Unknown(id))?;
         let runner = match &module.manifest.entry {
             Entry::Component(_) => {
                 let spec = self.app_spec(module).expect("a component entry");
@@ -362,6 +386,11 @@ impl ModuleHost {
             _ => m.manifest.version.to_string(),
         };
         Some(ModuleInfo { id, name: m.manifest.name.clone(), version, kind: m.manifest.kind, status, crashes, denied: m.grant.denied.clone() })
+    }
+
+    /// The manifest module `id` runs under (its limits and entry, for monitors).
+    pub fn manifest(&self, id: ModuleId) -> Option<&Manifest> {
+        self.modules.get(&id).map(|m| &m.manifest)
     }
 
     pub fn list(&self) -> Vec<ModuleInfo> {

@@ -14,7 +14,13 @@
 //! call = ["vision"]
 //! network = ["10.0.0.0/8"]
 //! dirs = [{ host = "data", guest = "/data", mode = "ro" }]
+//!
+//! [install]                  # rules for installing from the internet (see `install`)
+//! unknown_publishers = "deny"
 //! ```
+//!
+//! Layout: this file (reading a policy, granting); `install` (the `[install]` rules); `write`
+//! (writing a module's grants back into the file).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,10 +29,17 @@ use thiserror::Error;
 
 use crate::manifest::{Capabilities, Manifest, NetworkTarget};
 
+mod install;
+mod write;
+
+pub use install::{InstallRules, UNKNOWN_PUBLISHERS_SETTING, UnknownPublishers};
+pub use write::{grant_section, set_module_grant};
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     pub defaults: Capabilities,
     pub modules: BTreeMap<String, Capabilities>,
+    pub install: InstallRules,
 }
 
 #[derive(Debug, Error)]
@@ -66,6 +79,7 @@ impl Policy {
         for (key, value) in &table {
             match key.as_str() {
                 "defaults" => policy.defaults = section("defaults", value)?,
+                "install" => policy.install = InstallRules::parse(value, origin)?,
                 "modules" => {
                     let Some(modules) = value.as_table() else {
                         return Err(PolicyError::Invalid { origin: origin.into(), message: "`modules` should be a table of [modules.NAME] sections".into() });
@@ -77,7 +91,7 @@ impl Policy {
                 other => {
                     return Err(PolicyError::Invalid {
                         origin: origin.into(),
-                        message: format!("unknown section `{other}`; a policy has [defaults] and [modules.NAME]"),
+                        message: format!("unknown section `{other}`; a policy has [defaults], [modules.NAME] and [install]"),
                     });
                 }
             }

@@ -24,7 +24,7 @@ pub mod math;
 pub mod profile;
 pub mod shader;
 
-pub use camera::CameraFrame;
+pub use camera::{CameraFrame, CameraInfo, CameraIntrinsics};
 pub use frame::{EyeView, FrameInfo, Viewport};
 pub use layer::{
     AppId, BuiltinPipeline, ClipRect, ContentId, DrawCmd, IndexData, LayerSubmission, Pipeline,

@@ -4,10 +4,9 @@
 //! follows the head), and when the text changes it re-renders the text into its RGBA texture
 //! with an 8x8 bitmap font and uploads it with `update-texture`.
 
-mod text;
-
 use visor_sdk::gfx::{self, Draw};
 use visor_sdk::glam::{Mat4, Vec3, Vec4};
+use visor_sdk::canvas::Canvas;
 use visor_sdk::{App, FrameInfo, mesh};
 
 const TEX_W: u32 = 256;
@@ -18,7 +17,7 @@ struct Hud {
     vertices: gfx::BufferId,
     indices: gfx::BufferId,
     texture: gfx::TextureId,
-    canvas: text::Canvas,
+    canvas: Canvas,
     shown: String,
     started_ns: u64,
 }
@@ -30,7 +29,7 @@ impl App for Hud {
         gfx::update_vertex_buffer(vertices, 0, &v).map_err(|e| e.to_string())?;
         let indices = gfx::create_index_buffer(i.len() as u32).map_err(|e| e.to_string())?;
         gfx::update_index_buffer(indices, 0, &i).map_err(|e| e.to_string())?;
-        let canvas = text::Canvas::new(TEX_W, TEX_H);
+        let canvas = Canvas::new(TEX_W, TEX_H);
         let texture =
             gfx::create_texture(TEX_W, TEX_H, canvas.pixels()).map_err(|e| e.to_string())?;
         let pipeline = gfx::builtin(gfx::BuiltinPipeline::Textured);

@@ -1,4 +1,5 @@
-//! A tiny RGBA canvas with 8x8 bitmap text (glyphs from the public-domain `font8x8` tables).
+//! A tiny RGBA canvas with 8x8 bitmap text (glyphs from the public-domain `font8x8` tables), for
+//! apps that draw their own labels into a texture.
 
 use font8x8::legacy::BASIC_LEGACY;
 

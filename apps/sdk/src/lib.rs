@@ -7,7 +7,8 @@
 //! - the [`App`] trait, so an app is a plain struct with `&mut self` state, and the [`app!`]
 //!   macro that exports it;
 //! - conversions between the WIT math records and [`glam`] types;
-//! - [`mesh`]: vertex helpers and the shapes the samples use.
+//! - [`mesh`]: vertex helpers and the shapes the samples use;
+//! - [`canvas`]: an RGBA canvas with bitmap text, for labels drawn into textures.
 //!
 //! ```ignore
 //! struct Hello;
@@ -18,7 +19,8 @@
 //! visor_sdk::app!(Hello);
 //! ```
 //!
-//! Layout: `lib.rs` (bindings, [`App`], [`app!`]), `math.rs` (glam conversions), `mesh.rs`.
+//! Layout: `lib.rs` (bindings, [`App`], [`app!`]), `math.rs` (glam conversions), `mesh.rs`,
+//! `canvas.rs`.
 
 /// The generated bindings for the `app` world (`apps/wit/visor.wit`).
 pub mod bindings {
@@ -31,6 +33,7 @@ pub mod bindings {
     });
 }
 
+pub mod canvas;
 pub mod math;
 pub mod mesh;
 

@@ -5,7 +5,8 @@
 //! (so motion and stale frames show). Every pixel is a pure function of the frame index, which
 //! makes frames reproducible in golden tests.
 
-use visor_types::CameraFrame;
+use visor_types::profile::LensConfig;
+use visor_types::{CameraFrame, CameraIntrinsics};
 
 use super::timing::FrameRate;
 use super::{CameraError, CameraSource, MAX_SIDE};
@@ -26,6 +27,7 @@ pub struct SyntheticCamera {
     width: u32,
     height: u32,
     fps: FrameRate,
+    intrinsics: CameraIntrinsics,
     /// The last rendered frame: asked again within its period, it is handed out as-is, so
     /// consumers share one buffer and the pattern is drawn once per frame, not once per call.
     current: Option<CameraFrame>,
@@ -37,7 +39,15 @@ impl SyntheticCamera {
             return Err(CameraError::BadSize { width, height });
         }
         let fps = FrameRate::new(fps)?;
-        Ok(SyntheticCamera { width, height, fps, current: None })
+        let intrinsics = LensConfig::default().intrinsics((width, height), (width, height));
+        Ok(SyntheticCamera { width, height, fps, intrinsics, current: None })
+    }
+
+    /// Takes the profile's lens (explicit intrinsics are in pixels of this pattern's size).
+    pub fn with_lens(mut self, lens: &LensConfig) -> SyntheticCamera {
+        let size = (self.width, self.height);
+        self.intrinsics = lens.intrinsics(size, size);
+        self
     }
 }
 
@@ -62,6 +72,10 @@ impl CameraSource for SyntheticCamera {
         };
         self.current = Some(frame.clone());
         Ok(frame)
+    }
+
+    fn intrinsics(&self) -> CameraIntrinsics {
+        self.intrinsics
     }
 }
 

@@ -22,6 +22,9 @@
 //! network = ["api.example.com", "10.0.0.0/8"]
 //! dirs = [{ host = "data", guest = "/data", mode = "ro" }]
 //!
+//! [settings]                          # the module's own configuration, free-form
+//! label_color = "#ffcc00"
+//!
 //! [limits]
 //! memory_mib = 64
 //! frame_cpu_ms = 50
@@ -190,7 +193,8 @@ impl Limits {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+// Not `Eq`: `settings` is free TOML, which may hold floats.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
     pub name: String,
     pub version: Version,
@@ -202,6 +206,10 @@ pub struct Manifest {
     pub triggers: Triggers,
     pub capabilities: Capabilities,
     pub limits: Limits,
+    /// The module's own configuration (`[settings]`), passed to it as written: a native
+    /// module's factory reads it (the vision module's model and decoder, say); the shell itself
+    /// never interprets it.
+    pub settings: toml::Table,
 }
 
 #[derive(Debug, Error, Clone, PartialEq)]

@@ -146,7 +146,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Manifest, ManifestError>
     c.unknown_keys(
         &table,
         "",
-        &["name", "version", "kind", "description", "entry", "depends", "exports", "triggers", "capabilities", "limits"],
+        &["name", "version", "kind", "description", "entry", "depends", "exports", "triggers", "capabilities", "limits", "settings"],
     );
 
     let name = c.required(&table, "", "name", "\"my-app\"");
@@ -172,10 +172,11 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Manifest, ManifestError>
     let triggers = triggers(&mut c, &table);
     let capabilities = capabilities(&mut c, &table);
     let limits = limits(&mut c, &table);
+    let settings = c.table(table.get("settings"), "settings").cloned().unwrap_or_default();
 
     match (name, version, kind, entry) {
         (Some(name), Some(version), Some(kind), Some(entry)) if c.problems.is_empty() => {
-            Ok(Manifest { name, version, kind, description, entry, depends, exports, triggers, capabilities, limits })
+            Ok(Manifest { name, version, kind, description, entry, depends, exports, triggers, capabilities, limits, settings })
         }
         _ => Err(ManifestError::Invalid { origin: origin.into(), problems: c.problems }),
     }

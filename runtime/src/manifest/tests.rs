@@ -100,3 +100,16 @@ fn syntax_errors_name_the_file() {
     let err = Manifest::parse("name = ", "broken.toml").unwrap_err().to_string();
     assert!(err.starts_with("manifest broken.toml is not TOML"), "{err}");
 }
+
+#[test]
+fn settings_pass_through_as_written_and_must_be_a_table() {
+    let text = format!("{GOOD}\n[settings]\nmodel = \"m.onnx\"\nscore_threshold = 0.7\n");
+    let m = Manifest::parse(&text, "settings").unwrap();
+    assert_eq!(m.settings.get("model").and_then(|v| v.as_str()), Some("m.onnx"));
+    assert_eq!(m.settings.get("score_threshold").and_then(|v| v.as_float()), Some(0.7));
+    assert!(Manifest::parse(GOOD, "none").unwrap().settings.is_empty());
+
+    let bad = GOOD.replace("kind = \"app\"", "kind = \"app\"\nsettings = 3");
+    let err = Manifest::parse(&bad, "bad").unwrap_err().to_string();
+    assert!(err.contains("`settings` should be a table"), "{err}");
+}

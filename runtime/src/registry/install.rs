@@ -14,6 +14,7 @@ use std::time::Duration;
 use super::error::{RegistryError, io_err};
 use super::files::{copy_to_temp, remove_any, rename_durable, sha256_file, sha256_hex, sync_dir, temp_path, write_new};
 use super::installed::{ComponentRecord, EntryRecord, InstalledModule, RECORD_FILE, read_record, read_version_dir};
+use super::provenance::Origin;
 use super::{Layout, Registry};
 use crate::manifest::{Entry, MANIFEST_FILE, Manifest, ManifestError};
 
@@ -41,6 +42,15 @@ impl PausePoint {
     }
 }
 
+/// What one install is installing, checked and read, before the lock is taken.
+#[derive(Clone, Copy)]
+struct Staged<'a> {
+    manifest: &'a Manifest,
+    manifest_bytes: &'a [u8],
+    module_dir: &'a Path,
+    origin: &'a Origin,
+}
+
 /// A file copied into `tmp/` and hashed, on its way to `blobs/`.
 struct Pending {
     temp: PathBuf,
@@ -57,17 +67,24 @@ impl Registry {
     /// Dependencies are not required to be installed yet; [`resolve`](Registry::resolve)
     /// checks them when the module is started.
     pub fn install(&self, module_dir: &Path) -> Result<InstalledModule, RegistryError> {
+        self.install_from(module_dir, &Origin::default())
+    }
+
+    /// [`install`](Registry::install), recording `origin` (where the folder came from and who
+    /// vouched for it) instead of a local, unsigned folder. An identical version already
+    /// installed keeps the record it was installed with.
+    pub fn install_from(&self, module_dir: &Path, origin: &Origin) -> Result<InstalledModule, RegistryError> {
         let pause = PausePoint::from_env();
         let layout = &self.layout;
         let manifest_path = module_dir.join(MANIFEST_FILE);
         if !manifest_path.is_file() {
             return Err(RegistryError::NotAModule { dir: module_dir.to_path_buf() });
         }
-        let origin = manifest_path.display().to_string();
+        let shown = manifest_path.display().to_string();
         let manifest_bytes = fs::read(&manifest_path).map_err(io_err("read", &manifest_path))?;
         let text = std::str::from_utf8(&manifest_bytes)
-            .map_err(|e| ManifestError::Syntax { origin: origin.clone(), message: format!("not UTF-8: {e}") })?;
-        let manifest = Manifest::parse(text, &origin)?;
+            .map_err(|e| ManifestError::Syntax { origin: shown.clone(), message: format!("not UTF-8: {e}") })?;
+        let manifest = Manifest::parse(text, &shown)?;
         let component_source = match &manifest.entry {
             Entry::Component(file) => {
                 let path = module_dir.join(file);
@@ -82,7 +99,8 @@ impl Registry {
         let _lock = layout.lock_exclusive()?;
         layout.clean()?;
         let mut pending = Vec::new();
-        let result = self.install_locked(&manifest, &manifest_bytes, component_source, module_dir, &pause, &mut pending);
+        let staged = Staged { manifest: &manifest, manifest_bytes: &manifest_bytes, module_dir, origin };
+        let result = self.install_locked(&staged, component_source, &pause, &mut pending);
         for p in &pending {
             let _ = remove_any(&p.temp);
         }
@@ -91,13 +109,12 @@ impl Registry {
 
     fn install_locked(
         &self,
-        manifest: &Manifest,
-        manifest_bytes: &[u8],
+        staged: &Staged<'_>,
         component_source: Option<(PathBuf, PathBuf)>,
-        module_dir: &Path,
         pause: &PausePoint,
         pending: &mut Vec<Pending>,
     ) -> Result<InstalledModule, RegistryError> {
+        let Staged { manifest, manifest_bytes, module_dir, origin } = *staged;
         let layout = &self.layout;
         let manifest_sha256 = sha256_hex(manifest_bytes);
         let component = match component_source {
@@ -132,8 +149,11 @@ impl Registry {
         }
         pause.at("after-blobs", layout);
 
-        let source = fs::canonicalize(module_dir).unwrap_or_else(|_| module_dir.to_path_buf());
-        let record = EntryRecord::new(manifest_sha256, component, &source);
+        let source = match &origin.source {
+            Some(source) => source.clone(),
+            None => fs::canonicalize(module_dir).unwrap_or_else(|_| module_dir.to_path_buf()).display().to_string(),
+        };
+        let record = EntryRecord::new(manifest_sha256, component, source.clone(), origin.audit.clone());
         let record_json = serde_json::to_vec_pretty(&record).expect("the entry record always serializes");
         let stage = temp_path(&layout.tmp, "stage");
         fs::create_dir(&stage).map_err(io_err("create the folder", &stage))?;
@@ -149,7 +169,7 @@ impl Registry {
             sync_dir(&layout.modules)?;
         }
         rename_durable(&stage, &dest)?;
-        tracing::info!(module = %manifest.id(), from = %source.display(), "installed");
+        tracing::info!(module = %manifest.id(), from = %source, audit = %origin.audit, "installed");
         read_version_dir(layout, &dest)
     }
 }

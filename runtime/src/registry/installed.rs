@@ -1,6 +1,6 @@
 //! What an installed version folder holds and how it is read back: `visor.toml` (the manifest,
 //! byte for byte as installed) and `entry.json` (an [`EntryRecord`]: the hashes that tie the
-//! folder to its blobs, and where it came from).
+//! folder to its blobs, where it came from, and who vouched for it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::Layout;
 use super::error::{RegistryError, io_err};
 use super::files::sha256_hex;
+use super::provenance::Audit;
 use crate::manifest::{Entry, MANIFEST_FILE, Manifest};
 
 /// The record file inside a version folder.
@@ -26,8 +27,11 @@ pub(super) struct EntryRecord {
     pub manifest_sha256: String,
     pub component: Option<ComponentRecord>,
     pub installed_at_unix: u64,
-    /// The folder it was installed from, for `visor module info`.
+    /// Where it was installed from (a folder, or an `oci://` reference), for `visor module info`.
     pub source: String,
+    /// Absent (local) in records written before modules could come from the internet.
+    #[serde(default, skip_serializing_if = "Audit::is_local")]
+    pub audit: Audit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,15 +42,9 @@ pub(super) struct ComponentRecord {
 }
 
 impl EntryRecord {
-    pub(super) fn new(manifest_sha256: String, component: Option<ComponentRecord>, source: &Path) -> EntryRecord {
+    pub(super) fn new(manifest_sha256: String, component: Option<ComponentRecord>, source: String, audit: Audit) -> EntryRecord {
         let installed_at_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        EntryRecord {
-            format: RECORD_FORMAT,
-            manifest_sha256,
-            component,
-            installed_at_unix,
-            source: source.display().to_string(),
-        }
+        EntryRecord { format: RECORD_FORMAT, manifest_sha256, component, installed_at_unix, source, audit }
     }
 
     /// Every blob this version refers to.
@@ -65,8 +63,10 @@ pub struct InstalledModule {
     /// `None` for native drivers.
     pub component: Option<InstalledComponent>,
     pub installed_at: SystemTime,
-    /// The folder it was installed from.
+    /// Where it was installed from: a folder, or an `oci://` reference.
     pub source: PathBuf,
+    /// Who vouched for it at install time.
+    pub audit: Audit,
 }
 
 /// The component of an installed module: an immutable blob.
@@ -149,5 +149,6 @@ pub(super) fn read_version_dir(layout: &Layout, dir: &Path) -> Result<InstalledM
         component,
         installed_at: UNIX_EPOCH + Duration::from_secs(record.installed_at_unix),
         source: PathBuf::from(record.source),
+        audit: record.audit,
     })
 }

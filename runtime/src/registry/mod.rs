@@ -16,7 +16,8 @@
 //! blobs/sha256/<hex>                immutable content: components and manifests
 //! modules/<name>/<version>/         one installed version
 //!     visor.toml                    its manifest, byte for byte
-//!     entry.json                    manifest and component sha256, file name, time, source
+//!     entry.json                    manifest and component sha256, file name, time, source,
+//!                                   audit state (who vouched for it)
 //! cache/<engine-key>/<sha>.cwasm    compiled component (+ <sha>.cwasm.sha256)
 //! tmp/                              staging; emptied on open and before each install
 //! ```
@@ -33,6 +34,7 @@
 //! - `files`: hashing, temporary names, atomic writes.
 //! - `installed`: the version folder's record and [`InstalledModule`].
 //! - `install`: [`Registry::install`], and its crash-test pause points.
+//! - `provenance`: [`Audit`] and [`Origin`]: where a module came from, who vouched for it.
 //! - `remove`: [`Registry::remove`] and [`Registry::gc`].
 //! - `verify`: [`Registry::verify`].
 //! - `resolve`: dependency resolution and the "who depends on it" check, as pure functions.
@@ -43,6 +45,7 @@ mod error;
 mod files;
 mod install;
 mod installed;
+mod provenance;
 mod remove;
 mod resolve;
 mod verify;
@@ -57,6 +60,7 @@ pub use cache::CacheOutcome;
 pub use error::RegistryError;
 pub use install::{PAUSE_ENV, PAUSE_MARKER};
 pub use installed::{InstalledComponent, InstalledModule};
+pub use provenance::{Audit, Origin};
 pub use remove::GcReport;
 
 use error::io_err;

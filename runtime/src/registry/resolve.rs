@@ -180,6 +180,7 @@ mod tests {
             component: None,
             installed_at: UNIX_EPOCH,
             source: PathBuf::new(),
+            audit: Default::default(),
         }
     }
 

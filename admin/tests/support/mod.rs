@@ -1,0 +1,3 @@
+//! Helpers for the admin server's tests.
+
+pub mod http;

@@ -1,0 +1,151 @@
+//! The shell's side of the admin panel (`visor run --admin`): the [`visor_admin`] server runs
+//! on its own thread and reaches the running shell only through this module.
+//!
+//! The shell's frame loop owns the [`ModuleHost`](visor_runtime::modules::ModuleHost) and the
+//! compositor on the main thread, and never waits for the panel. So the panel's backend
+//! ([`bridge::ShellBridge`], which the server calls) splits what it needs in two:
+//! - what is shared and thread-safe it reads itself: bus statistics, a bus tap for the last
+//!   message per topic, per-thread CPU time from `/proc`, the shell's log ring, the PNG of the
+//!   newest frame the loop handed over;
+//! - what lives on the main thread (the module list, lifecycle actions, the apps' log rings)
+//!   it asks for over a bounded channel, and [`AdminLink::serve`] answers between two frames
+//!   with `try_recv` — never blocking. The server thread waits for the answer, not the loop.
+//!
+//! The composited frame is read back from the GPU only while someone watches the preview, at
+//! most ten times a second, and encoded to PNG on the server's side.
+//!
+//! What the runtime does not tell yet, and would be better told by it: the linear memory an
+//! app uses (the panel shows its limit only; a store limiter that records its growth would
+//! do), CPU time per module (read here from `/proc` by thread name, see `cpu`), and the last
+//! message per topic (read here by a tap subscribed to `#`, see `tap`; a summary kept beside
+//! the bus's counts would not be a subscriber).
+//!
+//! Layout:
+//! - `bridge`: [`bridge::ShellBridge`], the `AdminBackend` implementation.
+//! - `views`: module rows and app log lines, built on the main thread.
+//! - `frames`: the hand-over slot for preview frames and their PNG.
+//! - `tap`: the bus monitor's tap (last message per topic, summarized).
+//! - `cpu`: CPU time of module threads.
+//! - `shell_log`: [`ShellLog`], a `tracing` layer that keeps the shell's recent lines.
+
+mod bridge;
+mod cpu;
+mod frames;
+mod shell_log;
+mod tap;
+mod views;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use crossbeam_channel::Receiver;
+use image::RgbaImage;
+use visor_admin::{AdminConfig, AdminServer, BackendError, ModuleAction};
+
+pub use shell_log::{ShellLog, ShellLogLayer};
+
+use crate::shell::Shell;
+use bridge::{Request, ShellBridge};
+use frames::FrameSlot;
+
+/// Requests answered per frame at most, so a burst cannot stretch one frame.
+const REQUESTS_PER_FRAME: usize = 16;
+
+/// What `--admin` asks for.
+#[derive(Clone, Debug)]
+pub struct AdminOptions {
+    pub addr: SocketAddr,
+    /// The shell's own log lines (the binary installs its layer); `None` shows app logs only.
+    pub shell_log: Option<ShellLog>,
+}
+
+/// The frame loop's half of the admin panel: answers the server between frames and hands it
+/// preview frames. Dropping it stops the server.
+pub struct AdminLink {
+    requests: Option<Receiver<Request>>,
+    frames: Arc<FrameSlot>,
+    /// Restarts asked for at the panel, per module name (the supervisor counts crashes).
+    restarts: HashMap<String, u32>,
+    server: Option<AdminServer>,
+}
+
+impl AdminLink {
+    /// Starts the server for `shell` and logs the page's URL, token included.
+    pub fn start(options: &AdminOptions, shell: &Shell) -> anyhow::Result<AdminLink> {
+        let (requests, answered) = crossbeam_channel::bounded(bridge::QUEUED_REQUESTS);
+        let frames = Arc::new(FrameSlot::default());
+        let backend = ShellBridge::new(requests, shell.modules.bus().clone(), shell.clock.clone(), frames.clone(), options.shell_log.clone());
+        let config = AdminConfig { addr: options.addr, token: None };
+        let server = AdminServer::start(config, Arc::new(backend)).context("starting the admin panel")?;
+        // The terminal shows the token once; the panel's own log view need not.
+        if let Some(log) = &options.shell_log {
+            log.hide(server.token().as_str());
+        }
+        tracing::info!("admin panel at {} (the token in this URL is needed for every API call)", server.url());
+        Ok(AdminLink { requests: Some(answered), frames, restarts: HashMap::new(), server: Some(server) })
+    }
+
+    pub fn url(&self) -> Option<String> {
+        self.server.as_ref().map(AdminServer::url)
+    }
+
+    /// Answers what the panel asked since the last frame. Never waits for a request; a stop
+    /// or remove waits for that module's current frame, as the shell's own stop does.
+    pub fn serve(&mut self, shell: &mut Shell) {
+        let Some(requests) = &self.requests else { return };
+        let pending: Vec<Request> = requests.try_iter().take(REQUESTS_PER_FRAME).collect();
+        for request in pending {
+            // A reply nobody waits for any more (the request timed out) is dropped.
+            match request {
+                Request::Modules(reply) => {
+                    let _ = reply.send(views::module_rows(&shell.modules, &self.restarts));
+                }
+                Request::AppLogs(reply) => {
+                    let _ = reply.send(views::app_logs(&shell.modules, shell.clock.as_ref()));
+                }
+                Request::Act { module, action, reply } => {
+                    let _ = reply.send(self.act(shell, &module, action));
+                }
+            }
+        }
+    }
+
+    fn act(&mut self, shell: &mut Shell, name: &str, action: ModuleAction) -> Result<(), BackendError> {
+        let modules = &mut shell.modules;
+        let id = modules.find(name).ok_or_else(|| BackendError::UnknownModule(name.to_string()))?;
+        let done = match action {
+            ModuleAction::Start => modules.start(id),
+            ModuleAction::Stop => modules.stop(id),
+            ModuleAction::Restart => {
+                *self.restarts.entry(name.to_string()).or_default() += 1;
+                modules.restart(id)
+            }
+            ModuleAction::Remove => {
+                self.restarts.remove(name);
+                modules.unload(id).map(drop)
+            }
+        };
+        done.map_err(|e| BackendError::Failed(format!("cannot {action} '{name}': {e}")))
+    }
+
+    /// Whether the preview wants a new frame now; the loop reads one back only then.
+    pub fn wants_frame(&self) -> bool {
+        self.frames.wanted()
+    }
+
+    /// Hands over composited frame `frame` for the preview.
+    pub fn offer_frame(&self, frame: u64, image: RgbaImage) {
+        self.frames.offer(frame, image);
+    }
+}
+
+impl Drop for AdminLink {
+    fn drop(&mut self) {
+        // Requests still waiting fail at once ("the shell has stopped") rather than timing
+        // out, so the server's shutdown is quick.
+        self.requests = None;
+        self.server = None;
+    }
+}

@@ -1,0 +1,97 @@
+//! The `camera` driver module: the device profile's camera source on the bus.
+//!
+//! Every new frame goes out once on `camera/frames` as a shared [`FrameHandle`] (the pixels are
+//! not copied per subscriber). The stream's description and lens go out on `camera/info` when
+//! it starts or changes and once a second besides, so modules that start late learn them
+//! quickly. Changes of state — a live camera lost, busy, back — go out on `camera/status` and
+//! to the log; the source meanwhile serves its fallback, so the shell never loses its picture.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use visor_drivers::camera::CameraEvent;
+use visor_runtime::bus::{BusError, FrameHandle, Payload, Topic};
+use visor_runtime::native::{NativeContext, NativeError, NativeModule};
+use visor_types::clock::SharedClock;
+use visor_types::profile::CameraConfig;
+use visor_types::CameraInfo;
+
+pub const FRAMES: &str = "camera/frames";
+pub const INFO: &str = "camera/info";
+pub const STATUS: &str = "camera/status";
+
+/// How often the source is asked for a newer frame: well under any camera's frame period.
+const POLL: Duration = Duration::from_millis(3);
+const INFO_EVERY: Duration = Duration::from_secs(1);
+
+pub struct CameraModule {
+    pub config: CameraConfig,
+    pub repo: PathBuf,
+    pub clock: SharedClock,
+}
+
+#[derive(serde::Serialize)]
+struct Status<'a> {
+    event: &'a str,
+    message: String,
+}
+
+impl NativeModule for CameraModule {
+    fn run(&mut self, ctx: &NativeContext) -> Result<(), NativeError> {
+        let fail = |e: BusError| NativeError::new(&ctx.name, e.to_string());
+        let topic = |name: &str| Topic::new(name).expect("a valid topic");
+        let (frames, info_topic, status) = (topic(FRAMES), topic(INFO), topic(STATUS));
+        let mut source = visor_drivers::camera::open(&self.config, &self.repo, self.clock.clone())
+            .map_err(|e| NativeError::new(&ctx.name, e.to_string()))?;
+        let mut last: Option<Arc<[u8]>> = None;
+        let mut info: Option<(CameraInfo, Instant)> = None;
+        let mut last_error = String::new();
+        let mut live = false;
+        while ctx.sleep(POLL) {
+            for event in source.take_events() {
+                let name = match &event {
+                    CameraEvent::Connected { .. } => "connected",
+                    CameraEvent::Unavailable { .. } => "unavailable",
+                    CameraEvent::Lost { .. } => "lost",
+                    CameraEvent::Reconnected { .. } => "reconnected",
+                };
+                live = matches!(event, CameraEvent::Connected { .. } | CameraEvent::Reconnected { .. });
+                let message = event.to_string();
+                tracing::info!(module = %ctx.name, event = name, "{message}");
+                ctx.endpoint.publish(&status, Payload::json(&Status { event: name, message }).map_err(fail)?).map_err(fail)?;
+            }
+            let frame = match source.frame_at(self.clock.now_ns()) {
+                Ok(frame) => frame,
+                Err(e) => {
+                    let message = e.to_string();
+                    if message != last_error {
+                        tracing::error!(module = %ctx.name, "camera: {message}");
+                        ctx.endpoint.publish(&status, Payload::json(&Status { event: "error", message: message.clone() }).map_err(fail)?).map_err(fail)?;
+                        last_error = message;
+                    }
+                    continue;
+                }
+            };
+            last_error.clear();
+            if last.as_ref().is_some_and(|p| Arc::ptr_eq(p, &frame.pixels)) {
+                continue;
+            }
+            let now = CameraInfo {
+                source: source.describe(),
+                width: frame.width,
+                height: frame.height,
+                intrinsics: source.intrinsics(),
+                live,
+            };
+            if info.as_ref().is_none_or(|(old, at)| *old != now || at.elapsed() >= INFO_EVERY) {
+                ctx.endpoint.publish(&info_topic, Payload::json(&now).map_err(fail)?).map_err(fail)?;
+                info = Some((now, Instant::now()));
+            }
+            let handle = FrameHandle::from_camera(&frame).map_err(fail)?;
+            ctx.endpoint.publish(&frames, Payload::Frame(handle)).map_err(fail)?;
+            last = Some(frame.pixels);
+        }
+        Ok(())
+    }
+}

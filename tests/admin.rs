@@ -1,0 +1,109 @@
+//! The admin panel end to end: `visor run --headless --frames 0 --admin` with the sample apps,
+//! its API over HTTP (with and without the token), and its page in headless Chromium, where a
+//! click on "stop" stops a module.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (scripts/setup.sh installs them); without
+//! them the page test fails and says so.
+
+mod admin_support;
+mod common;
+
+use std::time::Duration;
+
+use admin_support::http::request;
+use admin_support::visor::VisorRun;
+use admin_support::webdriver::Browser;
+
+#[test]
+fn the_api_answers_only_with_the_token() {
+    common::guests();
+    let visor = VisorRun::start("api");
+    for (method, path) in [("GET", "/api/modules"), ("GET", "/api/frame.png"), ("GET", "/api/logs"), ("POST", "/api/modules/hud/stop")] {
+        for auth in [None, Some("Bearer not-the-token".to_string())] {
+            let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+            let response = request(method, &format!("{}{path}", visor.base), &headers, None).unwrap();
+            assert_eq!(response.status, 401, "{method} {path} with {auth:?}");
+            assert!(response.json()["error"].as_str().is_some_and(|e| e.contains("token")));
+        }
+    }
+    // The refused stop did nothing.
+    for app in ["cube", "hud"] {
+        assert_eq!(visor.state_of(app), "running", "{}", visor.log());
+    }
+
+    let modules = visor.api("GET", "/api/modules").json();
+    let cube = modules["modules"].as_array().unwrap().iter().find(|m| m["name"] == "cube").unwrap().clone();
+    assert_eq!(cube["kind"], "app");
+    assert!(cube["frames"].as_u64().is_some_and(|n| n > 0), "{cube}");
+    assert!(cube["memory_limit_bytes"].as_u64().is_some_and(|n| n > 0), "{cube}");
+    assert_eq!(cube["restarts"], 0);
+
+    let frame = visor.api("GET", "/api/frame.png");
+    assert_eq!((frame.status, frame.header("content-type")), (200, Some("image/png")));
+    let image = image::load_from_memory(&frame.body).expect("a PNG");
+    assert_eq!((image.width(), image.height()), (1280, 480), "desktop-sim: two 640x480 eyes");
+
+    let bus = visor.api("GET", "/api/bus").json();
+    let subscriptions = bus["subscriptions"].as_array().unwrap();
+    assert!(subscriptions.iter().any(|s| s["subscriber"] == "visor-admin" && s["pattern"] == "#"), "the monitor's tap: {bus}");
+
+    let logs = visor.api("GET", "/api/logs?limit=500").json();
+    let lines = logs["logs"].as_array().unwrap();
+    assert!(lines.iter().any(|l| l["source"] == "cube" && l["message"] == "cube ready"), "the cube's own log line: {logs}");
+    assert!(lines.iter().any(|l| l["source"] == "shell"), "the shell's lines: {logs}");
+}
+
+#[test]
+fn the_page_lists_the_modules_and_stops_one_on_a_click() {
+    common::guests();
+    let visor = VisorRun::start("page");
+    let browser = Browser::start();
+    browser.goto(&visor.url);
+    let wait = Duration::from_secs(30);
+
+    let rows = browser.wait_for("the module table to list cube and hud, running", wait, |b| {
+        let rows = b.execute("return [...document.querySelectorAll('#modules tbody tr')].map(r => [r.dataset.module, r.dataset.state]);");
+        let rows: Vec<(String, String)> = serde_json::from_value(rows).ok()?;
+        let running = |name: &str| rows.iter().any(|(n, s)| n == name && s == "running");
+        (running("cube") && running("hud")).then_some(rows)
+    });
+    assert!(rows.iter().any(|(name, _)| name == "camera"), "the camera driver is a module too: {rows:?}");
+    assert_eq!(browser.execute("return location.search;"), "", "the token is taken out of the address bar");
+
+    let stop = browser.find(r#"tr[data-module="hud"] button[data-action="stop"]"#).expect("hud's stop button");
+    browser.click(&stop);
+    browser.wait_for("the page to show hud stopped", wait, |b| {
+        b.text(r#"tr[data-module="hud"] td.state"#).filter(|t| t == "stopped")
+    });
+    assert_eq!(visor.state_of("hud"), "stopped", "{}", visor.log());
+    assert_eq!(visor.state_of("cube"), "running");
+    let start = browser.find(r#"tr[data-module="hud"] button[data-action="start"]"#).unwrap();
+    assert_eq!(browser.execute(r#"return document.querySelector('tr[data-module="hud"] button[data-action="start"]').disabled;"#), false);
+
+    // The rest of the page is live too: the frame preview, the bus and the log.
+    browser.wait_for("the frame preview", wait, |b| b.execute("return document.getElementById('frame').naturalWidth;").as_u64().filter(|w| *w == 1280));
+    browser.wait_for("the bus table", wait, |b| b.text("#topics tbody").filter(|t| t.contains("camera/frames")));
+    browser.wait_for("the log to show the stop", wait, |b| b.text("#logs").filter(|t| t.contains("action=stop")));
+
+    browser.click(&start);
+    browser.wait_for("the page to show hud running again", wait, |b| {
+        b.text(r#"tr[data-module="hud"] td.state"#).filter(|t| t == "running")
+    });
+}
+
+#[test]
+fn frames_0_runs_until_ctrl_c_then_ends_cleanly() {
+    common::guests();
+    let mut visor = VisorRun::start("ctrl-c");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(visor.state_of("cube"), "running");
+    let status = visor.interrupt(Duration::from_secs(30)).unwrap_or_else(|| panic!("visor did not stop on Ctrl-C:\n{}", visor.log()));
+    assert!(status.success(), "{status}\n{}", visor.log());
+    let timing = std::fs::read_to_string(visor.out.join("timing.jsonl")).unwrap();
+    assert!(!timing.is_empty(), "the timing log was flushed");
+    let pngs = std::fs::read_dir(&visor.out).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png")).count();
+    assert_eq!(pngs, 0, "an endless run writes no frames");
+    assert!(visor.log().contains("headless run done"), "{}", visor.log());
+    // The panel went with it.
+    assert!(request("GET", &format!("{}/", visor.base), &[], None).is_err());
+}

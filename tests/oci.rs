@@ -1,0 +1,195 @@
+//! Modules from the internet, end to end against a real registry: Debian's `docker-registry`
+//! on a free loopback port with its own storage. Publish signs and pushes; install pulls,
+//! checks digests and the signature against the keyring and the policy, asks for consent, and
+//! installs into the store — and refuses tampered, unsigned, wrongly signed, unknown and revoked
+//! packages, installing nothing.
+
+mod common;
+#[path = "common/oci.rs"]
+mod oci;
+
+use oci::{fails, module_dir, nothing_installed, ok, publisher, registry, scratch, visor};
+use visor_oci::{Keyring, ModuleRef, Package, Signature};
+
+#[test]
+fn publish_then_install_runs_the_module_signed_by_a_trusted_key() {
+    let server = registry();
+    let work = scratch("flow");
+    let hud = common::component("hud");
+    let (alice, alice_pub) = publisher(&work, "alice");
+    let reference = server.reference("visor/hud:1.0.0");
+    let module = module_dir(&work, &hud, "1.0.0");
+
+    let published = ok(visor(&alice, &["module", "publish", module.to_str().unwrap(), &reference]));
+    assert!(published.contains("published hud@1.0.0") && published.contains("signed by alice"), "{published}");
+
+    let store = work.join("consumer");
+    assert!(ok(visor(&store, &["keys", "trust", alice_pub.to_str().unwrap()])).contains("trusted alice"));
+    let installed = ok(visor(&store, &["module", "install", &reference, "--yes"]));
+    assert!(installed.contains(&format!("installed hud@1.0.0 from {reference}")), "{installed}");
+    assert!(installed.contains("publisher: trusted publisher alice"), "{installed}");
+    assert!(installed.contains("device:display-layer") && installed.contains("granted: devices: display-layer"), "{installed}");
+    assert!(installed.contains("install timing") && installed.contains("pull_ms") && installed.contains("compile_ms"), "{installed}");
+
+    assert!(ok(visor(&store, &["module", "list"])).contains("trusted publisher alice"));
+    let info = ok(visor(&store, &["module", "info", "hud"]));
+    assert!(info.contains(&format!("installed from: {reference}")) && info.contains("audit: trusted publisher alice"), "{info}");
+    assert!(!info.contains("denied:"), "consent granted what it asked: {info}");
+
+    let out = work.join("out");
+    let run = ok(visor(&store, &["run", "--headless", "--unpaced", "--frames", "3", "--out", out.to_str().unwrap()]));
+    assert!(run.contains("outcome=Hit"), "compiled at install, so the start hits the cache: {run}");
+    let log = std::fs::read_to_string(out.join("timing.jsonl")).unwrap();
+    assert!(log.lines().count() == 3 && log.contains("\"hud\""), "the installed module ran: {log}");
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn a_tampered_blob_in_the_registry_is_refused() {
+    let server = registry();
+    let work = scratch("tampered");
+    let (alice, alice_pub) = publisher(&work, "alice");
+    let reference = server.reference("visor/hud:1.0.0");
+    let module = module_dir(&work, &common::component("hud"), "1.0.0");
+    ok(visor(&alice, &["module", "publish", module.to_str().unwrap(), &reference]));
+
+    // Flip one byte of the component where the registry stores it; same size, other content.
+    let digest = Package::from_dir(&module).unwrap().statement().component_sha256;
+    let blob = server.blob_path(&digest);
+    let mut bytes = std::fs::read(&blob).unwrap_or_else(|e| panic!("the registry's copy at {}: {e}", blob.display()));
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+
+    let store = work.join("consumer");
+    ok(visor(&store, &["keys", "trust", alice_pub.to_str().unwrap()]));
+    let refused = fails(visor(&store, &["module", "install", &reference, "--yes"]));
+    assert!(refused.contains("was tampered with") && refused.contains("component layer"), "{refused}");
+    assert!(refused.contains(&digest), "names the expected digest: {refused}");
+    assert!(nothing_installed(&store));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn a_signature_by_the_wrong_key_is_refused() {
+    let server = registry();
+    let work = scratch("wrong-key");
+    let (_alice, alice_pub) = publisher(&work, "alice");
+    let reference = server.reference("visor/hud:1.0.0");
+    let module = module_dir(&work, &common::component("hud"), "1.0.0");
+
+    // Mallory signs with her own key but names alice's key as the signer.
+    let mallory = Keyring::open(&work.join("mallory-keys"));
+    mallory.create("mallory").unwrap();
+    let (_, mallory_key) = mallory.signing_key(None).unwrap();
+    let package = Package::from_dir(&module).unwrap();
+    let mut forged = Signature::sign(&package.statement(), &mallory_key, "alice");
+    let alice_line = std::fs::read_to_string(&alice_pub).unwrap();
+    forged.key = alice_line.split_whitespace().nth(1).unwrap().to_string();
+    visor_oci::publish(&package, Some(&forged), &ModuleRef::parse(&reference).unwrap()).unwrap();
+
+    let store = work.join("consumer");
+    ok(visor(&store, &["keys", "trust", alice_pub.to_str().unwrap()]));
+    let refused = fails(visor(&store, &["module", "install", &reference, "--yes"]));
+    assert!(refused.contains("does not verify with the key it names") && refused.contains(&forged.key), "{refused}");
+    assert!(nothing_installed(&store));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn an_unsigned_module_is_refused() {
+    let server = registry();
+    let work = scratch("unsigned");
+    let reference = server.reference("visor/hud:1.0.0");
+    let module = module_dir(&work, &common::component("hud"), "1.0.0");
+    let published = ok(visor(&work.join("publisher"), &["module", "publish", module.to_str().unwrap(), &reference, "--unsigned"]));
+    assert!(published.contains("unsigned"), "{published}");
+
+    let store = work.join("consumer");
+    let refused = fails(visor(&store, &["module", "install", &reference, "--yes", "--allow-unknown-publisher"]));
+    assert!(refused.contains("is not signed") && refused.contains("--key NAME"), "{refused}");
+    assert!(nothing_installed(&store));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn an_unknown_publisher_needs_the_policy_or_the_flag() {
+    let server = registry();
+    let work = scratch("unknown");
+    let (bob, _) = publisher(&work, "bob");
+    let reference = server.reference("visor/hud:1.0.0");
+    let module = module_dir(&work, &common::component("hud"), "1.0.0");
+    ok(visor(&bob, &["module", "publish", module.to_str().unwrap(), &reference]));
+
+    let store = work.join("consumer");
+    let refused = fails(visor(&store, &["module", "install", &reference, "--yes"]));
+    for needle in ["a key you have not trusted", "visor keys trust", "unknown_publishers = \"allow\" under [install]", "policy.toml", "--allow-unknown-publisher"] {
+        assert!(refused.contains(needle), "{needle}: {refused}");
+    }
+    assert!(nothing_installed(&store));
+
+    std::fs::write(store.join("policy.toml"), "[install]\nunknown_publishers = \"allow\"\n").unwrap();
+    let installed = ok(visor(&store, &["module", "install", &reference, "--yes"]));
+    assert!(installed.contains("publisher: unknown publisher"), "{installed}");
+    assert!(ok(visor(&store, &["module", "list"])).contains("unknown publisher (ed25519"));
+    let policy = std::fs::read_to_string(store.join("policy.toml")).unwrap();
+    assert!(policy.contains("unknown_publishers = \"allow\"") && policy.contains("[modules.hud]"), "{policy}");
+
+    let flagged = work.join("consumer-flag");
+    ok(visor(&flagged, &["module", "install", &reference, "--yes", "--allow-unknown-publisher"]));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn a_revoked_key_is_refused_and_shown_on_installed_modules() {
+    let server = registry();
+    let work = scratch("revoked");
+    let (alice, alice_pub) = publisher(&work, "alice");
+    let hud = common::component("hud");
+    let store = work.join("consumer");
+    ok(visor(&store, &["keys", "trust", alice_pub.to_str().unwrap()]));
+    for version in ["1.0.0", "1.1.0"] {
+        let module = module_dir(&work, &hud, version);
+        ok(visor(&alice, &["module", "publish", module.to_str().unwrap(), &server.reference(&format!("visor/hud:{version}"))]));
+    }
+    ok(visor(&store, &["module", "install", &server.reference("visor/hud:1.0.0"), "--yes"]));
+
+    assert!(ok(visor(&store, &["keys", "revoke", "alice"])).contains("revoked alice"));
+    assert!(ok(visor(&store, &["keys", "list"])).contains("REVOKED"));
+    assert!(ok(visor(&store, &["module", "list"])).contains("REVOKED: signed by 'alice'"), "an installed module shows it");
+    let refused = fails(visor(&store, &["module", "install", &server.reference("visor/hud:1.1.0"), "--yes"]));
+    assert!(refused.contains("a key you revoked") && refused.contains("'alice'"), "{refused}");
+    let listed = ok(visor(&store, &["module", "list"]));
+    assert!(!listed.contains("1.1.0"), "{listed}");
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn consent_needs_a_terminal_or_flags_and_only_grants_what_is_chosen() {
+    let server = registry();
+    let work = scratch("consent");
+    let (alice, alice_pub) = publisher(&work, "alice");
+    let reference = server.reference("visor/hud:1.0.0");
+    let module = module_dir(&work, &common::component("hud"), "1.0.0");
+    ok(visor(&alice, &["module", "publish", module.to_str().unwrap(), &reference]));
+    let store = work.join("consumer");
+    ok(visor(&store, &["keys", "trust", alice_pub.to_str().unwrap()]));
+
+    // The test's stdin is not a terminal: nobody to ask.
+    let refused = fails(visor(&store, &["module", "install", &reference]));
+    assert!(refused.contains("stdin is not a terminal") && refused.contains("--yes") && refused.contains("--grant"), "{refused}");
+    assert!(refused.contains("1. device:display-layer"), "the requests are listed: {refused}");
+    assert!(nothing_installed(&store));
+
+    let bad = fails(visor(&store, &["module", "install", &reference, "--grant", "device:camera"]));
+    assert!(bad.contains("'device:camera' is not one of the requests") && bad.contains("device:display-layer"), "{bad}");
+
+    let none = ok(visor(&store, &["module", "install", &reference, "--grant", "none"]));
+    assert!(none.contains("granted: nothing") && none.contains("denied: device 'display-layer'"), "{none}");
+    assert!(ok(visor(&store, &["module", "info", "hud"])).contains("denied: device 'display-layer'"));
+
+    let some = ok(visor(&store, &["module", "install", &reference, "--grant", "device:display-layer"]));
+    assert!(some.contains("granted: devices: display-layer"), "{some}");
+    assert!(!ok(visor(&store, &["module", "info", "hud"])).contains("denied:"));
+    let _ = std::fs::remove_dir_all(&work);
+}
