@@ -5,13 +5,14 @@
 //! it starts or changes and once a second besides, so modules that start late learn them
 //! quickly. Changes of state — a live camera lost, busy, back — go out on `camera/status` and
 //! to the log; the source meanwhile serves its fallback, so the shell never loses its picture.
+//! A request on `camera/describe` is answered at once with the current `camera/info`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use visor_drivers::camera::CameraEvent;
-use visor_runtime::bus::{BusError, FrameHandle, Payload, Topic};
+use visor_runtime::bus::{BusError, FrameHandle, Overflow, Payload, QueueOptions, Topic};
 use visor_runtime::native::{NativeContext, NativeError, NativeModule};
 use visor_types::clock::SharedClock;
 use visor_types::profile::CameraConfig;
@@ -20,6 +21,9 @@ use visor_types::CameraInfo;
 pub const FRAMES: &str = "camera/frames";
 pub const INFO: &str = "camera/info";
 pub const STATUS: &str = "camera/status";
+/// Requests here are answered with the current [`CameraInfo`], for modules that start between
+/// two `camera/info` messages.
+pub const DESCRIBE: &str = "camera/describe";
 
 /// How often the source is asked for a newer frame: well under any camera's frame period.
 const POLL: Duration = Duration::from_millis(3);
@@ -48,7 +52,14 @@ impl NativeModule for CameraModule {
         let mut info: Option<(CameraInfo, Instant)> = None;
         let mut last_error = String::new();
         let mut live = false;
+        let pattern = visor_runtime::bus::TopicPattern::new(DESCRIBE).expect("a valid pattern");
+        let asks = ctx.endpoint.subscribe(pattern, QueueOptions { capacity: 16, policy: Overflow::DropOldest }).map_err(fail)?;
         while ctx.sleep(POLL) {
+            while let Some(ask) = asks.try_recv() {
+                if let Some((current, _)) = &info {
+                    ctx.endpoint.reply(&ask, Payload::json(current).map_err(fail)?).map_err(fail)?;
+                }
+            }
             for event in source.take_events() {
                 let name = match &event {
                     CameraEvent::Connected { .. } => "connected",

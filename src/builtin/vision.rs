@@ -4,7 +4,8 @@
 //! always works on the newest frame and never holds the camera or the compositor back: when
 //! inference is slower than the camera, frames it could not get to are skipped (and counted).
 //! Each result carries the frame's sequence and capture timestamp, so an app can tell how old
-//! it is, and — once the camera has said what its lens is on `camera/info` — each face's
+//! it is, and — once the camera has said what its lens is (asked on `camera/describe`, and on
+//! `camera/info`) — each face's
 //! estimated position in the camera's frame.
 //!
 //! A frame the detector cannot read is logged and skipped; a model that cannot be loaded fails
@@ -22,6 +23,7 @@ use visor_vision::{Detections, Detector, DetectorConfig, ImageView};
 pub const FRAMES: &str = "camera/frames";
 pub const INFO: &str = "camera/info";
 pub const FACES: &str = "vision/faces";
+pub const DESCRIBE: &str = super::camera::DESCRIBE;
 
 pub struct VisionModule {
     detector: Detector,
@@ -44,9 +46,19 @@ impl NativeModule for VisionModule {
         let frames = ctx.endpoint.subscribe(pattern(FRAMES), newest).map_err(fail)?;
         let info = ctx.endpoint.subscribe(pattern(INFO), QueueOptions { capacity: 4, policy: Overflow::DropOldest }).map_err(fail)?;
         let faces_topic = Topic::new(FACES).expect("a valid topic");
+        let describe = Topic::new(DESCRIBE).expect("a valid topic");
         let mut camera: Option<CameraInfo> = None;
+        let mut asked: Option<Instant> = None;
         let mut skipped_reported = 0;
         while !ctx.should_stop() {
+            // Ask the camera for its lens rather than wait up to a second for `camera/info`.
+            if camera.is_none() && asked.is_none_or(|at| at.elapsed() > Duration::from_secs(1)) {
+                asked = Some(Instant::now());
+                match ctx.endpoint.request(&describe, Payload::Empty, Duration::from_millis(200)) {
+                    Ok(reply) => camera = reply.payload.decode().ok(),
+                    Err(e) => tracing::debug!(module = %ctx.name, "camera/describe: {e}"),
+                }
+            }
             let message = match frames.recv_timeout(Duration::from_millis(50)) {
                 Ok(message) => message,
                 Err(BusError::RecvTimeout { .. }) => continue,

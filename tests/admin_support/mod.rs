@@ -3,6 +3,8 @@
 
 #![allow(dead_code, reason = "each test uses its own part of the helpers")]
 
+// The same small HTTP client the admin crate's own API tests use: one file, two test crates.
+#[path = "../../admin/tests/support/http.rs"]
 pub mod http;
 pub mod visor;
 pub mod webdriver;

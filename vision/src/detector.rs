@@ -81,11 +81,11 @@ impl Detector {
             candidates.extend(decode_layer(anchors, scores, boxes, decoder.keypoints, self.config.score_threshold));
         }
         let kept = weighted_nms(candidates, self.config.iou_threshold, self.config.max_detections);
-        Ok(kept.iter().map(|c| to_frame(c, &letterbox)).collect())
+        Ok(kept.iter().map(|c| to_frame(c, letterbox)).collect())
     }
 }
 
-fn to_frame(c: &Candidate, letterbox: &Letterbox) -> Detection {
+fn to_frame(c: &Candidate, letterbox: Letterbox) -> Detection {
     let [x, y] = letterbox.to_frame(c.cx - c.w / 2.0, c.cy - c.h / 2.0);
     let [w, h] = letterbox.size_to_frame(c.w, c.h);
     Detection {

@@ -74,12 +74,12 @@ impl Letterbox {
     }
 
     /// A point in model pixels → the frame's normalized coordinates (0..1 across each side).
-    pub fn to_frame(&self, x: f32, y: f32) -> [f32; 2] {
+    pub fn to_frame(self, x: f32, y: f32) -> [f32; 2] {
         [(x - self.pad_x) / self.scale / self.frame_width, (y - self.pad_y) / self.scale / self.frame_height]
     }
 
     /// A length in model pixels → normalized frame width and height.
-    pub fn size_to_frame(&self, w: f32, h: f32) -> [f32; 2] {
+    pub fn size_to_frame(self, w: f32, h: f32) -> [f32; 2] {
         [w / self.scale / self.frame_width, h / self.scale / self.frame_height]
     }
 }
