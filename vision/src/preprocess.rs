@@ -3,7 +3,8 @@
 //! The frame is letterboxed: scaled to fit the model's input whole, keeping its aspect ratio,
 //! with the rest padded black — squashing a 4:3 frame into a square would make every face look
 //! thinner than the model was trained on. Downscaling averages a small grid of bilinear taps per
-//! output pixel, so a 640-wide frame shrunk to 128 does not alias. [`Letterbox`] maps model
+//! output pixel (one per two source pixels spanned), so a 640-wide frame shrunk to 128 does not
+//! alias. [`Letterbox`] maps model
 //! coordinates back to the frame's own normalized coordinates.
 
 use tract_onnx::prelude::Tensor;
@@ -89,8 +90,11 @@ pub fn to_tensor(image: ImageView<'_>, spec: &InputSpec) -> Result<(Tensor, Lett
     image.check()?;
     let (iw, ih) = (spec.width as usize, spec.height as usize);
     let letterbox = Letterbox::fit((image.width, image.height), (spec.width, spec.height));
-    // Taps per output pixel along each axis: enough to cover the source pixels it spans.
-    let taps = (1.0 / letterbox.scale).ceil().clamp(1.0, 4.0) as usize;
+    // Bilinear taps per output pixel along each axis: each tap already blends a 2x2
+    // neighbourhood, so about one tap per two source pixels spanned covers the footprint.
+    let taps = (0.5 / letterbox.scale).ceil().clamp(1.0, 4.0) as usize;
+    let step = 1.0 / letterbox.scale / taps as f32;
+    let offsets: Vec<f32> = (0..taps).map(|t| (t as f32 + 0.5 - taps as f32 / 2.0) * step).collect();
     let [lo, hi] = spec.range;
     let black = lo;
     let gain = (hi - lo) / 255.0;
@@ -102,12 +106,9 @@ pub fn to_tensor(image: ImageView<'_>, spec: &InputSpec) -> Result<(Tensor, Lett
                 continue;
             }
             let mut sum = [0.0f32; 3];
-            for ty in 0..taps {
-                for tx in 0..taps {
-                    let step = 1.0 / letterbox.scale / taps as f32;
-                    let sx = fx + (tx as f32 + 0.5 - taps as f32 / 2.0) * step;
-                    let sy = fy + (ty as f32 + 0.5 - taps as f32 / 2.0) * step;
-                    let s = image.sample(sx, sy);
+            for dy in &offsets {
+                for dx in &offsets {
+                    let s = image.sample(fx + dx, fy + dy);
                     (0..3).for_each(|k| sum[k] += s[k]);
                 }
             }
