@@ -42,13 +42,16 @@ fi
 # --- Debian packages --------------------------------------------------------------------------
 # rustc-web cargo-web rust-web-src lld-22 wasi-libc: the guest (wasm32-wasip2) toolchain.
 # mesa-vulkan-drivers libvulkan1 vulkan-tools: lavapipe, the CPU Vulkan adapter tests render on.
-# xvfb: a virtual X display for the simulator window.
+# xvfb xdotool: a virtual X display for the simulator window, and key presses for its tests.
+# libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0: the X11
+#   libraries winit loads at run time (dlopen) to open the simulator window.
 # docker-registry: a real OCI registry the module publish/install tests start on loopback.
 # libclang1-14 linux-libc-dev nasm: the nokhwa camera driver (bindgen over the V4L2 header needs
 #   libclang; nasm gives its MJPEG decoder SIMD).
 # chromium chromium-driver: tests/admin.rs drives the admin panel's page in headless Chromium.
 packages=(rustc-web cargo-web rust-web-src lld-22 wasi-libc
-          mesa-vulkan-drivers libvulkan1 vulkan-tools xvfb
+          mesa-vulkan-drivers libvulkan1 vulkan-tools xvfb xdotool
+          libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
           libclang1-14 linux-libc-dev nasm
           docker-registry chromium chromium-driver)
 missing=()

@@ -78,3 +78,19 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     }
     return vec4<f32>(color + (1.0 - alpha) * background, 1.0);
 }
+
+// The hit-test probe: every layer's depth at one pixel of the eye.
+struct Probe {
+    pixel: vec2<u32>,
+    layer_count: u32,
+}
+
+@group(0) @binding(5) var<uniform> probe: Probe;
+@group(0) @binding(6) var<storage, read_write> probe_depths: array<f32>;
+
+@compute @workgroup_size(16)
+fn cs_probe(@builtin(local_invocation_index) layer: u32) {
+    if layer < min(probe.layer_count, MAX_LAYERS) {
+        probe_depths[layer] = textureLoad(layer_depth, vec2<i32>(probe.pixel), i32(layer), 0);
+    }
+}

@@ -65,7 +65,7 @@ fn full_layer(app: u32, distance: f32, alpha: f32, config: &DeviceProfile) -> Ar
     Arc::new(LayerSubmission {
         app: AppId(app),
         sequence: 0,
-        frame: shell::frame_info(config, 0, 0),
+        frame: shell::frame_info(config, 0, 0, glam::Mat4::IDENTITY),
         draws: vec![draw],
         cpu_time: Duration::ZERO,
     })
@@ -134,7 +134,7 @@ pub fn run(repo: &Path, options: &BenchOptions) -> anyhow::Result<String> {
                 (0..n).map(|i| if front_alpha < 1.0 || (i % 2 == 1) { 0.5 } else { 1.0 }).collect();
             let layers: Vec<_> =
                 alphas.iter().enumerate().map(|(i, &a)| full_layer(i as u32, 1.0 + i as f32 * 0.25, a, &profile)).collect();
-            compositor.render(Some(&camera), &layers);
+            compositor.render(Some(&camera), &layers, &layers[0].frame);
             let mut samples: Vec<f64> = (0..options.iterations.max(1))
                 .map(|_| {
                     let t = Instant::now();

@@ -66,12 +66,12 @@ fn wasm_bus(out: &mut String, profile: &DeviceProfile, probe: &Path, rounds: u32
     let b = bus.endpoint(ModuleRef::new(102, "echo-b"), caps(&["out/#"], &["mid/#", "probe/rpc"]));
     let mut a = echo(&engine, probe, 101, a, "in/a", "mid/a", &clock)?;
     let mut b = echo(&engine, probe, 102, b, "mid/a", "out/b", &clock)?;
-    let info = shell::frame_info(profile, 0, 0);
+    let info = shell::frame_info(profile, 0, 0, glam::Mat4::IDENTITY);
     let input = Topic::new("in/a")?;
 
     let step = |a: &mut Echo, b: &mut Echo| -> anyhow::Result<()> {
-        a.app.frame(&info)?;
-        b.app.frame(&info)?;
+        a.app.frame(&info, Vec::new())?;
+        b.app.frame(&info, Vec::new())?;
         Ok(())
     };
     // Two frames with nothing to carry: what the frame calls cost by themselves.

@@ -114,12 +114,13 @@ fn pipeline(repo: &Path, seconds: u64, out: &mut String) -> anyhow::Result<()> {
                 [camera]\nsource = \"replay\"\nfolder = \"assets/camera/astronaut\"\nfps = 30\n";
     let profile = DeviceProfile::from_toml(text, "bench profile")?;
     let clock = MonotonicClock::shared();
-    let feed = FrameFeed::new(crate::shell::frame_info(&profile, 0, 0));
+    let feed = FrameFeed::new(crate::shell::frame_info(&profile, 0, 0, glam::Mat4::IDENTITY));
     let bus = Bus::new(clock.clone());
     let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let mut host = ModuleHost::new(bus, engine, feed, clock, Policy::parse("", "bench")?, 30.0);
-    builtin::register(&mut host, &profile, repo, MonotonicClock::shared());
-    builtin::load(&mut host, repo)?;
+    let still = std::sync::Arc::new(visor_drivers::pose::SimulatorPose::new(MonotonicClock::shared()));
+    builtin::register(&mut host, &profile, repo, MonotonicClock::shared(), still);
+    builtin::load(&mut host, repo, &[visor_types::profile::DriverName::Camera])?;
     let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("#")?], messages_per_second: 0 };
     let tester = host.bus().endpoint(ModuleRef::new(900, "bench"), caps);
     let faces = tester.subscribe(TopicPattern::from_str("vision/faces")?, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })?;

@@ -20,6 +20,7 @@ pub mod bench;
 pub mod bench_install;
 pub mod builtin;
 pub mod bench_modules;
+pub mod bench_motion;
 pub mod bench_vision;
 pub mod guests;
 pub mod headless;

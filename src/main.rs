@@ -1,6 +1,7 @@
 //! `visor`: the command line of the Visor shell.
 //!
-//! - `visor run --headless --frames N --out DIR [--profile NAME] [--admin [ADDR]] [APP.wasm ...]`
+//! - `visor run [--profile NAME] [--admin [ADDR]] [APP.wasm ...]`: the simulator window
+//!   (`window`); `--headless --frames N --out DIR` writes frames instead.
 //! - `visor record --out DIR --seconds S [--profile NAME] [--format jpeg|png]`: a camera session.
 //! - `visor apps build [--verbose]`: build the guest apps in `apps/` to wasm components.
 //! - `visor bench`: the compositor's figures as a table.
@@ -15,6 +16,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use visor::{bench, bench_install, bench_modules, bench_vision, guests, headless, keys_cmd, module_cmd, record};
 
+mod window;
+
 #[derive(Parser)]
 #[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
 struct Cli {
@@ -27,21 +30,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the shell: apps composited over the camera.
+    /// Run the shell: apps composited over the camera, in the simulator window or headless.
     Run {
         /// Write frames to --out instead of opening a window.
         #[arg(long)]
         headless: bool,
-        /// Frames to produce; 0 runs until Ctrl-C or SIGTERM (and writes no PNGs).
+        /// Headless: frames to produce; 0 runs until Ctrl-C or SIGTERM (and writes no PNGs).
         #[arg(long, default_value_t = 120)]
         frames: u64,
-        /// Folder for the frames (PNG) and timing.jsonl.
+        /// Headless: folder for the frames (PNG) and timing.jsonl.
         #[arg(long, default_value = "out")]
         out: PathBuf,
-        /// Device profile: a file name (without .toml) in device-profiles/.
+        /// Device profile: a file name (without .toml) in device-profiles/; the window also
+        /// takes the path of a profile file (PATH.toml).
         #[arg(long, default_value = "desktop-sim")]
         profile: String,
-        /// Run as fast as possible instead of at the display's refresh rate.
+        /// Window: close after N frames.
+        #[arg(long, value_name = "N", conflicts_with = "headless")]
+        exit_after_frames: Option<u64>,
+        /// Window: write a screenshot of frame N (as F2 does) into --screenshot-dir.
+        #[arg(long, value_name = "N", conflicts_with = "headless")]
+        screenshot_at: Option<u64>,
+        /// Window: where screenshots (F2, --screenshot-at) go.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        screenshot_dir: PathBuf,
+        /// Headless: run as fast as possible instead of at the display's refresh rate.
         #[arg(long)]
         unpaced: bool,
         /// Serve the admin panel at ADDR (127.0.0.1:7878 when given alone; before app paths,
@@ -155,9 +168,21 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let store = cli.store.clone();
     match cli.command {
-        Command::Run { headless, frames, out, profile, unpaced, admin, apps } => {
+        Command::Run { headless, frames, out, profile, unpaced, admin, apps, exit_after_frames, screenshot_at, screenshot_dir } => {
+            let admin = admin.map(|addr| visor::admin_backend::AdminOptions { addr, shell_log: Some(shell_log) });
             if !headless {
-                bail!("the simulator window is not part of this build yet; pass --headless to write frames to --out");
+                let options = window::WindowOptions {
+                    profile,
+                    apps,
+                    store,
+                    startup_timeout: Duration::from_secs(60),
+                    admin,
+                    stop: headless::stop_on_signals()?,
+                    exit_after_frames,
+                    screenshot_at,
+                    screenshot_dir,
+                };
+                return window::run(&repo, options);
             }
             let options = headless::HeadlessOptions {
                 frames,
@@ -167,7 +192,7 @@ fn main() -> anyhow::Result<()> {
                 paced: !unpaced,
                 startup_timeout: Duration::from_secs(60),
                 store,
-                admin: admin.map(|addr| visor::admin_backend::AdminOptions { addr, shell_log: Some(shell_log) }),
+                admin,
                 stop: headless::stop_on_signals()?,
             };
             headless::run(&repo, &options)

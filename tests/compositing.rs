@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Harness, assert_rgb, column, compositor, golden::assert_golden, linear_to_srgb, solid_camera, srgb_to_linear};
+use common::{Harness, assert_rgb, column, compositor, golden::assert_golden, linear_to_srgb, solid_camera, srgb_to_linear, still};
 use visor_drivers::CameraSource;
 use visor_types::math::{NEAR_PLANE, depth_at};
 
@@ -28,7 +28,7 @@ fn interpenetrating_apps_merge_per_pixel_by_depth() {
     let mut c = compositor(&profile);
     let camera = solid_camera(CAMERA);
     for (order, layers) in [("A then B", [a.clone(), b.clone()]), ("B then A", [b, a])] {
-        c.render(Some(&camera), &layers);
+        c.render(Some(&camera), &layers, &still(&profile));
         let frame = c.read_frame().unwrap();
         for eye in 0..2 {
             let (left, right) = (column(&profile, eye, -0.12), column(&profile, eye, 0.12));
@@ -45,7 +45,7 @@ fn camera_shows_wherever_no_app_drew() {
     let mut h = Harness::new(profile.clone());
     let layer = slab(&mut h, "-2,-2", "1,0,0,1");
     let mut c = compositor(&profile);
-    c.render(Some(&solid_camera(CAMERA)), &[layer]);
+    c.render(Some(&solid_camera(CAMERA)), &[layer], &still(&profile));
     let frame = c.read_frame().unwrap();
     for (x, y) in [(3, 3), (150, 110), (163, 5), (318, 117)] {
         assert_rgb(&frame, x, y, CAMERA, 1, "outside the slab");
@@ -59,7 +59,7 @@ fn a_translucent_pixel_blends_over_the_camera() {
     let mut h = Harness::new(profile.clone());
     let layer = slab(&mut h, "-2,-2", "0,1,0,0.5");
     let mut c = compositor(&profile);
-    c.render(Some(&solid_camera(CAMERA)), &[layer]);
+    c.render(Some(&solid_camera(CAMERA)), &[layer], &still(&profile));
     let frame = c.read_frame().unwrap();
     // Blending happens in linear light: half the app's green over half the camera.
     let app = [0.0f32, 1.0, 0.0];
@@ -78,11 +78,11 @@ fn translucent_layers_blend_in_depth_order_not_app_order() {
     let camera = solid_camera(CAMERA);
     let half = linear_to_srgb(0.5);
     for layers in [[glass.clone(), wall.clone()], [wall.clone(), glass.clone()]] {
-        c.render(Some(&camera), &layers);
+        c.render(Some(&camera), &layers, &still(&profile));
         let frame = c.read_frame().unwrap();
         assert_rgb(&frame, 80, 60, [half, half, 0], 2, "translucent green in front of opaque red");
     }
-    c.render(Some(&camera), &[glass, wall, near_wall]);
+    c.render(Some(&camera), &[glass, wall, near_wall], &still(&profile));
     let frame = c.read_frame().unwrap();
     assert_rgb(&frame, 80, 60, [0, 0, 255], 1, "an opaque surface in front of both hides them");
 }
@@ -96,7 +96,7 @@ fn layer_depth_is_the_reverse_z_distance() {
     let near = slab(&mut h, "-2,-2", "1,1,1,1");
     let far = slab(&mut h, "-4,-4", "1,1,1,1");
     let mut c = compositor(&profile);
-    c.render(Some(&solid_camera(CAMERA)), &[near, far]);
+    c.render(Some(&solid_camera(CAMERA)), &[near, far], &still(&profile));
     let width = profile.display.eye_width as usize;
     let centre = 60 * width + 80;
     let (d0, d1) = (c.read_layer_depth(0, 0).unwrap(), c.read_layer_depth(0, 1).unwrap());
@@ -116,6 +116,6 @@ fn sample_apps_match_their_golden_image() {
     let layers = [h.frame(&mut cube, t), h.frame(&mut hud, t)];
     let mut camera = visor_drivers::ReplayCamera::open(&common::repo().join("assets/camera/desk"), 30.0).unwrap();
     let mut c = compositor(&profile);
-    c.render(Some(&camera.frame_at(0).unwrap()), &layers);
+    c.render(Some(&camera.frame_at(0).unwrap()), &layers, &still(&profile));
     assert_golden("sample-apps", &c.read_frame().unwrap());
 }

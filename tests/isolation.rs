@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Harness, assert_rgb, column, compositor, solid_camera};
+use common::{Harness, assert_rgb, column, compositor, solid_camera, still};
 use visor::shell::Shell;
 use visor_runtime::policy::Policy;
 use visor_runtime::{AppError, AppStatus, RestartPolicy};
@@ -114,7 +114,7 @@ fn invalid_wgsl_is_refused_with_nagas_message() {
 
     let layer = h.frame(&mut app, 0);
     let mut c = compositor(&profile);
-    c.render(Some(&solid_camera([0, 0, 0])), &[layer]);
+    c.render(Some(&solid_camera([0, 0, 0])), &[layer], &still(&profile));
     let image = c.read_frame().unwrap();
     // The app's shader swaps red and blue: a red slab comes out blue.
     assert_rgb(&image, 80, 60, [0, 0, 255], 1, "the app's own shader ran");
@@ -156,8 +156,8 @@ fn wild_pointers_to_every_host_call_trap_the_app_not_the_host() {
     for call in calls {
         let (mut app, logs) = h.load("probe", &[("VISOR_PROBE", "bad-pointer"), ("PROBE_CALL", call)]);
         h.clock.set_ns(0);
-        let info = visor::shell::frame_info(&profile, 0, 0);
-        let err = app.frame(&info).expect_err(call);
+        let info = visor::shell::frame_info(&profile, 0, 0, glam::Mat4::IDENTITY);
+        let err = app.frame(&info, Vec::new()).expect_err(call);
         let AppError::Trap { message, .. } = &err else { panic!("{call}: expected a trap, got {err}") };
         assert!(message.contains("out of bounds"), "{call}: {message}");
         assert!(!logs.contains("accepted an out-of-bounds pointer"), "{call}");

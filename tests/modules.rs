@@ -18,7 +18,7 @@ use visor_types::clock::{MonotonicClock, SharedClock};
 
 fn host(policy: &str) -> ModuleHost {
     let clock: SharedClock = MonotonicClock::shared();
-    let feed = FrameFeed::new(visor::shell::frame_info(&common::profile(1), 0, 0));
+    let feed = FrameFeed::new(visor::shell::frame_info(&common::profile(1), 0, 0, glam::Mat4::IDENTITY));
     let policy = Policy::parse(policy, "test policy").unwrap();
     ModuleHost::new(Bus::new(clock.clone()), AppEngine::new().unwrap(), feed, clock, policy, 120.0)
 }

@@ -1,53 +1,36 @@
-//! The compositor proper: takes the newest submission of every app and the newest camera
-//! frame, and produces the output frame — each app rendered into its own color+depth layer per
-//! eye, then all layers z-composited over the camera.
+//! The compositor proper: takes the newest submission of every app, the newest camera frame
+//! and the display's eyes for this frame, and produces the output frame — each app rendered
+//! into its own color+depth layer per eye, each layer brought to the display pose (copied, or
+//! reprojected when the app drew for another pose), all of them z-composited over the camera,
+//! and finally the lens correction when the display has one.
 //!
 //! A layer is re-rendered only when its app handed in a new submission (or the targets were
-//! rebuilt): an app running slower than the display costs its render once, not every frame.
+//! rebuilt), and re-warped only when its submission or the display pose changed: an app
+//! running slower than the display costs its render once, and a warp per display frame only
+//! while the head moves.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use image::RgbaImage;
-use visor_types::frame::Viewport;
+use visor_types::frame::{FrameInfo, Viewport};
 use visor_types::layer::{AppId, Pipeline};
-use visor_types::profile::{DeviceProfile, DisplayKind};
 use visor_types::{CameraFrame, LayerSubmission};
 
 use crate::camera::CameraTexture;
 use crate::composite::{CompositePass, MAX_LAYERS};
+use crate::config::CompositorConfig;
+use crate::display::{self, Shown, Update};
 use crate::error::CompositorError;
 use crate::gpu::Gpu;
+use crate::hit_test::{self, Hit, HitProbe};
 use crate::layers::EyeLayers;
+use crate::optics::OpticsPass;
 use crate::pipelines::{AppPipelines, COLOR_FORMAT};
 use crate::readback::read_texture;
 use crate::renderer::LayerRenderer;
+use crate::reproject::WarpPass;
 use crate::resources::ResourceCache;
-
-/// What the compositor renders: the display's eyes, and whether the camera shows.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CompositorConfig {
-    pub eye_width: u32,
-    pub eye_height: u32,
-    pub eyes: u32,
-    /// Passthrough displays draw the camera behind the apps; additive ones draw black.
-    pub show_camera: bool,
-}
-
-impl CompositorConfig {
-    pub fn from_profile(profile: &DeviceProfile) -> CompositorConfig {
-        CompositorConfig {
-            eye_width: profile.display.eye_width,
-            eye_height: profile.display.eye_height,
-            eyes: profile.display.eyes,
-            show_camera: profile.display.kind == DisplayKind::Passthrough,
-        }
-    }
-
-    fn viewport(&self, eye: u32) -> Viewport {
-        Viewport { x: eye * self.eye_width, y: 0, width: self.eye_width, height: self.eye_height }
-    }
-}
 
 /// What one frame cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -58,6 +41,15 @@ pub struct FrameStats {
     pub layers: u32,
     /// Layers re-rendered this frame (the rest were unchanged).
     pub layers_rendered: u32,
+    /// Layer images (one per app per eye) reprojected to the display pose this frame.
+    pub layers_reprojected: u32,
+}
+
+/// The lens correction and the composited frame it reads.
+struct Optics {
+    pass: OpticsPass,
+    _composited: wgpu::Texture,
+    composited_view: wgpu::TextureView,
 }
 
 pub struct Compositor {
@@ -68,7 +60,15 @@ pub struct Compositor {
     renderer: LayerRenderer,
     composite: CompositePass,
     camera: CameraTexture,
+    /// Per eye: the layers as rendered from the apps' draws.
     eyes: Vec<EyeLayers>,
+    /// Per eye: the layers at the display pose, which the composite and the hit test read.
+    display: Vec<EyeLayers>,
+    /// What each display slot holds, slot-major (`config.eyes` entries per slot).
+    shown: Vec<Option<Shown>>,
+    warp: WarpPass,
+    probe: HitProbe,
+    optics: Option<Optics>,
     output: wgpu::Texture,
     output_view: wgpu::TextureView,
     /// What each layer slot holds now: (app, submission sequence).
@@ -87,20 +87,38 @@ impl Compositor {
         let device = &gpu.device;
         let pipelines = AppPipelines::new(device);
         let resources = ResourceCache::new(device, &gpu.queue, &pipelines.texture_layout);
-        let output = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("output frame"),
-            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: COLOR_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::TEXTURE_BINDING,
-            view_formats: &[],
+        let frame_texture = |label| {
+            device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(label),
+                size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: COLOR_FORMAT,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                    | wgpu::TextureUsages::COPY_SRC
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            })
+        };
+        let output = frame_texture("output frame");
+        let optics = config.optics.map(|lens| {
+            let composited = frame_texture("composited frame");
+            let composited_view = composited.create_view(&Default::default());
+            let viewports = (0..config.eyes).map(|eye| config.viewport(eye)).collect();
+            let pass = OpticsPass::new(device, COLOR_FORMAT, &composited_view, &lens, viewports);
+            Optics { pass, _composited: composited, composited_view }
         });
+        let layers = |capacity| (0..config.eyes).map(|_| EyeLayers::new(device, config.eye_width, config.eye_height, capacity)).collect();
         Ok(Compositor {
             composite: CompositePass::new(device, COLOR_FORMAT),
             camera: CameraTexture::new(device),
-            eyes: (0..config.eyes).map(|_| EyeLayers::new(device, config.eye_width, config.eye_height, 1)).collect(),
+            eyes: layers(1),
+            display: layers(1),
+            shown: Vec::new(),
+            warp: WarpPass::new(device, config.eye_width, config.eye_height),
+            probe: HitProbe::new(device),
+            optics,
             output_view: output.create_view(&Default::default()),
             output,
             renderer: LayerRenderer::new(),
@@ -127,8 +145,9 @@ impl Compositor {
         &self.output
     }
 
-    /// Composites one frame and waits for the GPU to finish it.
-    pub fn render(&mut self, camera: Option<&CameraFrame>, layers: &[Arc<LayerSubmission>]) -> FrameStats {
+    /// Composites one frame for the display's eyes (`display`: the head pose predicted for
+    /// when this frame shows) and waits for the GPU to finish it.
+    pub fn render(&mut self, camera: Option<&CameraFrame>, layers: &[Arc<LayerSubmission>], display: &FrameInfo) -> FrameStats {
         let started = Instant::now();
         let layers = self.admit(layers);
         self.ensure_capacity(layers.len() as u32);
@@ -154,6 +173,7 @@ impl Compositor {
             self.renderer.encode(&mut encoder, device, queue, &mut self.pipelines, &mut self.resources, eye_layers, job);
         }
         let count = layers.len() as u32;
+        let reprojected = self.update_display(&mut encoder, layers, display);
         self.encode_composite(&mut encoder, count);
         self.gpu.queue.submit([encoder.finish()]);
         self.gpu.wait_idle();
@@ -163,11 +183,41 @@ impl Compositor {
         self.pipelines.retain_custom(|id| {
             layers.iter().flat_map(|s| &s.draws).any(|d| matches!(&d.pipeline, Pipeline::Custom(c) if c.id == *id))
         });
-        FrameStats { ms: started.elapsed().as_secs_f64() * 1e3, layers: count, layers_rendered: stale.len() as u32 }
+        FrameStats {
+            ms: started.elapsed().as_secs_f64() * 1e3,
+            layers: count,
+            layers_rendered: stale.len() as u32,
+            layers_reprojected: reprojected,
+        }
     }
 
-    /// Re-runs only the z-composite over the layers already rendered and waits for it: what
-    /// the composite costs on its own, for benchmarks.
+    /// Brings every display slot to the display pose: a copy of the rendered layer where the
+    /// poses match, a warp where they differ; nothing where it is already up to date.
+    fn update_display(&mut self, encoder: &mut wgpu::CommandEncoder, layers: &[Arc<LayerSubmission>], display: &FrameInfo) -> u32 {
+        let c = &self.config;
+        let (updates, warps) = display::plan(&mut self.shown, layers, display, c.eyes as usize, c.reproject);
+        for update in &updates {
+            let Update::Copy { eye, slot } = *update else { continue };
+            let (from, to) = (&self.eyes[eye], &self.display[eye]);
+            for (source, target) in [(from.color_texture(), to.color_texture()), (from.depth_texture(), to.depth_texture())] {
+                let at = |texture| wgpu::TexelCopyTextureInfo {
+                    texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x: 0, y: 0, z: slot },
+                    aspect: wgpu::TextureAspect::All,
+                };
+                let size = wgpu::Extent3d { width: c.eye_width, height: c.eye_height, depth_or_array_layers: 1 };
+                encoder.copy_texture_to_texture(at(source), at(target), size);
+            }
+        }
+        let Gpu { device, queue, .. } = &self.gpu;
+        self.warp.plan(device, queue, &warps);
+        self.warp.encode(device, encoder, &warps, &self.eyes, &self.display);
+        warps.len() as u32
+    }
+
+    /// Re-runs only the z-composite (and the optics pass) over the display layers already in
+    /// place and waits for it: what the composite costs on its own, for benchmarks.
     pub fn composite_only(&mut self) {
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         self.encode_composite(&mut encoder, self.layer_count);
@@ -177,10 +227,14 @@ impl Compositor {
 
     fn encode_composite(&mut self, encoder: &mut wgpu::CommandEncoder, layer_count: u32) {
         let eyes: Vec<(Viewport, &EyeLayers)> =
-            self.eyes.iter().enumerate().map(|(i, l)| (self.config.viewport(i as u32), l)).collect();
+            self.display.iter().enumerate().map(|(i, l)| (self.config.viewport(i as u32), l)).collect();
         let weight = if self.config.show_camera { 1.0 } else { 0.0 };
         let Gpu { device, queue, .. } = &self.gpu;
-        self.composite.encode(device, queue, encoder, &self.output_view, &self.camera, &eyes, layer_count, weight);
+        let target = self.optics.as_ref().map_or(&self.output_view, |o| &o.composited_view);
+        self.composite.encode(device, queue, encoder, target, &self.camera, &eyes, layer_count, weight);
+        if let Some(optics) = &self.optics {
+            optics.pass.encode(encoder, &self.output_view);
+        }
     }
 
     /// Caps the layers at what the composite can merge, saying so once.
@@ -201,8 +255,36 @@ impl Compositor {
         }
         let capacity = layers.next_power_of_two().min(MAX_LAYERS);
         let c = &self.config;
-        self.eyes = (0..c.eyes).map(|_| EyeLayers::new(&self.gpu.device, c.eye_width, c.eye_height, capacity)).collect();
+        let layers = || (0..c.eyes).map(|_| EyeLayers::new(&self.gpu.device, c.eye_width, c.eye_height, capacity)).collect();
+        self.eyes = layers();
+        self.display = layers();
         self.slots.clear();
+        self.shown.clear();
+    }
+
+    /// What shows at pixel (`x`, `y`) of the output frame (render space, before optics): the
+    /// app with the nearest surface there in the last rendered frame, or `None` where no app
+    /// drew (or the pixel is outside the frame). `world` is that surface point unprojected
+    /// with the eye its layer was shown for — the display eye of that frame (the app's own
+    /// when reprojection is off) — so it is in the world space all apps draw in. Reads one
+    /// pixel back from the GPU and waits for it.
+    pub fn hit_test(&self, x: u32, y: u32) -> Option<Hit> {
+        let c = &self.config;
+        let eye = (x / c.eye_width) as usize;
+        if y >= c.eye_height || eye >= self.display.len() {
+            return None;
+        }
+        let pixel = [x % c.eye_width, y];
+        let Gpu { device, queue, .. } = &self.gpu;
+        let depths = self
+            .probe
+            .depths(device, queue, &self.display[eye].depth_array, pixel, self.layer_count)
+            .inspect_err(|e| tracing::warn!("hit test at ({x}, {y}): {e}"))
+            .ok()?;
+        let (slot, depth) = hit_test::nearest(&depths)?;
+        let shown = self.shown.get(slot * c.eyes as usize + eye).copied().flatten()?;
+        let world = hit_test::unproject(shown.eye.view_projection(), pixel, [c.eye_width, c.eye_height], depth);
+        Some(Hit { app: shown.app, eye, depth, world })
     }
 
     /// The last composited frame, both eyes side by side.
@@ -213,15 +295,15 @@ impl Compositor {
             .ok_or_else(|| CompositorError::Readback("frame size does not match its pixels".into()))
     }
 
-    /// One app layer's depth for one eye (reverse-Z: 0 where it drew nothing).
+    /// One app layer's depth for one eye as rendered (reverse-Z: 0 where it drew nothing).
     pub fn read_layer_depth(&self, eye: usize, slot: u32) -> Result<Vec<f32>, CompositorError> {
         let Gpu { device, queue, .. } = &self.gpu;
         let texture = self.eyes[eye].depth_texture();
         let bytes = read_texture(device, queue, texture, slot, wgpu::TextureAspect::DepthOnly, 4)?;
-        Ok(bytemuck::cast_slice(&bytes).to_vec())
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
     }
 
-    /// One app layer's premultiplied color for one eye.
+    /// One app layer's premultiplied color for one eye, as rendered.
     pub fn read_layer_color(&self, eye: usize, slot: u32) -> Result<RgbaImage, CompositorError> {
         let Gpu { device, queue, .. } = &self.gpu;
         let texture = self.eyes[eye].color_texture();

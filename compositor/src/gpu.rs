@@ -1,9 +1,10 @@
-//! The wgpu instance, adapter, device and queue, opened headless.
+//! The wgpu instance, adapter, device and queue, opened headless or for a window's surface.
 //!
 //! Any adapter will do: a real GPU when there is one, lavapipe (Vulkan on the CPU) otherwise,
-//! which is what CI renders on. GPU validation errors the compositor does not capture itself
-//! are logged rather than allowed to abort the process: nothing an app sends should be able to
-//! take the shell down through the GPU either.
+//! which is what CI renders on. A window (the simulator) opens the GPU with
+//! [`Gpu::for_surface`], so the adapter chosen can present to it. GPU validation errors the
+//! compositor does not capture itself are logged rather than allowed to abort the process:
+//! nothing an app sends should be able to take the shell down through the GPU either.
 
 use crate::error::CompositorError;
 
@@ -20,6 +21,15 @@ impl Gpu {
     pub fn headless() -> Result<Gpu, CompositorError> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pollster::block_on(wgpu::util::initialize_adapter_from_env_or_default(&instance, None))
+            .map_err(|_| CompositorError::NoAdapter)?;
+        Self::with_adapter(instance, adapter)
+    }
+
+    /// Opens an adapter that can present to `surface` (made from `instance`), honouring the
+    /// same environment variables as [`Gpu::headless`]. The caller keeps the surface and
+    /// configures it with this GPU's device.
+    pub fn for_surface(instance: wgpu::Instance, surface: &wgpu::Surface<'_>) -> Result<Gpu, CompositorError> {
+        let adapter = pollster::block_on(wgpu::util::initialize_adapter_from_env_or_default(&instance, Some(surface)))
             .map_err(|_| CompositorError::NoAdapter)?;
         Self::with_adapter(instance, adapter)
     }

@@ -1,4 +1,6 @@
-//! Per-eye layer targets: one color and one depth slice per app, as texture arrays.
+//! Per-eye layer targets: one color and one depth slice per app, as texture arrays. The
+//! compositor keeps two sets: the layers as the apps' draws rendered them, and the display
+//! layers (those copied or reprojected to the display pose) that the composite reads.
 //!
 //! Arrays rather than separate textures let the composite pass read every layer of an eye
 //! through two bindings. The arrays grow (never shrink below what is in use) as apps arrive.
@@ -32,7 +34,8 @@ impl EyeLayers {
                 format,
                 usage: wgpu::TextureUsages::RENDER_ATTACHMENT
                     | wgpu::TextureUsages::TEXTURE_BINDING
-                    | wgpu::TextureUsages::COPY_SRC,
+                    | wgpu::TextureUsages::COPY_SRC
+                    | wgpu::TextureUsages::COPY_DST,
                 view_formats: &[],
             })
         };

@@ -1,37 +1,65 @@
 //! Visor's compositor: every app gets its own color and depth layer per eye, rendered from the
-//! app's layer submission with the projection the app was handed; a z-composite then merges
-//! all layers per pixel, nearest surface first and translucent ones in depth order, over the
-//! camera feed.
+//! app's layer submission with the projection the app was handed; each layer is then brought to
+//! the head pose predicted for the display — copied when the app drew for that pose, reprojected
+//! with its depth when it did not; a z-composite merges all layers per pixel, nearest surface
+//! first and translucent ones in depth order, over the camera feed; and a lens-correction pass
+//! pre-distorts the result when the display has optics. The hit test answers which app shows
+//! the nearest surface at a pixel, for input routing.
 //!
-//! It knows nothing of the runtime: it takes [`LayerSubmission`](visor_types::LayerSubmission)s
-//! and [`CameraFrame`](visor_types::CameraFrame)s (shared types) and produces frames that a
+//! It knows nothing of the runtime: it takes [`LayerSubmission`](visor_types::LayerSubmission)s,
+//! [`CameraFrame`](visor_types::CameraFrame)s and the display's
+//! [`FrameInfo`](visor_types::FrameInfo) (shared types) and produces frames that a
 //! [`DisplaySink`] shows. All WGSL lives in the repository's `shaders/` folder.
+//!
+//! Frame flow ([`Compositor::render`]): new submissions render into the *rendered* layer
+//! arrays; every slot whose submission or display pose changed is copied or warped into the
+//! *display* layer arrays; the composite reads those into the output frame (or, with optics, into
+//! an intermediate frame that the optics pass reads). Nothing is redone that has not changed.
+//!
+//! Reprojection is positional: each layer pixel is unprojected with its depth from the eye the
+//! app drew with and projected into the display eye, so near things shift more than far ones
+//! as the head moves. On lavapipe (2 cores, software) a warp of one 640x480 layer of one eye
+//! costs roughly 5–15 ms for panels covering a fifth of the view and 30–35 ms for content filling
+//! it (empty 16x16 tiles are skipped; see `reproject`); it runs only while the head moves
+//! relative to the pose an app drew for.
 //!
 //! Layout:
 //! - `gpu`: adapter and device, headless (lavapipe on machines without a GPU).
+//! - `config`: [`CompositorConfig`], from the device profile.
 //! - `compositor`: [`Compositor`], one frame from submissions to the output texture.
 //! - `pipelines`: the app pipelines (built-in and apps' own WGSL) and their shared layout.
 //! - `renderer`: replays a submission's draws into its layer.
 //! - `resources`: GPU copies of apps' buffers and textures, keyed by content.
 //! - `layers`: per-eye color and depth texture arrays.
+//! - `display`: which display layers need a copy or a warp this frame.
+//! - `reproject`: the warp of one layer to the display pose.
 //! - `composite`: the z-composite pass.
+//! - `optics`: the lens correction, the last pass.
+//! - `hit_test`: [`Hit`], the app under a pixel and where it is in the world.
 //! - `camera`: the camera texture.
 //! - `readback`, `sink`: frames back to the CPU, and where they go ([`DisplaySink`]).
 
 mod camera;
 mod composite;
 mod compositor;
+mod config;
+mod display;
 mod error;
 mod gpu;
+mod hit_test;
 mod layers;
+mod optics;
 mod pipelines;
 mod readback;
 mod renderer;
+mod reproject;
 mod resources;
 mod sink;
 
 pub use composite::MAX_LAYERS;
-pub use compositor::{Compositor, CompositorConfig, FrameStats};
+pub use compositor::{Compositor, FrameStats};
+pub use config::CompositorConfig;
 pub use error::CompositorError;
 pub use gpu::Gpu;
+pub use hit_test::Hit;
 pub use sink::{DisplaySink, PngSequenceSink};

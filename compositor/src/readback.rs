@@ -1,4 +1,5 @@
-//! Copying GPU textures back to the CPU: frames for PNG sinks, layers for tests.
+//! Copying GPU textures and buffers back to the CPU: frames for PNG sinks, layers for tests,
+//! depths for the hit test.
 
 use crate::error::CompositorError;
 
@@ -31,6 +32,16 @@ pub fn read_texture(
         wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
     );
     queue.submit([encoder.finish()]);
+    let mapped = map_buffer(device, &buffer)?;
+    let mut out = Vec::with_capacity((row * height) as usize);
+    for chunk in mapped.chunks(padded as usize) {
+        out.extend_from_slice(&chunk[..row as usize]);
+    }
+    Ok(out)
+}
+
+/// Waits for the GPU, then copies out the whole of a `MAP_READ` buffer.
+pub fn map_buffer(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Result<Vec<u8>, CompositorError> {
     let (sender, receiver) = std::sync::mpsc::channel();
     buffer.slice(..).map_async(wgpu::MapMode::Read, move |result| {
         let _ = sender.send(result);
@@ -41,9 +52,5 @@ pub fn read_texture(
         .map_err(|e| CompositorError::Readback(e.to_string()))?
         .map_err(|e| CompositorError::Readback(e.to_string()))?;
     let mapped = buffer.slice(..).get_mapped_range().map_err(|e| CompositorError::Readback(e.to_string()))?;
-    let mut out = Vec::with_capacity((row * height) as usize);
-    for chunk in mapped.chunks(padded as usize) {
-        out.extend_from_slice(&chunk[..row as usize]);
-    }
-    Ok(out)
+    Ok(mapped.to_vec())
 }

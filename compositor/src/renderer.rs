@@ -12,6 +12,7 @@ use glam::Mat4;
 use visor_types::frame::EyeView;
 use visor_types::layer::{DrawCmd, LayerSubmission};
 
+use crate::display::eye_for;
 use crate::layers::EyeLayers;
 use crate::pipelines::AppPipelines;
 use crate::resources::ResourceCache;
@@ -75,7 +76,7 @@ impl LayerRenderer {
         self.staging.clear();
         let mut jobs = Vec::new();
         for (slot, eye, submission) in passes {
-            let eye_offset = self.push(&eye_uniform(eye_for(submission, eye)));
+            let eye_offset = self.push(&eye_uniform(eye_for(&submission.frame, eye)));
             let draw_offsets = submission.draws.iter().map(|d| self.push(&draw_uniform(d))).collect();
             jobs.push(LayerJob { slot, eye, submission, eye_offset, draw_offsets });
         }
@@ -174,11 +175,6 @@ impl Default for LayerRenderer {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The submission's eye for display eye `eye` (a mono submission serves both eyes).
-fn eye_for(submission: &LayerSubmission, eye: usize) -> Option<&EyeView> {
-    submission.frame.eyes.get(eye).or(submission.frame.eyes.last())
 }
 
 fn eye_uniform(eye: Option<&EyeView>) -> EyeUniform {

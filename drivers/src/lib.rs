@@ -1,12 +1,17 @@
 //! Visor's native drivers: the parts of the shell that talk to (real or recorded) hardware and
 //! hand the rest of the system plain shared types.
 //!
-//! Today that is the camera. A driver produces [`visor_types::CameraFrame`]s whose pixels sit in
-//! an `Arc<[u8]>`, so the bus, the vision library and the compositor share one buffer per frame
-//! instead of copying it per subscriber, plus the [`visor_types::CameraIntrinsics`] they were
-//! seen through. Sources are picked from a device profile's `[camera]` section with
+//! Two drivers today, the camera and the head pose. A camera produces
+//! [`visor_types::CameraFrame`]s whose pixels sit in an `Arc<[u8]>`, so the bus, the vision
+//! library and the compositor share one buffer per frame instead of copying it per subscriber,
+//! plus the [`visor_types::CameraIntrinsics`] they were seen through. Sources are picked from a device profile's `[camera]` section with
 //! [`camera::open`]; the binary wires them to everything else, so this crate knows nothing of
 //! the runtime or the compositor.
+//!
+//! A head-pose source ([`PoseSource`]) answers, without blocking, where the head was last
+//! measured and where it will be at a frame's display time; [`pose::open`] builds the one a
+//! profile's `[pose]` section names — the simulator window's controls, a recorded track, or an
+//! IMU through Linux IIO that holds the head still while the device is away.
 //!
 //! Time is injected: a source is asked for the frame at a monotonic `now_ns` and never blocks;
 //! a live camera stamps frames on the same injected clock, so recorded and replayed timing
@@ -20,13 +25,21 @@
 //!   - `synthetic.rs`, `replay.rs`: [`SyntheticCamera`], [`ReplayCamera`] (sessions and folders).
 //!   - `capture/`: the [`CaptureDevice`] trait, MJPEG/YUYV conversion, the nokhwa device.
 //!   - `live/`: [`LiveCamera`] — a capture thread, a fallback, reconnects, [`CameraEvent`]s.
+//! - `pose/`: the [`PoseSource`] trait, [`PoseError`] and [`pose::open`].
+//!   - `sim.rs`, `track.rs`: [`SimulatorPose`] with its [`SimControls`], [`TrackPose`].
+//!   - `imu/`: the [`ImuDevice`] trait, [`IioImu`] (sysfs), [`ImuPose`] (thread, filter, retries).
 //! - `session/`: recorded sessions — [`Session`], [`PoseTrack`], [`SessionWriter`],
 //!   [`session::record()`].
 
 pub mod camera;
+pub mod pose;
 pub mod session;
 
 pub use camera::{
     CameraError, CameraEvent, CameraSource, CaptureDevice, LiveCamera, LiveOptions, ReplayCamera, SyntheticCamera,
+};
+pub use pose::{
+    IioImu, ImuDevice, ImuOptions, ImuPose, ImuSample, Move, OpenedPose, PoseError, PoseSource, SimControls, SimulatorPose,
+    TrackPose,
 };
 pub use session::{FrameFileFormat, Pose, PoseTrack, Session, SessionError, SessionWriter};

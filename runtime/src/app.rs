@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use visor_types::clock::SharedClock;
-use visor_types::{AppId, AppLimits, FrameInfo, LayerSubmission};
+use visor_types::{AppId, AppLimits, FrameInfo, InputEvent, LayerSubmission};
 use wasmtime::component::Component;
 use wasmtime::{Store, Trap, WasmBacktrace};
 
@@ -124,11 +124,11 @@ impl AppInstance {
     }
 
     /// Runs the app's `frame` for `info` (its `frame_number` is replaced by the app's own
-    /// count) and returns the layer it drew. Any error leaves the instance unusable: after a
+    /// count) with the input routed to it since its last frame, and returns the layer it drew. Any error leaves the instance unusable: after a
     /// trap its state cannot be trusted, so the caller stops it.
-    pub fn frame(&mut self, info: &FrameInfo) -> Result<LayerSubmission, AppError> {
+    pub fn frame(&mut self, info: &FrameInfo, events: Vec<InputEvent>) -> Result<LayerSubmission, AppError> {
         let frame = FrameInfo { frame_number: self.frame_number, ..info.clone() };
-        let wit_info = convert_frame_info(&frame);
+        let wit_info = convert_frame_info(&frame, &events);
         self.store.set_epoch_deadline(self.frame_ticks);
         let started = Instant::now();
         let result = self.bindings.call_frame(&mut self.store, &wit_info);

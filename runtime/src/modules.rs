@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use thiserror::Error;
-use visor_types::AppId;
+use visor_types::{AppId, InputEvent};
 use visor_types::clock::SharedClock;
 
 use crate::app::{AppSpec, Precompiled};
@@ -412,6 +412,23 @@ impl ModuleHost {
             Some(Runner::App(r)) if m.grant.effective.devices.contains(&Device::DisplayLayer) => Some(r),
             _ => None,
         })
+    }
+
+    /// Hands `event` to the displayed app `app` if its grant includes the `input` device;
+    /// returns whether it was delivered. An app without the grant never sees input, and the
+    /// event goes to nobody else either: it was aimed at that app.
+    pub fn send_input(&self, app: AppId, event: InputEvent) -> bool {
+        let target = self.modules.values().find_map(|m| match &m.runner {
+            Some(Runner::App(r)) if r.id() == app => Some((r, &m.grant.effective.devices)),
+            _ => None,
+        });
+        match target {
+            Some((runner, devices)) if devices.contains(&Device::Input) => {
+                runner.send_input(event);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Stops every module.

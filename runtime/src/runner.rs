@@ -20,7 +20,7 @@ use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use triple_buffer::{Input, Output, triple_buffer};
 use visor_types::clock::SharedClock;
-use visor_types::{AppId, FrameInfo, LayerSubmission};
+use visor_types::{AppId, FrameInfo, InputEvent, LayerSubmission};
 
 use crate::app::{AppInstance, AppSpec};
 use crate::bus::Endpoint;
@@ -28,6 +28,7 @@ use crate::engine::AppEngine;
 use crate::error::AppError;
 use crate::host::bus::GuestBus;
 use crate::host::log::LogRing;
+use crate::inbox::Inbox;
 
 /// The newest frame template, shared by the binary (writer) and every app thread (readers).
 #[derive(Clone)]
@@ -168,6 +169,8 @@ struct Shared {
     /// The last `frame` call's duration in nanoseconds.
     last_frame_ns: AtomicU64,
     version: Mutex<String>,
+    /// Input routed to the app, taken with its next frame.
+    inbox: Inbox,
 }
 
 type Slot = Option<Arc<LayerSubmission>>;
@@ -208,6 +211,7 @@ impl AppRunner {
             frames: AtomicU64::new(0),
             last_frame_ns: AtomicU64::new(0),
             version: Mutex::new(spec.version.clone()),
+            inbox: Inbox::default(),
         });
         let logs = Arc::new(LogRing::default());
         let name = spec.name.clone();
@@ -280,6 +284,14 @@ impl AppRunner {
             thread::sleep(Duration::from_millis(2));
         }
         false
+    }
+
+    /// Hands the app an input event with its next frame. Never blocks; a full inbox drops
+    /// its oldest pointer move (or oldest event) and says so in the log.
+    pub fn send_input(&self, event: InputEvent) {
+        if self.shared.inbox.push(event) {
+            tracing::debug!(app = %self.name, "input inbox full; dropped the oldest event");
+        }
     }
 
     pub fn pause(&self) {
@@ -439,7 +451,7 @@ impl Worker {
                 continue;
             }
             let info = self.context.feed.latest();
-            let submission = match instance.frame(&info) {
+            let submission = match instance.frame(&info, self.shared.inbox.take()) {
                 Ok(s) => s,
                 Err(e) => return Exit::Crashed(e),
             };

@@ -4,33 +4,40 @@
 //! enforced — as any app's.
 //!
 //! - `camera` (driver, boot): the device profile's camera source on `camera/frames`.
+//! - `pose` (driver, boot): the shell's head-pose source, its newest pose on `pose/head`.
 //! - `vision` (library, on demand): face detection on `vision/faces`, started when a module
 //!   that depends on it starts.
 //!
 //! Built-in modules ship with the shell, so the shell grants them what their manifests ask.
 
 pub mod camera;
+pub mod pose;
 pub mod vision;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use visor_drivers::pose::PoseSource;
 use visor_runtime::manifest::{MANIFEST_FILE, Manifest};
 use visor_runtime::modules::{ModuleHost, ModuleId};
 use visor_runtime::native::NativeModule;
 use visor_types::DeviceProfile;
+use visor_types::profile::DriverName;
 use visor_types::clock::SharedClock;
 
-pub const BUILTIN: [&str; 2] = ["camera", "vision"];
+use self::pose::PoseModule;
+
+pub const BUILTIN: [&str; 3] = ["camera", "pose", "vision"];
 
 /// The folder of built-in module manifests in a checkout.
 pub fn modules_dir(repo: &Path) -> PathBuf {
     repo.join("modules")
 }
 
-/// Registers the native code behind the built-in modules.
-pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, repo: &Path, clock: SharedClock) {
+/// Registers the native code behind the built-in modules. `pose` is the shell's head-pose
+/// source, shared with the frame loop, which the `pose` module publishes.
+pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, repo: &Path, clock: SharedClock, pose: Arc<dyn PoseSource>) {
     let (config, camera_repo) = (profile.camera.clone(), repo.to_path_buf());
     host.register_native(
         "camera",
@@ -38,6 +45,11 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, repo: &Path, clo
             let module = camera::CameraModule { config: config.clone(), repo: camera_repo.clone(), clock: clock.clone() };
             Ok(Box::new(module) as Box<dyn NativeModule>)
         }),
+    );
+    let refresh_hz = profile.display.refresh_hz;
+    host.register_native(
+        "pose",
+        Arc::new(move |_m: &Manifest| Ok(Box::new(PoseModule::new(pose.clone(), refresh_hz)) as Box<dyn NativeModule>)),
     );
     let base = repo.to_path_buf();
     host.register_native(
@@ -47,10 +59,19 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, repo: &Path, clo
 }
 
 /// Loads the built-in modules' manifests, grants them what they ask, and starts those marked
-/// `boot`; returns their ids by name.
-pub fn load(host: &mut ModuleHost, repo: &Path) -> anyhow::Result<Vec<(String, ModuleId)>> {
+/// `boot`; returns their ids by name. Of the drivers, only those the profile names are loaded.
+pub fn load(host: &mut ModuleHost, repo: &Path, drivers: &[DriverName]) -> anyhow::Result<Vec<(String, ModuleId)>> {
     let mut loaded = Vec::new();
     for name in BUILTIN {
+        let driver = match name {
+            "camera" => Some(DriverName::Camera),
+            "pose" => Some(DriverName::Pose),
+            _ => None,
+        };
+        if driver.is_some_and(|d| !drivers.contains(&d)) {
+            tracing::info!(module = name, "not loaded: the device profile leaves this driver out");
+            continue;
+        }
         let dir = modules_dir(repo).join(name);
         let path = dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading built-in module manifest {}", path.display()))?;

@@ -102,8 +102,8 @@ impl Harness {
     /// One frame of `app` at `time_ns`, with the head at the origin.
     pub fn frame(&self, app: &mut AppInstance, time_ns: u64) -> Arc<LayerSubmission> {
         self.clock.set_ns(time_ns);
-        let info = visor::shell::frame_info(&self.profile, 0, time_ns);
-        Arc::new(app.frame(&info).unwrap_or_else(|e| panic!("frame of {}: {e}", app.name())))
+        let info = visor::shell::frame_info(&self.profile, 0, time_ns, glam::Mat4::IDENTITY);
+        Arc::new(app.frame(&info, Vec::new()).unwrap_or_else(|e| panic!("frame of {}: {e}", app.name())))
     }
 }
 
@@ -130,4 +130,10 @@ pub fn assert_rgb(image: &image::RgbaImage, x: u32, y: u32, expected: [u8; 3], t
 pub fn column(profile: &DeviceProfile, eye: u32, ndc_x: f32) -> u32 {
     let w = profile.display.eye_width;
     eye * w + ((ndc_x + 1.0) / 2.0 * w as f32) as u32
+}
+
+/// The display frame of a head at rest: what layers drawn with [`Harness::frame`] were drawn
+/// for, so the compositor shows them without reprojecting.
+pub fn still(profile: &DeviceProfile) -> visor_types::FrameInfo {
+    visor::shell::frame_info(profile, 0, 0, glam::Mat4::IDENTITY)
 }

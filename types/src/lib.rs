@@ -8,28 +8,34 @@
 //! Layout:
 //! - `math`: reverse-Z projections from field-of-view angles.
 //! - `frame`: [`FrameInfo`], [`EyeView`], [`Viewport`].
+//! - `input`: [`InputEvent`], what the shell routes to an app (pointer by depth, keys by focus).
 //! - `layer`: [`LayerSubmission`], [`DrawCmd`], the vertex layout and shared resource data.
 //! - `limits`: [`AppLimits`], what one app may ask of the host.
 //! - `shader`: the app-shader contract and its naga validation.
 //! - `clock`: [`clock::Clock`], the injected monotonic clock.
 //! - `camera`: [`CameraFrame`], a shared, read-only RGBA image.
-//! - `profile`: [`DeviceProfile`], one device's displays and optics, from TOML.
+//! - `pose`: [`Pose`], the head at an instant, and its bus form.
+//! - `profile`: [`DeviceProfile`], one device's displays, optics, camera and pose source, from TOML.
 
 pub mod camera;
 pub mod clock;
 pub mod frame;
+pub mod input;
 pub mod layer;
 pub mod limits;
 pub mod math;
+pub mod pose;
 pub mod profile;
 pub mod shader;
 
 pub use camera::{CameraFrame, CameraInfo, CameraIntrinsics};
 pub use frame::{EyeView, FrameInfo, Viewport};
+pub use input::{InputEvent, Key, Pointer};
 pub use layer::{
     AppId, BuiltinPipeline, ClipRect, ContentId, DrawCmd, IndexData, LayerSubmission, Pipeline,
     TextureData, Vertex, VertexData,
 };
 pub use limits::AppLimits;
+pub use pose::{Pose, PoseMessage};
 pub use profile::{DeviceProfile, DisplayKind, ProfileError};
 pub use shader::{AppShader, ShaderError};

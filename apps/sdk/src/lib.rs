@@ -42,7 +42,7 @@ pub use bindings::visor::app::bus;
 pub use bindings::visor::app::clock;
 pub use bindings::visor::app::gfx;
 pub use bindings::visor::app::log;
-pub use bindings::visor::app::types::EyeView;
+pub use bindings::visor::app::types::{EyeView, InputEvent, Key, Pointer};
 pub use bindings::{FrameInfo, Guest};
 
 /// A Visor app: created once by `init`, then asked for a frame at the app's own rate.
@@ -51,6 +51,13 @@ pub trait App: Sized + 'static {
     fn init() -> Result<Self, String>;
     /// Record this frame's draw calls (through [`gfx::submit_draw`]).
     fn frame(&mut self, info: &FrameInfo) -> Result<(), String>;
+
+    /// Input routed to this app since its last frame, one event at a time, oldest first, just
+    /// before `frame` (also in `info.events`). Pointer events carry where the pointer's ray
+    /// meets this app's own surface; keys come only while the app has focus.
+    fn input(&mut self, event: &InputEvent) {
+        let _ = event;
+    }
 }
 
 /// Exports an [`App`] implementation as the component's `init` and `frame`.
@@ -75,7 +82,12 @@ macro_rules! app {
                 info: $crate::FrameInfo,
             ) -> ::std::result::Result<(), ::std::string::String> {
                 __VISOR_APP.with(|slot| match slot.borrow_mut().as_mut() {
-                    Some(app) => <$app as $crate::App>::frame(app, &info),
+                    Some(app) => {
+                        for event in &info.events {
+                            <$app as $crate::App>::input(app, event);
+                        }
+                        <$app as $crate::App>::frame(app, &info)
+                    }
                     None => Err("frame called before init succeeded".to_string()),
                 })
             }

@@ -77,7 +77,7 @@ pub fn open(config: &CameraConfig, repo_root: &Path, clock: SharedClock) -> Resu
 /// A live camera on the machine's V4L2 driver with its profile's fallback. Fails only if the
 /// fallback cannot be built; a missing camera is the fallback's job.
 pub fn open_live(live: &LiveConfig, lens: &LensConfig, repo_root: &Path, clock: SharedClock) -> Result<LiveCamera, CameraError> {
-    let fallback = open(&CameraConfig { source: live.fallback(), lens: *lens }, repo_root, clock.clone())?;
+    let fallback = open(&CameraConfig { source: live.fallback(), lens: *lens, mount: Default::default() }, repo_root, clock.clone())?;
     let options = LiveOptions::with_retry(std::time::Duration::from_millis(live.retry_ms));
     Ok(LiveCamera::start(capture::system_device, CaptureRequest::from(live), *lens, fallback, clock, options))
 }

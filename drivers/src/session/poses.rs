@@ -11,13 +11,7 @@ use thiserror::Error;
 /// How far a written quaternion's length may stray from 1 (rounding in a text file).
 const UNIT_TOLERANCE: f32 = 1e-3;
 
-/// Where the head was at `timestamp_ns`: metres, and a rotation from head to world.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Pose {
-    pub timestamp_ns: u64,
-    pub position: Vec3,
-    pub orientation: Quat,
-}
+pub use visor_types::Pose;
 
 /// One line of `poses.jsonl`.
 #[derive(Serialize, Deserialize)]
@@ -115,6 +109,31 @@ pub(super) fn load(path: &Path, name: &str, problems: &mut Vec<String>) -> Optio
         }
     };
     let before = problems.len();
+    let poses = parse(&text, name, problems);
+    if poses.is_empty() && problems.len() == before {
+        problems.push(format!("{name}: holds no poses; record some or remove the poses key"));
+    }
+    if problems.len() > before {
+        return None;
+    }
+    PoseTrack::new(poses).map_err(|e| problems.extend(e.0)).ok()
+}
+
+impl PoseTrack {
+    /// A track from the text of a `poses.jsonl` that stands alone (not named by a session),
+    /// checked as a session's is; `name` labels every problem, by line.
+    pub fn from_jsonl(text: &str, name: &str) -> Result<PoseTrack, PoseError> {
+        let mut problems = Vec::new();
+        let poses = parse(text, name, &mut problems);
+        if !problems.is_empty() {
+            return Err(PoseError(problems));
+        }
+        PoseTrack::new(poses)
+    }
+}
+
+/// The poses in a `poses.jsonl`'s text, adding every problem (by line) to `problems`.
+fn parse(text: &str, name: &str, problems: &mut Vec<String>) -> Vec<Pose> {
     let mut poses = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = format!("{name} line {}", i + 1);
@@ -132,11 +151,5 @@ pub(super) fn load(path: &Path, name: &str, problems: &mut Vec<String>) -> Optio
             }
         }
     }
-    if poses.is_empty() && problems.len() == before {
-        problems.push(format!("{name}: holds no poses; record some or remove the poses key"));
-    }
-    if problems.len() > before {
-        return None;
-    }
-    PoseTrack::new(poses).map_err(|e| problems.extend(e.0)).ok()
+    poses
 }

@@ -1,7 +1,8 @@
 //! WIT records to the shared types the compositor reads, and back.
 
-use glam::{Mat4, Vec4};
+use glam::{Mat4, Vec3, Vec4};
 use visor_types::frame::{EyeView, FrameInfo, Viewport};
+use visor_types::input::{InputEvent, Key, Pointer};
 use visor_types::layer::Vertex;
 
 use super::bindings::visor::app::gfx as wit_gfx;
@@ -44,11 +45,45 @@ fn wit_eye(eye: &EyeView) -> wit::EyeView {
     }
 }
 
-pub(crate) fn frame_info(info: &FrameInfo) -> wit::FrameInfo {
+pub(crate) fn frame_info(info: &FrameInfo, events: &[InputEvent]) -> wit::FrameInfo {
     wit::FrameInfo {
         display_time_ns: info.display_time_ns,
         frame_number: info.frame_number,
         head: wit_mat4(&info.head),
         eyes: info.eyes.iter().map(wit_eye).collect(),
+        events: events.iter().map(wit_event).collect(),
+    }
+}
+
+fn wit_vec3(v: Vec3) -> wit::Vec3 {
+    wit::Vec3 { x: v.x, y: v.y, z: v.z }
+}
+
+fn wit_pointer(p: &Pointer) -> wit::Pointer {
+    wit::Pointer {
+        time_ns: p.time_ns,
+        eye: p.eye,
+        x: p.pixel.x,
+        y: p.pixel.y,
+        origin: wit_vec3(p.origin),
+        direction: wit_vec3(p.direction),
+        hit: p.hit.map(wit_vec3),
+    }
+}
+
+fn wit_key(k: &Key) -> wit::Key {
+    wit::Key { time_ns: k.time_ns, key: k.key.clone(), text: k.text.clone() }
+}
+
+fn wit_event(event: &InputEvent) -> wit::InputEvent {
+    match event {
+        InputEvent::PointerMove(p) => wit::InputEvent::PointerMove(wit_pointer(p)),
+        InputEvent::PointerDown(p) => wit::InputEvent::PointerDown(wit_pointer(p)),
+        InputEvent::PointerUp(p) => wit::InputEvent::PointerUp(wit_pointer(p)),
+        InputEvent::PointerLeave => wit::InputEvent::PointerLeave,
+        InputEvent::KeyDown(k) => wit::InputEvent::KeyDown(wit_key(k)),
+        InputEvent::KeyUp(k) => wit::InputEvent::KeyUp(wit_key(k)),
+        InputEvent::FocusGained => wit::InputEvent::FocusGained,
+        InputEvent::FocusLost => wit::InputEvent::FocusLost,
     }
 }

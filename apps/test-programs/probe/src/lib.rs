@@ -20,10 +20,14 @@
 //! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
+//!
+//! Every scenario logs each input event it receives as one line, `input <kind> [detail]`
+//! (`input pointer-down eye=0 hit=0.100,0.000,-1.000`, `input key-down a text=a`,
+//! `input focus-gained`), so tests can see exactly who got what.
 
 use visor_sdk::gfx::{self, Draw, Error};
 use visor_sdk::glam::{Mat4, Vec2, Vec3, Vec4};
-use visor_sdk::{App, FrameInfo, mesh};
+use visor_sdk::{App, FrameInfo, InputEvent, Pointer, mesh};
 
 mod hostile;
 
@@ -125,7 +129,7 @@ fn out_of_range(vb: gfx::BufferId, ib: gfx::BufferId, pipeline: gfx::PipelineId)
 mod raw {
     // The same imports wit-bindgen declares, spelled out in the canonical ABI's flattened form
     // so this test can hand the host pointers no well-behaved binding would produce.
-    #[link(wasm_import_module = "visor:app/gfx@0.1.0")]
+    #[link(wasm_import_module = "visor:app/gfx@0.2.0")]
     unsafe extern "C" {
         #[link_name = "update-texture"]
         pub fn update_texture(id: i32, ptr: i32, len: i32, ret: *mut u8);
@@ -139,13 +143,13 @@ mod raw {
         pub fn create_shader_pipeline(ptr: i32, len: i32, ret: *mut u8);
     }
 
-    #[link(wasm_import_module = "visor:app/bus@0.1.0")]
+    #[link(wasm_import_module = "visor:app/bus@0.2.0")]
     unsafe extern "C" {
         pub fn publish(topic_ptr: i32, topic_len: i32, kind: i32, ptr: i32, len: i32, ret: *mut u8);
         pub fn subscribe(ptr: i32, len: i32, capacity: i32, overflow: i32, ret: *mut u8);
     }
 
-    #[link(wasm_import_module = "visor:app/log@0.1.0")]
+    #[link(wasm_import_module = "visor:app/log@0.2.0")]
     unsafe extern "C" {
         pub fn write(level: i32, ptr: i32, len: i32);
     }
@@ -205,6 +209,24 @@ impl App for Probe {
         }
         visor_sdk::info(&format!("probe '{scenario}' ready"));
         Ok(Probe { scenario, pipeline, vertices, indices, trap_at })
+    }
+
+    fn input(&mut self, event: &InputEvent) {
+        let pointer = |p: &Pointer| {
+            let hit = p.hit.map_or("none".to_string(), |h| format!("{:.3},{:.3},{:.3}", h.x, h.y, h.z));
+            format!("eye={} hit={hit}", p.eye)
+        };
+        let line = match event {
+            InputEvent::PointerMove(p) => format!("pointer-move {}", pointer(p)),
+            InputEvent::PointerDown(p) => format!("pointer-down {}", pointer(p)),
+            InputEvent::PointerUp(p) => format!("pointer-up {}", pointer(p)),
+            InputEvent::PointerLeave => "pointer-leave".into(),
+            InputEvent::KeyDown(k) => format!("key-down {} text={}", k.key, k.text.as_deref().unwrap_or("")),
+            InputEvent::KeyUp(k) => format!("key-up {}", k.key),
+            InputEvent::FocusGained => "focus-gained".into(),
+            InputEvent::FocusLost => "focus-lost".into(),
+        };
+        visor_sdk::info(&format!("input {line}"));
     }
 
     fn frame(&mut self, info: &FrameInfo) -> Result<(), String> {

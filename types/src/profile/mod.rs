@@ -1,5 +1,7 @@
 //! Device profiles: one TOML file per device in `device-profiles/`, describing its displays
-//! and its camera (`[camera]`: a source — synthetic, replay or live with a fallback — and a lens).
+//! and their optics (`[display]`, see `display`), its camera (`[camera]`: a source — synthetic,
+//! replay or live with a fallback — a lens and a mount, see `camera`), where the head pose
+//! comes from (`[pose]`, see `pose`) and which built-in drivers to load (`drivers`).
 //!
 //! A profile is validated as a whole: [`DeviceProfile::from_toml`] reports every problem at
 //! once, each naming the field and what would fix it.
@@ -10,212 +12,16 @@ use glam::{Mat4, Vec3};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::camera::CameraIntrinsics;
+mod camera;
+mod display;
+mod pose;
+
+pub use camera::{CameraConfig, LensConfig, LiveConfig, Mount, PixelFormat, SourceConfig, DEFAULT_HFOV_DEG};
+pub use display::{Display, DisplayKind, FovDegrees, Optics};
+pub use pose::{DriverName, PoseConfig};
+
 use crate::frame::{EyeView, Viewport};
 use crate::math::{Fov, NEAR_PLANE, projection};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DisplayKind {
-    /// Video passthrough: the camera feed is drawn behind the apps.
-    Passthrough,
-    /// Optical see-through: the display adds light, black is transparent, no camera is drawn.
-    Additive,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FovDegrees {
-    pub left: f32,
-    pub right: f32,
-    pub up: f32,
-    pub down: f32,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Display {
-    pub kind: DisplayKind,
-    /// 1 (mono) or 2 (stereo, left then right, side by side in the output frame).
-    pub eyes: u32,
-    pub eye_width: u32,
-    pub eye_height: u32,
-    pub refresh_hz: f32,
-    /// Per-eye field of view in degrees from the view axis (left and down negative).
-    pub fov_deg: FovDegrees,
-    /// Interpupillary distance in millimetres.
-    pub ipd_mm: f32,
-}
-
-/// The `[camera]` section: where frames come from, and the lens they were seen through.
-///
-/// The lens keys (`intrinsics`, `hfov_deg`) sit beside the source's own keys in the section, so
-/// the section is split by hand: serde's `flatten` would silently accept misspelt keys.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(try_from = "toml::Table")]
-pub struct CameraConfig {
-    pub source: SourceConfig,
-    pub lens: LensConfig,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", tag = "source")]
-pub enum SourceConfig {
-    /// An animated test pattern of the given size.
-    Synthetic { width: u32, height: u32, fps: f32 },
-    /// A recorded session (a folder with `session.toml`, played by its timestamps) or a plain
-    /// folder of PNG/JPEG frames played in name order at `fps`; relative to the repository.
-    Replay { folder: PathBuf, fps: f32 },
-    /// A V4L2 camera, with a fallback source while it is absent, busy or unplugged.
-    Live(LiveConfig),
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LiveConfig {
-    /// The `N` of `/dev/videoN`.
-    #[serde(default)]
-    pub device: u32,
-    /// The mode to ask for; the camera's closest offer is taken.
-    pub width: u32,
-    pub height: u32,
-    pub fps: f32,
-    #[serde(default)]
-    pub format: PixelFormat,
-    /// How often to try the device again while it is missing.
-    #[serde(default = "default_retry_ms")]
-    pub retry_ms: u64,
-    /// Served while the camera is down; a synthetic pattern of the same mode when absent.
-    #[serde(default)]
-    pub fallback: Option<Box<SourceConfig>>,
-}
-
-fn default_retry_ms() -> u64 {
-    2000
-}
-
-impl LiveConfig {
-    /// The source served while the camera is down.
-    pub fn fallback(&self) -> SourceConfig {
-        match &self.fallback {
-            Some(source) => (**source).clone(),
-            None => SourceConfig::Synthetic { width: self.width, height: self.height, fps: self.fps },
-        }
-    }
-}
-
-/// The pixel format asked of a live camera.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PixelFormat {
-    /// Motion JPEG: high resolutions at full rate over USB 2.
-    Mjpeg,
-    /// Packed 4:2:2 YUV: no decoding artefacts, but USB bandwidth caps it at small sizes.
-    Yuyv,
-    /// Whichever offered mode is closest to the request (MJPEG on a tie).
-    #[default]
-    Any,
-}
-
-impl std::fmt::Display for PixelFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            PixelFormat::Mjpeg => "mjpeg",
-            PixelFormat::Yuyv => "yuyv",
-            PixelFormat::Any => "any",
-        })
-    }
-}
-
-/// The camera's optics: explicit pinhole `intrinsics` (in pixels of the configured
-/// `width`x`height`, or of a replay clip's frames) or a horizontal field of view.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct LensConfig {
-    pub intrinsics: Option<CameraIntrinsics>,
-    pub hfov_deg: Option<f32>,
-}
-
-/// The field of view assumed when a profile names neither intrinsics nor `hfov_deg`.
-pub const DEFAULT_HFOV_DEG: f32 = 60.0;
-
-impl LensConfig {
-    /// Intrinsics for a stream of `stream` pixels; explicit ones are given for `nominal` pixels
-    /// and scaled, so a camera that grants another mode than asked still projects right.
-    pub fn intrinsics(&self, nominal: (u32, u32), stream: (u32, u32)) -> CameraIntrinsics {
-        match self.intrinsics {
-            Some(k) => k.scaled(nominal, stream),
-            None => CameraIntrinsics::from_hfov(stream.0, stream.1, self.hfov_deg.unwrap_or(DEFAULT_HFOV_DEG)),
-        }
-    }
-
-    fn problems(&self, p: &mut Vec<String>) {
-        if self.intrinsics.is_some() && self.hfov_deg.is_some() {
-            p.push("camera has both intrinsics and hfov_deg; keep one (intrinsics are more exact)".into());
-        }
-        if let Some(hfov) = self.hfov_deg
-            && !(hfov > 0.0 && hfov < 180.0)
-        {
-            p.push(format!("camera.hfov_deg is {hfov}; use an angle between 0 and 180 degrees"));
-        }
-        if let Some(k) = self.intrinsics
-            && !(k.fx > 0.0 && k.fy > 0.0 && k.fx.is_finite() && k.fy.is_finite() && k.cx.is_finite() && k.cy.is_finite())
-        {
-            p.push(format!("camera.intrinsics {k:?} are not a camera; fx and fy must be positive pixels"));
-        }
-    }
-}
-
-impl TryFrom<toml::Table> for CameraConfig {
-    type Error = toml::de::Error;
-
-    fn try_from(mut table: toml::Table) -> Result<Self, Self::Error> {
-        let lens = LensConfig {
-            intrinsics: table.remove("intrinsics").map(toml::Value::try_into).transpose()?,
-            hfov_deg: table.remove("hfov_deg").map(toml::Value::try_into).transpose()?,
-        };
-        Ok(CameraConfig { source: toml::Value::Table(table).try_into()?, lens })
-    }
-}
-
-impl From<SourceConfig> for CameraConfig {
-    fn from(source: SourceConfig) -> Self {
-        CameraConfig { source, lens: LensConfig::default() }
-    }
-}
-
-/// Problems with a camera source; `at` names it in messages (`camera`, `camera.fallback`).
-fn source_problems(at: &str, source: &SourceConfig, p: &mut Vec<String>) {
-    let fps_problem = |fps: f32, p: &mut Vec<String>| {
-        if fps.is_nan() || fps <= 0.0 {
-            p.push(format!("{at}.fps is {fps}; use a positive rate"));
-        }
-    };
-    let size_problem = |width: u32, height: u32, p: &mut Vec<String>| {
-        if !(1..=8192).contains(&width) || !(1..=8192).contains(&height) {
-            p.push(format!("{at} size {width}x{height} is out of range; use 1 to 8192"));
-        }
-    };
-    match source {
-        SourceConfig::Synthetic { width, height, fps } => {
-            size_problem(*width, *height, p);
-            fps_problem(*fps, p);
-        }
-        SourceConfig::Replay { fps, .. } => fps_problem(*fps, p),
-        SourceConfig::Live(_) if at != "camera" => {
-            p.push(format!("{at}.source is live; a fallback must be \"replay\" or \"synthetic\""));
-        }
-        SourceConfig::Live(live) => {
-            size_problem(live.width, live.height, p);
-            fps_problem(live.fps, p);
-            if !(1..=600_000).contains(&live.retry_ms) {
-                p.push(format!("{at}.retry_ms is {}; use 1 to 600000 milliseconds", live.retry_ms));
-            }
-            if let Some(fallback) = &live.fallback {
-                source_problems(&format!("{at}.fallback"), fallback, p);
-            }
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -225,6 +31,11 @@ pub struct DeviceProfile {
     pub description: String,
     pub display: Display,
     pub camera: CameraConfig,
+    #[serde(default)]
+    pub pose: PoseConfig,
+    /// The built-in drivers to load; both (`["camera", "pose"]`) unless the profile says.
+    #[serde(default = "pose::default_drivers")]
+    pub drivers: Vec<DriverName>,
 }
 
 #[derive(Debug, Error)]
@@ -303,8 +114,11 @@ impl DeviceProfile {
         if !(0.0..=100.0).contains(&d.ipd_mm) {
             p.push(format!("display.ipd_mm is {}; use 0 to 100 millimetres", d.ipd_mm));
         }
-        source_problems("camera", &self.camera.source, &mut p);
-        self.camera.lens.problems(&mut p);
+        if let Some(optics) = &d.optics {
+            optics.problems(d.eye_width as f32 / d.eye_height.max(1) as f32, &mut p);
+        }
+        self.camera.problems(&mut p);
+        self.pose.problems(&mut p);
         p
     }
 

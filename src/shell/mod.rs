@@ -1,25 +1,37 @@
 //! One running shell: a device profile, the shared clock, the bus, the modules (each on its own
-//! supervised thread — the camera driver among them) and the compositor, joined by
-//! [`Shell::step`], which makes one frame.
+//! supervised thread — the camera and pose drivers among them), the head-pose source and the
+//! compositor, joined by [`Shell::step`], which makes one frame.
 //!
-//! The step never waits for an app or the camera: it publishes the frame's eyes for apps to
-//! pick up, takes the newest camera frame the camera driver put on the bus and each displayed
-//! app's newest complete submission, and composites whatever is there.
+//! The step never waits for an app or the camera: it predicts the head pose for the frame's
+//! display time and publishes the eyes for apps to pick up, takes the newest camera frame the
+//! camera driver put on the bus and each displayed app's newest complete submission, and
+//! composites whatever is there — each app's layer reprojected from the pose it was drawn for
+//! to the pose of this frame.
+//!
+//! Input enters through [`Shell::pointer`] and [`Shell::key`] and is routed by `input`.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+mod input;
+
+pub use input::{KeyInput, PointerInput, PointerKind};
+
+use std::sync::Arc;
+
 use anyhow::Context;
 use glam::Mat4;
 use visor_compositor::{Compositor, CompositorConfig, FrameStats, Gpu};
+use visor_drivers::pose::{PoseSource, SimControls};
 use visor_runtime::bus::{Bus, BusCapabilities, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
 use visor_runtime::manifest::{Capabilities, Device, Entry, Exports, Limits, Manifest, ModuleKind, Triggers, Version};
 use visor_runtime::modules::{ModuleHost, ModuleId};
 use visor_runtime::policy::Policy;
 use visor_runtime::{AppEngine, AppStatus, FrameFeed};
 use visor_types::clock::SharedClock;
-use visor_types::{CameraFrame, DeviceProfile, FrameInfo};
+use visor_types::input::Key;
+use visor_types::{AppId, CameraFrame, DeviceProfile, FrameInfo, Pose};
 
 use crate::builtin;
 
@@ -37,6 +49,11 @@ pub struct Shell {
     camera_frames: Subscription,
     camera: Option<CameraFrame>,
     feed: FrameFeed,
+    pose: Arc<dyn PoseSource>,
+    controls: Option<SimControls>,
+    /// The frame last composited: its eyes turn pointer pixels into rays.
+    displayed: FrameInfo,
+    router: input::Router,
 }
 
 /// What one [`Shell::step`] did.
@@ -46,14 +63,27 @@ pub struct StepReport {
     pub stats: FrameStats,
     /// Per displayed app: name, its last `frame` time, and the submission composited (if any).
     pub apps: Vec<(String, Duration, Option<u64>)>,
+    /// When the head pose this frame shows was measured (monotonic ns).
+    pub pose_measured_ns: u64,
+    /// When the compositor finished the frame on the GPU (monotonic ns): motion-to-photon
+    /// inside the pipeline is `done_ns - pose_measured_ns`.
+    pub done_ns: u64,
 }
 
 impl Shell {
+    /// A shell rendering headless (no window): on a GPU if there is one, else lavapipe.
     pub fn new(profile: DeviceProfile, repo: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
-        let gpu = Gpu::headless()?;
+        Shell::with_gpu(Gpu::headless()?, profile, repo, clock, policy)
+    }
+
+    /// A shell on `gpu` (the simulator window opens one that can present to its surface).
+    pub fn with_gpu(gpu: Gpu, profile: DeviceProfile, repo: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
         let compositor = Compositor::new(gpu, CompositorConfig::from_profile(&profile))?;
         let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
-        let feed = FrameFeed::new(frame_info(&profile, 0, 0));
+        let opened = visor_drivers::pose::open(&profile.pose, repo, clock.clone())?;
+        tracing::info!(pose = %opened.source.describe(), "head pose source opened");
+        let displayed = frame_info(&profile, 0, 0, Mat4::IDENTITY);
+        let feed = FrameFeed::new(displayed.clone());
         let bus = Bus::new(clock.clone());
         let frames = TopicPattern::from_str(builtin::camera::FRAMES).expect("a valid pattern");
         let caps = BusCapabilities { publish: Vec::new(), subscribe: vec![frames.clone()], messages_per_second: 0 };
@@ -61,9 +91,31 @@ impl Shell {
             .endpoint(ModuleRef::new(0, "visor-compositor"), caps)
             .subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
         let mut modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
-        builtin::register(&mut modules, &profile, repo, clock.clone());
-        builtin::load(&mut modules, repo)?;
-        Ok(Shell { profile, clock, compositor, modules, camera_frames, camera: None, feed })
+        builtin::register(&mut modules, &profile, repo, clock.clone(), opened.source.clone());
+        builtin::load(&mut modules, repo, &profile.drivers)?;
+        Ok(Shell {
+            profile,
+            clock,
+            compositor,
+            modules,
+            camera_frames,
+            camera: None,
+            feed,
+            pose: opened.source,
+            controls: opened.controls,
+            displayed,
+            router: input::Router::default(),
+        })
+    }
+
+    /// The simulator's head controls, when the profile's pose source is the simulator.
+    pub fn sim_controls(&self) -> Option<SimControls> {
+        self.controls.clone()
+    }
+
+    /// The head-pose source.
+    pub fn pose_source(&self) -> &Arc<dyn PoseSource> {
+        &self.pose
     }
 
     /// Loads and starts a component named on the command line. Its manifest is
@@ -110,15 +162,20 @@ impl Shell {
         }
     }
 
-    /// Tells apps about frame `frame`, due on the display at `display_time_ns`, so their next
-    /// `frame` calls draw for it.
-    pub fn publish(&self, frame: u64, display_time_ns: u64) {
-        self.feed.publish(frame_info(&self.profile, frame, display_time_ns));
+    /// Tells apps about frame `frame`, due on the display at `display_time_ns`, with the head
+    /// pose predicted for that time, so their next `frame` calls draw for it. Returns the
+    /// frame and the pose measurement the prediction started from.
+    pub fn publish(&self, frame: u64, display_time_ns: u64) -> (FrameInfo, Pose) {
+        let measured = self.pose.latest();
+        let head = self.pose.predict(display_time_ns).matrix();
+        let info = frame_info(&self.profile, frame, display_time_ns, head);
+        self.feed.publish(info.clone());
+        (info, measured)
     }
 
     /// Composites frame `frame` from the newest camera frame and app submissions.
     pub fn step(&mut self, frame: u64, display_time_ns: u64) -> StepReport {
-        self.publish(frame + 1, display_time_ns);
+        let (display, measured) = self.publish(frame + 1, display_time_ns);
         self.modules.poll_triggers();
         if let Some(newest) = self.camera_frames.drain().filter_map(|m| m.payload.as_frame().and_then(to_camera_frame)).last() {
             self.camera = Some(newest);
@@ -130,8 +187,85 @@ impl Shell {
             apps.push((app.name().to_string(), app.last_frame_time(), latest.as_ref().map(|s| s.sequence)));
             layers.extend(latest);
         }
-        let stats = self.compositor.render(self.camera.as_ref(), &layers);
-        StepReport { frame, display_time_ns, stats, apps }
+        let stats = self.compositor.render(self.camera.as_ref(), &layers, &display);
+        let done_ns = self.clock.now_ns();
+        let alive: Vec<AppId> = layers.iter().map(|l| l.app).collect();
+        self.router.retain(|app| alive.contains(&app));
+        self.displayed = display;
+        StepReport { frame, display_time_ns, stats, apps, pose_measured_ns: measured.timestamp_ns, done_ns }
+    }
+
+    /// Routes a pointer event (pixels of the displayed frame) to the app whose surface is
+    /// nearest under it; returns that app's name.
+    pub fn pointer(&mut self, event: PointerInput) -> Option<String> {
+        let optics = self.compositor.config().optics;
+        let (x, y) = input::undistort(optics.as_ref(), &self.displayed, event.x, event.y);
+        let now = self.clock.now_ns();
+        let pointer = input::pointer_at(&self.displayed, x, y, now)?;
+        let hit = (x >= 0.0 && y >= 0.0).then(|| self.compositor.hit_test(x as u32, y as u32)).flatten();
+        let owner = hit.as_ref().map(|h| h.app);
+        let deliveries = self.router.pointer(event.kind, pointer, owner, hit.map(|h| h.world));
+        self.deliver(deliveries);
+        owner.and_then(|app| self.app_name(app))
+    }
+
+    /// The pointer of glasses without a mouse: the head's gaze ray, through the middle of the
+    /// first eye's view.
+    pub fn gaze(&mut self, kind: PointerKind) -> Option<String> {
+        let v = self.displayed.eyes.first()?.viewport;
+        let (x, y) = (v.x as f32 + v.width as f32 / 2.0, v.y as f32 + v.height as f32 / 2.0);
+        // The centre of the view is undistorted by any lens: no optics mapping is needed.
+        self.pointer(PointerInput { x, y, kind })
+    }
+
+    /// Sends a key to the focused app.
+    pub fn key(&mut self, event: KeyInput) {
+        let key = Key { time_ns: self.clock.now_ns(), key: event.key, text: event.text };
+        let deliveries = self.router.key(key, event.down);
+        self.deliver(deliveries);
+    }
+
+    /// Moves the focus to the next displayed app; returns its name.
+    pub fn cycle_focus(&mut self) -> Option<String> {
+        let apps: Vec<AppId> = self.modules.display_apps().map(|a| a.id()).collect();
+        let next = match self.router.focused.and_then(|f| apps.iter().position(|a| *a == f)) {
+            Some(i) => apps.get((i + 1) % apps.len()).copied(),
+            None => apps.first().copied(),
+        };
+        let deliveries = self.router.focus(next);
+        self.deliver(deliveries);
+        self.focused()
+    }
+
+    /// The focused app's name.
+    pub fn focused(&mut self) -> Option<String> {
+        self.router.focused.and_then(|app| self.app_name(app))
+    }
+
+    /// Pauses the focused app, or resumes it if paused; returns its name and whether it is
+    /// paused now.
+    pub fn toggle_pause_focused(&mut self) -> Option<(String, bool)> {
+        let focused = self.router.focused?;
+        let app = self.modules.display_apps().find(|a| a.id() == focused)?;
+        let pause = app.status() != AppStatus::Paused;
+        if pause {
+            app.pause();
+        } else {
+            app.resume();
+        }
+        Some((app.name().to_string(), pause))
+    }
+
+    fn app_name(&mut self, app: AppId) -> Option<String> {
+        self.modules.display_apps().find(|a| a.id() == app).map(|a| a.name().to_string())
+    }
+
+    fn deliver(&self, deliveries: input::Deliveries) {
+        for (app, event) in deliveries {
+            if !self.modules.send_input(app, event) {
+                tracing::debug!(?app, "input not delivered: the app is gone or not granted the input device");
+            }
+        }
     }
 }
 
@@ -147,10 +281,9 @@ fn to_camera_frame(frame: &visor_runtime::bus::FrameHandle) -> Option<CameraFram
     })
 }
 
-/// The frame template for `frame`: the profile's eyes for the head pose. The head stays at
-/// the origin until a pose driver moves it.
-pub fn frame_info(profile: &DeviceProfile, frame: u64, display_time_ns: u64) -> FrameInfo {
-    let head = Mat4::IDENTITY;
+/// The frame template for `frame`: the profile's eyes for the head pose `head` (world from
+/// head).
+pub fn frame_info(profile: &DeviceProfile, frame: u64, display_time_ns: u64, head: Mat4) -> FrameInfo {
     FrameInfo { display_time_ns, frame_number: frame, head, eyes: profile.eye_views(head) }
 }
 
@@ -173,7 +306,8 @@ pub fn launch_manifest(component: &Path) -> anyhow::Result<Manifest> {
     Ok(manifest)
 }
 
-/// The manifest a bare component gets: an app named after its file, allowed a display layer.
+/// The manifest a bare component gets: an app named after its file, allowed a display layer
+/// and the input aimed at it.
 pub fn dev_manifest(component: &Path) -> anyhow::Result<Manifest> {
     let stem = component.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
     let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
@@ -187,7 +321,8 @@ pub fn dev_manifest(component: &Path) -> anyhow::Result<Manifest> {
         depends: Vec::new(),
         exports: Exports::default(),
         triggers: Triggers::default(),
-        capabilities: Capabilities { devices: vec![Device::DisplayLayer], ..Default::default() },
+        // Input is safe to grant: it only ever carries what the user aims at this app.
+        capabilities: Capabilities { devices: vec![Device::DisplayLayer, Device::Input], ..Default::default() },
         limits: Limits::default(),
         settings: Default::default(),
     })

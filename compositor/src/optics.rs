@@ -1,0 +1,147 @@
+//! The optics pass (`shaders/optics.wgsl`): the lens correction of
+//! [`Optics`](visor_types::profile::Optics), per eye, from the composited frame into the
+//! output. It runs last, so everything before it (layers, composite, hit test) works in
+//! undistorted render space.
+
+use bytemuck::{Pod, Zeroable};
+use visor_types::frame::Viewport;
+use visor_types::profile::Optics;
+
+const SHADER: &str = include_str!("../../shaders/optics.wgsl");
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    origin: [u32; 2],
+    size: [u32; 2],
+    distortion: [f32; 2],
+    _pad: [f32; 2],
+    chromatic: [f32; 4],
+}
+
+pub struct OpticsPass {
+    pipeline: wgpu::RenderPipeline,
+    /// One bind group per eye: the composited frame and that eye's parameters.
+    groups: Vec<wgpu::BindGroup>,
+    viewports: Vec<Viewport>,
+}
+
+impl OpticsPass {
+    /// The pass for `optics` over `frame` (the composited image), one viewport per eye.
+    pub fn new(
+        device: &wgpu::Device,
+        output_format: wgpu::TextureFormat,
+        frame: &wgpu::TextureView,
+        optics: &Optics,
+        viewports: Vec<Viewport>,
+    ) -> OpticsPass {
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("optics"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("optics"),
+            source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("optics"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("optics"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: Default::default(),
+            depth_stencil: None,
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(output_format.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let groups = viewports
+            .iter()
+            .map(|v| {
+                let [r, g, b] = optics.chromatic;
+                let params = Params {
+                    origin: [v.x, v.y],
+                    size: [v.width, v.height],
+                    distortion: optics.distortion,
+                    _pad: [0.0; 2],
+                    chromatic: [r, g, b, 0.0],
+                };
+                let buffer = wgpu::util::DeviceExt::create_buffer_init(
+                    device,
+                    &wgpu::util::BufferInitDescriptor {
+                        label: Some("optics params"),
+                        contents: bytemuck::bytes_of(&params),
+                        usage: wgpu::BufferUsages::UNIFORM,
+                    },
+                );
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("optics"),
+                    layout: &layout,
+                    entries: &[
+                        wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(frame) },
+                        wgpu::BindGroupEntry { binding: 1, resource: buffer.as_entire_binding() },
+                    ],
+                })
+            })
+            .collect();
+        OpticsPass { pipeline, groups, viewports }
+    }
+
+    /// Records the correction of every eye into `output`.
+    pub fn encode(&self, encoder: &mut wgpu::CommandEncoder, output: &wgpu::TextureView) {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("optics"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: output,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&self.pipeline);
+        for (v, group) in self.viewports.iter().zip(&self.groups) {
+            pass.set_viewport(v.x as f32, v.y as f32, v.width as f32, v.height as f32, 0.0, 1.0);
+            pass.set_bind_group(0, group, &[]);
+            pass.draw(0..3, 0..1);
+        }
+    }
+}

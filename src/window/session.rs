@@ -1,0 +1,508 @@
+//! The running simulator: the window and its surface, the shell, the present pass and the
+//! state of the view and the input. [`Session::open`] starts everything (the window stays
+//! hidden until every app has drawn); [`Session::handle`] takes each window event and says
+//! whether to go on.
+//!
+//! One redraw is one frame: step the shell for a frame due one refresh period from now, take
+//! a screenshot if one is due, refresh the overlay if its time has come, and present. Redraws
+//! are requested back to back and paced by the surface's vsync (FIFO), so the shell runs at
+//! the monitor's rate and no faster.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use visor::admin_backend::AdminLink;
+use visor::shell::{KeyInput, PointerInput, PointerKind, Shell};
+use visor::{headless, module_cmd};
+use visor_compositor::Gpu;
+use visor_drivers::pose::SimControls;
+use visor_runtime::AppStatus;
+use visor_types::clock::MonotonicClock;
+use winit::dpi::{PhysicalPosition, PhysicalSize};
+use winit::event::{ElementState, KeyEvent, MouseButton, WindowEvent};
+use winit::event_loop::ActiveEventLoop;
+use winit::window::Window;
+
+use super::WindowOptions;
+use super::input::{self, Action};
+use super::overlay::{AppLine, OverlayText, Timing, TimingSummary};
+use super::present::{Placement, PresentPass};
+use super::view::{Rect, View};
+
+/// Mouse-look sensitivity: 0.2 degrees of head turn per pixel of drag.
+const LOOK_RADIANS_PER_PIXEL: f32 = 0.2 * std::f32::consts::PI / 180.0;
+/// How long a notice (a screenshot's path, a pause) stays in the overlay.
+const NOTICE_FOR: Duration = Duration::from_secs(4);
+/// Where the overlay sits, in window pixels from the top left (before HiDPI scaling).
+const OVERLAY_MARGIN: f32 = 8.0;
+
+/// What the event loop should do after an event.
+pub enum Flow {
+    Continue,
+    Exit,
+    Fail(anyhow::Error),
+}
+
+pub struct Session {
+    // Fields drop in order: the shell (and with it every app) goes first.
+    shell: Shell,
+    admin: Option<AdminLink>,
+    controls: Option<SimControls>,
+    present: PresentPass,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    /// The format the present pass renders in: the surface's, with sRGB encoding.
+    view_format: wgpu::TextureFormat,
+    window: Arc<Window>,
+    view: View,
+    /// The display's refresh period: how far ahead of now a frame is due.
+    refresh: Duration,
+    frame: u64,
+    exit_after_frames: Option<u64>,
+    screenshot_at: Option<u64>,
+    screenshot_dir: PathBuf,
+    overlay_on: bool,
+    timing: Timing,
+    last_summary: TimingSummary,
+    /// Each displayed app's last `frame` time, from the last step.
+    app_times: Vec<(String, Duration)>,
+    notice: Option<(String, Instant)>,
+    cursor: Option<(f32, f32)>,
+    /// The right button is down: mouse motion turns the head.
+    looking: bool,
+    /// The left button went down on the frame: motion and release go to the apps.
+    pointing: bool,
+    /// Minimized (zero-sized) or hidden by the window system: nothing to present.
+    idle: bool,
+}
+
+impl Session {
+    /// Opens the window, the GPU on its surface and the shell; starts the apps and waits for
+    /// their first frames; then shows the window.
+    pub fn open(event_loop: &ActiveEventLoop, repo: &Path, options: &WindowOptions) -> anyhow::Result<Session> {
+        let profile = super::resolve_profile(repo, &options.profile)?;
+        let (frame_width, frame_height) = (profile.display.eye_width * profile.display.eyes, profile.display.eye_height);
+        let size = initial_size(event_loop, frame_width, frame_height);
+        let attributes = Window::default_attributes()
+            .with_title(format!("Visor — {}", profile.name))
+            .with_inner_size(size)
+            .with_min_inner_size(PhysicalSize::new(160, 120))
+            .with_visible(false);
+        let window = Arc::new(event_loop.create_window(attributes).context("opening the simulator window")?);
+
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let surface = instance.create_surface(window.clone()).context("making a GPU surface for the window")?;
+        let gpu = Gpu::for_surface(instance, &surface)?;
+        let (config, view_format) = surface_config(&surface, &gpu.adapter, window.inner_size())?;
+        surface.configure(&gpu.device, &config);
+
+        let registry = module_cmd::open_store(options.store.as_deref())?;
+        let policy = module_cmd::load_policy(&registry)?;
+        let mut shell = Shell::with_gpu(gpu, profile, repo, MonotonicClock::shared(), policy)?;
+        tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "simulator window");
+        let booted = if options.apps.is_empty() { module_cmd::boot(&registry, &mut shell.modules)? } else { 0 };
+        if booted > 0 {
+            tracing::info!(modules = booted, store = %registry.root().display(), "started the installed modules marked boot");
+        } else {
+            for app in &headless::resolve_apps(repo, &options.apps)? {
+                shell.launch(app, &[])?;
+            }
+        }
+        shell.publish(0, shell.clock.now_ns());
+        shell.wait_for_apps(options.startup_timeout);
+        let admin = options.admin.as_ref().map(|a| AdminLink::start(a, &shell)).transpose()?;
+        let controls = shell.sim_controls();
+        if controls.is_none() {
+            tracing::info!("this profile's head pose does not come from the simulator: mouse-look and WASD do nothing");
+        }
+
+        let display = &shell.profile.display;
+        let view = View { eye_width: display.eye_width, eye_height: display.eye_height, eyes: display.eyes, stereo: true };
+        let refresh = refresh_period(&window, display.refresh_hz);
+        let gpu = shell.compositor.gpu();
+        let present = PresentPass::new(&gpu.device, shell.compositor.output(), view_format);
+        window.set_visible(true);
+        let now = Instant::now();
+        Ok(Session {
+            admin,
+            controls,
+            present,
+            surface,
+            config,
+            view_format,
+            window,
+            view,
+            refresh,
+            frame: 0,
+            exit_after_frames: options.exit_after_frames,
+            screenshot_at: options.screenshot_at,
+            screenshot_dir: options.screenshot_dir.clone(),
+            overlay_on: true,
+            timing: Timing::new(now),
+            last_summary: TimingSummary { fps: 0.0, compositor_ms: 0.0, compositor_max_ms: 0.0 },
+            app_times: Vec::new(),
+            notice: None,
+            cursor: None,
+            looking: false,
+            pointing: false,
+            idle: false,
+            shell,
+        })
+    }
+
+    pub fn window(&self) -> &Window {
+        &self.window
+    }
+
+    /// Stops the apps and closes the window (the caller drops the session afterwards).
+    pub fn close(mut self) {
+        self.window.set_visible(false);
+        drop(self.admin.take());
+        self.shell.modules.shutdown();
+        for module in self.shell.modules.list() {
+            if let AppStatus::Failed(why) = module.status {
+                tracing::warn!(module = %module.name, "stopped during the run: {why}");
+            }
+        }
+        tracing::info!(frames = self.frame, "simulator closed");
+    }
+
+    pub fn handle(&mut self, event: WindowEvent) -> Flow {
+        match event {
+            WindowEvent::RedrawRequested => return self.redraw(),
+            WindowEvent::CloseRequested => return Flow::Exit,
+            WindowEvent::Resized(size) => self.resize(size),
+            WindowEvent::Occluded(hidden) => {
+                self.idle = hidden || self.config.width == 0;
+                self.window.request_redraw();
+            }
+            WindowEvent::Focused(false) => self.release_all(),
+            WindowEvent::KeyboardInput { event, is_synthetic: false, .. } => return self.key(&event),
+            WindowEvent::CursorMoved { position, .. } => self.cursor_moved(position),
+            WindowEvent::CursorLeft { .. } => self.cursor = None,
+            WindowEvent::MouseInput { state, button, .. } => self.mouse_button(button, state == ElementState::Pressed),
+            _ => {}
+        }
+        Flow::Continue
+    }
+
+    fn redraw(&mut self) -> Flow {
+        if self.idle {
+            return Flow::Continue;
+        }
+        let display_time_ns = self.shell.clock.now_ns() + self.refresh.as_nanos() as u64;
+        let report = self.shell.step(self.frame, display_time_ns);
+        self.timing.frame(report.stats.ms);
+        self.app_times = report.apps.iter().map(|(name, time, _)| (name.clone(), *time)).collect();
+        if let Err(e) = self.serve_admin() {
+            tracing::warn!("admin panel preview: {e:#}");
+        }
+        if self.screenshot_at == Some(self.frame)
+            && let Err(e) = self.screenshot(self.frame)
+        {
+            return Flow::Fail(e);
+        }
+        self.refresh_overlay();
+        self.present_frame();
+        self.frame += 1;
+        if self.exit_after_frames.is_some_and(|n| self.frame >= n) {
+            tracing::info!(frames = self.frame, "--exit-after-frames reached");
+            return Flow::Exit;
+        }
+        self.window.request_redraw();
+        Flow::Continue
+    }
+
+    fn serve_admin(&mut self) -> anyhow::Result<()> {
+        let Some(admin) = &mut self.admin else { return Ok(()) };
+        admin.serve(&mut self.shell);
+        if admin.wants_frame() {
+            admin.offer_frame(self.frame, self.shell.compositor.read_frame()?);
+        }
+        Ok(())
+    }
+
+    /// Draws the output frame into the window and presents it. A surface that cannot give a
+    /// texture this time skips the frame; one that changed is reconfigured for the next.
+    fn present_frame(&mut self) {
+        let texture = match self.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(t) => t,
+            wgpu::CurrentSurfaceTexture::Suboptimal(t) => {
+                self.reconfigure();
+                t
+            }
+            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
+                self.reconfigure();
+                return;
+            }
+            wgpu::CurrentSurfaceTexture::Occluded => {
+                self.idle = true;
+                return;
+            }
+            wgpu::CurrentSurfaceTexture::Timeout | wgpu::CurrentSurfaceTexture::Validation => return,
+        };
+        let target = texture.texture.create_view(&wgpu::TextureViewDescriptor {
+            format: Some(self.view_format),
+            ..Default::default()
+        });
+        let placement = self.placement();
+        let gpu = self.shell.compositor.gpu();
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("present") });
+        self.present.encode(&gpu.queue, &mut encoder, &target, &placement);
+        gpu.queue.submit([encoder.finish()]);
+        gpu.queue.present(texture);
+    }
+
+    fn placement(&self) -> Placement {
+        let frame = self.view.letterbox(self.config.width, self.config.height);
+        let overlay = self.overlay_on.then(|| {
+            let scale = self.window.scale_factor().round().max(1.0) as f32;
+            let (w, h) = self.present.overlay_size();
+            let margin = OVERLAY_MARGIN * scale;
+            Rect { x: margin, y: margin, width: w as f32 * scale, height: h as f32 * scale }
+        });
+        Placement { frame, source_uv: self.view.source_uv(), overlay }
+    }
+
+    /// Recomputes the overlay's text when its period is up, and on the first frame.
+    fn refresh_overlay(&mut self) {
+        let now = Instant::now();
+        if let Some(summary) = self.timing.take(now) {
+            self.last_summary = summary;
+        } else if self.frame != 0 {
+            return;
+        }
+        if self.notice.as_ref().is_some_and(|(_, since)| now.duration_since(*since) > NOTICE_FOR) {
+            self.notice = None;
+        }
+        self.redraw_overlay();
+    }
+
+    fn redraw_overlay(&mut self) {
+        let focused = self.shell.focused();
+        let paused: Vec<String> = self
+            .shell
+            .modules
+            .list()
+            .into_iter()
+            .filter(|m| m.status == AppStatus::Paused)
+            .map(|m| m.name)
+            .collect();
+        let apps = self
+            .app_times
+            .iter()
+            .map(|(name, time)| AppLine {
+                name: name.clone(),
+                frame_ms: time.as_secs_f64() * 1e3,
+                paused: paused.contains(name),
+                focused: focused.as_ref() == Some(name),
+            })
+            .collect();
+        let d = &self.shell.profile.display;
+        let text = OverlayText {
+            title: format!(
+                "{}  {:?}  {}  {}x{} per eye  {}",
+                self.shell.profile.name,
+                d.kind,
+                if self.view.stereo { "stereo" } else { "left eye" },
+                d.eye_width,
+                d.eye_height,
+                self.shell.compositor.gpu().adapter.get_info().name,
+            ),
+            timing: self.last_summary,
+            apps,
+            notice: self.notice.as_ref().map(|(n, _)| n.clone()),
+            help: input::HELP,
+        };
+        let gpu = self.shell.compositor.gpu();
+        self.present.set_overlay(&gpu.device, &gpu.queue, &text.rasterize());
+    }
+
+    fn say(&mut self, notice: String) {
+        tracing::info!("{notice}");
+        self.notice = Some((notice, Instant::now()));
+        self.redraw_overlay();
+    }
+
+    /// Writes the last composited frame (number `frame`) — what the glasses show — as a PNG.
+    fn screenshot(&mut self, frame: u64) -> anyhow::Result<PathBuf> {
+        let image = self.shell.compositor.read_frame()?;
+        let dir = &self.screenshot_dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating the screenshot folder {}", dir.display()))?;
+        let path = dir.join(format!("visor-{frame:06}.png"));
+        image.save(&path).with_context(|| format!("writing screenshot {}", path.display()))?;
+        self.say(format!("screenshot: {}", path.display()));
+        Ok(path)
+    }
+
+    fn key(&mut self, event: &KeyEvent) -> Flow {
+        let down = event.state == ElementState::Pressed;
+        let action = input::action(&event.logical_key, event.physical_key);
+        if action.on_press_only() && (!down || event.repeat) {
+            return Flow::Continue;
+        }
+        match action {
+            Action::Quit => return Flow::Exit,
+            Action::Screenshot => {
+                // The frame on screen is the last one made.
+                if let Err(e) = self.screenshot(self.frame.saturating_sub(1)) {
+                    tracing::error!("screenshot failed: {e:#}");
+                }
+            }
+            Action::ToggleOverlay => self.overlay_on = !self.overlay_on,
+            Action::ToggleStereo => {
+                if self.view.eyes < 2 {
+                    self.say("this display has one eye: nothing to toggle".into());
+                } else {
+                    self.view.stereo = !self.view.stereo;
+                    self.redraw_overlay();
+                }
+            }
+            Action::CycleFocus => match self.shell.cycle_focus() {
+                Some(name) => self.say(format!("focus: {name}")),
+                None => self.say("no app to focus".into()),
+            },
+            Action::TogglePause => match self.shell.toggle_pause_focused() {
+                Some((name, true)) => self.say(format!("paused {name}")),
+                Some((name, false)) => self.say(format!("resumed {name}")),
+                None => self.say("no focused app to pause".into()),
+            },
+            Action::ResetPose => {
+                if let Some(controls) = &self.controls {
+                    controls.reset();
+                }
+            }
+            Action::Move(direction) => {
+                if let Some(controls) = &self.controls
+                    && !event.repeat
+                {
+                    controls.set_key(direction, down);
+                }
+            }
+            Action::App => {
+                if let Some(key) = input::app_key_name(&event.logical_key) {
+                    let text = if down { event.text.as_ref().map(|t| t.to_string()) } else { None };
+                    self.shell.key(KeyInput { key, text, down });
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    fn cursor_moved(&mut self, position: PhysicalPosition<f64>) {
+        let (x, y) = (position.x as f32, position.y as f32);
+        if self.looking
+            && let (Some((last_x, last_y)), Some(controls)) = (self.cursor, &self.controls)
+        {
+            // Dragging right turns the head right (negative yaw); dragging up looks up.
+            controls.look(-(x - last_x) * LOOK_RADIANS_PER_PIXEL, -(y - last_y) * LOOK_RADIANS_PER_PIXEL);
+        }
+        self.cursor = Some((x, y));
+        let window = (self.config.width, self.config.height);
+        let at = match self.pointing {
+            true => Some(self.view.frame_point_clamped(window, x, y)),
+            false => self.view.frame_point(window, x, y),
+        };
+        if let Some((fx, fy)) = at {
+            self.shell.pointer(PointerInput { x: fx, y: fy, kind: PointerKind::Move });
+        }
+    }
+
+    fn mouse_button(&mut self, button: MouseButton, down: bool) {
+        let window = (self.config.width, self.config.height);
+        match button {
+            MouseButton::Right => self.looking = down,
+            MouseButton::Left => {
+                let Some((x, y)) = self.cursor else { return };
+                if down {
+                    if let Some((fx, fy)) = self.view.frame_point(window, x, y) {
+                        self.pointing = true;
+                        self.shell.pointer(PointerInput { x: fx, y: fy, kind: PointerKind::Down });
+                    }
+                } else if self.pointing {
+                    self.pointing = false;
+                    let (fx, fy) = self.view.frame_point_clamped(window, x, y);
+                    self.shell.pointer(PointerInput { x: fx, y: fy, kind: PointerKind::Up });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Lets go of every held key and button, for when the window loses the keyboard (the
+    /// release would go to another window, and the head would drift on).
+    fn release_all(&mut self) {
+        if let Some(controls) = &self.controls {
+            for direction in input::ALL_MOVES {
+                controls.set_key(direction, false);
+            }
+        }
+        self.looking = false;
+    }
+
+    fn resize(&mut self, size: PhysicalSize<u32>) {
+        if size.width == 0 || size.height == 0 {
+            // Minimized: keep the old configuration, present nothing until it comes back.
+            self.idle = true;
+            return;
+        }
+        self.idle = false;
+        self.config.width = size.width;
+        self.config.height = size.height;
+        self.reconfigure();
+        self.window.request_redraw();
+    }
+
+    fn reconfigure(&mut self) {
+        let size = self.window.inner_size();
+        if size.width == 0 || size.height == 0 {
+            return;
+        }
+        self.config.width = size.width;
+        self.config.height = size.height;
+        self.surface.configure(&self.shell.compositor.gpu().device, &self.config);
+    }
+}
+
+/// The frame's own size, shrunk to fit 90% of the monitor when it is larger.
+fn initial_size(event_loop: &ActiveEventLoop, width: u32, height: u32) -> PhysicalSize<u32> {
+    let Some(monitor) = event_loop.primary_monitor().or_else(|| event_loop.available_monitors().next()) else {
+        return PhysicalSize::new(width, height);
+    };
+    let screen = monitor.size();
+    let fit = (0.9 * screen.width as f32 / width as f32).min(0.9 * screen.height as f32 / height as f32).min(1.0);
+    if fit <= 0.0 {
+        return PhysicalSize::new(width, height);
+    }
+    PhysicalSize::new(((width as f32 * fit) as u32).max(160), ((height as f32 * fit) as u32).max(120))
+}
+
+/// The window's monitor's refresh period, else the profile's.
+fn refresh_period(window: &Window, profile_hz: f32) -> Duration {
+    let monitor_hz = window.current_monitor().and_then(|m| m.refresh_rate_millihertz()).map(|mhz| mhz as f32 / 1000.0);
+    let hz = monitor_hz.filter(|hz| (1.0..=1000.0).contains(hz)).unwrap_or(profile_hz);
+    Duration::from_secs_f64(1.0 / f64::from(hz.max(1.0)))
+}
+
+/// A vsync-paced configuration rendering through an sRGB view of the surface, so the output
+/// frame's linear values are encoded for the monitor whatever the surface's own format.
+fn surface_config(
+    surface: &wgpu::Surface<'_>,
+    adapter: &wgpu::Adapter,
+    size: PhysicalSize<u32>,
+) -> anyhow::Result<(wgpu::SurfaceConfiguration, wgpu::TextureFormat)> {
+    let mut config = surface
+        .get_default_config(adapter, size.width.max(1), size.height.max(1))
+        .context("the GPU adapter cannot present to this window")?;
+    let formats = surface.get_capabilities(adapter).formats;
+    config.format = formats.iter().copied().find(|f| f.is_srgb()).unwrap_or(config.format);
+    let view_format = config.format.add_srgb_suffix();
+    if view_format != config.format {
+        config.view_formats = vec![view_format];
+    }
+    config.present_mode = wgpu::PresentMode::AutoVsync;
+    config.desired_maximum_frame_latency = 2;
+    Ok((config, view_format))
+}

@@ -1,0 +1,337 @@
+//! The simulator window (`visor run` without `--headless`) on a virtual X server: each test
+//! starts its own Xvfb, runs the built `visor` binary in it with the test profile
+//! (`tests/profiles/window-test.toml`: an additive display, so the picture is the probe app's
+//! red slab over black, stable from frame to frame) and checks what it shows against the
+//! references in `tests/golden/`:
+//!
+//! - `window.png`: the `--screenshot-at` screenshot (the composited frame, as F2 writes it);
+//! - `window-stereo.png`, `window-mono.png`: the window's own pixels read back from the X
+//!   server after F1 (overlay off) and F3 (left eye only), so the present pass and its
+//!   letterboxing are checked too.
+//!
+//! Keys are pressed with `xdotool`. Xvfb and xdotool come from `scripts/setup.sh`; without them
+//! these tests fail and say so. After an intended visual change, re-render the references with
+//! `VISOR_BLESS=1 cargo test --release --test window` and review them; on a mismatch the actual
+//! image and a diff land in `target/golden/`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use image::{Rgba, RgbaImage};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+
+/// The test profile's frame: two 320x240 eyes side by side; the window opens at this size.
+const FRAME: (u32, u32) = (640, 240);
+/// How long the binary may take to start (compiling the probe, the first frames on lavapipe).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A pixel differs when a channel is off by more than this.
+const CHANNEL_TOLERANCE: u8 = 24;
+/// The share of pixels allowed to differ: edges rasterize a little differently across drivers.
+const MAX_DIFFERING: f64 = 0.01;
+/// The mean absolute difference allowed, over every channel of every pixel (0–255).
+const MAX_MEAN_DIFF: f64 = 1.5;
+
+fn setup_hint(tool: &str) -> String {
+    format!("`{tool}` is not installed: run `bash scripts/setup.sh --deps-only` (CI installs it); the window tests need it")
+}
+
+/// A virtual X server on a display number of its own choosing (`-displayfd`), stopped on drop.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting Xvfb: {e}; {}", setup_hint("Xvfb")));
+        // Xvfb writes the display number once it accepts connections.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("reading Xvfb's display");
+        let number: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb wrote no display number: {line:?}"));
+        Xvfb { child, display: format!(":{number}") }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `visor`, killed on drop if still running; its log goes to a file for messages.
+struct Visor {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Visor {
+    fn start(x: &Xvfb, dir: &Path, extra: &[&str]) -> Visor {
+        let log = dir.join("visor.log");
+        let runtime = dir.join("xdg");
+        std::fs::create_dir_all(&runtime).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_visor"))
+            .args(["run", "--profile"])
+            .arg(common::repo().join("tests/profiles/window-test.toml"))
+            .arg("--store")
+            .arg(dir.join("store"))
+            .arg("--screenshot-dir")
+            .arg(dir)
+            .args(extra)
+            .arg(common::component("probe"))
+            .env("DISPLAY", &x.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("running visor");
+        Visor { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "visor did not exit within {timeout:?}; its log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Visor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn xdotool(x: &Xvfb, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", &x.display)
+        .output()
+        .unwrap_or_else(|e| panic!("running xdotool: {e}; {}", setup_hint("xdotool")));
+    assert!(out.status.success() || args[0] == "search", "xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The simulator's window, once it is shown (it stays hidden until the apps have drawn).
+fn find_window(x: &Xvfb, visor: &mut Visor) -> String {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let found = xdotool(x, &["search", "--onlyvisible", "--name", "^Visor"]);
+        if let Some(id) = found.lines().next() {
+            return id.trim().to_string();
+        }
+        if let Some(status) = visor.child.try_wait().unwrap() {
+            panic!("visor exited ({status}) before showing its window; its log:\n{}", visor.log());
+        }
+        assert!(Instant::now() < deadline, "no visor window within {START_TIMEOUT:?}; its log:\n{}", visor.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The window's pixels as the X server has them.
+fn capture(x: &Xvfb, window: &str) -> RgbaImage {
+    let (conn, _) = x11rb::connect(Some(&x.display)).expect("connecting to Xvfb");
+    let window: u32 = window.parse().expect("a window id");
+    let geometry = conn.get_geometry(window).unwrap().reply().unwrap();
+    let (w, h) = (geometry.width, geometry.height);
+    let reply = conn.get_image(ImageFormat::Z_PIXMAP, window, 0, 0, w, h, u32::MAX).unwrap().reply().unwrap();
+    assert_eq!(reply.depth, 24, "Xvfb was started at depth 24");
+    assert_eq!(reply.data.len(), usize::from(w) * usize::from(h) * 4, "32 bits per pixel");
+    let order = conn.setup().image_byte_order;
+    assert_eq!(order, x11rb::protocol::xproto::ImageOrder::LSB_FIRST, "pixels as B, G, R, X bytes");
+    let pixels = reply.data.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0], 255]).collect();
+    RgbaImage::from_raw(u32::from(w), u32::from(h), pixels).unwrap()
+}
+
+fn blessing() -> bool {
+    std::env::var_os("VISOR_BLESS").is_some_and(|v| v == "1")
+}
+
+fn golden_path(name: &str) -> PathBuf {
+    common::repo().join("tests/golden").join(format!("{name}.png"))
+}
+
+/// Compares `actual` with `tests/golden/NAME.png`; on a mismatch, the reason and a diff image.
+fn compare(name: &str, actual: &RgbaImage) -> Result<(), (String, RgbaImage)> {
+    let path = golden_path(name);
+    let expected = match image::open(&path) {
+        Ok(image) => image.to_rgba8(),
+        Err(e) => {
+            let why = format!("no usable golden image {} ({e}); render it with VISOR_BLESS=1 and review it", path.display());
+            return Err((why, actual.clone()));
+        }
+    };
+    if expected.dimensions() != actual.dimensions() {
+        let why = format!("size {:?}, the golden's {:?}", actual.dimensions(), expected.dimensions());
+        return Err((why, actual.clone()));
+    }
+    let mut diff = RgbaImage::new(actual.width(), actual.height());
+    let (mut differing, mut total) = (0usize, 0u64);
+    for (x, y, a) in actual.enumerate_pixels() {
+        let e = expected.get_pixel(x, y);
+        let deltas = [0, 1, 2].map(|i| a.0[i].abs_diff(e.0[i]));
+        total += deltas.iter().map(|&d| u64::from(d)).sum::<u64>();
+        if deltas.iter().any(|&d| d > CHANNEL_TOLERANCE) {
+            differing += 1;
+            diff.put_pixel(x, y, Rgba([255, 0, 255, 255]));
+        } else {
+            let g = (u16::from(a.0[0]) + u16::from(a.0[1]) + u16::from(a.0[2])) / 6;
+            diff.put_pixel(x, y, Rgba([g as u8, g as u8, g as u8, 255]));
+        }
+    }
+    let pixels = f64::from(actual.width() * actual.height());
+    let (share, mean) = (differing as f64 / pixels, total as f64 / (pixels * 3.0));
+    if share > MAX_DIFFERING || mean > MAX_MEAN_DIFF {
+        let why = format!(
+            "{:.2}% of pixels differ by more than {CHANNEL_TOLERANCE} (allowed {:.2}%), mean difference {mean:.2} \
+             (allowed {MAX_MEAN_DIFF})",
+            share * 100.0,
+            MAX_DIFFERING * 100.0
+        );
+        return Err((why, diff));
+    }
+    Ok(())
+}
+
+/// Fails with the comparison's reason after writing `target/golden/NAME-{actual,diff}.png`.
+fn fail_golden(name: &str, actual: &RgbaImage, why: &str, diff: &RgbaImage) -> ! {
+    let dir = common::repo().join("target/golden");
+    let _ = std::fs::create_dir_all(&dir);
+    let (a, d) = (dir.join(format!("{name}-actual.png")), dir.join(format!("{name}-diff.png")));
+    let _ = actual.save(&a);
+    let _ = diff.save(&d);
+    panic!("golden {name}: {why}; see {} and {}", a.display(), d.display());
+}
+
+#[track_caller]
+fn assert_golden(name: &str, actual: &RgbaImage) {
+    if blessing() {
+        actual.save(golden_path(name)).unwrap();
+        return;
+    }
+    if let Err((why, diff)) = compare(name, actual) {
+        fail_golden(name, actual, &why, &diff);
+    }
+}
+
+/// The window's pixels match `NAME` within a few seconds (a key takes a frame or two to show).
+/// Blessing waits a moment and takes what the window shows then.
+fn assert_window_golden(x: &Xvfb, window: &str, name: &str) {
+    if blessing() {
+        std::thread::sleep(Duration::from_secs(2));
+        assert_golden(name, &capture(x, window));
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let actual = capture(x, window);
+        match compare(name, &actual) {
+            Ok(()) => return,
+            Err((why, diff)) if Instant::now() > deadline => fail_golden(name, &actual, &why, &diff),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("visor-window-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn screenshots(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("visor-")) && p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn the_window_opens_and_its_screenshot_matches_the_golden() {
+    common::guests();
+    let x = Xvfb::start();
+    let dir = scratch("golden");
+    let mut visor = Visor::start(&x, &dir, &["--screenshot-at", "30", "--exit-after-frames", "32"]);
+    let status = visor.wait(START_TIMEOUT);
+    assert!(status.success(), "visor exited with {status}; its log:\n{}", visor.log());
+    let shot = dir.join("visor-000030.png");
+    let image = image::open(&shot).unwrap_or_else(|e| panic!("{}: {e}; visor's log:\n{}", shot.display(), visor.log())).to_rgba8();
+    assert_eq!(image.dimensions(), FRAME, "both eyes side by side, without the overlay");
+    assert_golden("window", &image);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn keys_hide_the_overlay_switch_to_one_eye_take_a_screenshot_and_quit() {
+    common::guests();
+    let x = Xvfb::start();
+    let dir = scratch("keys");
+    let mut visor = Visor::start(&x, &dir, &[]);
+    let window = find_window(&x, &mut visor);
+    // No window manager on Xvfb: give the window the keyboard ourselves.
+    xdotool(&x, &["windowfocus", "--sync", &window]);
+
+    xdotool(&x, &["key", "F1"]);
+    assert_window_golden(&x, &window, "window-stereo");
+    xdotool(&x, &["key", "F3"]);
+    assert_window_golden(&x, &window, "window-mono");
+
+    xdotool(&x, &["key", "F2"]);
+    // The PNG may be half written when it first appears: wait until it reads whole.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let image = loop {
+        if let Some(image) = screenshots(&dir).first().and_then(|shot| image::open(shot).ok()) {
+            break image.to_rgba8();
+        }
+        assert!(Instant::now() < deadline, "F2 wrote no screenshot into {}; visor's log:\n{}", dir.display(), visor.log());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(image.dimensions(), FRAME, "F2 writes the composited frame (both eyes) even in the one-eye view");
+
+    xdotool(&x, &["key", "Escape"]);
+    let status = visor.wait(Duration::from_secs(30));
+    assert!(status.success(), "Esc should exit cleanly, got {status}; log:\n{}", visor.log());
+    assert!(visor.log().contains("simulator closed"), "{}", visor.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn without_a_display_it_says_what_to_do() {
+    let output = Command::new(env!("CARGO_BIN_EXE_visor"))
+        .args(["run", "--profile", "desktop-sim"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("running visor");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for hint in ["DISPLAY", "WAYLAND_DISPLAY", "--headless", "xvfb-run"] {
+        assert!(stderr.contains(hint), "the error should mention {hint}: {stderr}");
+    }
+}
