@@ -15,29 +15,61 @@
 //
 // Depth discontinuities. A cell with foreground on one corner and background on another would
 // stretch over the gap the head movement uncovers (a rubber sheet), and place the texels
-// between its vertices by interpolating between the two surfaces (wrong for both). So cells
-// near a discontinuity are drawn twice, once per surface: the near pass moves every vertex
-// next to a nearer surface onto that surface, the far pass every vertex next to a farther one
-// onto that; within each, only the texels of that surface pass the test above, each where its
-// own surface puts it, and the uncovered gap stays empty. A vertex next to an empty texel
-// takes its drawn neighbours' depth the same way, so silhouettes are cut at texel precision.
+// between its vertices by interpolating between the two surfaces (wrong for both). So tiles
+// holding a discontinuity are drawn once per surface: the near pass moves every vertex next to
+// a nearer surface onto that surface, the far pass every vertex next to a farther one onto
+// that, and where a third surface lies between (three meet within a few pixels) an own pass
+// keeps every vertex on its own; within each, only the texels of that surface pass the test
+// above, each where its own surface puts it, and the uncovered gap stays empty. A vertex next
+// to an empty texel takes its drawn neighbours' depth the same way, so silhouettes are cut at
+// texel precision.
 //
-// Apps mostly leave most of their layer empty, and a software rasterizer pays for every small
-// triangle and every fragment. So the mesh is cut into tiles of 16x16 source pixels, and
-// `cs_classify` sorts them: empty tiles are skipped; smooth ones (all drawn, depths within
-// DEPTH_TOLERANCE of each other: no silhouette, no discontinuity) are drawn once, as a fan of
-// 32 triangles from the tile's centre to its border vertices; the rest get the full grid, two
-// triangles per cell, in both passes. Each list carries its indirect draw's arguments, and
-// `vs_main` draws `passes` instances per listed tile. Fan and grid share the border vertices,
-// so each surface stays watertight where a smooth tile meets a detailed one.
+// Tiles. Apps mostly leave most of their layer empty, and a software rasterizer pays for every
+// small triangle and every fragment. So the mesh is cut into tiles of 16x16 source pixels,
+// sorted once per submission (the sorting depends on depth only, not on the pose):
+// `cs_classify` gives each tile a kind — empty, smooth (all drawn, depths within
+// DEPTH_TOLERANCE of each other), detailed on one surface (a silhouette), detailed across two
+// surfaces or more — and `cs_list` files the tiles into three lists, each with the arguments of
+// its indirect draw: detailed tiles get the full grid (two triangles per cell, once per pass
+// they need); smooth ones next to a detailed tile a fan from their centre, whose border follows
+// the grid along the edges they share with detailed tiles (the mesh stays watertight there);
+// the other smooth ones two triangles. `vs_main` draws one instance per list entry.
 
-// Relative depth difference above which two depths are different surfaces.
-const DEPTH_TOLERANCE: f32 = 0.05;
+// Relative depth difference above which two depths are different surfaces. A plane seen at a
+// slant (a floor) changes by a tenth or more between grid vertices; an edge and what lies
+// behind it usually differ by far more, and two surfaces that differ by less move so nearly
+// alike when the head moves that treating them as one smears them by a fraction of a pixel.
+const DEPTH_TOLERANCE: f32 = 0.2;
 // Stands in for "nothing here" at a vertex with no drawn neighbour: about 50 km away, so its
 // triangles stay finite; their fragments find empty texels and are discarded.
 const FAR_DEPTH: f32 = 1e-6;
-// Source pixels per tile side; `TILE_PIXELS` in `compositor/src/reproject.rs`.
+// Source pixels per tile side; `TILE_PIXELS` in `compositor/src/reproject/tiles.rs`.
 const TILE_PIXELS: u32 = 16u;
+
+// Tile kinds.
+const EMPTY: u32 = 0u;
+const SMOOTH: u32 = 1u;
+const ONE_SURFACE: u32 = 2u;
+const TWO_SURFACES: u32 = 3u;
+const MORE_SURFACES: u32 = 4u;
+
+// A list entry: the tile's index, then (detailed tiles) the pass or (smooth ones) the edges
+// (top, right, bottom, left) along which it follows the grid, and whether it is smooth.
+const TILE_INDEX: u32 = 0x03ffffffu;
+const SHIFT: u32 = 26u;
+const NEAR_PASS: u32 = 0u;
+const OWN_PASS: u32 = 1u;
+const FAR_PASS: u32 = 2u;
+const FLAT: u32 = 0x40000000u;
+
+// The lists in a layer's region, each `list_words` long: a header of the draw's arguments
+// (`DrawIndexedIndirectArgs`: index count, instance count, first index, base vertex, first
+// instance), then the entries. The tile kinds follow the third list.
+const DETAILED: u32 = 0u;
+const FANS: u32 = 1u;
+const QUADS: u32 = 2u;
+const KINDS: u32 = 3u;
+const HEADER_WORDS: u32 = 5u;
 
 struct Warp {
     // Source clip space (the pixel as NDC, its reverse-Z depth) to display clip space: the
@@ -53,33 +85,22 @@ struct Warp {
     step: u32,
     // The layer's slice in the source arrays.
     slot: u32,
+    // The length of each list in the layer's region, in words.
+    list_words: u32,
 }
 
-// The tiles of one kind, after their indirect draw's arguments (`DrawIndexedIndirectArgs`,
-// whose instance count `cs_classify` counts up) and the instances drawn per tile.
-struct TileList {
-    index_count: u32,
-    instance_count: atomic<u32>,
-    first_index: u32,
-    base_vertex: i32,
-    first_instance: u32,
-    passes: u32,
-    tiles: array<u32>,
-}
-
-// The same buffer, read by the vertex stage.
+// One list, as the vertex stage reads it.
 struct Tiles {
     args: array<u32, 5>,
-    passes: u32,
-    tiles: array<u32>,
+    entries: array<u32>,
 }
 
 @group(0) @binding(0) var source_color: texture_2d_array<f32>;
 @group(0) @binding(1) var source_depth: texture_depth_2d_array;
 @group(0) @binding(2) var<uniform> warp: Warp;
 @group(0) @binding(3) var<storage, read> listed: Tiles;
-@group(0) @binding(4) var<storage, read_write> detailed_tiles: TileList;
-@group(0) @binding(5) var<storage, read_write> smooth_tiles: TileList;
+// The layer's whole region (lists and kinds), as the classification writes it.
+@group(0) @binding(4) var<storage, read_write> region: array<atomic<u32>>;
 
 fn load_depth(texel: vec2<i32>) -> f32 {
     let last = vec2<i32>(warp.size) - 1;
@@ -96,51 +117,99 @@ fn same_surface(a: f32, b: f32) -> bool {
     return abs(a - b) <= DEPTH_TOLERANCE * max(a, b);
 }
 
-var<workgroup> drawn: atomic<u32>;
-var<workgroup> empty: atomic<u32>;
-var<workgroup> nearest_bits: atomic<u32>;
-// The bitwise complement of the farthest depth's bits, so that zero (the initial value) is
-// above every depth.
-var<workgroup> farthest_bits_inverted: atomic<u32>;
+fn tile_count() -> u32 {
+    return warp.tiles.x * warp.tiles.y;
+}
 
-// One workgroup per tile. Each invocation checks a 3x3 block overlapping its neighbours' by a
-// texel, so together they cover the tile's 16x16 texels and the row and column after them
-// (which the tile's last cells reach). Positive floats order like their bits, so the depth
-// range is kept with integer atomics.
-@compute @workgroup_size(8, 8)
-fn cs_classify(@builtin(workgroup_id) tile: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
-    let base = vec2<i32>(tile.xy * TILE_PIXELS + local.xy * 2u);
+// One invocation per tile (a software rasterizer runs invocations side by side in SIMD lanes,
+// so this beats a workgroup per tile with barriers and shared atomics). The tile's cells show
+// its 16x16 texels and the row and column after them (which its last cells reach): it is drawn
+// when one of those is. Its kind also depends on what its vertices read, one grid step
+// further around.
+@compute @workgroup_size(64)
+fn cs_classify(@builtin(global_invocation_id) id: vec3<u32>) {
+    if id.x >= tile_count() {
+        return;
+    }
+    let tile = vec2<u32>(id.x % warp.tiles.x, id.x / warp.tiles.x);
+    let side = TILE_PIXELS + 1u + 2u * warp.step;
+    let origin = vec2<i32>(tile * TILE_PIXELS) - i32(warp.step);
     var nearest = 0.0;
     var farthest = 1.0;
     var any_empty = false;
-    for (var dy = 0; dy < 3; dy++) {
-        for (var dx = 0; dx < 3; dx++) {
-            let depth = load_depth(base + vec2<i32>(dx, dy));
+    var any_shown = false;
+    for (var y = 0u; y < side; y++) {
+        for (var x = 0u; x < side; x++) {
+            let depth = load_depth(origin + vec2<i32>(vec2<u32>(x, y)));
             any_empty = any_empty || depth <= 0.0;
             nearest = max(nearest, depth);
             farthest = min(farthest, select(depth, 1.0, depth <= 0.0));
+            let shown = x >= warp.step && y >= warp.step && x <= warp.step + TILE_PIXELS && y <= warp.step + TILE_PIXELS;
+            any_shown = any_shown || (shown && depth > 0.0);
         }
     }
-    if nearest > 0.0 {
-        atomicStore(&drawn, 1u);
-        atomicMax(&nearest_bits, bitcast<u32>(nearest));
-        atomicMax(&farthest_bits_inverted, ~bitcast<u32>(farthest));
+    var kind = TWO_SURFACES;
+    if !any_shown {
+        kind = EMPTY;
+    } else if same_surface(nearest, farthest) {
+        kind = select(SMOOTH, ONE_SURFACE, any_empty);
+    } else {
+        // A third surface: a depth on neither the nearest nor the farthest.
+        for (var i = 0u; i < side * side; i++) {
+            let depth = load_depth(origin + vec2<i32>(vec2<u32>(i % side, i / side)));
+            if depth > 0.0 && !same_surface(depth, nearest) && !same_surface(depth, farthest) {
+                kind = MORE_SURFACES;
+                break;
+            }
+        }
     }
-    if any_empty {
-        atomicStore(&empty, 1u);
+    atomicStore(&region[KINDS * warp.list_words + id.x], kind);
+}
+
+fn kind_at(tile: vec2<i32>) -> u32 {
+    if any(tile < vec2<i32>(0)) || any(tile >= vec2<i32>(warp.tiles)) {
+        return EMPTY;
     }
-    workgroupBarrier();
-    if local.x != 0u || local.y != 0u || atomicLoad(&drawn) == 0u {
+    return atomicLoad(&region[KINDS * warp.list_words + u32(tile.y) * warp.tiles.x + u32(tile.x)]);
+}
+
+fn append(list: u32, entry: u32) {
+    let at = atomicAdd(&region[list * warp.list_words + 1u], 1u);
+    atomicStore(&region[list * warp.list_words + HEADER_WORDS + at], entry);
+}
+
+// One invocation per tile, after `cs_classify`: files the tile by its kind and its
+// neighbours'.
+@compute @workgroup_size(64)
+fn cs_list(@builtin(global_invocation_id) id: vec3<u32>) {
+    if id.x >= tile_count() {
         return;
     }
-    let index = tile.y * warp.tiles.x + tile.x;
-    let near = bitcast<f32>(atomicLoad(&nearest_bits));
-    let far = bitcast<f32>(~atomicLoad(&farthest_bits_inverted));
-    if atomicLoad(&empty) == 0u && same_surface(near, far) {
-        smooth_tiles.tiles[atomicAdd(&smooth_tiles.instance_count, 1u)] = index;
-    } else {
-        // Two instances: the near pass and the far pass.
-        detailed_tiles.tiles[atomicAdd(&detailed_tiles.instance_count, 2u) / 2u] = index;
+    let tile = vec2<i32>(vec2<u32>(id.x % warp.tiles.x, id.x / warp.tiles.x));
+    let kind = kind_at(tile);
+    if kind >= ONE_SURFACE {
+        append(DETAILED, id.x | (NEAR_PASS << SHIFT));
+    }
+    if kind == MORE_SURFACES {
+        append(DETAILED, id.x | (OWN_PASS << SHIFT));
+    }
+    if kind >= TWO_SURFACES {
+        append(DETAILED, id.x | (FAR_PASS << SHIFT));
+    }
+    if kind == SMOOTH {
+        var edges = 0u;
+        let sides = array<vec2<i32>, 4>(vec2<i32>(0, -1), vec2<i32>(1, 0), vec2<i32>(0, 1), vec2<i32>(-1, 0));
+        for (var i = 0u; i < 4u; i++) {
+            let next = kind_at(tile + sides[i]);
+            if next >= ONE_SURFACE {
+                edges |= 1u << i;
+            }
+        }
+        if edges == 0u {
+            append(QUADS, id.x | FLAT);
+        } else {
+            append(FANS, id.x | FLAT | (edges << SHIFT));
+        }
     }
 }
 
@@ -157,19 +226,44 @@ struct FragmentOut {
     @builtin(frag_depth) depth: f32,
 }
 
+// A smooth tile's border vertex along an edge it does not share with a detailed tile moves to
+// that edge's first corner (going round the fan), leaving the edge straight: the fan's
+// triangles along it collapse to nothing but the one spanning the whole edge.
+fn straighten(local: vec2<u32>, last: u32, edges: u32) -> vec2<u32> {
+    let inner = local.x > 0u && local.x < last && local.y > 0u && local.y < last;
+    if inner || (local.x == 0u || local.x == last) && (local.y == 0u || local.y == last) {
+        return local;
+    }
+    // Top, right, bottom, left, and the corner each starts from.
+    let on = array<bool, 4>(local.y == 0u, local.x == last, local.y == last, local.x == 0u);
+    let corners = array<vec2<u32>, 4>(vec2<u32>(0u, 0u), vec2<u32>(last, 0u), vec2<u32>(last, last), vec2<u32>(0u, last));
+    for (var i = 0u; i < 4u; i++) {
+        if on[i] && (edges & (1u << i)) == 0u {
+            return corners[i];
+        }
+    }
+    return local;
+}
+
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32, @builtin(instance_index) instance: u32) -> VertexOut {
-    let tile_index = listed.tiles[instance / listed.passes];
+    let entry = listed.entries[instance];
+    let tile_index = entry & TILE_INDEX;
     let tile = vec2<u32>(tile_index % warp.tiles.x, tile_index / warp.tiles.x);
     let side = TILE_PIXELS / warp.step + 1u;
-    let local = vec2<u32>(index % side, index / side);
+    var local = vec2<u32>(index % side, index / side);
+    let flat_tile = (entry & FLAT) != 0u;
+    if flat_tile {
+        local = straighten(local, side - 1u, (entry >> SHIFT) & 0xfu);
+    }
     // Past the layer's last vertex (a partial tile) cells collapse to nothing.
     let cell = min(tile * (side - 1u) + local, warp.grid - 1u);
     let texel = vec2<i32>(min(cell * warp.step, warp.size - 1u));
     var depth = load_depth(texel);
-    if listed.passes > 1u {
+    if !flat_tile {
         // Detailed tile: move onto the nearest neighbouring surface in the near pass, the
-        // farthest drawn one in the far pass, when it is not this vertex's own.
+        // farthest drawn one in the far pass, when it is not this vertex's own; in the own
+        // pass, only off nothing.
         var nearest = 0.0;
         var farthest = 1.0;
         let s = i32(warp.step);
@@ -180,8 +274,9 @@ fn vs_main(@builtin(vertex_index) index: u32, @builtin(instance_index) instance:
                 farthest = min(farthest, select(d, 1.0, d <= 0.0));
             }
         }
-        let other = select(farthest, nearest, instance % 2u == 0u);
-        if nearest > 0.0 && (depth <= 0.0 || !same_surface(depth, other)) {
+        let surface_pass = (entry >> SHIFT) & 3u;
+        let other = select(nearest, farthest, surface_pass == FAR_PASS);
+        if nearest > 0.0 && (depth <= 0.0 || (surface_pass != OWN_PASS && !same_surface(depth, other))) {
             depth = other;
         }
     }
@@ -218,7 +313,7 @@ fn fs_main(in: VertexOut) -> FragmentOut {
     return out;
 }
 
-// Smooth tiles: every texel is drawn and on the surface the fan spans (the tile's depths are
+// Smooth tiles: every texel is drawn and on the surface the mesh spans (the tile's depths are
 // within DEPTH_TOLERANCE), so the test of `fs_main` always passes and the interpolated depth
 // is the surface's. Skipping both halves the fragment cost.
 @fragment

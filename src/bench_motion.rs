@@ -82,3 +82,39 @@ pub fn table(gpu: &str, runs: &[Latencies], skipped: &[String]) -> String {
     }
     out
 }
+
+/// Reads a windowed run's motion log: one line per presented frame, milliseconds.
+pub fn read_log(path: &Path) -> anyhow::Result<Vec<f64>> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.trim().parse::<f64>().map_err(|e| anyhow::anyhow!("{}: bad line {l:?}: {e}", path.display())))
+        .collect()
+}
+
+/// `visor bench motion`: the headless run in this process, then the windowed one as a child
+/// `visor run --motion-log` on the current display (skipped, saying why, without one).
+pub fn run(repo: &Path, profile: &str, frames: u64) -> anyhow::Result<String> {
+    let frames = frames.max(120);
+    let headless = headless(repo, profile, frames)?;
+    let gpu = visor_compositor::Gpu::headless()?.describe();
+    let mut runs = vec![headless];
+    let mut skipped = Vec::new();
+    let display = std::env::var_os("DISPLAY").or_else(|| std::env::var_os("WAYLAND_DISPLAY"));
+    if display.is_none() {
+        skipped.push("windowed: no DISPLAY or WAYLAND_DISPLAY (run under xvfb-run for a virtual one)".into());
+    } else {
+        let log = std::env::temp_dir().join(format!("visor-motion-{}.log", std::process::id()));
+        let status = std::process::Command::new(std::env::current_exe()?)
+            .args(["run", "--profile", profile, "--pose-track", TRACK, "--exit-after-frames", &frames.to_string()])
+            .arg("--motion-log")
+            .arg(&log)
+            .current_dir(repo)
+            .status()?;
+        anyhow::ensure!(status.success(), "the windowed run failed ({status})");
+        let samples = read_log(&log);
+        let _ = std::fs::remove_file(&log);
+        runs.push(Latencies { mode: "windowed (presented)", samples: samples? });
+    }
+    Ok(table(&gpu, &runs, &skipped))
+}

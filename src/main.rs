@@ -14,7 +14,7 @@ use anyhow::bail;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use visor::{bench, bench_install, bench_modules, bench_vision, guests, headless, keys_cmd, module_cmd, record};
+use visor::{bench, bench_install, bench_modules, bench_motion, bench_vision, guests, headless, keys_cmd, module_cmd, record};
 
 mod window;
 
@@ -120,6 +120,8 @@ enum Suite {
     Vision,
     /// Installing from an OCI registry on loopback: first install and cached reinstall.
     Install,
+    /// Motion-to-photon inside the pipeline, headless and windowed, along a recorded head track.
+    Motion,
 }
 
 #[derive(Subcommand)]
@@ -241,6 +243,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 Suite::Vision => bench_vision::run(&repo, iterations.max(500), seconds)?,
                 Suite::Install => bench_install::run(&repo, iterations)?,
+                Suite::Motion => bench_motion::run(&repo, &profile, frames)?,
             };
             #[allow(clippy::print_stdout, reason = "the table is the command's output")]
             {

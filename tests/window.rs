@@ -7,7 +7,11 @@
 //! - `window.png`: the `--screenshot-at` screenshot (the composited frame, as F2 writes it);
 //! - `window-stereo.png`, `window-mono.png`: the window's own pixels read back from the X
 //!   server after F1 (overlay off) and F3 (left eye only), so the present pass and its
-//!   letterboxing are checked too.
+//!   letterboxing are checked too;
+//! - `window-resized.png`: the window resized to 640x480, the frame letterboxed in it.
+//!
+//! Besides: mouse-look and WASD move what is shown, and closing the window the way a window
+//! manager asks (`WM_DELETE_WINDOW`) stops the apps and exits with 0.
 //!
 //! Keys are pressed with `xdotool`. Xvfb and xdotool come from `scripts/setup.sh`; without them
 //! these tests fail and say so. After an intended visual change, re-render the references with
@@ -23,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use image::{Rgba, RgbaImage};
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask, ImageFormat};
 
 /// The test profile's frame: two 320x240 eyes side by side; the window opens at this size.
 const FRAME: (u32, u32) = (640, 240);
@@ -164,6 +168,47 @@ fn capture(x: &Xvfb, window: &str) -> RgbaImage {
     RgbaImage::from_raw(u32::from(w), u32::from(h), pixels).unwrap()
 }
 
+/// Asks the window to close as a window manager does when the user clicks its close button.
+fn close_window(x: &Xvfb, window: &str) {
+    let (conn, _) = x11rb::connect(Some(&x.display)).expect("connecting to Xvfb");
+    let window: u32 = window.parse().expect("a window id");
+    let atom = |name: &str| conn.intern_atom(false, name.as_bytes()).unwrap().reply().unwrap().atom;
+    let (protocols, delete) = (atom("WM_PROTOCOLS"), atom("WM_DELETE_WINDOW"));
+    let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+    conn.send_event(false, window, EventMask::NO_EVENT, event).unwrap();
+    conn.flush().unwrap();
+}
+
+/// The red slab's pixels in the left half of `image`: how many, and their mean column.
+fn red_in_left_half(image: &RgbaImage) -> (usize, f32) {
+    let half = image.width() / 2;
+    let red: Vec<u32> = image
+        .enumerate_pixels()
+        .filter(|(x, _, p)| *x < half && p.0[0] > 200 && p.0[1] < 60 && p.0[2] < 60)
+        .map(|(x, _, _)| x)
+        .collect();
+    let mean = red.iter().map(|&x| x as f32).sum::<f32>() / red.len().max(1) as f32;
+    (red.len(), mean)
+}
+
+/// Captures the window until `ok` holds for what it shows, failing after a few seconds.
+fn eventually(x: &Xvfb, window: &str, what: &str, ok: impl Fn(&RgbaImage) -> bool) -> RgbaImage {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let image = capture(x, window);
+        if ok(&image) {
+            return image;
+        }
+        if Instant::now() > deadline {
+            let path = common::repo().join("target/golden").join(format!("window-{}.png", what.replace(' ', "-")));
+            let _ = std::fs::create_dir_all(path.parent().unwrap());
+            let _ = image.save(&path);
+            panic!("the window never showed {what}; its last picture: {}", path.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn blessing() -> bool {
     std::env::var_os("VISOR_BLESS").is_some_and(|v| v == "1")
 }
@@ -266,7 +311,8 @@ fn screenshots(dir: &Path) -> Vec<PathBuf> {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("visor-")) && p.extension().is_some_and(|e| e == "png"))
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("visor-")))
         .collect();
     found.sort();
     found
@@ -281,7 +327,9 @@ fn the_window_opens_and_its_screenshot_matches_the_golden() {
     let status = visor.wait(START_TIMEOUT);
     assert!(status.success(), "visor exited with {status}; its log:\n{}", visor.log());
     let shot = dir.join("visor-000030.png");
-    let image = image::open(&shot).unwrap_or_else(|e| panic!("{}: {e}; visor's log:\n{}", shot.display(), visor.log())).to_rgba8();
+    let image = image::open(&shot)
+        .unwrap_or_else(|e| panic!("{}: {e}; visor's log:\n{}", shot.display(), visor.log()))
+        .to_rgba8();
     assert_eq!(image.dimensions(), FRAME, "both eyes side by side, without the overlay");
     assert_golden("window", &image);
     let _ = std::fs::remove_dir_all(&dir);
@@ -334,4 +382,60 @@ fn without_a_display_it_says_what_to_do() {
     for hint in ["DISPLAY", "WAYLAND_DISPLAY", "--headless", "xvfb-run"] {
         assert!(stderr.contains(hint), "the error should mention {hint}: {stderr}");
     }
+}
+
+#[test]
+fn resizing_letterboxes_and_closing_the_window_exits_cleanly() {
+    common::guests();
+    let x = Xvfb::start();
+    let dir = scratch("resize");
+    let mut visor = Visor::start(&x, &dir, &[]);
+    let window = find_window(&x, &mut visor);
+    xdotool(&x, &["windowfocus", "--sync", &window]);
+    xdotool(&x, &["key", "F1"]);
+    xdotool(&x, &["windowsize", "--sync", &window, "640", "480"]);
+    assert_window_golden(&x, &window, "window-resized");
+
+    close_window(&x, &window);
+    let status = visor.wait(Duration::from_secs(30));
+    assert!(status.success(), "closing the window should exit cleanly, got {status}; log:\n{}", visor.log());
+    assert!(visor.log().contains("simulator closed"), "{}", visor.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mouse_look_and_wasd_move_the_head() {
+    common::guests();
+    let x = Xvfb::start();
+    let dir = scratch("look");
+    let mut visor = Visor::start(&x, &dir, &[]);
+    let window = find_window(&x, &mut visor);
+    xdotool(&x, &["windowfocus", "--sync", &window]);
+    xdotool(&x, &["key", "F1"]);
+    let start = eventually(&x, &window, "the slab without the overlay", |i| red_in_left_half(i).0 > 1000);
+    let (area, column) = red_in_left_half(&start);
+
+    // Drag right with the right button: the head turns right, the world (the slab) slides left.
+    xdotool(&x, &["mousemove", "--window", &window, "300", "120"]);
+    xdotool(&x, &["mousedown", "3"]);
+    for _ in 0..10 {
+        xdotool(&x, &["mousemove_relative", "--", "10", "0"]);
+    }
+    xdotool(&x, &["mouseup", "3"]);
+    eventually(&x, &window, "the slab moved left", |i| red_in_left_half(i).1 < column - 20.0);
+
+    // R: back to the start.
+    xdotool(&x, &["key", "r"]);
+    eventually(&x, &window, "the slab back in place", |i| (red_in_left_half(i).1 - column).abs() < 2.0);
+
+    // W held: walking towards the slab makes it larger.
+    xdotool(&x, &["keydown", "w"]);
+    std::thread::sleep(Duration::from_millis(400));
+    xdotool(&x, &["keyup", "w"]);
+    eventually(&x, &window, "the slab nearer", |i| red_in_left_half(i).0 as f32 > area as f32 * 1.3);
+
+    xdotool(&x, &["key", "Escape"]);
+    let status = visor.wait(Duration::from_secs(30));
+    assert!(status.success(), "Esc should exit cleanly, got {status}; log:\n{}", visor.log());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -116,7 +116,7 @@ impl Compositor {
             eyes: layers(1),
             display: layers(1),
             shown: Vec::new(),
-            warp: WarpPass::new(device, config.eye_width, config.eye_height),
+            warp: WarpPass::new(device, config.eye_width, config.eye_height, config.eyes as usize),
             probe: HitProbe::new(device),
             optics,
             output_view: output.create_view(&Default::default()),
@@ -260,6 +260,7 @@ impl Compositor {
         self.display = layers();
         self.slots.clear();
         self.shown.clear();
+        self.warp.forget_layers();
     }
 
     /// What shows at pixel (`x`, `y`) of the output frame (render space, before optics): the

@@ -78,7 +78,8 @@ pub fn plan(
             let slot = slot as u32;
             if want.warped {
                 let Some(drawn) = eye_for(&submission.frame, eye) else { continue };
-                warps.push(WarpJob { eye, slot, source: drawn.view_projection(), target: want.eye.view_projection() });
+                let (source, target) = (drawn.view_projection(), want.eye.view_projection());
+                warps.push(WarpJob { eye, slot, layer: (want.app, want.sequence), source, target });
                 updates.push(Update::Warp { eye, slot });
             } else {
                 updates.push(Update::Copy { eye, slot });

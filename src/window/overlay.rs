@@ -85,7 +85,7 @@ pub struct OverlayText {
     pub apps: Vec<AppLine>,
     /// A passing message (a screenshot's path, a pause), shown for a few seconds.
     pub notice: Option<String>,
-    pub help: &'static str,
+    pub help: &'static [&'static str],
 }
 
 impl OverlayText {
@@ -110,7 +110,7 @@ impl OverlayText {
         if let Some(notice) = &self.notice {
             lines.push((notice.clone(), ACCENT));
         }
-        lines.push((self.help.to_string(), INK));
+        lines.extend(self.help.iter().map(|h| (h.to_string(), INK)));
         lines
     }
 
@@ -166,7 +166,7 @@ mod tests {
                 AppLine { name: "hud".into(), frame_ms: 0.5, paused: true, focused: false },
             ],
             notice: Some("screenshot: ./visor-000042.png".into()),
-            help: "F1 overlay",
+            help: &["F1 overlay", "Esc quit"],
         }
     }
 
@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(lines[2], "> cube               1.23 ms");
         assert_eq!(lines[3], "  hud                0.50 ms  [paused]");
         assert_eq!(lines[4], "screenshot: ./visor-000042.png");
-        assert_eq!(lines.last().map(String::as_str), Some("F1 overlay"));
+        assert_eq!(lines[5..], ["F1 overlay", "Esc quit"]);
     }
 
     #[test]

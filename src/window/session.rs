@@ -74,8 +74,10 @@ pub struct Session {
     looking: bool,
     /// The left button went down on the frame: motion and release go to the apps.
     pointing: bool,
-    /// Minimized (zero-sized) or hidden by the window system: nothing to present.
-    idle: bool,
+    /// Zero-sized: nothing to present until it is restored.
+    minimized: bool,
+    /// Hidden by the window system (where it says so): nothing to present.
+    occluded: bool,
 }
 
 impl Session {
@@ -147,7 +149,8 @@ impl Session {
             cursor: None,
             looking: false,
             pointing: false,
-            idle: false,
+            minimized: false,
+            occluded: false,
             shell,
         })
     }
@@ -158,6 +161,7 @@ impl Session {
 
     /// Stops the apps and closes the window (the caller drops the session afterwards).
     pub fn close(mut self) {
+        tracing::info!(frames = self.frame, "closing the simulator: stopping the apps");
         self.window.set_visible(false);
         drop(self.admin.take());
         self.shell.modules.shutdown();
@@ -166,16 +170,17 @@ impl Session {
                 tracing::warn!(module = %module.name, "stopped during the run: {why}");
             }
         }
-        tracing::info!(frames = self.frame, "simulator closed");
+        tracing::info!("simulator closed");
     }
 
     pub fn handle(&mut self, event: WindowEvent) -> Flow {
         match event {
             WindowEvent::RedrawRequested => return self.redraw(),
-            WindowEvent::CloseRequested => return Flow::Exit,
+            // Destroyed: something other than us closed the window (no window manager asked).
+            WindowEvent::CloseRequested | WindowEvent::Destroyed => return Flow::Exit,
             WindowEvent::Resized(size) => self.resize(size),
             WindowEvent::Occluded(hidden) => {
-                self.idle = hidden || self.config.width == 0;
+                self.occluded = hidden;
                 self.window.request_redraw();
             }
             WindowEvent::Focused(false) => self.release_all(),
@@ -189,7 +194,7 @@ impl Session {
     }
 
     fn redraw(&mut self) -> Flow {
-        if self.idle {
+        if self.minimized || self.occluded {
             return Flow::Continue;
         }
         let display_time_ns = self.shell.clock.now_ns() + self.refresh.as_nanos() as u64;
@@ -227,32 +232,36 @@ impl Session {
     /// Draws the output frame into the window and presents it. A surface that cannot give a
     /// texture this time skips the frame; one that changed is reconfigured for the next.
     fn present_frame(&mut self) {
-        let texture = match self.surface.get_current_texture() {
-            wgpu::CurrentSurfaceTexture::Success(t) => t,
-            wgpu::CurrentSurfaceTexture::Suboptimal(t) => {
-                self.reconfigure();
-                t
-            }
+        let (texture, stale) = match self.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(t) => (t, false),
+            // Still presentable; reconfigured once it is presented (not while it is held).
+            wgpu::CurrentSurfaceTexture::Suboptimal(t) => (t, true),
             wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
                 self.reconfigure();
                 return;
             }
-            wgpu::CurrentSurfaceTexture::Occluded => {
-                self.idle = true;
+            wgpu::CurrentSurfaceTexture::Occluded
+            | wgpu::CurrentSurfaceTexture::Timeout
+            | wgpu::CurrentSurfaceTexture::Validation => {
+                // No vsync to wait on this time: wait a refresh period ourselves, so the shell
+                // does not spin while nothing can be shown.
+                std::thread::sleep(self.refresh);
                 return;
             }
-            wgpu::CurrentSurfaceTexture::Timeout | wgpu::CurrentSurfaceTexture::Validation => return,
         };
-        let target = texture.texture.create_view(&wgpu::TextureViewDescriptor {
-            format: Some(self.view_format),
-            ..Default::default()
-        });
         let placement = self.placement();
-        let gpu = self.shell.compositor.gpu();
-        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("present") });
-        self.present.encode(&gpu.queue, &mut encoder, &target, &placement);
-        gpu.queue.submit([encoder.finish()]);
-        gpu.queue.present(texture);
+        {
+            let target =
+                texture.texture.create_view(&wgpu::TextureViewDescriptor { format: Some(self.view_format), ..Default::default() });
+            let gpu = self.shell.compositor.gpu();
+            let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("present") });
+            self.present.encode(&gpu.queue, &mut encoder, &target, &placement);
+            gpu.queue.submit([encoder.finish()]);
+            gpu.queue.present(texture);
+        }
+        if stale {
+            self.reconfigure();
+        }
     }
 
     fn placement(&self) -> Placement {
@@ -301,6 +310,7 @@ impl Session {
             })
             .collect();
         let d = &self.shell.profile.display;
+        let adapter = self.shell.compositor.gpu().adapter.get_info().name;
         let text = OverlayText {
             title: format!(
                 "{}  {:?}  {}  {}x{} per eye  {}",
@@ -309,12 +319,13 @@ impl Session {
                 if self.view.stereo { "stereo" } else { "left eye" },
                 d.eye_width,
                 d.eye_height,
-                self.shell.compositor.gpu().adapter.get_info().name,
+                // "llvmpipe (LLVM 15.0.6, 256 bits)": the name is enough.
+                adapter.split(" (").next().unwrap_or_default(),
             ),
             timing: self.last_summary,
             apps,
             notice: self.notice.as_ref().map(|(n, _)| n.clone()),
-            help: input::HELP,
+            help: &input::HELP,
         };
         let gpu = self.shell.compositor.gpu();
         self.present.set_overlay(&gpu.device, &gpu.queue, &text.rasterize());
@@ -443,12 +454,11 @@ impl Session {
     }
 
     fn resize(&mut self, size: PhysicalSize<u32>) {
-        if size.width == 0 || size.height == 0 {
-            // Minimized: keep the old configuration, present nothing until it comes back.
-            self.idle = true;
+        self.minimized = size.width == 0 || size.height == 0;
+        if self.minimized {
+            // Keep the old configuration; present nothing until the window comes back.
             return;
         }
-        self.idle = false;
         self.config.width = size.width;
         self.config.height = size.height;
         self.reconfigure();

@@ -1,6 +1,7 @@
 //! Shared setup for the compositor's own tests: small device profiles, world-locked quads built
-//! directly as layer submissions (no runtime, no guests), a compositor on whatever adapter
-//! there is (lavapipe in CI), and pixel measurements on the frames read back.
+//! directly as layer submissions (no runtime, no guests), a test scene and a head track, a
+//! compositor on whatever adapter there is (lavapipe in CI), and pixel measurements on the
+//! frames read back.
 
 #![allow(dead_code, reason = "each test binary uses its own part of the support")]
 
@@ -144,4 +145,26 @@ pub fn save(image: &RgbaImage, name: &str) -> String {
     let path = output_dir().join(format!("{name}.png"));
     let _ = image.save(&path);
     path.display().to_string()
+}
+
+/// A world-locked scene between 0.7 and 3 m, near quads partly in front of far ones so the
+/// warp has silhouettes and disocclusions to handle.
+pub fn scene() -> [Quad; 4] {
+    [
+        Quad { centre: Vec3::new(-0.12, 0.06, -0.7), size: [0.16, 0.12], rgb: [1.0, 0.0, 0.0] },
+        Quad { centre: Vec3::new(0.05, -0.05, -1.1), size: [0.3, 0.3], rgb: [1.0, 1.0, 0.0] },
+        Quad { centre: Vec3::new(0.35, -0.15, -1.5), size: [0.5, 0.4], rgb: [0.0, 1.0, 0.0] },
+        Quad { centre: Vec3::new(-0.9, 0.6, -3.0), size: [2.0, 1.2], rgb: [0.0, 0.0, 1.0] },
+    ]
+}
+
+/// The head at `t` seconds: 0.3 m/s to the right while turning right at 20 degrees/s (both
+/// move the scene left in view, so they add up rather than cancel).
+pub fn head_at(t: f32) -> Mat4 {
+    Mat4::from_translation(Vec3::new(0.3 * t - 0.05, 0.0, 0.0)) * Mat4::from_rotation_y((4.0 - 20.0 * t).to_radians())
+}
+
+/// Display frame `n` at 60 Hz, in seconds.
+pub fn seconds(display_frame: u64) -> f32 {
+    display_frame as f32 / 60.0
 }

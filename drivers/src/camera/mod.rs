@@ -114,6 +114,7 @@ mod tests {
         let config = CameraConfig {
             source: SourceConfig::Replay { folder: "assets/camera/desk".into(), fps: 8.0 },
             lens: LensConfig { intrinsics: None, hfov_deg: Some(90.0) },
+            mount: Default::default(),
         };
         let mut camera = open(&config, &repo_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().contains("(8 frames)"), "{}", camera.describe());
@@ -142,7 +143,7 @@ mod tests {
             retry_ms: 10,
             fallback: Some(Box::new(SourceConfig::Replay { folder: "assets/camera/desk".into(), fps: 8.0 })),
         };
-        let config = CameraConfig { source: SourceConfig::Live(live.clone()), lens: LensConfig::default() };
+        let config = CameraConfig { source: SourceConfig::Live(live.clone()), lens: LensConfig::default(), mount: Default::default() };
         let mut camera = open(&config, &repo_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().starts_with("live /dev/video99 320x240 mjpeg @ 30 fps"), "{}", camera.describe());
         let frame = camera.frame_at(0).unwrap();

@@ -265,6 +265,6 @@ mod tests {
         assert_eq!((k.fx, k.fy, k.cx, k.cy), (320.0, 300.0, 322.0, 238.0));
 
         let default = LensConfig::default().intrinsics((1, 1), (100, 50));
-        assert_eq!(default, CameraIntrinsics::from_hfov(100, 50, DEFAULT_HFOV_DEG));
+        assert_eq!(default, crate::camera::CameraIntrinsics::from_hfov(100, 50, DEFAULT_HFOV_DEG));
     }
 }
