@@ -59,16 +59,28 @@ impl Xvfb {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("starting Xvfb: {e}; {}", setup_hint("Xvfb")));
-        // Xvfb writes the display number once it accepts connections.
+        // Xvfb writes the display number once it listens; connect once to be sure it answers.
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("reading Xvfb's display");
         let number: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb wrote no display number: {line:?}"));
-        Xvfb { child, display: format!(":{number}") }
+        let xvfb = Xvfb { child, display: format!(":{number}") };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Err(e) = x11rb::connect(Some(&xvfb.display)) {
+            assert!(Instant::now() < deadline, "Xvfb on {} does not accept connections: {e}", xvfb.display);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        xvfb
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        // SIGTERM first, so Xvfb removes its lock file and socket for the next one.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -175,8 +187,9 @@ fn close_window(x: &Xvfb, window: &str) {
     let atom = |name: &str| conn.intern_atom(false, name.as_bytes()).unwrap().reply().unwrap().atom;
     let (protocols, delete) = (atom("WM_PROTOCOLS"), atom("WM_DELETE_WINDOW"));
     let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
-    conn.send_event(false, window, EventMask::NO_EVENT, event).unwrap();
-    conn.flush().unwrap();
+    // Checked: a round trip, so the request is in before the connection closes (a request
+    // only flushed can be dropped with the connection).
+    conn.send_event(false, window, EventMask::NO_EVENT, event).unwrap().check().expect("sending WM_DELETE_WINDOW");
 }
 
 /// The red slab's pixels in the left half of `image`: how many, and their mean column.
@@ -393,6 +406,9 @@ fn resizing_letterboxes_and_closing_the_window_exits_cleanly() {
     let window = find_window(&x, &mut visor);
     xdotool(&x, &["windowfocus", "--sync", &window]);
     xdotool(&x, &["key", "F1"]);
+    // A wide size first, shown for a moment, then the one compared.
+    xdotool(&x, &["windowsize", "--sync", &window, "900", "300"]);
+    eventually(&x, &window, "the frame at 900x300", |i| i.dimensions() == (900, 300) && red_in_left_half(i).0 > 1000);
     xdotool(&x, &["windowsize", "--sync", &window, "640", "480"]);
     assert_window_golden(&x, &window, "window-resized");
 

@@ -76,6 +76,9 @@ pub struct Session {
     pointing: bool,
     /// Zero-sized: nothing to present until it is restored.
     minimized: bool,
+    /// The window changed size: reconfigure the surface before the next frame. Deferred, so a
+    /// burst of resize events costs one reconfiguration.
+    resized: bool,
     /// Hidden by the window system (where it says so): nothing to present.
     occluded: bool,
 }
@@ -150,6 +153,7 @@ impl Session {
             looking: false,
             pointing: false,
             minimized: false,
+            resized: false,
             occluded: false,
             shell,
         })
@@ -232,17 +236,22 @@ impl Session {
     /// Draws the output frame into the window and presents it. A surface that cannot give a
     /// texture this time skips the frame; one that changed is reconfigured for the next.
     fn present_frame(&mut self) {
+        if std::mem::take(&mut self.resized) {
+            self.reconfigure(false);
+        }
         let (texture, stale) = match self.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t) => (t, false),
-            // Still presentable; reconfigured once it is presented (not while it is held).
+            // Still presentable; reconfigured once presented (not while it is held).
             wgpu::CurrentSurfaceTexture::Suboptimal(t) => (t, true),
             wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
-                self.reconfigure();
+                tracing::debug!("surface outdated or lost: reconfiguring");
+                self.reconfigure(true);
                 return;
             }
-            wgpu::CurrentSurfaceTexture::Occluded
+            other @ (wgpu::CurrentSurfaceTexture::Occluded
             | wgpu::CurrentSurfaceTexture::Timeout
-            | wgpu::CurrentSurfaceTexture::Validation => {
+            | wgpu::CurrentSurfaceTexture::Validation) => {
+                tracing::debug!(?other, "no surface texture this frame");
                 // No vsync to wait on this time: wait a refresh period ourselves, so the shell
                 // does not spin while nothing can be shown.
                 std::thread::sleep(self.refresh);
@@ -260,7 +269,7 @@ impl Session {
             gpu.queue.present(texture);
         }
         if stale {
-            self.reconfigure();
+            self.reconfigure(false);
         }
     }
 
@@ -459,19 +468,22 @@ impl Session {
             // Keep the old configuration; present nothing until the window comes back.
             return;
         }
-        self.config.width = size.width;
-        self.config.height = size.height;
-        self.reconfigure();
+        self.resized = true;
         self.window.request_redraw();
     }
 
-    fn reconfigure(&mut self) {
+    /// Fits the surface to the window. Unless `always` (the surface says it is out of date),
+    /// only when the size changed: X11 reports one resize more than once, and each
+    /// reconfiguration recreates the swapchain and waits for the GPU.
+    fn reconfigure(&mut self, always: bool) {
         let size = self.window.inner_size();
-        if size.width == 0 || size.height == 0 {
+        let same = (size.width, size.height) == (self.config.width, self.config.height);
+        if size.width == 0 || size.height == 0 || (same && !always) {
             return;
         }
         self.config.width = size.width;
         self.config.height = size.height;
+        tracing::debug!(width = size.width, height = size.height, mode = ?self.config.present_mode, "configuring the surface");
         self.surface.configure(&self.shell.compositor.gpu().device, &self.config);
     }
 }
@@ -496,8 +508,8 @@ fn refresh_period(window: &Window, profile_hz: f32) -> Duration {
     Duration::from_secs_f64(1.0 / f64::from(hz.max(1.0)))
 }
 
-/// A vsync-paced configuration rendering through an sRGB view of the surface, so the output
-/// frame's linear values are encoded for the monitor whatever the surface's own format.
+/// A vsync-paced (FIFO) configuration rendering through an sRGB view of the surface, so the
+/// output frame's linear values are encoded for the monitor whatever the surface's own format.
 fn surface_config(
     surface: &wgpu::Surface<'_>,
     adapter: &wgpu::Adapter,
