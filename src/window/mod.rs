@@ -12,7 +12,8 @@
 //!
 //! Layout:
 //! - `app`: the winit [`winit::application::ApplicationHandler`]: start-up, events, exit.
-//! - `session`: the running simulator: frame loop, surface upkeep, input, screenshots.
+//! - `session`: the running simulator: frame loop, surface upkeep, screenshots, and (in
+//!   `session::events`) keys and the mouse.
 //! - `present`: the GPU pass that letterboxes the output frame and blends the overlay.
 //! - `view`: stereo or mono, letterboxing, and window pixels back to frame pixels.
 //! - `overlay`: timing figures and the CPU text rasterizer for the overlay.

@@ -3,6 +3,9 @@
 //! hidden until every app has drawn); [`Session::handle`] takes each window event and says
 //! whether to go on.
 //!
+//! Layout: this file holds start-up, the frame loop, the surface and the overlay; `events`
+//! turns keys and the mouse into shell calls and head motion.
+//!
 //! One redraw is one frame: step the shell for a frame due one refresh period from now, take
 //! a screenshot if one is due, refresh the overlay if its time has come, and present. Redraws
 //! are requested back to back and paced by the surface's vsync (FIFO), so the shell runs at
@@ -14,25 +17,25 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use visor::admin_backend::AdminLink;
-use visor::shell::{KeyInput, PointerInput, PointerKind, Shell};
+use visor::shell::Shell;
 use visor::{headless, module_cmd};
 use visor_compositor::Gpu;
 use visor_drivers::pose::SimControls;
 use visor_runtime::AppStatus;
 use visor_types::clock::MonotonicClock;
-use winit::dpi::{PhysicalPosition, PhysicalSize};
-use winit::event::{ElementState, KeyEvent, MouseButton, WindowEvent};
+use winit::dpi::PhysicalSize;
+use winit::event::{ElementState, WindowEvent};
 use winit::event_loop::ActiveEventLoop;
 use winit::window::Window;
 
 use super::WindowOptions;
-use super::input::{self, Action};
+use super::input;
 use super::overlay::{AppLine, OverlayText, Timing, TimingSummary};
 use super::present::{Placement, PresentPass};
 use super::view::{Rect, View};
 
-/// Mouse-look sensitivity: 0.2 degrees of head turn per pixel of drag.
-const LOOK_RADIANS_PER_PIXEL: f32 = 0.2 * std::f32::consts::PI / 180.0;
+mod events;
+
 /// How long a notice (a screenshot's path, a pause) stays in the overlay.
 const NOTICE_FOR: Duration = Duration::from_secs(4);
 /// Where the overlay sits, in window pixels from the top left (before HiDPI scaling).
@@ -299,6 +302,9 @@ impl Session {
     }
 
     fn redraw_overlay(&mut self) {
+        if !self.overlay_on {
+            return;
+        }
         let focused = self.shell.focused();
         let paused: Vec<String> = self
             .shell
@@ -355,111 +361,6 @@ impl Session {
         image.save(&path).with_context(|| format!("writing screenshot {}", path.display()))?;
         self.say(format!("screenshot: {}", path.display()));
         Ok(path)
-    }
-
-    fn key(&mut self, event: &KeyEvent) -> Flow {
-        let down = event.state == ElementState::Pressed;
-        let action = input::action(&event.logical_key, event.physical_key);
-        if action.on_press_only() && (!down || event.repeat) {
-            return Flow::Continue;
-        }
-        match action {
-            Action::Quit => return Flow::Exit,
-            Action::Screenshot => {
-                // The frame on screen is the last one made.
-                if let Err(e) = self.screenshot(self.frame.saturating_sub(1)) {
-                    tracing::error!("screenshot failed: {e:#}");
-                }
-            }
-            Action::ToggleOverlay => self.overlay_on = !self.overlay_on,
-            Action::ToggleStereo => {
-                if self.view.eyes < 2 {
-                    self.say("this display has one eye: nothing to toggle".into());
-                } else {
-                    self.view.stereo = !self.view.stereo;
-                    self.redraw_overlay();
-                }
-            }
-            Action::CycleFocus => match self.shell.cycle_focus() {
-                Some(name) => self.say(format!("focus: {name}")),
-                None => self.say("no app to focus".into()),
-            },
-            Action::TogglePause => match self.shell.toggle_pause_focused() {
-                Some((name, true)) => self.say(format!("paused {name}")),
-                Some((name, false)) => self.say(format!("resumed {name}")),
-                None => self.say("no focused app to pause".into()),
-            },
-            Action::ResetPose => {
-                if let Some(controls) = &self.controls {
-                    controls.reset();
-                }
-            }
-            Action::Move(direction) => {
-                if let Some(controls) = &self.controls
-                    && !event.repeat
-                {
-                    controls.set_key(direction, down);
-                }
-            }
-            Action::App => {
-                if let Some(key) = input::app_key_name(&event.logical_key) {
-                    let text = if down { event.text.as_ref().map(|t| t.to_string()) } else { None };
-                    self.shell.key(KeyInput { key, text, down });
-                }
-            }
-        }
-        Flow::Continue
-    }
-
-    fn cursor_moved(&mut self, position: PhysicalPosition<f64>) {
-        let (x, y) = (position.x as f32, position.y as f32);
-        if self.looking
-            && let (Some((last_x, last_y)), Some(controls)) = (self.cursor, &self.controls)
-        {
-            // Dragging right turns the head right (negative yaw); dragging up looks up.
-            controls.look(-(x - last_x) * LOOK_RADIANS_PER_PIXEL, -(y - last_y) * LOOK_RADIANS_PER_PIXEL);
-        }
-        self.cursor = Some((x, y));
-        let window = (self.config.width, self.config.height);
-        let at = match self.pointing {
-            true => Some(self.view.frame_point_clamped(window, x, y)),
-            false => self.view.frame_point(window, x, y),
-        };
-        if let Some((fx, fy)) = at {
-            self.shell.pointer(PointerInput { x: fx, y: fy, kind: PointerKind::Move });
-        }
-    }
-
-    fn mouse_button(&mut self, button: MouseButton, down: bool) {
-        let window = (self.config.width, self.config.height);
-        match button {
-            MouseButton::Right => self.looking = down,
-            MouseButton::Left => {
-                let Some((x, y)) = self.cursor else { return };
-                if down {
-                    if let Some((fx, fy)) = self.view.frame_point(window, x, y) {
-                        self.pointing = true;
-                        self.shell.pointer(PointerInput { x: fx, y: fy, kind: PointerKind::Down });
-                    }
-                } else if self.pointing {
-                    self.pointing = false;
-                    let (fx, fy) = self.view.frame_point_clamped(window, x, y);
-                    self.shell.pointer(PointerInput { x: fx, y: fy, kind: PointerKind::Up });
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Lets go of every held key and button, for when the window loses the keyboard (the
-    /// release would go to another window, and the head would drift on).
-    fn release_all(&mut self) {
-        if let Some(controls) = &self.controls {
-            for direction in input::ALL_MOVES {
-                controls.set_key(direction, false);
-            }
-        }
-        self.looking = false;
     }
 
     fn resize(&mut self, size: PhysicalSize<u32>) {
