@@ -46,6 +46,8 @@ pub struct HeadlessOptions {
     pub admin: Option<AdminOptions>,
     /// Set to end the run after the current frame (the binary sets it on Ctrl-C / SIGTERM).
     pub stop: Arc<AtomicBool>,
+    /// Play this recorded pose track instead of the profile's pose source.
+    pub pose_track: Option<PathBuf>,
 }
 
 /// A flag that Ctrl-C (SIGINT) or SIGTERM sets, for [`HeadlessOptions::stop`]. A second signal
@@ -113,7 +115,10 @@ pub fn resolve_apps(repo: &Path, named: &[PathBuf]) -> anyhow::Result<Vec<PathBu
 }
 
 pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
-    let profile = DeviceProfile::find(&options.profile, &shell::profiles_dir(repo))?;
+    let mut profile = DeviceProfile::find(&options.profile, &shell::profiles_dir(repo))?;
+    if let Some(track) = &options.pose_track {
+        profile.pose = visor_types::profile::PoseConfig::Track { file: track.clone() };
+    }
     let registry = module_cmd::open_store(options.store.as_deref())?;
     let policy = module_cmd::load_policy(&registry)?;
     let mut shell = Shell::new(profile, repo, MonotonicClock::shared(), policy)?;

@@ -54,6 +54,14 @@ enum Command {
         /// Window: where screenshots (F2, --screenshot-at) go.
         #[arg(long, value_name = "DIR", default_value = ".")]
         screenshot_dir: PathBuf,
+        /// Move the head along a recorded pose track (poses.jsonl or a session folder) instead
+        /// of the profile's pose source: for repeatable runs.
+        #[arg(long, value_name = "FILE")]
+        pose_track: Option<PathBuf>,
+        /// Window: write each presented frame's motion-to-photon (ms, one per line) to FILE
+        /// when the window closes (`visor bench motion` reads it).
+        #[arg(long, value_name = "FILE", conflicts_with = "headless")]
+        motion_log: Option<PathBuf>,
         /// Headless: run as fast as possible instead of at the display's refresh rate.
         #[arg(long)]
         unpaced: bool,
@@ -170,7 +178,20 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let store = cli.store.clone();
     match cli.command {
-        Command::Run { headless, frames, out, profile, unpaced, admin, apps, exit_after_frames, screenshot_at, screenshot_dir } => {
+        Command::Run {
+            headless,
+            frames,
+            out,
+            profile,
+            unpaced,
+            admin,
+            apps,
+            exit_after_frames,
+            screenshot_at,
+            screenshot_dir,
+            pose_track,
+            motion_log,
+        } => {
             let admin = admin.map(|addr| visor::admin_backend::AdminOptions { addr, shell_log: Some(shell_log) });
             if !headless {
                 let options = window::WindowOptions {
@@ -183,6 +204,8 @@ fn main() -> anyhow::Result<()> {
                     exit_after_frames,
                     screenshot_at,
                     screenshot_dir,
+                    pose_track,
+                    motion_log,
                 };
                 return window::run(&repo, options);
             }
@@ -196,6 +219,7 @@ fn main() -> anyhow::Result<()> {
                 store,
                 admin,
                 stop: headless::stop_on_signals()?,
+                pose_track,
             };
             headless::run(&repo, &options)
         }

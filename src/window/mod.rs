@@ -53,6 +53,10 @@ pub struct WindowOptions {
     pub screenshot_at: Option<u64>,
     /// Where screenshots go.
     pub screenshot_dir: PathBuf,
+    /// Play this recorded pose track instead of the profile's pose source.
+    pub pose_track: Option<PathBuf>,
+    /// Write each presented frame's motion-to-photon (ms per line) here on close.
+    pub motion_log: Option<PathBuf>,
 }
 
 /// Opens the simulator window and runs until it is closed, Esc is pressed, `stop` is set or

@@ -84,13 +84,18 @@ pub struct Session {
     resized: bool,
     /// Hidden by the window system (where it says so): nothing to present.
     occluded: bool,
+    /// `--motion-log`: where to write, and each presented frame's motion-to-photon in ms.
+    motion: Option<(PathBuf, Vec<f64>)>,
 }
 
 impl Session {
     /// Opens the window, the GPU on its surface and the shell; starts the apps and waits for
     /// their first frames; then shows the window.
     pub fn open(event_loop: &ActiveEventLoop, repo: &Path, options: &WindowOptions) -> anyhow::Result<Session> {
-        let profile = super::resolve_profile(repo, &options.profile)?;
+        let mut profile = super::resolve_profile(repo, &options.profile)?;
+        if let Some(track) = &options.pose_track {
+            profile.pose = visor_types::profile::PoseConfig::Track { file: track.clone() };
+        }
         let (frame_width, frame_height) = (profile.display.eye_width * profile.display.eyes, profile.display.eye_height);
         let size = initial_size(event_loop, frame_width, frame_height);
         let attributes = Window::default_attributes()
@@ -158,6 +163,7 @@ impl Session {
             minimized: false,
             resized: false,
             occluded: false,
+            motion: options.motion_log.clone().map(|path| (path, Vec::new())),
             shell,
         })
     }
@@ -169,6 +175,12 @@ impl Session {
     /// Stops the apps and closes the window (the caller drops the session afterwards).
     pub fn close(mut self) {
         tracing::info!(frames = self.frame, "closing the simulator: stopping the apps");
+        if let Some((path, samples)) = self.motion.take() {
+            let text: String = samples.iter().map(|ms| format!("{ms:.3}\n")).collect();
+            if let Err(e) = std::fs::write(&path, text) {
+                tracing::error!("writing the motion log {}: {e}", path.display());
+            }
+        }
         self.window.set_visible(false);
         drop(self.admin.take());
         self.shell.modules.shutdown();
@@ -218,6 +230,9 @@ impl Session {
         }
         self.refresh_overlay();
         self.present_frame();
+        if let Some((_, samples)) = &mut self.motion {
+            samples.push(self.shell.clock.now_ns().saturating_sub(report.pose_measured_ns) as f64 / 1e6);
+        }
         self.frame += 1;
         if self.exit_after_frames.is_some_and(|n| self.frame >= n) {
             tracing::info!(frames = self.frame, "--exit-after-frames reached");
