@@ -5,6 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
 
 use crate::camera::CameraTexture;
+use crate::fullscreen::{SAMPLER, UNIFORM, fullscreen_pass, texture};
 use crate::layers::EyeLayers;
 
 const SHADER: &str = include_str!("../../shaders/composite.wgsl");
@@ -28,72 +29,18 @@ pub struct CompositePass {
     params: Vec<wgpu::Buffer>,
 }
 
-fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType, dim: wgpu::TextureViewDimension) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::FRAGMENT,
-        ty: wgpu::BindingType::Texture { sample_type, view_dimension: dim, multisampled: false },
-        count: None,
-    }
-}
-
 impl CompositePass {
     pub fn new(device: &wgpu::Device, output_format: wgpu::TextureFormat) -> CompositePass {
+        use wgpu::TextureSampleType::{Depth, Float};
         use wgpu::TextureViewDimension::{D2, D2Array};
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("composite"),
-            entries: &[
-                texture_entry(0, wgpu::TextureSampleType::Float { filterable: true }, D2),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                    count: None,
-                },
-                texture_entry(2, wgpu::TextureSampleType::Float { filterable: false }, D2Array),
-                texture_entry(3, wgpu::TextureSampleType::Depth, D2Array),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 4,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-            ],
-        });
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("composite"),
-            source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("composite"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("composite"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: Default::default(),
-            depth_stencil: None,
-            multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(output_format.into())],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let bindings = [
+            texture(Float { filterable: true }, D2),
+            SAMPLER,
+            texture(Float { filterable: false }, D2Array),
+            texture(Depth, D2Array),
+            UNIFORM,
+        ];
+        let (pipeline, layout) = fullscreen_pass(device, "composite", SHADER, &bindings, output_format);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("camera"),
             mag_filter: wgpu::FilterMode::Linear,

@@ -37,6 +37,7 @@
 //! - `display`: which display layers need a copy or a warp this frame.
 //! - `reproject`: the warp of one layer to the display pose.
 //! - `composite`: the z-composite pass.
+//! - `fullscreen`: the shape every full-screen pass shares (composite, optics, the window's present).
 //! - `optics`: the lens correction, the last pass.
 //! - `hit_test`: [`Hit`], the app under a pixel and where it is in the world.
 //! - `camera`: the camera texture.
@@ -48,6 +49,7 @@ mod compositor;
 mod config;
 mod display;
 mod error;
+pub mod fullscreen;
 mod gpu;
 mod hit_test;
 mod layers;

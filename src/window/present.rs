@@ -5,6 +5,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use visor_compositor::fullscreen::{SAMPLER, UNIFORM, fullscreen_pass, texture};
+
 use super::overlay::Raster;
 use super::view::Rect;
 
@@ -42,67 +44,12 @@ pub struct PresentPass {
     bind_group: wgpu::BindGroup,
 }
 
-fn entry(binding: u32, ty: wgpu::BindingType) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry { binding, visibility: wgpu::ShaderStages::FRAGMENT, ty, count: None }
-}
-
-fn texture(filterable: bool) -> wgpu::BindingType {
-    wgpu::BindingType::Texture {
-        sample_type: wgpu::TextureSampleType::Float { filterable },
-        view_dimension: wgpu::TextureViewDimension::D2,
-        multisampled: false,
-    }
-}
-
 impl PresentPass {
     /// A pass that shows `frame` (the compositor's output) on a surface of `format`.
     pub fn new(device: &wgpu::Device, frame: &wgpu::Texture, format: wgpu::TextureFormat) -> PresentPass {
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("present"),
-            entries: &[
-                entry(0, texture(true)),
-                entry(1, wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering)),
-                entry(2, texture(false)),
-                entry(
-                    3,
-                    wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                ),
-            ],
-        });
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("present"),
-            source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("present"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("present"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: Default::default(),
-            depth_stencil: None,
-            multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(format.into())],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let frame_texture = |filterable| texture(wgpu::TextureSampleType::Float { filterable }, wgpu::TextureViewDimension::D2);
+        let bindings = [frame_texture(true), SAMPLER, frame_texture(false), UNIFORM];
+        let (pipeline, layout) = fullscreen_pass(device, "present", SHADER, &bindings, format);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("present frame"),
             mag_filter: wgpu::FilterMode::Linear,

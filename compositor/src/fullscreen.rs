@@ -1,0 +1,67 @@
+//! Full-screen fragment passes — the z-composite, the optics pass, the simulator window's
+//! present — share one shape: a single triangle from `vs_main` covering the target, shaded by
+//! `fs_main`, with one bind group whose bindings (numbered from 0) the fragment stage reads.
+//! [`fullscreen_pass`] builds that once, so each pass only says what it binds.
+
+/// A uniform buffer binding.
+pub const UNIFORM: wgpu::BindingType =
+    wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None };
+
+/// A filtering sampler binding.
+pub const SAMPLER: wgpu::BindingType = wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering);
+
+/// A texture binding.
+pub fn texture(sample_type: wgpu::TextureSampleType, view_dimension: wgpu::TextureViewDimension) -> wgpu::BindingType {
+    wgpu::BindingType::Texture { sample_type, view_dimension, multisampled: false }
+}
+
+/// A pass drawing into `target` with `wgsl` (`vs_main`, `fs_main`); `bindings[i]` is binding
+/// `i` of group 0. Returns the pipeline and the bind group layout to make its groups with.
+pub fn fullscreen_pass(
+    device: &wgpu::Device,
+    label: &str,
+    wgsl: &str,
+    bindings: &[wgpu::BindingType],
+    target: wgpu::TextureFormat,
+) -> (wgpu::RenderPipeline, wgpu::BindGroupLayout) {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| wgpu::BindGroupLayoutEntry {
+            binding: i as u32,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: *ty,
+            count: None,
+        })
+        .collect();
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(label), entries: &entries });
+    let module = device
+        .create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(wgsl.into()) });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(label),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(label),
+        layout: Some(&pipeline_layout),
+        vertex: wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vs_main"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: Default::default(),
+        depth_stencil: None,
+        multisample: Default::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: &module,
+            entry_point: Some("fs_main"),
+            compilation_options: Default::default(),
+            targets: &[Some(target.into())],
+        }),
+        multiview_mask: None,
+        cache: None,
+    });
+    (pipeline, layout)
+}
