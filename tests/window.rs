@@ -54,7 +54,10 @@ struct Xvfb {
 impl Xvfb {
     fn start() -> Xvfb {
         let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+            // -noreset: an X server resets when its last client leaves, and refuses connections
+            // while it does; the readiness probe below is such a client, so without it visor's
+            // own connection could land in the reset and fail.
+            .args(["-displayfd", "1", "-screen", "0", "1280x720x24", "-nolisten", "tcp", "-noreset"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
