@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
 
 use crate::camera::CameraTexture;
-use crate::fullscreen::{SAMPLER, UNIFORM, fullscreen_pass, texture};
+use crate::fullscreen::{self, SAMPLER, UNIFORM, fullscreen_pass, texture};
 use crate::layers::EyeLayers;
 
 const SHADER: &str = include_str!("../../shaders/composite.wgsl");
@@ -96,20 +96,7 @@ impl CompositePass {
                 })
             })
             .collect();
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("z-composite"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: output,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        pass.set_pipeline(&self.pipeline);
+        let mut pass = fullscreen::begin(encoder, "z-composite", output, &self.pipeline);
         for ((viewport, _), group) in eyes.iter().zip(&groups) {
             pass.set_viewport(viewport.x as f32, viewport.y as f32, viewport.width as f32, viewport.height as f32, 0.0, 1.0);
             pass.set_bind_group(0, group, &[]);

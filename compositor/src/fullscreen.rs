@@ -1,7 +1,8 @@
 //! Full-screen fragment passes — the z-composite, the optics pass, the simulator window's
 //! present — share one shape: a single triangle from `vs_main` covering the target, shaded by
 //! `fs_main`, with one bind group whose bindings (numbered from 0) the fragment stage reads.
-//! [`fullscreen_pass`] builds that once, so each pass only says what it binds.
+//! [`fullscreen_pass`] builds that once, so each pass only says what it binds, and [`begin`]
+//! starts its render pass.
 
 /// A uniform buffer binding.
 pub const UNIFORM: wgpu::BindingType =
@@ -64,4 +65,29 @@ pub fn fullscreen_pass(
         cache: None,
     });
     (pipeline, layout)
+}
+
+/// Begins a pass over `target` that clears it to black and draws with `pipeline`: every
+/// full-screen pass then writes each pixel it owns (an eye's viewport, or the whole frame).
+pub fn begin<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    label: &str,
+    target: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+) -> wgpu::RenderPass<'e> {
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: target,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass
 }

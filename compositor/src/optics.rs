@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
 use visor_types::profile::Optics;
 
-use crate::fullscreen::{UNIFORM, fullscreen_pass, texture};
+use crate::fullscreen::{self, UNIFORM, fullscreen_pass, texture};
 
 const SHADER: &str = include_str!("../../shaders/optics.wgsl");
 
@@ -73,20 +73,7 @@ impl OpticsPass {
 
     /// Records the correction of every eye into `output`.
     pub fn encode(&self, encoder: &mut wgpu::CommandEncoder, output: &wgpu::TextureView) {
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("optics"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: output,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        pass.set_pipeline(&self.pipeline);
+        let mut pass = fullscreen::begin(encoder, "optics", output, &self.pipeline);
         for (v, group) in self.viewports.iter().zip(&self.groups) {
             pass.set_viewport(v.x as f32, v.y as f32, v.width as f32, v.height as f32, 0.0, 1.0);
             pass.set_bind_group(0, group, &[]);

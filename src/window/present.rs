@@ -5,7 +5,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use visor_compositor::fullscreen::{SAMPLER, UNIFORM, fullscreen_pass, texture};
+use visor_compositor::fullscreen::{self, SAMPLER, UNIFORM, fullscreen_pass, texture};
 
 use super::overlay::Raster;
 use super::view::Rect;
@@ -97,21 +97,7 @@ impl PresentPass {
             bars: BARS,
         };
         queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("present"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: target,
-                depth_slice: None,
-                resolve_target: None,
-                // Every pixel is written: the frame, the bars or the overlay.
-                ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        pass.set_pipeline(&self.pipeline);
+        let mut pass = fullscreen::begin(encoder, "present", target, &self.pipeline);
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.draw(0..3, 0..1);
     }
