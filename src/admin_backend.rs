@@ -14,9 +14,9 @@
 //! The composited frame is read back from the GPU only while someone watches the preview, at
 //! most ten times a second, and encoded to PNG on the server's side.
 //!
-//! What the runtime does not tell yet, and would be better told by it: the linear memory an
-//! app uses (the panel shows its limit only; a store limiter that records its growth would
-//! do), CPU time per module (read here from `/proc` by thread name, see `cpu`), and the last
+//! Each app's memory in use comes from the runtime (`AppRunner::memory_bytes`, kept by its
+//! store's limiter). What the runtime does not tell yet, and would be better told by it: CPU
+//! time per module (read here from `/proc` by thread name, see `cpu`), and the last
 //! message per topic (read here by a tap subscribed to `#`, see `tap`; a summary kept beside
 //! the bus's counts would not be a subscriber).
 //!

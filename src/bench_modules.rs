@@ -31,7 +31,7 @@ use crate::{guests, shell};
 
 fn caps(publish: &[&str], subscribe: &[&str]) -> BusCapabilities {
     let patterns = |list: &[&str]| list.iter().map(|p| TopicPattern::from_str(p).expect("a valid pattern")).collect();
-    BusCapabilities { publish: patterns(publish), subscribe: patterns(subscribe), messages_per_second: u32::MAX }
+    BusCapabilities { publish: patterns(publish), subscribe: patterns(subscribe), messages_per_second: u32::MAX, shell: false }
 }
 
 fn percentile(samples: &mut [f64], q: f64) -> f64 {

@@ -121,7 +121,7 @@ fn pipeline(repo: &Path, seconds: u64, out: &mut String) -> anyhow::Result<()> {
     let still = std::sync::Arc::new(visor_drivers::pose::SimulatorPose::new(MonotonicClock::shared()));
     builtin::register(&mut host, &profile, repo, MonotonicClock::shared(), still);
     builtin::load(&mut host, repo, &[visor_types::profile::DriverName::Camera])?;
-    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("#")?], messages_per_second: 0 };
+    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("#")?], messages_per_second: 0, shell: false };
     let tester = host.bus().endpoint(ModuleRef::new(900, "bench"), caps);
     let faces = tester.subscribe(TopicPattern::from_str("vision/faces")?, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })?;
     let frames = tester.subscribe(TopicPattern::from_str("camera/frames")?, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })?;

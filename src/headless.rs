@@ -22,6 +22,7 @@ use serde::Serialize;
 use visor_compositor::{DisplaySink, PngSequenceSink};
 use visor_types::DeviceProfile;
 use visor_types::clock::MonotonicClock;
+use visor_runtime::registry::Registry;
 
 use crate::admin_backend::{AdminLink, AdminOptions};
 use crate::{guests, module_cmd};
@@ -29,6 +30,8 @@ use crate::shell::{self, Shell, StepReport};
 
 /// The sample apps `visor run` starts when no app is named.
 pub const SAMPLE_APPS: [&str; 2] = ["cube", "hud"];
+/// The launcher's component, among the built guests.
+pub const LAUNCHER: &str = "launcher";
 
 pub struct HeadlessOptions {
     /// Frames to make; 0 runs until `stop`.
@@ -48,6 +51,8 @@ pub struct HeadlessOptions {
     pub stop: Arc<AtomicBool>,
     /// Play this recorded pose track instead of the profile's pose source.
     pub pose_track: Option<PathBuf>,
+    /// Start the launcher app.
+    pub launcher: bool,
 }
 
 /// A flag that Ctrl-C (SIGINT) or SIGTERM sets, for [`HeadlessOptions::stop`]. A second signal
@@ -114,6 +119,30 @@ pub fn resolve_apps(repo: &Path, named: &[PathBuf]) -> anyhow::Result<Vec<PathBu
     Ok(SAMPLE_APPS.iter().map(|a| artifacts.path(a)).collect())
 }
 
+/// Starts what a run shows, the same for the window and headless: the launcher first when
+/// asked for (it gets the shell capability its manifest asks for: the user started it), then
+/// the named components, or else the store's `boot` modules, or else — with no launcher — the
+/// sample apps. The shell serves the launcher's `shell/` topics over `registry` either way.
+pub fn start_apps(shell: &mut Shell, repo: &Path, registry: &Registry, apps: &[PathBuf], launcher: bool) -> anyhow::Result<()> {
+    shell.serve_store(registry.clone())?;
+    if launcher {
+        let built = guests::GuestArtifacts::in_repo(repo);
+        let artifacts = if built.path(LAUNCHER).is_file() { built } else { guests::build_guests(repo)? };
+        shell.launch(&artifacts.path(LAUNCHER), &[])?;
+    }
+    let booted = if apps.is_empty() { module_cmd::boot(registry, &mut shell.modules)? } else { 0 };
+    if booted > 0 {
+        tracing::info!(modules = booted, store = %registry.root().display(), "started the installed modules marked boot");
+    } else if launcher && apps.is_empty() {
+        tracing::info!("nothing installed starts at boot: the launcher opens the rest");
+    } else {
+        for app in &resolve_apps(repo, apps)? {
+            shell.launch(app, &[])?;
+        }
+    }
+    Ok(())
+}
+
 pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
     let mut profile = DeviceProfile::find(&options.profile, &shell::profiles_dir(repo))?;
     if let Some(track) = &options.pose_track {
@@ -123,14 +152,7 @@ pub fn run(repo: &Path, options: &HeadlessOptions) -> anyhow::Result<()> {
     let policy = module_cmd::load_policy(&registry)?;
     let mut shell = Shell::new(profile, repo, MonotonicClock::shared(), policy)?;
     tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "headless run");
-    let booted = if options.apps.is_empty() { module_cmd::boot(&registry, &mut shell.modules)? } else { 0 };
-    if booted > 0 {
-        tracing::info!(modules = booted, store = %registry.root().display(), "started the installed modules marked boot");
-    } else {
-        for app in &resolve_apps(repo, &options.apps)? {
-            shell.launch(app, &[])?;
-        }
-    }
+    start_apps(&mut shell, repo, &registry, &options.apps, options.launcher)?;
     shell.publish(0, shell.clock.now_ns());
     shell.wait_for_apps(options.startup_timeout);
 

@@ -69,8 +69,12 @@ enum Command {
         /// write --admin=ADDR). The page's URL, with its access token, is logged at start.
         #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:7878")]
         admin: Option<std::net::SocketAddr>,
+        /// Start the launcher: a URL bar that installs modules from registries (asking what
+        /// each may do), tabs over the running apps, and the installed modules.
+        #[arg(long)]
+        launcher: bool,
         /// App components (.wasm); none starts the installed modules marked `boot`, or the
-        /// sample apps when none is installed.
+        /// sample apps when none is installed (and no --launcher).
         apps: Vec<PathBuf>,
     },
     /// Installed modules.
@@ -191,6 +195,7 @@ fn main() -> anyhow::Result<()> {
             screenshot_dir,
             pose_track,
             motion_log,
+            launcher,
         } => {
             let admin = admin.map(|addr| visor::admin_backend::AdminOptions { addr, shell_log: Some(shell_log) });
             if !headless {
@@ -206,6 +211,7 @@ fn main() -> anyhow::Result<()> {
                     screenshot_dir,
                     pose_track,
                     motion_log,
+                    launcher,
                 };
                 return window::run(&repo, options);
             }
@@ -220,6 +226,7 @@ fn main() -> anyhow::Result<()> {
                 admin,
                 stop: headless::stop_on_signals()?,
                 pose_track,
+                launcher,
             };
             headless::run(&repo, &options)
         }

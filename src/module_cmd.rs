@@ -15,14 +15,15 @@ mod consent;
 mod remote;
 
 pub use consent::ConsentMode;
-pub use remote::{InstallArgs, InstallTimings, PublishArgs, RemoteInstall, audit_text, install_remote, publish};
+pub use consent::{asks, grant_named};
+pub use remote::{Fetched, InstallArgs, InstallTimings, PublishArgs, RemoteInstall, audit_text, fetch, finish, install_remote, is_revoked, publish};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use visor_oci::{Keyring, ModuleRef};
-use visor_runtime::manifest::{Capabilities, DirMode, NetworkTarget, Version};
+use visor_runtime::manifest::{Capabilities, DirMode, NetworkTarget, Version, VersionReq};
 use visor_runtime::modules::ModuleHost;
 use visor_runtime::policy::{Policy, grant_section};
 use visor_runtime::registry::{InstalledModule, Registry};
@@ -205,19 +206,36 @@ pub fn boot(registry: &Registry, host: &mut ModuleHost) -> anyhow::Result<usize>
         }
     }
     for root in registry.list()?.into_iter().filter(|m| m.manifest.triggers.boot) {
-        let order = registry.resolve(root.name(), None)?;
-        if let Some(revoked) = order.iter().find(|m| remote::is_revoked(registry, m)) {
-            tracing::warn!(module = %root.id(), revoked = %revoked.id(), "not starting: the publisher's key of {} has been revoked (visor keys list)", revoked.id());
+        match start_installed(registry, host, &root) {
+            Ok(count) => started += count,
+            Err(e) if e.is::<Revoked>() => tracing::warn!(module = %root.id(), "not starting: {e}"),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(started)
+}
+
+/// A module that depends on (or is) one signed by a revoked key.
+#[derive(Debug, thiserror::Error)]
+#[error("the publisher's key of {0} has been revoked (visor keys list)")]
+pub struct Revoked(pub String);
+
+/// Loads and starts the installed module `root` and what it depends on, dependencies first,
+/// skipping those already loaded; returns how many started. Refused (with [`Revoked`]) when
+/// any of them is signed by a key revoked since.
+pub fn start_installed(registry: &Registry, host: &mut ModuleHost, root: &InstalledModule) -> anyhow::Result<usize> {
+    let order = registry.resolve(root.name(), Some(&VersionReq::parse(&format!("={}", root.version()))?))?;
+    if let Some(revoked) = order.iter().find(|m| remote::is_revoked(registry, m)) {
+        return Err(Revoked(revoked.id()).into());
+    }
+    let mut started = 0;
+    for module in order {
+        if host.find(module.name()).is_some() {
             continue;
         }
-        for module in order {
-            if host.find(module.name()).is_some() {
-                continue;
-            }
-            let id = host.load_installed(registry, &module)?;
-            host.start(id)?;
-            started += 1;
-        }
+        let id = host.load_installed(registry, &module)?;
+        host.start(id)?;
+        started += 1;
     }
     Ok(started)
 }

@@ -35,7 +35,10 @@ fn the_api_answers_only_with_the_token() {
     let cube = modules["modules"].as_array().unwrap().iter().find(|m| m["name"] == "cube").unwrap().clone();
     assert_eq!(cube["kind"], "app");
     assert!(cube["frames"].as_u64().is_some_and(|n| n > 0), "{cube}");
-    assert!(cube["memory_limit_bytes"].as_u64().is_some_and(|n| n > 0), "{cube}");
+    let limit = cube["memory_limit_bytes"].as_u64().filter(|n| *n > 0).unwrap_or_else(|| panic!("a memory limit: {cube}"));
+    // A Rust wasm32-wasip2 guest starts with at least its 1 MiB stack in linear memory.
+    let in_use = cube["memory_bytes"].as_u64().unwrap_or_else(|| panic!("memory in use: {cube}"));
+    assert!((1 << 20..=limit).contains(&in_use), "memory in use, between 1 MiB and the limit: {cube}");
     assert_eq!(cube["restarts"], 0);
 
     let frame = visor.api("GET", "/api/frame.png");
@@ -68,6 +71,10 @@ fn the_page_lists_the_modules_and_stops_one_on_a_click() {
         (running("cube") && running("hud")).then_some(rows)
     });
     assert!(rows.iter().any(|(name, _)| name == "camera"), "the camera driver is a module too: {rows:?}");
+    let memory = browser.execute(r#"return document.querySelector('tr[data-module="cube"]').cells[4].textContent;"#);
+    let memory = memory.as_str().unwrap_or_default().to_string();
+    let used = memory.split(" / ").next().and_then(|n| n.parse::<f64>().ok());
+    assert!(used.is_some_and(|mib| mib >= 1.0) && memory.ends_with(" MiB"), "cube's memory in use against its limit: {memory:?}");
     assert_eq!(browser.execute("return location.search;"), "", "the token is taken out of the address bar");
 
     let stop = browser.find(r#"tr[data-module="hud"] button[data-action="stop"]"#).expect("hud's stop button");

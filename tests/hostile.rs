@@ -132,6 +132,7 @@ fn a_bus_flood_is_rate_limited_and_slows_nobody_else() {
         publish: publish.iter().map(|p| TopicPattern::from_str(p).unwrap()).collect(),
         subscribe: subscribe.iter().map(|p| TopicPattern::from_str(p).unwrap()).collect(),
         messages_per_second: 10_000,
+        shell: false,
     };
     let tester = bus.endpoint(ModuleRef::new(900, "tester"), caps(&["calm/#"], &["calm/#", "probe/flood"]));
     let flood_in = tester.subscribe(TopicPattern::from_str("probe/flood").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest }).unwrap();
@@ -168,7 +169,7 @@ fn ungranted_topics_forged_replies_and_spoofing_are_refused() {
     let bus = w.shell.modules.bus().clone();
     let watcher = bus.endpoint(
         ModuleRef::new(901, "watcher"),
-        BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("probe/#").unwrap()], messages_per_second: 100 },
+        BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("probe/#").unwrap()], messages_per_second: 100, shell: false },
     );
     let seen = watcher.subscribe(TopicPattern::from_str("probe/out").unwrap(), QueueOptions { capacity: 16, policy: Overflow::DropOldest }).unwrap();
     // It asks for camera/frames and secrets/# too; the policy grants only probe/out.

@@ -36,6 +36,7 @@ fn tester(bus: &Bus) -> (visor_runtime::bus::Endpoint, Subscription) {
         publish: vec![TopicPattern::from_str("probe/#").unwrap()],
         subscribe: vec![TopicPattern::from_str("probe/#").unwrap()],
         messages_per_second: 100_000,
+        shell: false,
     };
     let endpoint = bus.endpoint(ModuleRef::new(999, "tester"), caps);
     let out = endpoint.subscribe(TopicPattern::from_str("probe/out").unwrap(), QueueOptions { capacity: 256, policy: Overflow::Reject }).unwrap();
@@ -152,7 +153,7 @@ fn native_modules_join_the_bus_under_manifest_policy_and_supervision() {
     let id = host.load(manifest, std::path::Path::new(".")).unwrap();
     assert!(host.info(id).unwrap().denied.iter().any(|d| d.contains("camera/frames")), "ungranted topics are denied");
     let (endpoint, _) = tester(host.bus());
-    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("ticks/#").unwrap()], messages_per_second: 10 };
+    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("ticks/#").unwrap()], messages_per_second: 10, shell: false };
     let listener = host.bus().endpoint(ModuleRef::new(998, "listener"), caps);
     let ticks = listener.subscribe(TopicPattern::from_str("ticks/#").unwrap(), QueueOptions { capacity: 1024, policy: Overflow::DropOldest }).unwrap();
     drop(endpoint);
@@ -238,7 +239,7 @@ fn a_trigger_topic_starts_its_module() {
     let id = host.load(manifest, &dir).unwrap();
     assert!(host.poll_triggers().is_empty(), "nothing has fired yet");
     assert!(host.app(id).is_none(), "idle until triggered");
-    let caps = BusCapabilities { publish: vec![TopicPattern::from_str("wake/#").unwrap()], subscribe: vec![], messages_per_second: 10 };
+    let caps = BusCapabilities { publish: vec![TopicPattern::from_str("wake/#").unwrap()], subscribe: vec![], messages_per_second: 10, shell: false };
     let alarm = host.bus().endpoint(ModuleRef::new(997, "alarm"), caps);
     alarm.publish(&Topic::new("wake/now").unwrap(), Payload::Empty).unwrap();
     assert_eq!(host.poll_triggers(), vec![id]);

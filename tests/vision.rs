@@ -61,7 +61,7 @@ fn shell() -> Shell {
 #[test]
 fn the_vision_module_publishes_the_astronauts_face_from_the_camera_driver() {
     let mut shell = shell();
-    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("vision/#").unwrap()], messages_per_second: 0 };
+    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("vision/#").unwrap()], messages_per_second: 0, shell: false };
     let tester = shell.modules.bus().endpoint(ModuleRef::new(990, "tester"), caps);
     let faces = tester.subscribe(TopicPattern::from_str("vision/faces").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest }).unwrap();
     let vision = shell.modules.find("vision").expect("the built-in vision module is loaded");

@@ -443,15 +443,27 @@ fn mouse_look_and_wasd_move_the_head() {
     xdotool(&x, &["mouseup", "3"]);
     eventually(&x, &window, "the slab moved left", |i| red_in_left_half(i).1 < column - 20.0);
 
-    // R: back to the start.
+    // R while looking (right button held): back to the start. The head keys are the shell's
+    // only while looking; otherwise they are letters for the focused app.
+    xdotool(&x, &["mousedown", "3"]);
     xdotool(&x, &["key", "r"]);
     eventually(&x, &window, "the slab back in place", |i| (red_in_left_half(i).1 - column).abs() < 2.0);
 
-    // W held: walking towards the slab makes it larger.
+    // W held while looking: walking towards the slab makes it larger.
     xdotool(&x, &["keydown", "w"]);
     std::thread::sleep(Duration::from_millis(400));
     xdotool(&x, &["keyup", "w"]);
+    xdotool(&x, &["mouseup", "3"]);
     eventually(&x, &window, "the slab nearer", |i| red_in_left_half(i).0 as f32 > area as f32 * 1.3);
+    let nearer = red_in_left_half(&capture(&x, &window)).0;
+
+    // W without the right button moves nothing.
+    xdotool(&x, &["keydown", "w"]);
+    std::thread::sleep(Duration::from_millis(400));
+    xdotool(&x, &["keyup", "w"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let after = red_in_left_half(&capture(&x, &window)).0;
+    assert!((after as f32 - nearer as f32).abs() < nearer as f32 * 0.05, "W alone moved the head: {nearer} -> {after} px");
 
     xdotool(&x, &["key", "Escape"]);
     let status = visor.wait(Duration::from_secs(30));

@@ -64,12 +64,15 @@ function cell(row, index, text, className) {
 }
 
 const mib = (bytes) => (bytes / 1048576).toFixed(1);
+// Limits are whole MiB as a rule: "64", not "64.0".
+const mibWhole = (bytes) => (bytes % 1048576 === 0 ? String(bytes / 1048576) : mib(bytes));
 const dash = "—";
 
+// In use against the limit, "3.1 / 64 MiB"; a stopped app has none in use.
 function memoryText(m) {
   if (m.memory_bytes == null && m.memory_limit_bytes == null) return dash;
   const used = m.memory_bytes == null ? dash : mib(m.memory_bytes);
-  return m.memory_limit_bytes == null ? used + " MiB" : used + " / " + mib(m.memory_limit_bytes) + " MiB";
+  return m.memory_limit_bytes == null ? used + " MiB" : used + " / " + mibWhole(m.memory_limit_bytes) + " MiB";
 }
 
 function cpuText(m) {

@@ -1,8 +1,10 @@
-//! [`ModuleRef`]: where a module lives in a registry, written `oci://HOST[:PORT]/REPOSITORY:TAG`.
+//! [`ModuleRef`]: where a module lives in a registry, written `oci://HOST[:PORT]/REPOSITORY:TAG`,
+//! or `https://HOST[:PORT]/REPOSITORY:TAG` (what a browser's address bar would hold).
 //!
-//! Registries on a loopback address (`localhost`, `127.0.0.0/8`, `[::1]`) are spoken to over
-//! plain HTTP, as a registry started by hand for development or tests is; any other registry
-//! over HTTPS unless the user says `--insecure` for it.
+//! With `oci://`, registries on a loopback address (`localhost`, `127.0.0.0/8`, `[::1]`) are
+//! spoken to over plain HTTP, as a registry started by hand for development or tests is; any
+//! other registry over HTTPS unless the user says `--insecure` for it. With `https://`, always
+//! HTTPS: the user said so.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -10,6 +12,7 @@ use std::net::IpAddr;
 use crate::error::OciError;
 
 const SCHEME: &str = "oci://";
+const HTTPS: &str = "https://";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleRef {
@@ -19,17 +22,20 @@ pub struct ModuleRef {
     pub tag: String,
     /// Plain HTTP although the registry is not on a loopback address.
     pub insecure: bool,
+    /// Written `https://`: HTTPS even on loopback.
+    pub https: bool,
 }
 
 impl ModuleRef {
     /// Whether `text` is meant as a registry reference rather than a folder.
     pub fn is_reference(text: &str) -> bool {
-        text.starts_with(SCHEME)
+        text.starts_with(SCHEME) || text.starts_with(HTTPS)
     }
 
     pub fn parse(text: &str) -> Result<ModuleRef, OciError> {
         let bad = |problem: &str| OciError::BadReference { text: text.to_string(), problem: problem.to_string() };
-        let rest = text.strip_prefix(SCHEME).ok_or_else(|| bad("it does not start with oci://"))?;
+        let https = text.starts_with(HTTPS);
+        let rest = text.strip_prefix(SCHEME).or_else(|| text.strip_prefix(HTTPS)).ok_or_else(|| bad("it does not start with oci:// or https://"))?;
         let (registry, path) = rest.split_once('/').ok_or_else(|| bad("there is no /REPOSITORY after the registry"))?;
         if registry.is_empty() || !registry.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)) {
             return Err(bad("the registry should be HOST or HOST:PORT"));
@@ -41,7 +47,7 @@ impl ModuleRef {
         if !valid_tag(tag) {
             return Err(bad("the tag should be 1 to 128 of A-Z, a-z, 0-9, '_', '.', '-', not starting with '.' or '-'"));
         }
-        Ok(ModuleRef { registry: registry.to_string(), repository: repository.to_string(), tag: tag.to_string(), insecure: false })
+        Ok(ModuleRef { registry: registry.to_string(), repository: repository.to_string(), tag: tag.to_string(), insecure: false, https })
     }
 
     /// This reference, spoken to over plain HTTP wherever it is.
@@ -52,7 +58,7 @@ impl ModuleRef {
 
     /// Whether to use plain HTTP: a loopback registry, or one the user marked insecure.
     pub fn plain_http(&self) -> bool {
-        self.insecure || is_loopback(&self.registry)
+        self.insecure || (!self.https && is_loopback(&self.registry))
     }
 
     pub(crate) fn to_oci(&self) -> oci_client::Reference {
@@ -62,7 +68,8 @@ impl ModuleRef {
 
 impl fmt::Display for ModuleRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{SCHEME}{}/{}:{}", self.registry, self.repository, self.tag)
+        let scheme = if self.https { HTTPS } else { SCHEME };
+        write!(f, "{scheme}{}/{}:{}", self.registry, self.repository, self.tag)
     }
 }
 
@@ -105,6 +112,10 @@ mod tests {
         assert!(ModuleRef::parse("oci://localhost/a:b").unwrap().plain_http());
         let remote = ModuleRef::parse("oci://ghcr.io/someone/face-tags:2.1.0").unwrap();
         assert!(!remote.plain_http() && remote.clone().with_insecure(true).plain_http());
+        let https = ModuleRef::parse("https://localhost:5000/visor/hud:1.0.0").unwrap();
+        assert!(ModuleRef::is_reference("https://localhost:5000/visor/hud:1.0.0"));
+        assert!(!https.plain_http(), "https:// means HTTPS, even on loopback");
+        assert_eq!(https.to_string(), "https://localhost:5000/visor/hud:1.0.0");
     }
 
     #[test]

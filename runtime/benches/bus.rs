@@ -77,6 +77,7 @@ fn caps(publish: &[&str], subscribe: &[&str]) -> BusCapabilities {
         publish: patterns(publish),
         subscribe: patterns(subscribe),
         messages_per_second: u32::MAX,
+        shell: false,
     }
 }
 

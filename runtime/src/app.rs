@@ -1,7 +1,8 @@
 //! One app: its component compiled and instantiated in a store of its own, driven
 //! synchronously. [`AppInstance::frame`] runs the guest's `frame` under its CPU budget and
 //! returns what it drew as a [`LayerSubmission`]. The runner puts this on a thread; tests can
-//! drive it directly, frame by frame.
+//! drive it directly, frame by frame. The store's limiter keeps a [`MemoryGauge`] of the
+//! memory the instance holds, which any thread may read.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use wasmtime::{Store, Trap, WasmBacktrace};
 use crate::engine::AppEngine;
 use crate::error::AppError;
 use crate::host::bus::GuestBus;
+use crate::host::limiter::MemoryGauge;
 use crate::host::log::LogRing;
 use crate::host::{AppBindings, AppBindingsPre, HostState, convert_frame_info};
 
@@ -78,6 +80,7 @@ pub struct AppInstance {
     bindings: AppBindings,
     frame_number: u64,
     frame_ticks: u64,
+    memory: MemoryGauge,
 }
 
 impl AppInstance {
@@ -91,12 +94,27 @@ impl AppInstance {
         logs: Arc<LogRing>,
         clock: SharedClock,
     ) -> Result<AppInstance, AppError> {
+        Self::load_metered(engine, spec, id, bus, logs, clock, MemoryGauge::new())
+    }
+
+    /// [`AppInstance::load`], with the store's memory recorded in `memory`: the runner hands
+    /// each new instance the gauge it reads. The store adds to the gauge from its first memory
+    /// on and takes its share back when it ends, so a gauge outlives its instances.
+    pub fn load_metered(
+        engine: &AppEngine,
+        spec: &AppSpec,
+        id: AppId,
+        bus: GuestBus,
+        logs: Arc<LogRing>,
+        clock: SharedClock,
+        memory: MemoryGauge,
+    ) -> Result<AppInstance, AppError> {
         let app = spec.name.clone();
         let component = match &spec.precompiled {
             Some(Precompiled(component)) => component.clone(),
             None => compile(engine, spec)?,
         };
-        let mut store = Store::new(engine.engine(), HostState::new(spec, bus, logs, clock));
+        let mut store = Store::new(engine.engine(), HostState::new(spec, bus, logs, clock, memory.clone()));
         store.limiter(|state| &mut state.limits);
         let instantiate_error = |e: wasmtime::Error| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") };
         let pre = engine.linker().instantiate_pre(&component).map_err(instantiate_error)?;
@@ -104,7 +122,7 @@ impl AppInstance {
         let frame_ticks = AppEngine::ticks_for_ms(spec.limits.frame_cpu_ms);
         store.set_epoch_deadline(frame_ticks * 10);
         let bindings = pre.instantiate(&mut store).map_err(instantiate_error)?;
-        let mut instance = AppInstance { id, name: app, store, bindings, frame_number: 0, frame_ticks };
+        let mut instance = AppInstance { id, name: app, store, bindings, frame_number: 0, frame_ticks, memory };
         store_init(&mut instance)?;
         Ok(instance)
     }
@@ -121,6 +139,11 @@ impl AppInstance {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Bytes of linear memory the instance holds now, over all its memories.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory.memory_bytes()
     }
 
     /// Runs the app's `frame` for `info` (its `frame_number` is replaced by the app's own
@@ -180,7 +203,7 @@ pub fn bare_instantiate_times(engine: &AppEngine, component: &Component, spec: &
     let pre = AppBindingsPre::new(pre).map_err(error)?;
     let mut times = Vec::new();
     for _ in 0..iterations {
-        let state = HostState::new(spec, GuestBus::new(None), Arc::default(), visor_types::clock::MonotonicClock::shared());
+        let state = HostState::new(spec, GuestBus::new(None), Arc::default(), visor_types::clock::MonotonicClock::shared(), MemoryGauge::new());
         let mut store = Store::new(engine.engine(), state);
         store.set_epoch_deadline(u64::MAX / 2);
         let started = Instant::now();

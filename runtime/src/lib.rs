@@ -18,7 +18,8 @@
 //! - `native`: the trait native drivers and libraries implement.
 //! - `registry`: installed modules on disk, content-addressed, and the compiled-code cache.
 //! - `engine`: the shared wasmtime engine and its epoch ticker (CPU budgets).
-//! - `host/`: host implementations of the WIT interfaces (`gfx`, `log`, `clock`), one per file.
+//! - `host/`: host implementations of the WIT interfaces (`gfx`, `log`, `clock`), one per file,
+//!   and the store's limiter, which records each app's memory in a [`MemoryGauge`].
 //! - `app`: [`AppInstance`], one instantiated app driven synchronously.
 //! - `runner`: [`AppRunner`], an app on its own supervised thread, and the [`FrameFeed`] it reads.
 //! - `error`: [`AppError`].
@@ -39,6 +40,7 @@ mod runner;
 pub use app::{AppInstance, AppSpec, Precompiled, bare_instantiate_times};
 pub use engine::AppEngine;
 pub use error::AppError;
+pub use host::limiter::MemoryGauge;
 pub use host::log::{LogLine, LogRing};
 pub use inbox::INBOX_CAPACITY;
 pub use runner::{AppRunner, AppStatus, Crash, FrameFeed, RestartPolicy, RunContext};

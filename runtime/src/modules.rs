@@ -88,20 +88,14 @@ pub struct ModuleHost {
     fps: f32,
 }
 
-fn kind_name(kind: ModuleKind) -> &'static str {
-    match kind {
-        ModuleKind::App => "app",
-        ModuleKind::Library => "library",
-        ModuleKind::Driver => "driver",
-    }
-}
-
 impl ModuleHost {
     pub fn new(bus: Bus, engine: AppEngine, feed: FrameFeed, clock: SharedClock, policy: Policy, fps: f32) -> ModuleHost {
         let everything = BusCapabilities {
             publish: Vec::new(),
             subscribe: vec![TopicPattern::from_str("#").expect("'#' is a pattern")],
             messages_per_second: 0,
+            // The watcher only wakes modules; it sees reserved topics so one may trigger on them.
+            shell: true,
         };
         let watcher = bus.endpoint(ModuleRef::new(0, "visor-shell"), everything);
         ModuleHost {
@@ -118,6 +112,11 @@ impl ModuleHost {
             next_id: 1,
             fps,
         }
+    }
+
+    /// The engine apps are compiled for (compile with it for the registry's cache to serve).
+    pub fn engine(&self) -> &AppEngine {
+        &self.engine
     }
 
     pub fn bus(&self) -> &Bus {
@@ -161,6 +160,7 @@ impl ModuleHost {
             publish: grant.effective.publish.clone(),
             subscribe: grant.effective.subscribe.clone(),
             messages_per_second: manifest.limits.bus_messages_per_second,
+            shell: grant.effective.shell,
         };
         let endpoint = self.bus.endpoint(ModuleRef::new(id, manifest.name.as_str()), caps);
         if !manifest.triggers.topics.is_empty() {
@@ -342,7 +342,7 @@ impl ModuleHost {
             return Err(ModuleError::Rename { module: module.manifest.name.clone(), other: manifest.name });
         }
         if module.manifest.kind != manifest.kind {
-            let (have, want) = (kind_name(module.manifest.kind), kind_name(manifest.kind));
+            let (have, want) = (module.manifest.kind.name(), manifest.kind.name());
             return Err(ModuleError::KindChange { module: manifest.name, have, want });
         }
         let grant = self.policy.grant(&manifest);
@@ -351,6 +351,7 @@ impl ModuleHost {
             publish: grant.effective.publish.clone(),
             subscribe: grant.effective.subscribe.clone(),
             messages_per_second: manifest.limits.bus_messages_per_second,
+            shell: grant.effective.shell,
         });
         module.manifest = manifest;
         module.dir = dir.to_path_buf();

@@ -9,6 +9,9 @@
 //!
 //! The shell steers the thread through a control channel (stop, pause, resume, restart,
 //! upgrade); the thread reads it between frames, so a command never interrupts a `frame` call.
+//!
+//! What the shell reads back (status, crashes, frame counts and times, the memory gauge) is
+//! shared state the thread updates; reading it never waits on a frame.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +30,7 @@ use crate::bus::Endpoint;
 use crate::engine::AppEngine;
 use crate::error::AppError;
 use crate::host::bus::GuestBus;
+use crate::host::limiter::MemoryGauge;
 use crate::host::log::LogRing;
 use crate::inbox::Inbox;
 
@@ -171,6 +175,8 @@ struct Shared {
     version: Mutex<String>,
     /// Input routed to the app, taken with its next frame.
     inbox: Inbox,
+    /// Handed to every instance's store: it always shows the live instance's memory.
+    memory: MemoryGauge,
 }
 
 type Slot = Option<Arc<LayerSubmission>>;
@@ -212,6 +218,7 @@ impl AppRunner {
             last_frame_ns: AtomicU64::new(0),
             version: Mutex::new(spec.version.clone()),
             inbox: Inbox::default(),
+            memory: MemoryGauge::new(),
         });
         let logs = Arc::new(LogRing::default());
         let name = spec.name.clone();
@@ -252,6 +259,13 @@ impl AppRunner {
     /// Frames the app has completed, over all its restarts.
     pub fn frames(&self) -> u64 {
         self.shared.frames.load(Ordering::Acquire)
+    }
+
+    /// Bytes of linear memory the app's current instance holds, over all its memories: what
+    /// it started with and every growth since. 0 while no instance is alive (before the first
+    /// start, between a crash and the restart, once stopped). Never blocks.
+    pub fn memory_bytes(&self) -> u64 {
+        self.shared.memory.memory_bytes()
     }
 
     /// How long the app's last `frame` call took.
@@ -397,7 +411,8 @@ impl Worker {
     }
 
     fn load(&self, bus: GuestBus) -> Result<AppInstance, AppError> {
-        AppInstance::load(&self.context.engine, &self.spec, self.id, bus, self.logs.clone(), self.context.clock.clone())
+        let (engine, clock, memory) = (&self.context.engine, self.context.clock.clone(), self.shared.memory.clone());
+        AppInstance::load_metered(engine, &self.spec, self.id, bus, self.logs.clone(), clock, memory)
     }
 
     /// Loads `spec` with the module's bus state (identity, subscriptions, queued messages).

@@ -47,6 +47,8 @@ impl BusTap {
             publish: Vec::new(),
             subscribe: vec![TopicPattern::from_str("#").expect("'#' is a pattern")],
             messages_per_second: 0,
+            // The panel is the user's own console: it monitors the reserved topics too.
+            shell: true,
         };
         // One endpoint for the shell's life: the bus keeps every endpoint's statistics table.
         let endpoint = bus.endpoint(ModuleRef::new(0, "visor-admin"), everything);

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use visor_admin::{LogEntry, ModuleState, ModuleView};
 use visor_runtime::AppStatus;
-use visor_runtime::manifest::{Entry, ModuleKind};
+use visor_runtime::manifest::Entry;
 use visor_runtime::modules::{ModuleHost, ModuleInfo};
 use visor_types::clock::Clock;
 
@@ -50,11 +50,11 @@ fn row(host: &ModuleHost, info: ModuleInfo, panel_restarts: &HashMap<String, u32
         id: info.id,
         name: info.name.clone(),
         version: info.version,
-        kind: kind_name(info.kind).to_string(),
+        kind: info.kind.name().to_string(),
         state,
         state_detail,
-        // Not measured by the runtime yet: see the `admin_backend` guide.
-        memory_bytes: None,
+        // The live instance's linear memory, kept by its store's limiter; none once stopped.
+        memory_bytes: app.filter(|_| running).map(|a| a.memory_bytes()),
         memory_limit_bytes,
         cpu_time_ms: None,
         frames: app.map(|a| a.frames()),
@@ -64,14 +64,6 @@ fn row(host: &ModuleHost, info: ModuleInfo, panel_restarts: &HashMap<String, u32
         denied: info.denied,
     };
     ModuleRow { view, thread }
-}
-
-fn kind_name(kind: ModuleKind) -> &'static str {
-    match kind {
-        ModuleKind::App => "app",
-        ModuleKind::Library => "library",
-        ModuleKind::Driver => "driver",
-    }
 }
 
 /// The running apps' kept log lines, stamped with wall-clock time.

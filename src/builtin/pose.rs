@@ -98,10 +98,11 @@ mod tests {
             publish: manifest.capabilities.publish.clone(),
             subscribe: manifest.capabilities.subscribe.clone(),
             messages_per_second: manifest.limits.bus_messages_per_second,
+            shell: false,
         };
         let endpoint = bus.endpoint(ModuleRef::new(1, "pose"), caps);
         let pattern = TopicPattern::new(HEAD).unwrap();
-        let watcher = BusCapabilities { publish: Vec::new(), subscribe: vec![pattern.clone()], messages_per_second: 0 };
+        let watcher = BusCapabilities { publish: Vec::new(), subscribe: vec![pattern.clone()], messages_per_second: 0, shell: false };
         let sub = bus
             .endpoint(ModuleRef::new(2, "watcher"), watcher)
             .subscribe(pattern, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })

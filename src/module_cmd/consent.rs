@@ -147,6 +147,22 @@ fn select(asked: &[Item], answer: &str) -> Result<Capabilities, String> {
     Ok(granted)
 }
 
+/// What `caps` asks for, one capability each, named and described for a consent dialog.
+pub fn asks(caps: &Capabilities) -> Vec<visor_shell_api::Capability> {
+    items(caps).iter().map(|i| visor_shell_api::Capability { name: i.name(), description: i.describe() }).collect()
+}
+
+/// The capabilities out of `caps` that a dialog's answer names (as [`asks`] named them).
+pub fn grant_named(caps: &Capabilities, names: &[String]) -> Result<Capabilities, String> {
+    let asked = items(caps);
+    if let Some(unknown) = names.iter().find(|n| !asked.iter().any(|i| i.name() == **n)) {
+        return Err(format!("'{unknown}' is not one of the capabilities asked for"));
+    }
+    let mut granted = Capabilities::default();
+    asked.iter().filter(|i| names.contains(&i.name())).for_each(|i| i.add_to(&mut granted));
+    Ok(granted)
+}
+
 /// What the user grants `manifest` (from `reference`): asked on the terminal, or answered
 /// ahead by `mode`.
 pub fn decide(manifest: &Manifest, reference: &str, mode: &ConsentMode) -> anyhow::Result<Capabilities> {
@@ -216,6 +232,19 @@ mod tests {
         assert!(err.contains("device:camera") && err.contains("shell"), "{err}");
         assert!(select(&asked(), " , ").is_err());
         assert!(select(&asked(), "9").is_err());
+    }
+
+    #[test]
+    fn a_dialog_grants_exactly_the_named_capabilities() {
+        let text = "name = \"m\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"m.wasm\" }\n[capabilities]\n\
+                    publish = [\"tags/#\"]\ndevices = [\"display-layer\", \"camera\"]\n";
+        let caps = Manifest::parse(text, "m").unwrap().capabilities;
+        let shown: Vec<String> = asks(&caps).into_iter().map(|c| c.name).collect();
+        assert_eq!(shown, ["publish:tags/#", "device:display-layer", "device:camera"]);
+        let granted = grant_named(&caps, &["device:display-layer".into()]).unwrap();
+        assert_eq!((granted.publish.len(), granted.devices.clone()), (0, vec![Device::DisplayLayer]));
+        assert_eq!(grant_named(&caps, &[]).unwrap(), Capabilities::default());
+        assert!(grant_named(&caps, &["device:gps".into()]).unwrap_err().contains("device:gps"));
     }
 
     #[test]

@@ -79,28 +79,42 @@ pub struct RemoteInstall {
     pub timings: InstallTimings,
 }
 
-/// Pulls, checks, asks, installs and compiles `reference`, then writes the grants.
-pub fn install_remote(
-    registry: &Registry,
-    engine: &AppEngine,
-    reference: &ModuleRef,
-    allow_unknown_publisher: bool,
-    consent_mode: &ConsentMode,
-) -> anyhow::Result<RemoteInstall> {
+/// A module pulled and verified, admitted by the policy's rules for publishers, waiting for
+/// the user's consent; dropping it deletes the download.
+pub struct Fetched {
+    pub pulled: visor_oci::Pulled,
+    pub audit: Audit,
+    /// The reference, as the user gave it.
+    pub source: String,
+    admitted: Duration,
+}
+
+impl Fetched {
+    pub fn manifest(&self) -> &visor_runtime::manifest::Manifest {
+        &self.pulled.package.manifest
+    }
+}
+
+/// Pulls `reference` and checks it: digests, signature, keyring, and the policy's rule for
+/// unknown publishers. Nothing is installed yet.
+pub fn fetch(registry: &Registry, reference: &ModuleRef, allow_unknown_publisher: bool) -> anyhow::Result<Fetched> {
     let keyring = Keyring::in_store(registry.root());
     let policy = load_policy(registry)?;
-    let shown = reference.to_string();
+    let source = reference.to_string();
     let pulled = visor_oci::pull(reference, &keyring)?;
     let started = Instant::now();
     let audit =
-        visor_oci::admit(&shown, &pulled.package, &pulled.publisher, policy.install, allow_unknown_publisher, &policy_path(registry))?;
-    let admitted = started.elapsed();
-    let granted = consent::decide(&pulled.package.manifest, &shown, consent_mode)?;
+        visor_oci::admit(&source, &pulled.package, &pulled.publisher, policy.install, allow_unknown_publisher, &policy_path(registry))?;
+    Ok(Fetched { pulled, audit, source, admitted: started.elapsed() })
+}
 
+/// Installs and compiles a fetched module, then writes what the user `granted` into the policy.
+pub fn finish(registry: &Registry, engine: &AppEngine, fetched: Fetched, granted: Capabilities) -> anyhow::Result<RemoteInstall> {
+    let Fetched { pulled, audit, source, admitted } = fetched;
     let manifest = &pulled.package.manifest;
     let existed = registry.get(&manifest.name, Some(&manifest.version))?.is_some();
     let started = Instant::now();
-    let module = registry.install_from(pulled.dir.path(), &Origin { source: Some(shown.clone()), audit })?;
+    let module = registry.install_from(pulled.dir.path(), &Origin { source: Some(source), audit })?;
     let install = started.elapsed();
     let started = Instant::now();
     let cache = match registry.load_component(engine.engine(), &module) {
@@ -133,6 +147,19 @@ pub fn install_remote(
         "install timing"
     );
     Ok(RemoteInstall { module, granted, timings })
+}
+
+/// Pulls, checks, asks, installs and compiles `reference`, then writes the grants.
+pub fn install_remote(
+    registry: &Registry,
+    engine: &AppEngine,
+    reference: &ModuleRef,
+    allow_unknown_publisher: bool,
+    consent_mode: &ConsentMode,
+) -> anyhow::Result<RemoteInstall> {
+    let fetched = fetch(registry, reference, allow_unknown_publisher)?;
+    let granted = consent::decide(fetched.manifest(), &fetched.source, consent_mode)?;
+    finish(registry, engine, fetched, granted)
 }
 
 /// `visor module install oci://…`: the install and its summary.

@@ -8,15 +8,19 @@
 //! composites whatever is there — each app's layer reprojected from the pose it was drawn for
 //! to the pose of this frame.
 //!
-//! Input enters through [`Shell::pointer`] and [`Shell::key`] and is routed by `input`.
+//! Input enters through [`Shell::pointer`] and [`Shell::key`] and is routed by `input`. With a
+//! module store attached ([`Shell::serve_store`]), `service` answers the launcher on the
+//! `shell/` topics between frames.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 mod input;
+mod service;
 
 pub use input::{KeyInput, PointerInput, PointerKind};
+pub use service::ShellService;
 
 use std::sync::Arc;
 
@@ -54,6 +58,8 @@ pub struct Shell {
     /// The frame last composited: its eyes turn pointer pixels into rays.
     displayed: FrameInfo,
     router: input::Router,
+    /// Answers the `shell/` topics, once a store is attached.
+    service: Option<ShellService>,
 }
 
 /// What one [`Shell::step`] did.
@@ -86,7 +92,7 @@ impl Shell {
         let feed = FrameFeed::new(displayed.clone());
         let bus = Bus::new(clock.clone());
         let frames = TopicPattern::from_str(builtin::camera::FRAMES).expect("a valid pattern");
-        let caps = BusCapabilities { publish: Vec::new(), subscribe: vec![frames.clone()], messages_per_second: 0 };
+        let caps = BusCapabilities { publish: Vec::new(), subscribe: vec![frames.clone()], messages_per_second: 0, shell: false };
         let camera_frames = bus
             .endpoint(ModuleRef::new(0, "visor-compositor"), caps)
             .subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
@@ -105,7 +111,15 @@ impl Shell {
             controls: opened.controls,
             displayed,
             router: input::Router::default(),
+            service: None,
         })
+    }
+
+    /// Serves the `shell/` topics (the launcher's install, start, focus and stop) over
+    /// `registry`, the store modules install into.
+    pub fn serve_store(&mut self, registry: visor_runtime::registry::Registry) -> anyhow::Result<()> {
+        self.service = Some(ShellService::new(self.modules.bus(), registry)?);
+        Ok(())
     }
 
     /// The simulator's head controls, when the profile's pose source is the simulator.
@@ -177,6 +191,10 @@ impl Shell {
     pub fn step(&mut self, frame: u64, display_time_ns: u64) -> StepReport {
         let (display, measured) = self.publish(frame + 1, display_time_ns);
         self.modules.poll_triggers();
+        if let Some(mut service) = self.service.take() {
+            service.serve(self);
+            self.service = Some(service);
+        }
         if let Some(newest) = self.camera_frames.drain().filter_map(|m| m.payload.as_frame().and_then(to_camera_frame)).last() {
             self.camera = Some(newest);
         }
@@ -235,6 +253,14 @@ impl Shell {
         let deliveries = self.router.focus(next);
         self.deliver(deliveries);
         self.focused()
+    }
+
+    /// Gives the keyboard focus to the displayed app `name`; whether there is one.
+    pub fn focus_app(&mut self, name: &str) -> bool {
+        let Some(app) = self.modules.display_apps().find(|a| a.name() == name).map(|a| a.id()) else { return false };
+        let deliveries = self.router.focus(Some(app));
+        self.deliver(deliveries);
+        true
     }
 
     /// The focused app's name.

@@ -55,6 +55,8 @@ pub struct WindowOptions {
     pub screenshot_dir: PathBuf,
     /// Play this recorded pose track instead of the profile's pose source.
     pub pose_track: Option<PathBuf>,
+    /// Start the launcher app.
+    pub launcher: bool,
     /// Write each presented frame's motion-to-photon (ms per line) here on close.
     pub motion_log: Option<PathBuf>,
 }

@@ -40,12 +40,33 @@ impl Canvas {
         }
     }
 
-    fn fill(&mut self, x: u32, y: u32, size: u32, rgba: [u8; 4]) {
-        for py in y..(y + size).min(self.height) {
-            for px in x..(x + size).min(self.width) {
+    /// How wide `text` draws at `scale`, in canvas pixels.
+    pub fn text_width(text: &str, scale: u32) -> u32 {
+        text.chars().count() as u32 * 8 * scale
+    }
+
+    /// Fill a rectangle (clipped to the canvas).
+    pub fn rect(&mut self, x: u32, y: u32, width: u32, height: u32, rgba: [u8; 4]) {
+        for py in y..y.saturating_add(height).min(self.height) {
+            for px in x..x.saturating_add(width).min(self.width) {
                 let i = ((py * self.width + px) * 4) as usize;
                 self.pixels[i..i + 4].copy_from_slice(&rgba);
             }
         }
+    }
+
+    /// A one-pixel outline of a rectangle.
+    pub fn outline(&mut self, x: u32, y: u32, width: u32, height: u32, rgba: [u8; 4]) {
+        if width == 0 || height == 0 {
+            return;
+        }
+        self.rect(x, y, width, 1, rgba);
+        self.rect(x, y + height - 1, width, 1, rgba);
+        self.rect(x, y, 1, height, rgba);
+        self.rect(x + width - 1, y, 1, height, rgba);
+    }
+
+    fn fill(&mut self, x: u32, y: u32, size: u32, rgba: [u8; 4]) {
+        self.rect(x, y, size, size, rgba);
     }
 }

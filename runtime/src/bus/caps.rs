@@ -1,5 +1,9 @@
 //! [`BusCapabilities`]: what one module may do on the bus, already narrowed to what both its
 //! manifest asks for and the user's policy grants. The bus only checks them.
+//!
+//! Topics under `shell/` are reserved for the shell and the modules granted the privileged
+//! shell capability (the launcher): nobody else may publish there, and their subscriptions —
+//! even `#` — never see those messages, whatever their patterns grant.
 
 use super::topic::{Topic, TopicPattern};
 
@@ -13,6 +17,8 @@ pub struct BusCapabilities {
     /// Messages (publishes, requests and replies together) per second, with a burst of one
     /// second's worth; 0 allows none.
     pub messages_per_second: u32,
+    /// The shell capability: may use the reserved `shell/` topics.
+    pub shell: bool,
 }
 
 impl BusCapabilities {
@@ -22,7 +28,7 @@ impl BusCapabilities {
     }
 
     pub fn may_publish(&self, topic: &Topic) -> bool {
-        self.publish.iter().any(|grant| grant.matches(topic))
+        (self.shell || !topic.is_reserved()) && self.publish.iter().any(|grant| grant.matches(topic))
     }
 
     pub fn may_subscribe(&self, pattern: &TopicPattern) -> bool {

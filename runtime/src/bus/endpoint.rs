@@ -114,7 +114,9 @@ impl Endpoint {
         let grants = Grants::new(caps);
         let caps = grants.caps.clone();
         inner.grants.store(Arc::new(grants));
-        let revoked = |q: &SubQueue| q.owner == inner.id && !caps.may_subscribe(&q.pattern);
+        let revoked = |q: &SubQueue| {
+            q.owner == inner.id && (!caps.may_subscribe(&q.pattern) || (q.sees_reserved && !caps.shell))
+        };
         for queue in inner.bus.queues_of(inner.id).iter().filter(|q| revoked(q)) {
             tracing::info!(module = %inner.module, pattern = %queue.pattern, "subscription revoked: no longer granted");
         }
@@ -143,7 +145,8 @@ impl Endpoint {
         options: QueueOptions,
     ) -> Result<Subscription, BusError> {
         let inner = &*self.inner;
-        if !inner.grants.load().caps.may_subscribe(&pattern) {
+        let caps = inner.grants.load().caps.clone();
+        if !caps.may_subscribe(&pattern) {
             return Err(self.denied(BusAction::Subscribe, pattern.as_str()));
         }
         let module = || inner.module.name.to_string();
@@ -166,7 +169,7 @@ impl Endpoint {
             });
         }
         let id = inner.bus.next_subscription_id();
-        let (queue, rx) = SubQueue::new(id, inner.id, inner.module.clone(), pattern, options);
+        let (queue, rx) = SubQueue::new(id, inner.id, inner.module.clone(), pattern, options, caps.shell);
         let queue = Arc::new(queue);
         inner.bus.add_route(queue.clone());
         let subscription =

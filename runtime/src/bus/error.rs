@@ -30,7 +30,7 @@ impl fmt::Display for BusAction {
 pub enum BusError {
     #[error(
         "module '{module}' may not {action} '{topic}': its manifest or the user's policy does \
-         not grant it"
+         not grant it{}", if topic.starts_with("shell/") { " (topics under shell/ also need the shell capability)" } else { "" }
     )]
     Denied {
         module: String,

@@ -145,7 +145,8 @@ impl BusInner {
     /// queue gets a clone (reference counts, no payload bytes); the last one gets the original.
     pub(super) fn fan_out(&self, topic: &Topic, message: Message) -> Fanout {
         let routes = self.routes.load();
-        let mut matching = routes.matching(topic).peekable();
+        let reserved = topic.is_reserved();
+        let mut matching = routes.matching(topic).filter(|q| !reserved || q.sees_reserved).peekable();
         let mut fanout = Fanout {
             report: PublishReport::default(),
             first_refused: None,

@@ -58,4 +58,4 @@ pub use payload::Payload;
 pub use queue::{MAX_QUEUE_CAPACITY, Overflow, QueueOptions};
 pub use stats::{BusStats, SubscriptionStats, TopicStats};
 pub use subscription::Subscription;
-pub use topic::{MAX_TOPIC_BYTES, Topic, TopicError, TopicPattern};
+pub use topic::{MAX_TOPIC_BYTES, RESERVED_SEGMENT, Topic, TopicError, TopicPattern};

@@ -76,6 +76,8 @@ pub(super) struct SubQueue {
     pub(super) subscriber: ModuleRef,
     pub(super) pattern: TopicPattern,
     pub(super) policy: Overflow,
+    /// Whether the subscriber holds the shell capability, and so receives `shell/` topics.
+    pub(super) sees_reserved: bool,
     tx: Sender<Message>,
     /// A receiving end for the publisher, to drop the oldest message of a full queue.
     evict: Receiver<Message>,
@@ -91,6 +93,7 @@ impl SubQueue {
         subscriber: ModuleRef,
         pattern: TopicPattern,
         options: QueueOptions,
+        sees_reserved: bool,
     ) -> (SubQueue, Receiver<Message>) {
         let (tx, rx) = crossbeam_channel::bounded(options.capacity);
         let queue = SubQueue {
@@ -99,6 +102,7 @@ impl SubQueue {
             subscriber,
             pattern,
             policy: options.policy,
+            sees_reserved,
             tx,
             evict: rx.clone(),
             dropped: AtomicU64::new(0),

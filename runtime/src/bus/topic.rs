@@ -52,6 +52,9 @@ impl TopicError {
 /// The name is hashed once, when the topic is made, with a key chosen at random per process
 /// (names come from guests, who must not be able to pick colliding ones); the routing table
 /// and the statistics then look topics up without hashing the name again.
+/// The first segment of the topics reserved to the shell capability.
+pub const RESERVED_SEGMENT: &str = "shell";
+
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Topic {
@@ -88,6 +91,11 @@ impl Topic {
 
     pub fn segments(&self) -> impl Iterator<Item = &str> {
         self.name.split('/')
+    }
+
+    /// Whether the topic is under `shell/`, reserved to the shell capability.
+    pub fn is_reserved(&self) -> bool {
+        self.segments().next() == Some(RESERVED_SEGMENT)
     }
 }
 

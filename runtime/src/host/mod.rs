@@ -6,19 +6,20 @@
 //! only traps an app meets are wasmtime's own (bad pointers, its CPU budget, its memory cap).
 //!
 //! Layout: `gfx` (buffers, textures, pipelines, draws), `bus` (the shared bus), `log`, `clock`,
-//! `convert` (WIT records to shared types).
+//! `convert` (WIT records to shared types), `limiter` (the store's limits and its memory gauge).
 
 pub mod bus;
 pub mod clock;
 mod convert;
 pub mod gfx;
+pub mod limiter;
 pub mod log;
 
 use std::sync::Arc;
 
 use visor_types::clock::SharedClock;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::StoreLimitsBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
@@ -28,6 +29,7 @@ use crate::manifest::{DirMode, NetworkTarget};
 use std::net::ToSocketAddrs;
 use bus::GuestBus;
 use gfx::GfxState;
+use limiter::{MemoryGauge, MeteredLimits};
 use log::LogRing;
 
 mod bindings {
@@ -52,14 +54,15 @@ pub struct HostState {
     pub(crate) bus: GuestBus,
     pub(crate) logs: Arc<LogRing>,
     pub(crate) clock: SharedClock,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: MeteredLimits,
     pub(crate) stderr: MemoryOutputPipe,
     wasi: WasiCtx,
     table: ResourceTable,
 }
 
 impl HostState {
-    pub(crate) fn new(spec: &AppSpec, bus: GuestBus, logs: Arc<LogRing>, clock: SharedClock) -> HostState {
+    /// The store data for `spec`; `memory` is the gauge its store's limiter keeps up to date.
+    pub(crate) fn new(spec: &AppSpec, bus: GuestBus, logs: Arc<LogRing>, clock: SharedClock, memory: MemoryGauge) -> HostState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtx::builder();
         wasi.stderr(stderr.clone());
@@ -79,14 +82,15 @@ impl HostState {
                 tracing::warn!(app = %spec.name, "cannot preopen {} as {}: {e:#}", host.display(), grant.guest);
             }
         }
-        let memory = usize::try_from(u64::from(spec.limits.max_memory_mib) << 20).unwrap_or(usize::MAX);
+        let max_memory = usize::try_from(u64::from(spec.limits.max_memory_mib) << 20).unwrap_or(usize::MAX);
+        let limits = StoreLimitsBuilder::new().memory_size(max_memory).instances(16).tables(16).build();
         HostState {
             app: spec.name.clone(),
             gfx: GfxState::new(&spec.name, spec.limits.clone()),
             bus,
             logs,
             clock,
-            limits: StoreLimitsBuilder::new().memory_size(memory).instances(16).tables(16).build(),
+            limits: MeteredLimits::new(limits, memory),
             stderr,
             wasi: wasi.build(),
             table: ResourceTable::new(),

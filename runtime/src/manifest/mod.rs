@@ -59,6 +59,17 @@ pub enum ModuleKind {
     Driver,
 }
 
+impl ModuleKind {
+    /// As manifests write it: `app`, `library`, `driver`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleKind::App => "app",
+            ModuleKind::Library => "library",
+            ModuleKind::Driver => "driver",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
     /// A wasm component, relative to the manifest.

@@ -8,6 +8,7 @@ use semver::{Version, VersionReq};
 use toml::{Table, Value};
 
 use super::*;
+use crate::bus::RESERVED_SEGMENT;
 
 struct Checker {
     problems: Vec<String>,
@@ -291,7 +292,7 @@ fn capabilities(c: &mut Checker, table: &Table) -> Capabilities {
         .into_iter()
         .filter_map(|n| network_target(&n).map_err(|e| c.say(e)).ok())
         .collect();
-    Capabilities {
+    let caps = Capabilities {
         publish: c.patterns(t.get("publish"), "capabilities.publish"),
         subscribe: c.patterns(t.get("subscribe"), "capabilities.subscribe"),
         call,
@@ -299,7 +300,14 @@ fn capabilities(c: &mut Checker, table: &Table) -> Capabilities {
         network,
         dirs: dirs(c, t),
         shell: c.boolean(t.get("shell"), "capabilities.shell"),
+    };
+    let reserved = caps.publish.iter().chain(&caps.subscribe).filter(|p| p.as_str().split('/').next() == Some(RESERVED_SEGMENT));
+    if !caps.shell {
+        for pattern in reserved {
+            c.say(format!("`capabilities`: '{pattern}' is under shell/, which only the shell capability reaches; add `shell = true` (the user is asked) or use another topic"));
+        }
     }
+    caps
 }
 
 /// A host name, an IP address or a CIDR range.

@@ -17,7 +17,8 @@ const LOOK_RADIANS_PER_PIXEL: f32 = 0.2 * std::f32::consts::PI / 180.0;
 impl Session {
     pub(super) fn key(&mut self, event: &KeyEvent) -> Flow {
         let down = event.state == ElementState::Pressed;
-        let action = input::action(&event.logical_key, event.physical_key);
+        let context = input::KeyContext { looking: self.looking, app_focused: self.shell.focused().is_some(), ctrl: self.modifiers.control_key() };
+        let action = input::action(&event.logical_key, event.physical_key, context);
         if action.on_press_only() && (!down || event.repeat) {
             return Flow::Continue;
         }
@@ -97,7 +98,13 @@ impl Session {
     pub(super) fn mouse_button(&mut self, button: MouseButton, down: bool) {
         let window = (self.config.width, self.config.height);
         match button {
-            MouseButton::Right => self.looking = down,
+            MouseButton::Right => {
+                self.looking = down;
+                if !down {
+                    // The head keys stop being the shell's: a key still held must not walk on.
+                    self.release_moves();
+                }
+            }
             MouseButton::Left => {
                 let Some((x, y)) = self.cursor else { return };
                 if down {
@@ -118,11 +125,15 @@ impl Session {
     /// Lets go of every held key and button, for when the window loses the keyboard (the
     /// release would go to another window, and the head would drift on).
     pub(super) fn release_all(&mut self) {
+        self.release_moves();
+        self.looking = false;
+    }
+
+    fn release_moves(&self) {
         if let Some(controls) = &self.controls {
             for direction in input::ALL_MOVES {
                 controls.set_key(direction, false);
             }
         }
-        self.looking = false;
     }
 }

@@ -75,6 +75,8 @@ pub struct Session {
     cursor: Option<(f32, f32)>,
     /// The right button is down: mouse motion turns the head.
     looking: bool,
+    /// Ctrl, Shift, Alt as they stand.
+    modifiers: winit::keyboard::ModifiersState,
     /// The left button went down on the frame: motion and release go to the apps.
     pointing: bool,
     /// Zero-sized: nothing to present until it is restored.
@@ -115,14 +117,7 @@ impl Session {
         let policy = module_cmd::load_policy(&registry)?;
         let mut shell = Shell::with_gpu(gpu, profile, repo, MonotonicClock::shared(), policy)?;
         tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "simulator window");
-        let booted = if options.apps.is_empty() { module_cmd::boot(&registry, &mut shell.modules)? } else { 0 };
-        if booted > 0 {
-            tracing::info!(modules = booted, store = %registry.root().display(), "started the installed modules marked boot");
-        } else {
-            for app in &headless::resolve_apps(repo, &options.apps)? {
-                shell.launch(app, &[])?;
-            }
-        }
+        headless::start_apps(&mut shell, repo, &registry, &options.apps, options.launcher)?;
         shell.publish(0, shell.clock.now_ns());
         shell.wait_for_apps(options.startup_timeout);
         let admin = options.admin.as_ref().map(|a| AdminLink::start(a, &shell)).transpose()?;
@@ -159,6 +154,7 @@ impl Session {
             notice: None,
             cursor: None,
             looking: false,
+            modifiers: Default::default(),
             pointing: false,
             minimized: false,
             resized: false,
@@ -203,6 +199,7 @@ impl Session {
                 self.window.request_redraw();
             }
             WindowEvent::Focused(false) => self.release_all(),
+            WindowEvent::ModifiersChanged(modifiers) => self.modifiers = modifiers.state(),
             WindowEvent::KeyboardInput { event, is_synthetic: false, .. } => return self.key(&event),
             WindowEvent::CursorMoved { position, .. } => self.cursor_moved(position),
             WindowEvent::CursorLeft { .. } => self.cursor = None,

@@ -120,6 +120,7 @@ fn the_rate_limit_refuses_messages_past_the_allowance_until_time_moves() {
         publish: vec![pattern("chat")],
         subscribe: vec![],
         messages_per_second: 5,
+        shell: false,
     };
     let chatty = bus.endpoint(ModuleRef::new(3, "chatty"), caps);
     let (chat, elsewhere) = (topic("chat"), topic("elsewhere"));
@@ -205,6 +206,7 @@ fn narrowed_grants_cut_off_subscriptions_they_no_longer_cover() {
         publish: vec![pattern("#")],
         subscribe: vec![pattern("ui/#")],
         messages_per_second: 10,
+        shell: false,
     };
     upgraded.set_capabilities(caps.clone());
     assert_eq!(*app.capabilities(), caps);
@@ -228,4 +230,29 @@ fn narrowed_grants_cut_off_subscriptions_they_no_longer_cover() {
         ),
         "{error}"
     );
+}
+
+#[test]
+fn shell_topics_need_the_shell_capability_even_under_wide_grants() {
+    let (bus, _) = bus();
+    // Grants as wide as patterns go, but without the shell capability.
+    let wide = endpoint(&bus, 1, "wide", &["#"], &["#"]);
+    let caps = BusCapabilities { publish: vec![pattern("shell/#")], subscribe: vec![pattern("#")], messages_per_second: 100, shell: true };
+    let launcher = bus.endpoint(ModuleRef::new(2, "launcher"), caps.clone());
+
+    let error = wide.publish(&topic("shell/cmd/open"), Payload::Empty).unwrap_err();
+    assert!(error.to_string().contains("also need the shell capability"), "{error}");
+    let everything = wide.subscribe(pattern("#"), QueueOptions::latest(8)).unwrap();
+    let launcher_sees = launcher.subscribe(pattern("shell/#"), QueueOptions::latest(8)).unwrap();
+
+    assert_eq!(launcher.publish(&topic("shell/state"), Payload::Empty).unwrap().delivered, 1);
+    assert_eq!(launcher_sees.len(), 1);
+    assert_eq!(everything.len(), 0, "a '#' subscription without the capability never sees shell/ topics");
+    wide.publish(&topic("news/today"), Payload::Empty).unwrap();
+    assert_eq!(everything.len(), 1, "other topics still flow");
+
+    // Revoking the capability cuts the subscriptions that saw shell/ topics.
+    launcher.set_capabilities(BusCapabilities { shell: false, ..caps });
+    assert!(launcher.publish(&topic("shell/state"), Payload::Empty).is_err());
+    assert_eq!(launcher_sees.len(), 1, "nothing more arrives after the revocation");
 }

@@ -33,6 +33,7 @@ fn endpoint(bus: &Bus, id: u32, name: &str, publish: &[&str], subscribe: &[&str]
         publish: publish.iter().map(|p| pattern(p)).collect(),
         subscribe: subscribe.iter().map(|p| pattern(p)).collect(),
         messages_per_second: u32::MAX,
+        shell: false,
     };
     bus.endpoint(ModuleRef::new(id, name), caps)
 }

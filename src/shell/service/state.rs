@@ -1,0 +1,84 @@
+//! What the service tells its clients: the running apps (tabs), the installed modules, and
+//! the consent request for a download, in the [`visor_shell_api`] shapes.
+
+use visor_oci::Keyring;
+use visor_runtime::AppStatus;
+use visor_runtime::manifest::ModuleKind;
+use visor_runtime::registry::Registry;
+use visor_shell_api::{ConsentRequest, InstalledModule, RunningApp};
+
+use crate::module_cmd::{self, Fetched};
+use crate::shell::Shell;
+
+/// The installed modules as last read from the store (reading it is disk work: done on
+/// changes and once a second, not every frame).
+pub struct InstalledList(Vec<InstalledModule>);
+
+impl InstalledList {
+    pub fn read(registry: &Registry) -> InstalledList {
+        let keyring = Keyring::in_store(registry.root());
+        match registry.list() {
+            Ok(modules) => InstalledList(
+                modules
+                    .into_iter()
+                    .map(|m| InstalledModule {
+                        name: m.name().to_string(),
+                        version: m.version().to_string(),
+                        kind: m.manifest.kind.name().into(),
+                        publisher: module_cmd::audit_text(&keyring, &m.audit),
+                        running: false,
+                    })
+                    .collect(),
+            ),
+            Err(e) => {
+                tracing::warn!("listing the installed modules: {e}");
+                InstalledList(Vec::new())
+            }
+        }
+    }
+
+    /// The list, each marked running or not as the shell stands now.
+    pub fn with_running(&self, shell: &Shell) -> Vec<InstalledModule> {
+        let running = |name: &str| shell.modules.find(name).and_then(|id| shell.modules.info(id)).is_some_and(|i| is_running(&i.status));
+        self.0.iter().map(|m| InstalledModule { running: running(&m.name), ..m.clone() }).collect()
+    }
+}
+
+/// The running apps, in start order, with the focused one marked.
+pub fn running_apps(shell: &mut Shell) -> Vec<RunningApp> {
+    let focused = shell.focused();
+    shell
+        .modules
+        .list()
+        .into_iter()
+        .filter(|m| m.kind == ModuleKind::App && m.status != AppStatus::Stopped)
+        .map(|m| RunningApp { focused: focused.as_deref() == Some(m.name.as_str()), state: status_text(&m.status), name: m.name, version: m.version })
+        .collect()
+}
+
+pub fn consent_request(id: u64, fetched: &Fetched, registry: &Registry) -> ConsentRequest {
+    let manifest = fetched.manifest();
+    ConsentRequest {
+        id,
+        module: manifest.name.clone(),
+        version: manifest.version.to_string(),
+        source: fetched.source.clone(),
+        publisher: module_cmd::audit_text(&Keyring::in_store(registry.root()), &fetched.audit),
+        asks: module_cmd::asks(&manifest.capabilities),
+    }
+}
+
+fn is_running(status: &AppStatus) -> bool {
+    matches!(status, AppStatus::Starting | AppStatus::Running | AppStatus::Paused | AppStatus::Restarting { .. })
+}
+
+fn status_text(status: &AppStatus) -> String {
+    match status {
+        AppStatus::Starting => "starting".into(),
+        AppStatus::Running => "running".into(),
+        AppStatus::Paused => "paused".into(),
+        AppStatus::Restarting { attempt, .. } => format!("restarting (attempt {attempt})"),
+        AppStatus::Stopped => "stopped".into(),
+        AppStatus::Failed(why) => format!("failed: {why}"),
+    }
+}
