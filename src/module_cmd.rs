@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use visor_oci::{Keyring, ModuleRef};
 use visor_runtime::manifest::{Capabilities, DirMode, NetworkTarget, Version, VersionReq};
+use visor_runtime::AppStatus;
 use visor_runtime::modules::ModuleHost;
 use visor_runtime::policy::{Policy, grant_section};
 use visor_runtime::registry::{InstalledModule, Registry};
@@ -221,7 +222,7 @@ pub fn boot(registry: &Registry, host: &mut ModuleHost) -> anyhow::Result<usize>
 pub struct Revoked(pub String);
 
 /// Loads and starts the installed module `root` and what it depends on, dependencies first,
-/// skipping those already loaded; returns how many started. Refused (with [`Revoked`]) when
+/// skipping those already running; returns how many started. Refused (with [`Revoked`]) when
 /// any of them is signed by a key revoked since.
 pub fn start_installed(registry: &Registry, host: &mut ModuleHost, root: &InstalledModule) -> anyhow::Result<usize> {
     let order = registry.resolve(root.name(), Some(&VersionReq::parse(&format!("={}", root.version()))?))?;
@@ -230,10 +231,12 @@ pub fn start_installed(registry: &Registry, host: &mut ModuleHost, root: &Instal
     }
     let mut started = 0;
     for module in order {
-        if host.find(module.name()).is_some() {
-            continue;
-        }
-        let id = host.load_installed(registry, &module)?;
+        let id = match host.find(module.name()) {
+            Some(id) if host.info(id).is_some_and(|i| !matches!(i.status, AppStatus::Stopped | AppStatus::Failed(_))) => continue,
+            // Loaded and waiting for a trigger, or stopped: start it as it is.
+            Some(id) => id,
+            None => host.load_installed(registry, &module)?,
+        };
         host.start(id)?;
         started += 1;
     }

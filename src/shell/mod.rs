@@ -200,14 +200,16 @@ impl Shell {
         }
         let mut layers = Vec::new();
         let mut apps = Vec::new();
+        // Apps that may show a layer, drawn yet or not: the focus may rest on one just started.
+        let mut alive = Vec::new();
         for app in self.modules.display_apps() {
+            alive.push(app.id());
             let latest = app.latest();
             apps.push((app.name().to_string(), app.last_frame_time(), latest.as_ref().map(|s| s.sequence)));
             layers.extend(latest);
         }
         let stats = self.compositor.render(self.camera.as_ref(), &layers, &display);
         let done_ns = self.clock.now_ns();
-        let alive: Vec<AppId> = layers.iter().map(|l| l.app).collect();
         self.router.retain(|app| alive.contains(&app));
         self.displayed = display;
         StepReport { frame, display_time_ns, stats, apps, pose_measured_ns: measured.timestamp_ns, done_ns }

@@ -1,6 +1,8 @@
 //! Helpers for the OCI tests: a real registry on loopback, scratch stores, a module folder
 //! around the `hud` sample app, and running the `visor` binary against a store.
 
+#![allow(dead_code, reason = "each test binary uses its own part of these helpers")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
