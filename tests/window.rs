@@ -455,6 +455,8 @@ fn mouse_look_and_wasd_move_the_head() {
     xdotool(&x, &["keyup", "w"]);
     xdotool(&x, &["mouseup", "3"]);
     eventually(&x, &window, "the slab nearer", |i| red_in_left_half(i).0 as f32 > area as f32 * 1.3);
+    // Let the last frames of the walk reach the window before measuring where it ended.
+    std::thread::sleep(Duration::from_millis(500));
     let nearer = red_in_left_half(&capture(&x, &window)).0;
 
     // W without the right button moves nothing.
