@@ -158,12 +158,15 @@ impl Shell {
     /// drawn its first frame or failed.
     pub fn wait_for_apps(&mut self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while self.camera.is_none() && Instant::now() < deadline {
+        // Only a passthrough display with a camera driver has a camera picture to wait for.
+        let camera = self.profile.display.kind == visor_types::DisplayKind::Passthrough
+            && self.profile.drivers.contains(&visor_types::profile::DriverName::Camera);
+        while camera && self.camera.is_none() && Instant::now() < deadline {
             if let Ok(message) = self.camera_frames.recv_timeout(Duration::from_millis(20)) {
                 self.camera = message.payload.as_frame().and_then(to_camera_frame);
             }
         }
-        if self.camera.is_none() && self.profile.display.kind == visor_types::DisplayKind::Passthrough {
+        if camera && self.camera.is_none() {
             tracing::warn!("no camera frame yet; compositing without the camera until one arrives");
         }
         for app in self.modules.display_apps() {

@@ -16,10 +16,9 @@
 mod ui;
 
 use visor_sdk::bus::{self, Outgoing, Overflow, Payload};
-use visor_sdk::canvas::Canvas;
-use visor_sdk::gfx::{self, Draw};
-use visor_sdk::glam::{Mat4, Vec3, Vec4};
-use visor_sdk::{App, FrameInfo, InputEvent, Pointer, mesh};
+use visor_sdk::glam::{Mat4, Vec3};
+use visor_sdk::panel::Panel;
+use visor_sdk::{App, FrameInfo, InputEvent, Pointer};
 use visor_shell_api::{self as api, Answer, ShellState};
 
 use ui::Widget;
@@ -32,11 +31,7 @@ const DISTANCE: f32 = 0.9;
 const MAX_URL: usize = 256;
 
 struct Launcher {
-    pipeline: gfx::PipelineId,
-    vertices: gfx::BufferId,
-    indices: gfx::BufferId,
-    texture: gfx::TextureId,
-    canvas: Canvas,
+    panel: Panel,
     /// World from panel, fixed at the first frame.
     placed: Option<Mat4>,
     state: ShellState,
@@ -51,20 +46,10 @@ struct Launcher {
 
 impl App for Launcher {
     fn init() -> Result<Self, String> {
-        let (v, i) = mesh::quad(PANEL_W, PANEL_H, Vec4::ONE);
-        let vertices = gfx::create_vertex_buffer(v.len() as u32).map_err(|e| e.to_string())?;
-        gfx::update_vertex_buffer(vertices, 0, &v).map_err(|e| e.to_string())?;
-        let indices = gfx::create_index_buffer(i.len() as u32).map_err(|e| e.to_string())?;
-        gfx::update_index_buffer(indices, 0, &i).map_err(|e| e.to_string())?;
-        let canvas = Canvas::new(ui::WIDTH, ui::HEIGHT);
-        let texture = gfx::create_texture(ui::WIDTH, ui::HEIGHT, canvas.pixels()).map_err(|e| e.to_string())?;
+        let panel = Panel::new(PANEL_W, PANEL_H, ui::WIDTH, ui::HEIGHT)?;
         bus::subscribe(api::STATE, 4, Overflow::DropOldest).map_err(|e| format!("the launcher needs the shell capability: {e}"))?;
         Ok(Launcher {
-            pipeline: gfx::builtin(gfx::BuiltinPipeline::Textured),
-            vertices,
-            indices,
-            texture,
-            canvas,
+            panel,
             placed: None,
             state: ShellState::default(),
             url: String::new(),
@@ -110,24 +95,13 @@ impl App for Launcher {
                 hover: self.hover,
                 local_error: self.local_error.as_deref(),
             };
-            ui::draw(&mut self.canvas, &view);
-            gfx::update_texture(self.texture, self.canvas.pixels()).map_err(|e| e.to_string())?;
+            ui::draw(&mut self.panel.canvas, &view);
+            self.panel.upload()?;
             self.dirty = false;
         }
         let head = Mat4::from(&info.head);
         let model = *self.placed.get_or_insert(head * Mat4::from_translation(Vec3::new(0.0, -0.05, -DISTANCE)));
-        gfx::submit_draw(&Draw {
-            pipeline: self.pipeline,
-            vertices: self.vertices,
-            indices: Some(self.indices),
-            first: 0,
-            count: 6,
-            model: model.into(),
-            texture: Some(self.texture),
-            clip: None,
-            clip_planes: Vec::new(),
-        })
-        .map_err(|e| e.to_string())
+        self.panel.draw(model)
     }
 }
 

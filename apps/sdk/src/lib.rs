@@ -8,7 +8,8 @@
 //!   macro that exports it;
 //! - conversions between the WIT math records and [`glam`] types;
 //! - [`mesh`]: vertex helpers and the shapes the samples use;
-//! - [`canvas`]: an RGBA canvas with bitmap text, for labels drawn into textures.
+//! - [`canvas`]: an RGBA canvas with bitmap text, for labels drawn into textures;
+//! - [`panel`]: a textured rectangle in the world showing a canvas (HUDs, windows).
 //!
 //! ```ignore
 //! struct Hello;
@@ -20,7 +21,7 @@
 //! ```
 //!
 //! Layout: `lib.rs` (bindings, [`App`], [`app!`]), `math.rs` (glam conversions), `mesh.rs`,
-//! `canvas.rs`.
+//! `canvas.rs`, `panel.rs`.
 
 /// The generated bindings for the `app` world (`apps/wit/visor.wit`).
 pub mod bindings {
@@ -36,6 +37,7 @@ pub mod bindings {
 pub mod canvas;
 pub mod math;
 pub mod mesh;
+pub mod panel;
 
 pub use glam;
 pub use bindings::visor::app::bus;
