@@ -49,11 +49,12 @@ fi
 # libclang1-14 linux-libc-dev nasm: the nokhwa camera driver (bindgen over the V4L2 header needs
 #   libclang; nasm gives its MJPEG decoder SIMD).
 # chromium chromium-driver: tests/admin.rs drives the admin panel's page in headless Chromium.
+# python3: bcrypt-hashes the password of the test registry that wants a login (its crypt module).
 packages=(rustc-web cargo-web rust-web-src lld-22 wasi-libc
           mesa-vulkan-drivers libvulkan1 vulkan-tools xvfb xdotool
           libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
           libclang1-14 linux-libc-dev nasm
-          docker-registry chromium chromium-driver)
+          docker-registry chromium chromium-driver python3)
 missing=()
 for pkg in "${packages[@]}"; do
     if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then

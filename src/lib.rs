@@ -10,6 +10,7 @@
 //!   figures as tables.
 //! - `module_cmd`: `visor module …` over the local registry, and booting what is installed.
 //! - `keys_cmd`: `visor keys …`, signing keys and trusted publishers.
+//! - `login_cmd`: `visor registry …`, logins for registries that need them.
 //! - `bench_install`: `visor bench install`, installing from a registry on loopback.
 //! - `record`: `visor record`, a camera session from a profile's camera.
 //! - `guests`: builds the guest apps in `apps/` to wasm components.
@@ -25,6 +26,7 @@ pub mod bench_vision;
 pub mod guests;
 pub mod headless;
 pub mod keys_cmd;
+pub mod login_cmd;
 pub mod module_cmd;
 pub mod record;
 pub mod shell;

@@ -14,7 +14,7 @@ use anyhow::bail;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use visor::{bench, bench_install, bench_modules, bench_motion, bench_vision, guests, headless, keys_cmd, module_cmd, record};
+use visor::{bench, bench_install, bench_modules, bench_motion, bench_vision, guests, headless, keys_cmd, login_cmd, module_cmd, record};
 
 mod window;
 
@@ -86,6 +86,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: keys_cmd::KeysCommand,
+    },
+    /// Logins for OCI registries that do not serve anonymous users.
+    Registry {
+        #[command(subcommand)]
+        command: login_cmd::RegistryCommand,
     },
     /// Record a camera session (frames, timestamps, intrinsics) from a profile's camera.
     Record(record::RecordArgs),
@@ -240,6 +245,14 @@ fn main() -> anyhow::Result<()> {
                 ModuleCommand::Info { target } => module_cmd::info(&registry, &target)?,
                 ModuleCommand::Grant { name } => module_cmd::grant(&registry, &name)?,
             };
+            #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
+            {
+                print!("{out}");
+            }
+            Ok(())
+        }
+        Command::Registry { command } => {
+            let out = login_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?;
             #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
             {
                 print!("{out}");

@@ -193,3 +193,50 @@ fn consent_needs_a_terminal_or_flags_and_only_grants_what_is_chosen() {
     assert!(!ok(visor(&store, &["module", "info", "hud"])).contains("denied:"));
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// `visor registry login HOST --username NAME`, the password on stdin.
+fn login(store: &std::path::Path, host: &str, username: &str, password: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+        .arg("--store")
+        .arg(store)
+        .args(["registry", "login", host, "--username", username])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_registry_that_wants_a_login_gets_the_stored_one() {
+    let server = visor::bench_install::LoopbackRegistry::start_with_login("alice", "correct horse")
+        .unwrap_or_else(|e| panic!("these tests need a real OCI registry: {e:#}"));
+    let work = scratch("login");
+    let (alice, alice_pub) = publisher(&work, "alice");
+    let module = module_dir(&work, &common::component("hud"), "1.0.0");
+    let reference = server.reference("visor/hud:1.0.0");
+    let dir = module.to_str().unwrap();
+
+    let refused = fails(visor(&alice, &["module", "publish", dir, &reference]));
+    assert!(refused.contains("wants a login: visor registry login"), "{refused}");
+    assert!(ok(login(&alice, &server.addr, "alice", "correct horse")).contains(&format!("logged in to {} as alice", server.addr)));
+    assert!(ok(visor(&alice, &["registry", "list"])).contains(&server.addr));
+    ok(visor(&alice, &["module", "publish", dir, &reference]));
+
+    let store = work.join("consumer");
+    ok(visor(&store, &["keys", "trust", alice_pub.to_str().unwrap()]));
+    let anonymous = fails(visor(&store, &["module", "install", &reference, "--yes"]));
+    assert!(anonymous.contains("wants a login") && nothing_installed(&store), "{anonymous}");
+    ok(login(&store, &server.addr, "alice", "wrong"));
+    assert!(fails(visor(&store, &["module", "install", &reference, "--yes"])).contains("wants a login"));
+    ok(login(&store, &server.addr, "alice", "correct horse"));
+    assert!(ok(visor(&store, &["module", "install", &reference, "--yes"])).contains("installed hud@1.0.0"));
+    assert!(ok(visor(&store, &["registry", "logout", &server.addr])).contains("logged out"));
+    assert!(ok(visor(&store, &["registry", "list"])).contains("not logged in"));
+    let bad = fails(login(&store, "oci://x/y", "alice", "p"));
+    assert!(bad.contains("HOST or HOST:PORT"), "{bad}");
+    let _ = std::fs::remove_dir_all(&work);
+}

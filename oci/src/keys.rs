@@ -266,7 +266,7 @@ fn read_private(path: &Path) -> Result<SigningKey, OciError> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
-fn create_private_dir(dir: &Path) -> Result<(), OciError> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), OciError> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -275,7 +275,7 @@ fn create_private_dir(dir: &Path) -> Result<(), OciError> {
 }
 
 /// Creates `path` readable and writable by its owner only, and writes `bytes`.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -30,12 +30,14 @@
 //! - `package`: [`Package`], a module folder read into memory.
 //! - `signature`: [`Statement`] and [`Signature`].
 //! - `keys`: [`Keyring`], the user's own, trusted and revoked keys on disk.
+//! - `logins`: [`Logins`], the usernames and passwords for registries that need them.
 //! - `trust`: [`Publisher`] (who signed) and [`admit`] (whether the policy lets it in).
 //! - `transport`: the oci-client session: TLS, plain HTTP for loopback, a blocking runtime.
 //! - `publish`, `pull`: the two directions.
 
 mod error;
 mod keys;
+mod logins;
 pub mod media;
 mod package;
 mod publish;
@@ -47,6 +49,7 @@ mod trust;
 
 pub use error::OciError;
 pub use keys::{KeyEntry, KeyState, Keyring, PublicKey};
+pub use logins::{Credentials, Logins};
 pub use package::Package;
 pub use publish::{Published, publish};
 pub use pull::{PullTimings, Pulled, pull};

@@ -10,6 +10,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::OciError;
+use crate::logins::Credentials;
 
 const SCHEME: &str = "oci://";
 const HTTPS: &str = "https://";
@@ -24,6 +25,8 @@ pub struct ModuleRef {
     pub insecure: bool,
     /// Written `https://`: HTTPS even on loopback.
     pub https: bool,
+    /// The login to present (basic auth); anonymous when `None`.
+    pub auth: Option<Credentials>,
 }
 
 impl ModuleRef {
@@ -47,12 +50,18 @@ impl ModuleRef {
         if !valid_tag(tag) {
             return Err(bad("the tag should be 1 to 128 of A-Z, a-z, 0-9, '_', '.', '-', not starting with '.' or '-'"));
         }
-        Ok(ModuleRef { registry: registry.to_string(), repository: repository.to_string(), tag: tag.to_string(), insecure: false, https })
+        Ok(ModuleRef { registry: registry.to_string(), repository: repository.to_string(), tag: tag.to_string(), insecure: false, https, auth: None })
     }
 
     /// This reference, spoken to over plain HTTP wherever it is.
     pub fn with_insecure(mut self, insecure: bool) -> ModuleRef {
         self.insecure = insecure;
+        self
+    }
+
+    /// This reference, presenting `auth` to its registry.
+    pub fn with_auth(mut self, auth: Option<Credentials>) -> ModuleRef {
+        self.auth = auth;
         self
     }
 

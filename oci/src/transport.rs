@@ -54,7 +54,11 @@ impl Session {
         };
         let client = Client::try_from(config).map_err(|e| OciError::Client { message: e.to_string() })?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(OciError::Runtime)?;
-        Ok(Session { client, reference: module.to_oci(), auth: RegistryAuth::Anonymous, runtime })
+        let auth = match &module.auth {
+            Some(login) => RegistryAuth::Basic(login.username.clone(), login.password.clone()),
+            None => RegistryAuth::Anonymous,
+        };
+        Ok(Session { client, reference: module.to_oci(), auth, runtime })
     }
 
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {

@@ -24,6 +24,16 @@ pub struct LoopbackRegistry {
 impl LoopbackRegistry {
     /// Starts a registry with empty storage and waits until `GET /v2/` answers.
     pub fn start() -> anyhow::Result<LoopbackRegistry> {
+        Self::start_with(None)
+    }
+
+    /// Starts a registry that serves only `username` with `password` (HTTP basic auth against
+    /// an htpasswd file, as a private registry does).
+    pub fn start_with_login(username: &str, password: &str) -> anyhow::Result<LoopbackRegistry> {
+        Self::start_with(Some((username, password)))
+    }
+
+    fn start_with(login: Option<(&str, &str)>) -> anyhow::Result<LoopbackRegistry> {
         let executable = find_on_path(EXECUTABLE).with_context(|| {
             format!(
                 "{EXECUTABLE} is not on PATH: install it with `apt-get install -y docker-registry` \
@@ -36,6 +46,14 @@ impl LoopbackRegistry {
         let dir = std::env::temp_dir().join(format!("visor-oci-registry-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("storage")).with_context(|| format!("creating {}", dir.display()))?;
+        let auth = match login {
+            None => String::new(),
+            Some((username, password)) => {
+                let htpasswd = dir.join("htpasswd");
+                std::fs::write(&htpasswd, format!("{username}:{}\n", bcrypt(password)?))?;
+                format!("auth:\n  htpasswd:\n    realm: visor-test\n    path: {}\n", htpasswd.display())
+            }
+        };
         let mut last_log = String::new();
         // A port found free can be taken before the server binds it: try a few.
         for _ in 0..3 {
@@ -46,7 +64,7 @@ impl LoopbackRegistry {
                 &config,
                 format!(
                     "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    \
-                     rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+                     rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth}",
                     dir.join("storage").display()
                 ),
             )?;
@@ -115,7 +133,25 @@ fn get_v2(addr: &str) -> std::io::Result<bool> {
     stream.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head)?;
-    Ok(head.ends_with(b" 200"))
+    // 401: up, and asking for the login it was started with.
+    Ok(head.ends_with(b" 200") || head.ends_with(b" 401"))
+}
+
+/// The bcrypt hash of `password` for an htpasswd file. `docker-registry` takes only bcrypt;
+/// Python's `crypt` module (Debian's python3, installed by scripts/setup.sh) makes one.
+fn bcrypt(password: &str) -> anyhow::Result<String> {
+    let script = "import crypt, sys; print(crypt.crypt(sys.stdin.read(), crypt.mksalt(crypt.METHOD_BLOWFISH)))";
+    let mut child = Command::new("python3")
+        .args(["-W", "ignore", "-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("running python3 to hash the registry's password (apt-get install -y python3)")?;
+    child.stdin.take().context("python3's stdin")?.write_all(password.as_bytes())?;
+    let out = child.wait_with_output()?;
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    anyhow::ensure!(out.status.success() && hash.starts_with("$2"), "python3 could not make a bcrypt hash (its crypt module has bcrypt on Debian 12): {hash}");
+    Ok(hash)
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {

@@ -101,7 +101,7 @@ pub fn fetch(registry: &Registry, reference: &ModuleRef, allow_unknown_publisher
     let keyring = Keyring::in_store(registry.root());
     let policy = load_policy(registry)?;
     let source = reference.to_string();
-    let pulled = visor_oci::pull(reference, &keyring)?;
+    let pulled = visor_oci::pull(&logged_in(registry, reference)?, &keyring).map_err(login_hint)?;
     let started = Instant::now();
     let audit =
         visor_oci::admit(&source, &pulled.package, &pulled.publisher, policy.install, allow_unknown_publisher, &policy_path(registry))?;
@@ -192,7 +192,8 @@ pub fn publish(registry: &Registry, args: &PublishArgs) -> anyhow::Result<String
         let (name, key) = keyring.signing_key(args.key.as_deref())?;
         Some((Signature::sign(&package.statement(), &key, &name), name))
     };
-    let published = visor_oci::publish(&package, signed.as_ref().map(|(s, _)| s), &reference)?;
+    let reference = logged_in(registry, &reference)?;
+    let published = visor_oci::publish(&package, signed.as_ref().map(|(s, _)| s), &reference).map_err(login_hint)?;
     let mut out = format!("published {} to {reference}", package.manifest.id());
     if let Some(digest) = &published.digest {
         out += &format!(" ({digest})");
@@ -209,6 +210,21 @@ pub fn publish(registry: &Registry, args: &PublishArgs) -> anyhow::Result<String
         None => out += "\n  unsigned\n",
     }
     Ok(out)
+}
+
+/// `reference`, presenting the store's login for its registry if there is one.
+fn logged_in(registry: &Registry, reference: &ModuleRef) -> anyhow::Result<ModuleRef> {
+    let login = visor_oci::Logins::in_store(registry.root()).get(&reference.registry)?;
+    Ok(reference.clone().with_auth(login))
+}
+
+/// A registry's refusal, with how to log in when it wants a login.
+fn login_hint(error: visor_oci::OciError) -> anyhow::Error {
+    let text = error.to_string().to_ascii_lowercase();
+    if ["unauthorized", "not authorized", " 401", "denied"].iter().any(|w| text.contains(w)) {
+        return anyhow::Error::new(error).context("the registry wants a login: visor registry login HOST[:PORT] --username NAME (the password on stdin)");
+    }
+    error.into()
 }
 
 /// The audit state of an installed module as it stands now: a key revoked after the install
