@@ -245,27 +245,13 @@ fn main() -> anyhow::Result<()> {
                 ModuleCommand::Info { target } => module_cmd::info(&registry, &target)?,
                 ModuleCommand::Grant { name } => module_cmd::grant(&registry, &name)?,
             };
-            #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
-            {
-                print!("{out}");
-            }
-            Ok(())
+            print_output(&out)
         }
         Command::Registry { command } => {
-            let out = login_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?;
-            #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
-            {
-                print!("{out}");
-            }
-            Ok(())
+            print_output(&login_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?)
         }
         Command::Keys { command } => {
-            let out = keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?;
-            #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
-            {
-                print!("{out}");
-            }
-            Ok(())
+            print_output(&keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?)
         }
         Command::Record(args) => record::run(&repo, &args),
         Command::Apps { command: AppsCommand::Build { verbose } } => {
@@ -296,4 +282,13 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A command's text output, on stdout (logs go to stderr).
+fn print_output(out: &str) -> anyhow::Result<()> {
+    #[allow(clippy::print_stdout, reason = "the listing is the command's output")]
+    {
+        print!("{out}");
+    }
+    Ok(())
 }
