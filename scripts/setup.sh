@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for Visor, then builds it and runs the main job.
 #
-#   scripts/setup.sh              install what is missing, build visor and the guest apps,
-#                                 run `visor run --headless --frames 120 --out out/`
+#   scripts/setup.sh              install what is missing, build visor (the guest apps are
+#                                 built into it), install it onto PATH (~/.cargo/bin), and run
+#                                 `visor run --headless --frames 120 --out out/`
 #   scripts/setup.sh --deps-only  only install what is missing
-#   scripts/setup.sh --build-only install what is missing and build, without the main job
+#   scripts/setup.sh --build-only install what is missing and build, without installing visor
+#                                 or running the main job
 #
 # Idempotent: each step checks first, so a second run installs nothing and takes seconds.
 # Runs as root, or through sudo when not root. Why each package is needed: see
-# /work/shared/TOOLCHAIN.md (guests build with Debian's rustc-web because rustup cannot download
-# the wasm32-wasip2 target on the project's machines; tests render on lavapipe).
+# ../shared/TOOLCHAIN.md beside the checkout (guests build with Debian's rustc-web because rustup
+# cannot download the wasm32-wasip2 target on the project's machines; tests render on lavapipe).
 set -euo pipefail
 
 deps_only=0
@@ -84,6 +86,13 @@ EOF
     exit 1
 fi
 say "host toolchain: $(rustc --version) via rustup ($(rustup show active-toolchain 2>/dev/null | head -n1))"
+# rustfmt and clippy: scripts/test.sh checks the tree with both.
+for tool in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$tool"; then
+        say "adding rustup component $tool"
+        rustup component add "$tool"
+    fi
+done
 
 # --- wasm-component-ld: the linker rustc uses for wasm32-wasip2 ---------------------------------
 if command -v wasm-component-ld >/dev/null 2>&1; then
@@ -98,16 +107,21 @@ if [ "$deps_only" -eq 1 ]; then
     exit 0
 fi
 
-# --- Build and run the main job -----------------------------------------------------------------
-say "building visor (cargo build --release)"
+# --- Build, install and run the main job --------------------------------------------------------
+# The build compiles the guest apps too (build.rs), to carry them inside the binary.
+say "building visor and the guest apps it carries (cargo build --release)"
 cargo build --release
 
-say "building the guest apps (visor apps build)"
-target/release/visor apps build
-
 if [ "$build_only" -eq 1 ]; then
-    say "built (--build-only: not running the main job)"
+    say "built (--build-only: not installing visor or running the main job)"
     exit 0
+fi
+
+# Reuses the build above (same target dir and profile): a copy into ~/.cargo/bin, on PATH.
+say "installing visor onto PATH (cargo install --path . --locked)"
+cargo install --path . --locked --quiet
+if ! command -v visor >/dev/null 2>&1; then
+    say "note: ${CARGO_HOME:-$HOME/.cargo}/bin is not on your PATH; add it: . \"\$HOME/.cargo/env\""
 fi
 
 # Mesa's Vulkan loader wants a private runtime dir; without one it prints a harmless error.
@@ -117,5 +131,5 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
 fi
 
 say "running the main job (visor run --headless --frames 120 --out out/)"
-target/release/visor run --headless --frames 120 --out out/
+visor run --headless --frames 120 --out out/
 say "done: results in out/"

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds visor and the guest apps, and runs the whole test suite.
-# Extra arguments go to `cargo test`, e.g. `scripts/test.sh -- --nocapture` or
-# `scripts/test.sh -p visor-runtime`. Tests render on lavapipe; nothing GPU-specific is set here.
+# Installs what is missing, builds visor (and the guest apps it carries), checks the tree's
+# habits (rustfmt, clippy with -D warnings, for the workspace and the guest workspace), and runs
+# the whole test suite. Extra arguments go to `cargo test`, e.g. `scripts/test.sh -- --nocapture`
+# or `scripts/test.sh -p visor-runtime`. Tests render on lavapipe; nothing GPU-specific is set.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { echo "==> test: $*"; }
 
-# Installs what is missing, builds visor and the guests: a toolchain problem fails here, once,
-# clearly, instead of in every test that loads an app.
+# Installs what is missing and builds: a toolchain problem fails here, once, clearly, instead of
+# in every test that loads an app.
 bash scripts/setup.sh --build-only
 
 # rustup installs into ~/.cargo/bin, which a non-login shell may not have on PATH.
@@ -21,6 +22,18 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
     XDG_RUNTIME_DIR="$(mktemp -d)"
     export XDG_RUNTIME_DIR
 fi
+
+say "checking the layout (cargo fmt --check, host and guest workspaces)"
+cargo fmt --all --check
+cargo fmt --all --check --manifest-path apps/Cargo.toml
+
+# --release shares the build scripts and proc macros the test build already compiled.
+say "linting (cargo clippy --all-targets -D warnings)"
+cargo clippy --release --workspace --all-targets --quiet -- -D warnings
+# The guests are plain Rust over wit-bindgen: linted for the host target with the host
+# toolchain (its own target dir), which needs no wasm toolchain.
+cargo clippy --release --workspace --all-targets --quiet --manifest-path apps/Cargo.toml \
+    --target-dir target/guest-clippy -- -D warnings
 
 say "running the test suite (cargo test --release --workspace $*)"
 cargo test --release --workspace "$@"

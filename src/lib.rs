@@ -2,31 +2,30 @@
 //! — the only place that knows all three — and holds the CLI's commands.
 //!
 //! Layout:
+//! - `data`: [`data::DataDir`], the profiles, built-in manifests, assets and sample apps that
+//!   travel inside the binary, unpacked into the user's data folder.
+//! - `run`: `visor run`, the one run path (start-up, shutdown) over a display: the simulator
+//!   window (`run::window`), PNGs, or none (`run::headless`).
 //! - `shell`: [`shell::Shell`], one running shell: profile, clock, modules, compositor,
 //!   and the per-frame step that joins them.
-//! - `headless`: `visor run --headless`, frames to PNG plus a JSON-lines timing log.
-//! - `builtin`: the native modules built into the shell (the camera driver, the vision library).
-//! - `bench`, `bench_modules`, `bench_vision`: `visor bench [compositor|modules|vision]`,
-//!   figures as tables.
+//! - `builtin`: the native modules built into the shell (the camera and pose drivers, the vision
+//!   library).
+//! - `bench`: `visor bench SUITE`, figures as tables.
 //! - `module_cmd`: `visor module …` over the local registry, and booting what is installed.
 //! - `keys_cmd`: `visor keys …`, signing keys and trusted publishers.
 //! - `login_cmd`: `visor registry …`, logins for registries that need them.
-//! - `bench_install`: `visor bench install`, installing from a registry on loopback.
 //! - `record`: `visor record`, a camera session from a profile's camera.
-//! - `guests`: builds the guest apps in `apps/` to wasm components.
+//! - `progress`: what long work is doing: a spinner on a terminal, log lines elsewhere.
 //! - `admin_backend`: the running shell as the admin panel (`visor run --admin`) sees it.
 
 pub mod admin_backend;
 pub mod bench;
-pub mod bench_install;
 pub mod builtin;
-pub mod bench_modules;
-pub mod bench_motion;
-pub mod bench_vision;
-pub mod guests;
-pub mod headless;
+pub mod data;
 pub mod keys_cmd;
 pub mod login_cmd;
 pub mod module_cmd;
+pub mod progress;
 pub mod record;
+pub mod run;
 pub mod shell;

@@ -1,22 +1,24 @@
-//! `visor`: the command line of the Visor shell.
+//! `visor`: the command line of the Visor shell. Everything here is argument parsing; the
+//! commands live in the `visor` library.
 //!
-//! - `visor run [--profile NAME] [--admin [ADDR]] [APP.wasm ...]`: the simulator window
-//!   (`window`); `--headless --frames N --out DIR` writes frames instead.
+//! - `visor run [--profile NAME] [--admin [ADDR]] [--output NAME] [APP.wasm ...]`: the simulator
+//!   window (full screen on `--output`); `--headless --frames N --out DIR` writes frames instead.
+//! - `visor outputs`: the monitors a window can go full screen on.
+//! - `visor module|keys|registry …`: the module store, signing keys, registry logins.
 //! - `visor record --out DIR --seconds S [--profile NAME] [--format jpeg|png]`: a camera session.
-//! - `visor apps build [--verbose]`: build the guest apps in `apps/` to wasm components.
-//! - `visor bench`: the compositor's figures as a table.
+//! - `visor bench SUITE`: figures as tables.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use visor::{bench, bench_install, bench_modules, bench_motion, bench_vision, guests, headless, keys_cmd, login_cmd, module_cmd, record};
-
-mod window;
+use visor::data::DataDir;
+use visor::run::{Display, RunOptions, headless, window};
+use visor::{bench, keys_cmd, login_cmd, module_cmd, record};
 
 #[derive(Parser)]
 #[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
@@ -24,6 +26,10 @@ struct Cli {
     /// The module store (default: $VISOR_HOME, else ~/.local/share/visor).
     #[arg(long, global = true)]
     store: Option<PathBuf>,
+    /// Visor's data (profiles, built-in manifests, assets, sample apps): default $VISOR_DATA,
+    /// else the copy built into this binary, unpacked under ~/.local/share/visor/bundle.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,13 +42,14 @@ enum Command {
         #[arg(long)]
         headless: bool,
         /// Headless: frames to produce; 0 runs until Ctrl-C or SIGTERM (and writes no PNGs).
+        /// The window: see --exit-after-frames.
         #[arg(long, default_value_t = 120)]
         frames: u64,
         /// Headless: folder for the frames (PNG) and timing.jsonl.
         #[arg(long, default_value = "out")]
         out: PathBuf,
-        /// Device profile: a file name (without .toml) in device-profiles/; the window also
-        /// takes the path of a profile file (PATH.toml).
+        /// Device profile: a name (`visor run --profile x` lists them) or the path of a profile
+        /// file (PATH.toml).
         #[arg(long, default_value = "desktop-sim")]
         profile: String,
         /// Window: close after N frames.
@@ -69,6 +76,10 @@ enum Command {
         /// write --admin=ADDR). The page's URL, with its access token, is logged at start.
         #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:7878")]
         admin: Option<std::net::SocketAddr>,
+        /// Window: full screen on this monitor (`visor outputs` lists them); default: the
+        /// profile's display.output, else a desktop window.
+        #[arg(long, value_name = "NAME", conflicts_with = "headless")]
+        output: Option<String>,
         /// Start the launcher: a URL bar that installs modules from registries (asking what
         /// each may do), tabs over the running apps, and the installed modules.
         #[arg(long)]
@@ -77,6 +88,8 @@ enum Command {
         /// sample apps when none is installed (and no --launcher).
         apps: Vec<PathBuf>,
     },
+    /// List the monitors a window can go full screen on (tethered glasses show up as one).
+    Outputs,
     /// Installed modules.
     Module {
         #[command(subcommand)]
@@ -94,11 +107,6 @@ enum Command {
     },
     /// Record a camera session (frames, timestamps, intrinsics) from a profile's camera.
     Record(record::RecordArgs),
-    /// Guest apps.
-    Apps {
-        #[command(subcommand)]
-        command: AppsCommand,
-    },
     /// Measure and print tables: the compositor, or the module system.
     Bench {
         #[arg(value_enum, default_value = "compositor")]
@@ -157,16 +165,6 @@ enum ModuleCommand {
     Grant { name: String },
 }
 
-#[derive(Subcommand)]
-enum AppsCommand {
-    /// Build every app in apps/ for wasm32-wasip2.
-    Build {
-        /// Show cargo's output.
-        #[arg(long)]
-        verbose: bool,
-    },
-}
-
 fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
     let Some((w, h)) = text.split_once('x') else { bail!("size '{text}' should look like 1920x1080") };
     Ok((w.trim().parse()?, h.trim().parse()?))
@@ -183,9 +181,9 @@ fn main() -> anyhow::Result<()> {
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()))
         .with(shell_log.layer())
         .init();
-    let repo = guests::repo_root();
     let cli = Cli::parse();
     let store = cli.store.clone();
+    let data = || DataDir::resolve(cli.data_dir.as_deref());
     match cli.command {
         Command::Run {
             headless,
@@ -200,40 +198,34 @@ fn main() -> anyhow::Result<()> {
             screenshot_dir,
             pose_track,
             motion_log,
+            output,
             launcher,
         } => {
             let admin = admin.map(|addr| visor::admin_backend::AdminOptions { addr, shell_log: Some(shell_log) });
-            if !headless {
-                let options = window::WindowOptions {
-                    profile,
-                    apps,
-                    store,
-                    startup_timeout: Duration::from_secs(60),
-                    admin,
-                    stop: headless::stop_on_signals()?,
-                    exit_after_frames,
-                    screenshot_at,
-                    screenshot_dir,
-                    pose_track,
-                    motion_log,
-                    launcher,
-                };
-                return window::run(&repo, options);
-            }
-            let options = headless::HeadlessOptions {
-                frames,
-                out,
+            let display = if !headless {
+                Display::Window(window::WindowOptions { exit_after_frames, screenshot_at, screenshot_dir, motion_log, output })
+            } else if frames == 0 {
+                Display::None(headless::NoDisplayOptions { out, frames: None, paced: !unpaced })
+            } else {
+                Display::Png(headless::PngOptions { out, frames, paced: !unpaced })
+            };
+            visor::run::run(RunOptions {
+                data: data()?,
                 profile,
                 apps,
-                paced: !unpaced,
-                startup_timeout: Duration::from_secs(60),
                 store,
+                startup_timeout: Duration::from_secs(60),
                 admin,
-                stop: headless::stop_on_signals()?,
+                stop: visor::run::stop_on_signals()?,
                 pose_track,
                 launcher,
-            };
-            headless::run(&repo, &options)
+                display,
+            })
+        }
+        Command::Outputs => {
+            let outputs = window::list_outputs()?;
+            let text: String = outputs.iter().map(|o| format!("{o}\n")).collect();
+            print_output(if text.is_empty() { "no monitors\n" } else { &text })
         }
         Command::Module { command } => {
             let registry = module_cmd::open_store(store.as_deref())?;
@@ -253,28 +245,25 @@ fn main() -> anyhow::Result<()> {
         Command::Keys { command } => {
             print_output(&keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?)
         }
-        Command::Record(args) => record::run(&repo, &args),
-        Command::Apps { command: AppsCommand::Build { verbose } } => {
-            let options = guests::GuestBuildOptions { show_cargo_output: verbose };
-            let artifacts = guests::build_guests_with(&repo, options)?;
-            tracing::info!(dir = %artifacts.dir.display(), "guest apps built");
-            Ok(())
-        }
+        Command::Record(args) => record::run(&data()?, &args),
         Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts, seconds } => {
+            let data = data()?;
+            let step = visor::progress::step(format!("running the {} bench", suite.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()));
             let table = match suite {
                 Suite::Compositor => {
                     let (eye_width, eye_height) = parse_size(&eye)?;
-                    let options = bench::BenchOptions { eye_width, eye_height, layers, iterations, frames, profile };
-                    bench::run(&repo, &options)?
+                    let options = bench::compositor::BenchOptions { eye_width, eye_height, layers, iterations, frames, profile };
+                    bench::compositor::run(&data, &options)?
                 }
                 Suite::Modules => {
-                    let profile = visor_types::DeviceProfile::find(&profile, &visor::shell::profiles_dir(&repo))?;
-                    bench_modules::run(&repo, &profile, rounds, starts)?
+                    let profile = visor_types::DeviceProfile::find(&profile, &data.profiles())?;
+                    bench::modules::run(&data, &profile, rounds, starts)?
                 }
-                Suite::Vision => bench_vision::run(&repo, iterations.max(500), seconds)?,
-                Suite::Install => bench_install::run(&repo, iterations)?,
-                Suite::Motion => bench_motion::run(&repo, &profile, frames)?,
+                Suite::Vision => bench::vision::run(&data, iterations.max(500), seconds)?,
+                Suite::Install => bench::install::run(&data, iterations)?,
+                Suite::Motion => bench::motion::run(&data, &profile, frames)?,
             };
+            step.done();
             #[allow(clippy::print_stdout, reason = "the table is the command's output")]
             {
                 println!("{table}");

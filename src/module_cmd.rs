@@ -108,7 +108,9 @@ pub fn install(registry: &Registry, path: &Path) -> anyhow::Result<String> {
     // Compile now: a broken component shows up at install time, and the first start is cached.
     let engine = visor_runtime::AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
     if module.component.is_some() {
+        let step = crate::progress::step(format!("compiling {}", module.id()));
         registry.load_component(engine.engine(), &module)?;
+        step.done();
     }
     let mut out = format!("installed {}\n", module.id());
     let asks = describe_caps(&module.manifest.capabilities);
@@ -191,29 +193,54 @@ pub fn grant(registry: &Registry, name: &str) -> anyhow::Result<String> {
 }
 
 /// Loads the newest version of every installed module that has a trigger topic, so the shell
-/// starts it on the topic's first message, and starts the modules whose manifests say `boot`,
-/// dependencies first. Returns how many modules started.
-pub fn boot(registry: &Registry, host: &mut ModuleHost) -> anyhow::Result<usize> {
+/// starts it on the topic's first message, and starts the newest version of each module whose
+/// manifest says `boot`, dependencies first. Returns how many modules started.
+///
+/// Boot survives what it finds: a store that cannot be listed, a module that fails to load or
+/// start, or one signed by a revoked key is logged (`warn`, which the admin panel's log shows)
+/// and skipped, and the shell starts with the rest.
+pub fn boot(registry: &Registry, host: &mut ModuleHost) -> usize {
+    let installed = match registry.list() {
+        Ok(installed) => newest_of_each(installed),
+        Err(e) => {
+            tracing::error!(store = %registry.root().display(), "not booting installed modules: the store cannot be read: {e}");
+            return 0;
+        }
+    };
+    for module in installed.iter().filter(|m| !m.manifest.triggers.topics.is_empty() && !m.manifest.triggers.boot) {
+        if host.find(module.name()).is_some() {
+            continue;
+        }
+        if remote::is_revoked(registry, module) {
+            tracing::warn!(module = %module.id(), "not loading: its publisher's key has been revoked (visor keys list)");
+            continue;
+        }
+        if let Err(e) = host.load_installed(registry, module) {
+            tracing::warn!(module = %module.id(), "skipped at boot: it could not be loaded: {e:#}");
+        }
+    }
     let mut started = 0;
-    for listed in registry.list()? {
-        let triggered = !listed.manifest.triggers.topics.is_empty() && !listed.manifest.triggers.boot;
-        if triggered && host.find(listed.name()).is_none() {
-            let newest = registry.get(listed.name(), None)?.unwrap_or(listed);
-            if remote::is_revoked(registry, &newest) {
-                tracing::warn!(module = %newest.id(), "not loading: its publisher's key has been revoked (visor keys list)");
-                continue;
-            }
-            host.load_installed(registry, &newest)?;
-        }
-    }
-    for root in registry.list()?.into_iter().filter(|m| m.manifest.triggers.boot) {
-        match start_installed(registry, host, &root) {
+    for root in installed.iter().filter(|m| m.manifest.triggers.boot) {
+        match start_installed(registry, host, root) {
             Ok(count) => started += count,
-            Err(e) if e.is::<Revoked>() => tracing::warn!(module = %root.id(), "not starting: {e}"),
-            Err(e) => return Err(e),
+            Err(e) => tracing::warn!(module = %root.id(), "skipped at boot: {e:#}"),
         }
     }
-    Ok(started)
+    started
+}
+
+/// The newest version of each module in `installed`, in name order.
+fn newest_of_each(installed: Vec<InstalledModule>) -> Vec<InstalledModule> {
+    let mut newest: std::collections::BTreeMap<String, InstalledModule> = std::collections::BTreeMap::new();
+    for module in installed {
+        match newest.get(module.name()) {
+            Some(kept) if kept.version() >= module.version() => {}
+            _ => {
+                newest.insert(module.name().to_owned(), module);
+            }
+        }
+    }
+    newest.into_values().collect()
 }
 
 /// A module that depends on (or is) one signed by a revoked key.

@@ -6,17 +6,16 @@
 //! A live camera must actually deliver: recording its fallback would make a session of the
 //! wrong thing, so with no camera the command stops and says how to record another source.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use visor_drivers::camera::{self, CameraSource};
 use visor_drivers::session::{self, FrameFileFormat, RecordOptions, Session};
-use visor_types::DeviceProfile;
 use visor_types::clock::MonotonicClock;
 use visor_types::profile::SourceConfig;
 
-use crate::shell;
+use crate::data::DataDir;
 
 /// How long a live camera gets to deliver its first frame.
 const CAMERA_START: Duration = Duration::from_secs(10);
@@ -43,14 +42,15 @@ pub enum Format {
     Png,
 }
 
-pub fn run(repo: &Path, args: &RecordArgs) -> anyhow::Result<()> {
+pub fn run(data: &DataDir, args: &RecordArgs) -> anyhow::Result<()> {
     if !(args.seconds > 0.0 && args.seconds <= 86_400.0) {
         bail!("--seconds is {}; record for more than 0 and at most 86400 seconds", args.seconds);
     }
     if Session::is_session(&args.out) {
         bail!("{} already holds a session; pass a new --out folder or remove it first", args.out.display());
     }
-    let profile = load_profile(repo, &args.profile)?;
+    let profile = crate::run::resolve_profile(data, &args.profile, None)?;
+    let repo = data.root();
     let clock = MonotonicClock::shared();
     let mut source: Box<dyn CameraSource> = match &profile.camera.source {
         SourceConfig::Live(live) => {
@@ -86,12 +86,4 @@ pub fn run(repo: &Path, args: &RecordArgs) -> anyhow::Result<()> {
         "session recorded"
     );
     Ok(())
-}
-
-/// A profile by name from the checkout, or from a file when the argument is a `.toml` path.
-fn load_profile(repo: &Path, profile: &str) -> anyhow::Result<DeviceProfile> {
-    if profile.ends_with(".toml") {
-        return Ok(DeviceProfile::load(Path::new(profile))?);
-    }
-    Ok(DeviceProfile::find(profile, &shell::profiles_dir(repo))?)
 }

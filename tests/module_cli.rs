@@ -73,3 +73,40 @@ fn a_broken_manifest_is_refused_with_every_problem() {
     }
     let _ = std::fs::remove_dir_all(&work);
 }
+
+#[test]
+fn boot_skips_a_module_that_cannot_start_and_starts_the_newest_of_the_rest() {
+    let work = scratch("boot");
+    let (store, out) = (work.join("store"), work.join("out"));
+    let module = |name: &str, version: &str, extra: &str| {
+        let dir = work.join(format!("{name}-{version}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(common::component("cube"), dir.join("cube.wasm")).unwrap();
+        std::fs::write(
+            dir.join("visor.toml"),
+            format!(
+                "name = \"{name}\"\nversion = \"{version}\"\nkind = \"app\"\nentry = {{ component = \"cube.wasm\" }}\n\
+                 triggers = {{ boot = true }}\n{extra}[capabilities]\ndevices = [\"display-layer\"]\n"
+            ),
+        )
+        .unwrap();
+        dir
+    };
+    // Two versions of a healthy app, and one whose dependency the user has since removed.
+    for dir in [
+        module("cube-world", "1.0.0", ""),
+        module("cube-world", "1.2.0", ""),
+        module("orphan", "1.0.0", "depends = [{ module = \"gone-lib\", version = \"^1\" }]\n"),
+    ] {
+        ok(visor(&store, &["module", "install", dir.to_str().unwrap()]));
+    }
+    ok(visor(&store, &["module", "grant", "cube-world"]));
+    ok(visor(&store, &["module", "grant", "orphan"]));
+
+    let run = ok(visor(&store, &["run", "--headless", "--unpaced", "--frames", "3", "--out", out.to_str().unwrap()]));
+    assert!(run.contains("skipped at boot") && run.contains("orphan") && run.contains("gone-lib"), "the failure is named: {run}");
+    let log = std::fs::read_to_string(out.join("timing.jsonl")).unwrap();
+    assert!(log.lines().all(|l| l.contains("\"cube-world\"") && l.contains("\"layers\":1")), "one cube-world drew: {log}");
+    assert!(run.contains("cube-world@1.2.0") && !run.contains("cube-world@1.0.0"), "the newest version booted, alone: {run}");
+    let _ = std::fs::remove_dir_all(&work);
+}

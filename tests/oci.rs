@@ -212,7 +212,7 @@ fn login(store: &std::path::Path, host: &str, username: &str, password: &str) ->
 
 #[test]
 fn a_registry_that_wants_a_login_gets_the_stored_one() {
-    let server = visor::bench_install::LoopbackRegistry::start_with_login("alice", "correct horse")
+    let server = visor::bench::install::LoopbackRegistry::start_with_login("alice", "correct horse")
         .unwrap_or_else(|e| panic!("these tests need a real OCI registry: {e:#}"));
     let work = scratch("login");
     let (alice, alice_pub) = publisher(&work, "alice");

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use visor_types::shader::{PRELUDE, validate_wgsl, with_prelude};
+use visor_shader::{PRELUDE, validate_wgsl, with_prelude};
 
 fn wgsl_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)

@@ -20,12 +20,14 @@
 
 mod common;
 
+use common::golden;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use image::{Rgba, RgbaImage};
+use image::RgbaImage;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask, ImageFormat};
 
@@ -34,12 +36,6 @@ const FRAME: (u32, u32) = (640, 240);
 /// How long the binary may take to start (compiling the probe, the first frames on lavapipe).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A pixel differs when a channel is off by more than this.
-const CHANNEL_TOLERANCE: u8 = 24;
-/// The share of pixels allowed to differ: edges rasterize a little differently across drivers.
-const MAX_DIFFERING: f64 = 0.01;
-/// The mean absolute difference allowed, over every channel of every pixel (0–255).
-const MAX_MEAN_DIFF: f64 = 1.5;
 
 fn setup_hint(tool: &str) -> String {
     format!("`{tool}` is not installed: run `bash scripts/setup.sh --deps-only` (CI installs it); the window tests need it")
@@ -225,91 +221,20 @@ fn eventually(x: &Xvfb, window: &str, what: &str, ok: impl Fn(&RgbaImage) -> boo
     }
 }
 
-fn blessing() -> bool {
-    std::env::var_os("VISOR_BLESS").is_some_and(|v| v == "1")
-}
-
-fn golden_path(name: &str) -> PathBuf {
-    common::repo().join("tests/golden").join(format!("{name}.png"))
-}
-
-/// Compares `actual` with `tests/golden/NAME.png`; on a mismatch, the reason and a diff image.
-fn compare(name: &str, actual: &RgbaImage) -> Result<(), (String, RgbaImage)> {
-    let path = golden_path(name);
-    let expected = match image::open(&path) {
-        Ok(image) => image.to_rgba8(),
-        Err(e) => {
-            let why = format!("no usable golden image {} ({e}); render it with VISOR_BLESS=1 and review it", path.display());
-            return Err((why, actual.clone()));
-        }
-    };
-    if expected.dimensions() != actual.dimensions() {
-        let why = format!("size {:?}, the golden's {:?}", actual.dimensions(), expected.dimensions());
-        return Err((why, actual.clone()));
-    }
-    let mut diff = RgbaImage::new(actual.width(), actual.height());
-    let (mut differing, mut total) = (0usize, 0u64);
-    for (x, y, a) in actual.enumerate_pixels() {
-        let e = expected.get_pixel(x, y);
-        let deltas = [0, 1, 2].map(|i| a.0[i].abs_diff(e.0[i]));
-        total += deltas.iter().map(|&d| u64::from(d)).sum::<u64>();
-        if deltas.iter().any(|&d| d > CHANNEL_TOLERANCE) {
-            differing += 1;
-            diff.put_pixel(x, y, Rgba([255, 0, 255, 255]));
-        } else {
-            let g = (u16::from(a.0[0]) + u16::from(a.0[1]) + u16::from(a.0[2])) / 6;
-            diff.put_pixel(x, y, Rgba([g as u8, g as u8, g as u8, 255]));
-        }
-    }
-    let pixels = f64::from(actual.width() * actual.height());
-    let (share, mean) = (differing as f64 / pixels, total as f64 / (pixels * 3.0));
-    if share > MAX_DIFFERING || mean > MAX_MEAN_DIFF {
-        let why = format!(
-            "{:.2}% of pixels differ by more than {CHANNEL_TOLERANCE} (allowed {:.2}%), mean difference {mean:.2} \
-             (allowed {MAX_MEAN_DIFF})",
-            share * 100.0,
-            MAX_DIFFERING * 100.0
-        );
-        return Err((why, diff));
-    }
-    Ok(())
-}
-
-/// Fails with the comparison's reason after writing `target/golden/NAME-{actual,diff}.png`.
-fn fail_golden(name: &str, actual: &RgbaImage, why: &str, diff: &RgbaImage) -> ! {
-    let dir = common::repo().join("target/golden");
-    let _ = std::fs::create_dir_all(&dir);
-    let (a, d) = (dir.join(format!("{name}-actual.png")), dir.join(format!("{name}-diff.png")));
-    let _ = actual.save(&a);
-    let _ = diff.save(&d);
-    panic!("golden {name}: {why}; see {} and {}", a.display(), d.display());
-}
-
-#[track_caller]
-fn assert_golden(name: &str, actual: &RgbaImage) {
-    if blessing() {
-        actual.save(golden_path(name)).unwrap();
-        return;
-    }
-    if let Err((why, diff)) = compare(name, actual) {
-        fail_golden(name, actual, &why, &diff);
-    }
-}
-
 /// The window's pixels match `NAME` within a few seconds (a key takes a frame or two to show).
 /// Blessing waits a moment and takes what the window shows then.
 fn assert_window_golden(x: &Xvfb, window: &str, name: &str) {
-    if blessing() {
+    if golden::blessing() {
         std::thread::sleep(Duration::from_secs(2));
-        assert_golden(name, &capture(x, window));
+        golden::assert_golden_within(name, &capture(x, window), golden::WINDOW);
         return;
     }
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let actual = capture(x, window);
-        match compare(name, &actual) {
+        match golden::compare(name, &actual, golden::WINDOW) {
             Ok(()) => return,
-            Err((why, diff)) if Instant::now() > deadline => fail_golden(name, &actual, &why, &diff),
+            Err(mismatch) if Instant::now() > deadline => golden::fail(name, &actual, &mismatch),
             Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
     }
@@ -347,7 +272,24 @@ fn the_window_opens_and_its_screenshot_matches_the_golden() {
         .unwrap_or_else(|e| panic!("{}: {e}; visor's log:\n{}", shot.display(), visor.log()))
         .to_rgba8();
     assert_eq!(image.dimensions(), FRAME, "both eyes side by side, without the overlay");
-    assert_golden("window", &image);
+    golden::assert_golden_within("window", &image, golden::WINDOW);
+
+    // One run path: the same profile and app headless make the same frame 30, pixel for pixel
+    // within the offscreen tolerance (the window's display differs only in where frames go).
+    let out = dir.join("headless");
+    let headless = Command::new(env!("CARGO_BIN_EXE_visor"))
+        .args(["run", "--headless", "--frames", "31", "--profile"])
+        .arg(common::repo().join("tests/profiles/window-test.toml"))
+        .arg("--store")
+        .arg(dir.join("store"))
+        .arg("--out")
+        .arg(&out)
+        .arg(common::component("probe"))
+        .output()
+        .expect("running visor headless");
+    assert!(headless.status.success(), "headless run failed: {}", String::from_utf8_lossy(&headless.stderr));
+    let frame = image::open(out.join("frame-000030.png")).expect("headless frame 30").to_rgba8();
+    golden::assert_same("window-vs-headless", &image, &frame, golden::OFFSCREEN);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

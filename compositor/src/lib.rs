@@ -9,7 +9,9 @@
 //! It knows nothing of the runtime: it takes [`LayerSubmission`](visor_types::LayerSubmission)s,
 //! [`CameraFrame`](visor_types::CameraFrame)s and the display's
 //! [`FrameInfo`](visor_types::FrameInfo) (shared types) and produces frames that a
-//! [`DisplaySink`] shows. All WGSL lives in the repository's `shaders/` folder.
+//! [`DisplaySink`] shows. All WGSL lives in the repository's `shaders/` folder; the app-shader
+//! contract (the prelude and the built-in pipelines) comes from the `visor-shader` crate, which
+//! the runtime validates apps' shaders with.
 //!
 //! Frame flow ([`Compositor::render`]): new submissions render into the *rendered* layer
 //! arrays; every slot whose submission or display pose changed is copied or warped into the

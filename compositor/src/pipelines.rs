@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 
+use visor_shader::{BUILTIN, FRAGMENT_ENTRY, VERTEX_ENTRY, with_prelude};
 use visor_types::layer::{BuiltinPipeline, ContentId, Pipeline, Vertex};
-use visor_types::shader::{BUILTIN, FRAGMENT_ENTRY, VERTEX_ENTRY, with_prelude};
 
 pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 pub const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;

@@ -5,7 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use thiserror::Error;
-use visor_runtime::manifest::ManifestError;
+use visor_manifest::manifest::ManifestError;
 
 #[derive(Debug, Error)]
 pub enum OciError {

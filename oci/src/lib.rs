@@ -1,7 +1,7 @@
 //! Visor modules from the internet: a module folder (its `visor.toml` and the component it
 //! names) published to an OCI registry as an artifact of its own media types, signed with an
 //! ed25519 key, and pulled back, checked byte by byte and signature by signature, into a folder
-//! that [`Registry::install_from`](visor_runtime::registry::Registry::install_from) installs.
+//! that the runtime's `Registry::install_from` installs.
 //!
 //! Data enters as a folder ([`Package::from_dir`]) or an `oci://` reference ([`pull`]); it
 //! leaves as an OCI artifact ([`publish`]) or a [`Pulled`] folder with the [`Publisher`] that
@@ -22,6 +22,10 @@
 //! ([`OciError::SignatureMismatch`]), the signature against its key ([`OciError::BadSignature`]),
 //! the key against the keyring ([`OciError::Revoked`]), and an untrusted key against the
 //! policy's `[install]` rules ([`OciError::UnknownPublisher`]).
+//!
+//! Dependencies: the manifest, policy and audit types come from `visor-manifest`, never from
+//! the runtime, so the installer builds without wasmtime; the binary hands a [`Pulled`] folder
+//! and its `Audit` to the runtime's registry.
 //!
 //! Layout:
 //! - `error`: [`OciError`].

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use visor_runtime::manifest::{Entry, MANIFEST_FILE, Manifest, ManifestError};
+use visor_manifest::manifest::{Entry, MANIFEST_FILE, Manifest, ManifestError};
 
 use crate::error::{OciError, io_err};
 use crate::media;

@@ -1,5 +1,5 @@
 //! [`pull`]: fetches a module artifact, checks every part, and writes the module folder into a
-//! temporary folder for [`Registry::install_from`](visor_runtime::registry::Registry::install_from).
+//! temporary folder for the runtime's `Registry::install_from`.
 //!
 //! Order: the OCI manifest; its config type and layer types (a Visor module, nothing else);
 //! each declared size against its limit; each blob, hashed while downloading (oci-client) and

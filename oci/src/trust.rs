@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use visor_runtime::policy::{InstallRules, UNKNOWN_PUBLISHERS_SETTING, UnknownPublishers};
-use visor_runtime::registry::Audit;
+use visor_manifest::audit::Audit;
+use visor_manifest::policy::{InstallRules, UNKNOWN_PUBLISHERS_SETTING, UnknownPublishers};
 
 use crate::error::OciError;
 use crate::keys::{KeyState, Keyring, PublicKey};
@@ -82,7 +82,7 @@ pub fn admit(
 #[cfg(test)]
 mod tests {
     use ed25519_dalek::SigningKey;
-    use visor_runtime::manifest::Manifest;
+    use visor_manifest::manifest::Manifest;
 
     use super::*;
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use visor_manifest::limits::MAX_MEMORY_BYTES;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -21,8 +22,6 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Apps the instance pool has room for at once.
 pub const POOL_APPS: u32 = 64;
-/// The largest linear memory one app may grow (its manifest may ask for less, not more).
-pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 
 /// A cheaply cloned handle to the shared engine.
 #[derive(Clone)]

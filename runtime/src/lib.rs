@@ -12,7 +12,9 @@
 //! its CPU budget) stops that app alone, with the reason in its [`AppStatus`].
 //!
 //! Layout:
-//! - `manifest`: what a module is and asks for; `policy`: what the user grants.
+//! - `manifest`, `policy`: re-exported from the `visor-manifest` crate (what a module is and
+//!   asks for; what the user grants), which holds them as pure data without wasmtime so that the
+//!   installer can read them too.
 //! - `bus`: topics, subscriptions, request/reply, shared frames.
 //! - `modules`: the module host — lifecycle and supervision of wasm and native modules.
 //! - `native`: the trait native drivers and libraries implement.
@@ -21,7 +23,8 @@
 //! - `host/`: host implementations of the WIT interfaces (`gfx`, `log`, `clock`), one per file,
 //!   and the store's limiter, which records each app's memory in a [`MemoryGauge`].
 //! - `app`: [`AppInstance`], one instantiated app driven synchronously.
-//! - `runner`: [`AppRunner`], an app on its own supervised thread, and the [`FrameFeed`] it reads.
+//! - `runner/`: [`AppRunner`], an app on its own supervised thread, and the [`FrameFeed`] it
+//!   reads; one file per idea (the handle, the thread, the frame loop, restarts).
 //! - `error`: [`AppError`].
 
 mod app;
@@ -30,12 +33,12 @@ mod engine;
 mod error;
 pub mod host;
 mod inbox;
-pub mod manifest;
 pub mod modules;
 pub mod native;
-pub mod policy;
 pub mod registry;
 mod runner;
+
+pub use visor_manifest::{manifest, policy};
 
 pub use app::{AppInstance, AppSpec, Precompiled, bare_instantiate_times};
 pub use engine::AppEngine;

@@ -31,7 +31,8 @@ const INFO_EVERY: Duration = Duration::from_secs(1);
 
 pub struct CameraModule {
     pub config: CameraConfig,
-    pub repo: PathBuf,
+    /// The data folder: a relative replay folder in the profile is found there.
+    pub data: PathBuf,
     pub clock: SharedClock,
 }
 
@@ -46,7 +47,7 @@ impl NativeModule for CameraModule {
         let fail = |e: BusError| NativeError::new(&ctx.name, e.to_string());
         let topic = |name: &str| Topic::new(name).expect("a valid topic");
         let (frames, info_topic, status) = (topic(FRAMES), topic(INFO), topic(STATUS));
-        let mut source = visor_drivers::camera::open(&self.config, &self.repo, self.clock.clone())
+        let mut source = visor_drivers::camera::open(&self.config, &self.data, self.clock.clone())
             .map_err(|e| NativeError::new(&ctx.name, e.to_string()))?;
         let mut last: Option<Arc<[u8]>> = None;
         let mut info: Option<(CameraInfo, Instant)> = None;

@@ -1,7 +1,7 @@
 //! The modules built into the shell binary: native drivers and libraries that join the bus
-//! under a manifest like any installed module. Their manifests live in the repository's
-//! `modules/NAME/visor.toml`, so what they may publish and subscribe is as visible — and as
-//! enforced — as any app's.
+//! under a manifest like any installed module. Their manifests live in
+//! `modules/NAME/visor.toml` in the data folder (bundled into the binary, see `crate::data`), so
+//! what they may publish and subscribe is as visible — and as enforced — as any app's.
 //!
 //! - `camera` (driver, boot): the device profile's camera source on `camera/frames`.
 //! - `pose` (driver, boot): the shell's head-pose source, its newest pose on `pose/head`.
@@ -30,19 +30,19 @@ use self::pose::PoseModule;
 
 pub const BUILTIN: [&str; 3] = ["camera", "pose", "vision"];
 
-/// The folder of built-in module manifests in a checkout.
-pub fn modules_dir(repo: &Path) -> PathBuf {
-    repo.join("modules")
+/// The folder of built-in module manifests in the data folder `data`.
+pub fn modules_dir(data: &Path) -> PathBuf {
+    data.join("modules")
 }
 
 /// Registers the native code behind the built-in modules. `pose` is the shell's head-pose
 /// source, shared with the frame loop, which the `pose` module publishes.
-pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, repo: &Path, clock: SharedClock, pose: Arc<dyn PoseSource>) {
-    let (config, camera_repo) = (profile.camera.clone(), repo.to_path_buf());
+pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, data: &Path, clock: SharedClock, pose: Arc<dyn PoseSource>) {
+    let (config, camera_data) = (profile.camera.clone(), data.to_path_buf());
     host.register_native(
         "camera",
         Arc::new(move |_m: &Manifest| {
-            let module = camera::CameraModule { config: config.clone(), repo: camera_repo.clone(), clock: clock.clone() };
+            let module = camera::CameraModule { config: config.clone(), data: camera_data.clone(), clock: clock.clone() };
             Ok(Box::new(module) as Box<dyn NativeModule>)
         }),
     );
@@ -51,7 +51,7 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, repo: &Path, clo
         "pose",
         Arc::new(move |_m: &Manifest| Ok(Box::new(PoseModule::new(pose.clone(), refresh_hz)) as Box<dyn NativeModule>)),
     );
-    let base = repo.to_path_buf();
+    let base = data.to_path_buf();
     host.register_native(
         "vision",
         Arc::new(move |m: &Manifest| Ok(Box::new(vision::VisionModule::from_manifest(m, &base)?) as Box<dyn NativeModule>)),
@@ -60,7 +60,7 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, repo: &Path, clo
 
 /// Loads the built-in modules' manifests, grants them what they ask, and starts those marked
 /// `boot`; returns their ids by name. Of the drivers, only those the profile names are loaded.
-pub fn load(host: &mut ModuleHost, repo: &Path, drivers: &[DriverName]) -> anyhow::Result<Vec<(String, ModuleId)>> {
+pub fn load(host: &mut ModuleHost, data: &Path, drivers: &[DriverName]) -> anyhow::Result<Vec<(String, ModuleId)>> {
     let mut loaded = Vec::new();
     for name in BUILTIN {
         let driver = match name {
@@ -72,7 +72,7 @@ pub fn load(host: &mut ModuleHost, repo: &Path, drivers: &[DriverName]) -> anyho
             tracing::info!(module = name, "not loaded: the device profile leaves this driver out");
             continue;
         }
-        let dir = modules_dir(repo).join(name);
+        let dir = modules_dir(data).join(name);
         let path = dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading built-in module manifest {}", path.display()))?;
         let manifest = Manifest::parse(&text, &path.display().to_string())?;

@@ -101,10 +101,13 @@ pub fn fetch(registry: &Registry, reference: &ModuleRef, allow_unknown_publisher
     let keyring = Keyring::in_store(registry.root());
     let policy = load_policy(registry)?;
     let source = reference.to_string();
+    let mut step = crate::progress::step(format!("pulling and verifying {source}"));
     let pulled = visor_oci::pull(&logged_in(registry, reference)?, &keyring).map_err(login_hint)?;
     let started = Instant::now();
+    step.set(format!("checking {source} against the keyring and the policy"));
     let audit =
         visor_oci::admit(&source, &pulled.package, &pulled.publisher, policy.install, allow_unknown_publisher, &policy_path(registry))?;
+    step.done();
     Ok(Fetched { pulled, audit, source, admitted: started.elapsed() })
 }
 
@@ -117,8 +120,12 @@ pub fn finish(registry: &Registry, engine: &AppEngine, fetched: Fetched, granted
     let module = registry.install_from(pulled.dir.path(), &Origin { source: Some(source), audit })?;
     let install = started.elapsed();
     let started = Instant::now();
+    let step = crate::progress::step(format!("compiling {}", module.id()));
     let cache = match registry.load_component(engine.engine(), &module) {
-        Ok((_, cache)) => cache,
+        Ok((_, cache)) => {
+            step.done();
+            cache
+        }
         Err(e) => {
             if !existed {
                 let _ = registry.remove(module.name(), Some(module.version()));

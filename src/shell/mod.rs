@@ -39,11 +39,6 @@ use visor_types::{AppId, CameraFrame, DeviceProfile, FrameInfo, Pose};
 
 use crate::builtin;
 
-/// The folder of device profiles in a checkout.
-pub fn profiles_dir(repo: &Path) -> PathBuf {
-    repo.join("device-profiles")
-}
-
 pub struct Shell {
     pub profile: DeviceProfile,
     pub clock: SharedClock,
@@ -78,15 +73,17 @@ pub struct StepReport {
 
 impl Shell {
     /// A shell rendering headless (no window): on a GPU if there is one, else lavapipe.
-    pub fn new(profile: DeviceProfile, repo: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
-        Shell::with_gpu(Gpu::headless()?, profile, repo, clock, policy)
+    /// `data` is the data folder ([`crate::data::DataDir::root`]): the built-in modules'
+    /// manifests and what the profile's relative paths name are found there.
+    pub fn new(profile: DeviceProfile, data: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
+        Shell::with_gpu(Gpu::headless()?, profile, data, clock, policy)
     }
 
     /// A shell on `gpu` (the simulator window opens one that can present to its surface).
-    pub fn with_gpu(gpu: Gpu, profile: DeviceProfile, repo: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
+    pub fn with_gpu(gpu: Gpu, profile: DeviceProfile, data: &Path, clock: SharedClock, policy: Policy) -> anyhow::Result<Shell> {
         let compositor = Compositor::new(gpu, CompositorConfig::from_profile(&profile))?;
         let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
-        let opened = visor_drivers::pose::open(&profile.pose, repo, clock.clone())?;
+        let opened = visor_drivers::pose::open(&profile.pose, data, clock.clone())?;
         tracing::info!(pose = %opened.source.describe(), "head pose source opened");
         let displayed = frame_info(&profile, 0, 0, Mat4::IDENTITY);
         let feed = FrameFeed::new(displayed.clone());
@@ -97,8 +94,8 @@ impl Shell {
             .endpoint(ModuleRef::new(0, "visor-compositor"), caps)
             .subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
         let mut modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
-        builtin::register(&mut modules, &profile, repo, clock.clone(), opened.source.clone());
-        builtin::load(&mut modules, repo, &profile.drivers)?;
+        builtin::register(&mut modules, &profile, data, clock.clone(), opened.source.clone());
+        builtin::load(&mut modules, data, &profile.drivers)?;
         Ok(Shell {
             profile,
             clock,

@@ -8,15 +8,17 @@ pub mod golden;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use visor::guests::{self, GuestArtifacts};
+use visor_guest_build::{self as guests, GuestArtifacts};
 use visor_compositor::{Compositor, CompositorConfig, Gpu};
 use visor_runtime::host::bus::GuestBus;
 use visor_runtime::{AppEngine, AppInstance, AppSpec, LogRing};
 use visor_types::clock::{ManualClock, SharedClock};
 use visor_types::{AppId, CameraFrame, DeviceProfile, LayerSubmission};
 
+/// The checkout: tests read its `device-profiles/`, `modules/` and `assets/` directly (the same
+/// layout as the data folder the binary unpacks).
 pub fn repo() -> PathBuf {
-    guests::repo_root()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The guest components, built on first use.

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use visor::bench_install::LoopbackRegistry;
+pub use visor::bench::install::LoopbackRegistry;
 
 /// Starts `docker-registry`; a missing one fails the test with how to install it.
 pub fn registry() -> LoopbackRegistry {

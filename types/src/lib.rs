@@ -3,7 +3,7 @@
 //! The runtime records what an app draws into a [`LayerSubmission`]; the compositor renders
 //! it. Camera drivers produce [`CameraFrame`]s; the compositor shows them. The binary reads a
 //! [`DeviceProfile`] and derives each frame's [`FrameInfo`] from it. Nothing here touches
-//! wgpu or wasmtime.
+//! wgpu, wasmtime or naga.
 //!
 //! Layout:
 //! - `math`: reverse-Z projections from field-of-view angles.
@@ -11,7 +11,8 @@
 //! - `input`: [`InputEvent`], what the shell routes to an app (pointer by depth, keys by focus).
 //! - `layer`: [`LayerSubmission`], [`DrawCmd`], the vertex layout and shared resource data.
 //! - `limits`: [`AppLimits`], what one app may ask of the host.
-//! - `shader`: the app-shader contract and its naga validation.
+//! - `shader`: [`AppShader`], an app's validated WGSL as layers carry it (the contract and its
+//!   naga validation live in the `visor-shader` crate).
 //! - `clock`: [`clock::Clock`], the injected monotonic clock.
 //! - `camera`: [`CameraFrame`], a shared, read-only RGBA image.
 //! - `pose`: [`Pose`], the head at an instant, and its bus form.
@@ -38,4 +39,4 @@ pub use layer::{
 pub use limits::AppLimits;
 pub use pose::{Pose, PoseMessage};
 pub use profile::{DeviceProfile, DisplayKind, ProfileError};
-pub use shader::{AppShader, ShaderError};
+pub use shader::AppShader;

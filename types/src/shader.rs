@@ -1,37 +1,11 @@
-//! The app-shader contract, checked by naga before any GPU sees an app's WGSL.
+//! An app's shader as layers carry it: plain data, checked before it gets here.
 //!
-//! An app shader is the app's WGSL plus the Visor prelude (`shaders/app/prelude.wgsl`), which
-//! declares the bindings and the vertex interface the compositor provides. The app's source
-//! goes first: WGSL declarations are order-independent, so this keeps naga's line numbers
-//! equal to the app's own.
-
-use naga::valid::{Capabilities, ValidationFlags, Validator};
-use thiserror::Error;
+//! The contract (the WGSL prelude, the entry points) and naga's validation live in the
+//! `visor-shader` crate, whose `validate_app_shader` is how an [`AppShader`] is made; this
+//! crate only holds the result, so that every crate that passes layers around stays free of
+//! naga.
 
 use crate::layer::ContentId;
-
-/// Bindings, vertex interface and helpers shared by every app pipeline.
-pub const PRELUDE: &str = include_str!("../../shaders/app/prelude.wgsl");
-/// The built-in unlit, lit and textured pipelines (compiled with the prelude).
-pub const BUILTIN: &str = include_str!("../../shaders/app/builtin.wgsl");
-
-pub const VERTEX_ENTRY: &str = "vs_main";
-pub const FRAGMENT_ENTRY: &str = "fs_main";
-
-#[derive(Debug, Error, Clone, PartialEq)]
-pub enum ShaderError {
-    #[error("WGSL does not parse:\n{0}")]
-    Parse(String),
-    #[error("WGSL does not validate:\n{0}")]
-    Invalid(String),
-    #[error("the shader has no `@{stage} fn {name}`; app shaders must define `vs_main` and `fs_main`")]
-    MissingEntry { stage: &'static str, name: &'static str },
-    #[error(
-        "the shader declares resource bindings of its own; app shaders may only use the prelude's \
-         (visor_eye, visor_draw, visor_texture, visor_sampler)"
-    )]
-    ExtraBindings,
-}
 
 /// A validated app shader, ready for the compositor.
 #[derive(Debug)]
@@ -39,89 +13,4 @@ pub struct AppShader {
     pub id: ContentId,
     /// The complete module source: the app's WGSL followed by the prelude.
     pub source: String,
-}
-
-/// Joins a shader body with the prelude.
-pub fn with_prelude(body: &str) -> String {
-    format!("{body}\n{PRELUDE}")
-}
-
-/// Parses and validates WGSL with naga, returning the module on success.
-pub fn validate_wgsl(source: &str) -> Result<naga::Module, ShaderError> {
-    let module =
-        naga::front::wgsl::parse_str(source).map_err(|e| ShaderError::Parse(e.emit_to_string(source)))?;
-    Validator::new(ValidationFlags::all(), Capabilities::empty())
-        .validate(&module)
-        .map_err(|e| ShaderError::Invalid(e.emit_to_string(source)))?;
-    Ok(module)
-}
-
-/// Checks an app's WGSL against the app-shader contract.
-pub fn validate_app_shader(body: &str) -> Result<AppShader, ShaderError> {
-    let source = with_prelude(body);
-    let module = validate_wgsl(&source)?;
-    for (stage, naga_stage, name) in [
-        ("vertex", naga::ShaderStage::Vertex, VERTEX_ENTRY),
-        ("fragment", naga::ShaderStage::Fragment, FRAGMENT_ENTRY),
-    ] {
-        if !module.entry_points.iter().any(|ep| ep.stage == naga_stage && ep.name == name) {
-            return Err(ShaderError::MissingEntry { stage, name });
-        }
-    }
-    let bound = module.global_variables.iter().filter(|(_, g)| g.binding.is_some()).count();
-    if bound != prelude_binding_count() {
-        return Err(ShaderError::ExtraBindings);
-    }
-    Ok(AppShader { id: ContentId::next(), source })
-}
-
-fn prelude_binding_count() -> usize {
-    // The prelude's own declarations; counted from the source so it cannot go stale.
-    PRELUDE.lines().filter(|l| l.trim_start().starts_with("@group(")).count()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINIMAL: &str = "
-        @vertex fn vs_main(v: VertexIn) -> VertexOut { return visor_transform(v); }
-        @fragment fn fs_main(in: VertexOut) -> @location(0) vec4<f32> { return in.color; }";
-
-    #[test]
-    fn builtin_pipelines_validate() {
-        validate_wgsl(&with_prelude(BUILTIN)).unwrap();
-    }
-
-    #[test]
-    fn a_minimal_app_shader_passes() {
-        validate_app_shader(MINIMAL).unwrap();
-    }
-
-    #[test]
-    fn syntax_errors_carry_nagas_message_with_the_apps_line_numbers() {
-        let err = validate_app_shader("\n\nfn vs_main( {").unwrap_err();
-        let ShaderError::Parse(message) = err else { panic!("expected a parse error, got {err:?}") };
-        assert!(message.contains(":3:"), "line 3 of the app's source is named: {message}");
-    }
-
-    #[test]
-    fn type_errors_are_refused() {
-        let body = MINIMAL.replace("return in.color;", "return 1.0;");
-        // naga reports type errors while lowering (a parse error) or while validating.
-        assert!(matches!(validate_app_shader(&body), Err(ShaderError::Parse(_) | ShaderError::Invalid(_))));
-    }
-
-    #[test]
-    fn missing_entry_points_are_named() {
-        let body = "@vertex fn vs_main(v: VertexIn) -> VertexOut { return visor_transform(v); }";
-        let err = validate_app_shader(body).unwrap_err();
-        assert_eq!(err, ShaderError::MissingEntry { stage: "fragment", name: "fs_main" });
-    }
-
-    #[test]
-    fn own_bindings_are_refused() {
-        let body = format!("{MINIMAL}\n@group(3) @binding(0) var<uniform> extra: vec4<f32>;");
-        assert_eq!(validate_app_shader(&body).unwrap_err(), ShaderError::ExtraBindings);
-    }
 }

@@ -18,7 +18,8 @@
 //! many messages, a huge queue — is a [`BusError`] for that module, never a panic.
 //!
 //! Layout:
-//! - `topic`: [`Topic`] and [`TopicPattern`], parsing and matching.
+//! - `topic`: [`Topic`] and [`TopicPattern`] (parsing and matching live in
+//!   `visor_manifest::topic`, since manifests name patterns too) and the map keyed by topic.
 //! - `payload`, `frame`: [`Payload`] and the shared [`FrameHandle`].
 //! - `message`: [`Message`], [`ModuleRef`], [`ReplyHandle`].
 //! - `caps`: [`BusCapabilities`].

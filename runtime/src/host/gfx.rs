@@ -13,7 +13,7 @@ use visor_types::layer::{
     BuiltinPipeline, ClipRect, ContentId, DrawCmd, IndexData, MAX_CLIP_PLANES, Pipeline,
     TextureData, Vertex, VertexData,
 };
-use visor_types::{AppLimits, shader};
+use visor_types::AppLimits;
 
 use super::HostState;
 use super::bindings::visor::app::gfx::{self as wit, Error, Host};
@@ -232,7 +232,7 @@ impl Host for HostState {
             let asked = format!("shader pipeline number {}", custom + 1);
             return Err(g.limit(asked, "max_pipelines", g.limits.max_pipelines));
         }
-        let shader = shader::validate_app_shader(&wgsl).map_err(|e| Error::ShaderInvalid(e.to_string()))?;
+        let shader = visor_shader::validate_app_shader(&wgsl).map_err(|e| Error::ShaderInvalid(e.to_string()))?;
         g.pipelines.push(Pipeline::Custom(Arc::new(shader)));
         Ok((g.pipelines.len() - 1) as u32)
     }

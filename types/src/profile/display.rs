@@ -37,6 +37,10 @@ pub struct Display {
     /// The lens correction the compositor applies last; none for a flat panel (a desktop).
     #[serde(default)]
     pub optics: Option<Optics>,
+    /// The monitor the glasses show up as (`visor outputs` lists the names): a window run goes
+    /// full screen there. `--output` overrides it; none opens a desktop window.
+    #[serde(default)]
+    pub output: Option<String>,
 }
 
 /// Lens correction, applied per eye as the compositor's last pass.

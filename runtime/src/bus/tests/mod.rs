@@ -6,7 +6,6 @@ mod delivery;
 mod frames;
 mod request;
 mod routing_props;
-mod topic;
 
 use std::sync::Arc;
 

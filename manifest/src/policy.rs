@@ -1,0 +1,271 @@
+//! The user's policy: which of the capabilities that manifests ask for are granted.
+//!
+//! Deny by default: a module gets the intersection of what its manifest requests and what the
+//! policy grants it (its own section plus `[defaults]`); everything else is denied, and the
+//! denials are listed so the shell can tell the user once, at start.
+//!
+//! ```toml
+//! [defaults]                 # granted to every module that asks
+//! devices = ["display-layer"]
+//!
+//! [modules.face-tags]
+//! publish = ["tags/#"]
+//! subscribe = ["vision/#"]
+//! call = ["vision"]
+//! network = ["10.0.0.0/8"]
+//! dirs = [{ host = "data", guest = "/data", mode = "ro" }]
+//!
+//! [install]                  # rules for installing from the internet (see `install`)
+//! unknown_publishers = "deny"
+//! ```
+//!
+//! Layout: this file (reading a policy, granting); `install` (the `[install]` rules); `write`
+//! (writing a module's grants back into the file).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use thiserror::Error;
+
+use crate::manifest::{Capabilities, Manifest, NetworkTarget};
+
+mod install;
+mod write;
+
+pub use install::{InstallRules, UNKNOWN_PUBLISHERS_SETTING, UnknownPublishers};
+pub use write::{grant_section, set_module_grant};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Policy {
+    pub defaults: Capabilities,
+    pub modules: BTreeMap<String, Capabilities>,
+    pub install: InstallRules,
+}
+
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("policy {origin} is not valid: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// What a module may do after the policy, and what it asked for but may not.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grant {
+    pub effective: Capabilities,
+    /// One line per refused request, e.g. "publish 'camera/raw'".
+    pub denied: Vec<String>,
+}
+
+impl Policy {
+    /// Parses a policy. Its sections have the shape of a manifest's `[capabilities]`.
+    pub fn parse(text: &str, origin: &str) -> Result<Policy, PolicyError> {
+        let table: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| PolicyError::Invalid { origin: origin.into(), message: e.to_string() })?;
+        let section = |name: &str, value: &toml::Value| -> Result<Capabilities, PolicyError> {
+            // Reuse the manifest's checking parser for the capability tables.
+            let mut doc = toml::Table::new();
+            doc.insert("name".into(), "policy".into());
+            doc.insert("version".into(), "0.0.0".into());
+            doc.insert("kind".into(), "library".into());
+            doc.insert("entry".into(), toml::Value::Table(toml::toml! { native = "policy" }));
+            doc.insert("capabilities".into(), value.clone());
+            Manifest::parse(&doc.to_string(), &format!("{origin} [{name}]"))
+                .map(|m| m.capabilities)
+                .map_err(|e| PolicyError::Invalid { origin: origin.into(), message: e.to_string() })
+        };
+        let mut policy = Policy::default();
+        for (key, value) in &table {
+            match key.as_str() {
+                "defaults" => policy.defaults = section("defaults", value)?,
+                "install" => policy.install = InstallRules::parse(value, origin)?,
+                "modules" => {
+                    let Some(modules) = value.as_table() else {
+                        return Err(PolicyError::Invalid { origin: origin.into(), message: "`modules` should be a table of [modules.NAME] sections".into() });
+                    };
+                    for (name, caps) in modules {
+                        policy.modules.insert(name.clone(), section(&format!("modules.{name}"), caps)?);
+                    }
+                }
+                other => {
+                    return Err(PolicyError::Invalid {
+                        origin: origin.into(),
+                        message: format!("unknown section `{other}`; a policy has [defaults], [modules.NAME] and [install]"),
+                    });
+                }
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Loads a policy file; a missing file is the empty policy (everything denied).
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Policy::default()),
+            Err(e) => Err(PolicyError::Read { path: path.display().to_string(), message: e.to_string() }),
+        }
+    }
+
+    /// Grants `module` everything, as asked: for trusted local development only.
+    pub fn allow_all(&mut self, manifest: &Manifest) {
+        self.modules.insert(manifest.name.clone(), manifest.capabilities.clone());
+    }
+
+    /// What `manifest` may do under this policy.
+    pub fn grant(&self, manifest: &Manifest) -> Grant {
+        let empty = Capabilities::default();
+        let own = self.modules.get(&manifest.name).unwrap_or(&empty);
+        let sources = [own, &self.defaults];
+        let asked = &manifest.capabilities;
+        let mut grant = Grant::default();
+        let (e, denied) = (&mut grant.effective, &mut grant.denied);
+
+        for (what, requested, out) in
+            [("publish", &asked.publish, &mut e.publish), ("subscribe", &asked.subscribe, &mut e.subscribe)]
+        {
+            for pattern in requested {
+                let granted = sources.iter().any(|s| {
+                    let list = if what == "publish" { &s.publish } else { &s.subscribe };
+                    list.iter().any(|g| g.covers(pattern))
+                });
+                keep(granted, pattern.clone(), out, denied, || format!("{what} '{pattern}'"));
+            }
+        }
+        for name in &asked.call {
+            let granted = sources.iter().any(|s| s.call.contains(name));
+            keep(granted, name.clone(), &mut e.call, denied, || format!("call '{name}'"));
+        }
+        for device in &asked.devices {
+            let granted = sources.iter().any(|s| s.devices.contains(device));
+            keep(granted, *device, &mut e.devices, denied, || format!("device '{}'", device.name()));
+        }
+        for target in &asked.network {
+            let granted = sources.iter().any(|s| s.network.iter().any(|g| network_covers(g, target)));
+            keep(granted, target.clone(), &mut e.network, denied, || format!("network '{target:?}'"));
+        }
+        for dir in &asked.dirs {
+            let best = sources
+                .iter()
+                .flat_map(|s| &s.dirs)
+                .filter(|g| g.host == dir.host && g.guest == dir.guest)
+                .map(|g| g.mode)
+                .max();
+            match best {
+                None => denied.push(format!("dir '{}' at '{}'", dir.host.display(), dir.guest)),
+                Some(mode) => {
+                    // Read-write asked, read-only granted: the module gets read-only.
+                    let mode = mode.min(dir.mode);
+                    if mode != dir.mode {
+                        denied.push(format!("writing dir '{}' (granted read-only)", dir.host.display()));
+                    }
+                    e.dirs.push(crate::manifest::DirGrant { mode, ..dir.clone() });
+                }
+            }
+        }
+        let shell = sources.iter().any(|s| s.shell);
+        if asked.shell {
+            keep(shell, true, &mut Vec::new(), denied, || "the shell capability".into());
+            e.shell = shell;
+        }
+        grant
+    }
+}
+
+fn keep<T>(granted: bool, item: T, out: &mut Vec<T>, denied: &mut Vec<String>, describe: impl FnOnce() -> String) {
+    if granted {
+        out.push(item);
+    } else {
+        denied.push(describe());
+    }
+}
+
+fn network_covers(granted: &NetworkTarget, requested: &NetworkTarget) -> bool {
+    match (granted, requested) {
+        (NetworkTarget::Host(g), NetworkTarget::Host(r)) => g.eq_ignore_ascii_case(r),
+        (NetworkTarget::Net(g), NetworkTarget::Net(r)) => g.contains(r),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::manifest::DirMode;
+    use crate::topic::TopicPattern;
+
+    fn p(s: &str) -> TopicPattern {
+        TopicPattern::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn pattern_coverage() {
+        assert!(p("vision/#").covers(&p("vision/faces")));
+        assert!(p("vision/#").covers(&p("vision/+/x")));
+        assert!(p("camera/+").covers(&p("camera/left")));
+        assert!(p("camera/+").covers(&p("camera/+")));
+        assert!(!p("camera/left").covers(&p("camera/+")));
+        assert!(!p("camera/+").covers(&p("camera/#")));
+        assert!(!p("camera/+").covers(&p("camera/left/raw")));
+        assert!(!p("a/b").covers(&p("a")));
+    }
+
+    #[test]
+    fn only_what_is_both_asked_and_granted_is_effective() {
+        let manifest = Manifest::parse(
+            r#"
+            name = "m"
+            version = "1.0.0"
+            kind = "app"
+            entry = { component = "m.wasm" }
+            [capabilities]
+            publish = ["tags/faces", "camera/raw"]
+            subscribe = ["vision/faces"]
+            devices = ["camera", "display-layer"]
+            network = ["10.1.0.0/16", "evil.example"]
+            dirs = [{ host = "data", guest = "/data", mode = "rw" }]
+            shell = true
+            "#,
+            "m",
+        )
+        .unwrap();
+        let policy = Policy::parse(
+            r#"
+            [defaults]
+            devices = ["display-layer"]
+            [modules.m]
+            publish = ["tags/#"]
+            subscribe = ["vision/+"]
+            network = ["10.0.0.0/8"]
+            dirs = [{ host = "data", guest = "/data", mode = "ro" }]
+            "#,
+            "policy",
+        )
+        .unwrap();
+        let grant = policy.grant(&manifest);
+        assert_eq!(grant.effective.publish, vec![p("tags/faces")]);
+        assert_eq!(grant.effective.subscribe, vec![p("vision/faces")]);
+        assert_eq!(grant.effective.devices, vec![crate::manifest::Device::DisplayLayer]);
+        assert_eq!(grant.effective.network.len(), 1);
+        assert_eq!(grant.effective.dirs[0].mode, DirMode::ReadOnly);
+        assert!(!grant.effective.shell);
+        for d in ["publish 'camera/raw'", "device 'camera'", "evil.example", "writing dir 'data'", "the shell capability"] {
+            assert!(grant.denied.iter().any(|x| x.contains(d)), "{d} denied: {:?}", grant.denied);
+        }
+    }
+
+    #[test]
+    fn the_empty_policy_denies_everything() {
+        let manifest = Manifest::parse(
+            "name = \"m\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"m.wasm\" }\n[capabilities]\npublish = [\"x\"]",
+            "m",
+        )
+        .unwrap();
+        let grant = Policy::default().grant(&manifest);
+        assert!(grant.effective.publish.is_empty());
+        assert_eq!(grant.denied, vec!["publish 'x'".to_string()]);
+    }
+}

@@ -1,0 +1,92 @@
+//! naga's parse and validation, and the app-shader contract checked on the module it returns:
+//! both entry points present, no resource bindings beyond the prelude's.
+//!
+//! Everything here runs on text an app sent, so every failure is a [`ShaderError`] value for
+//! that app; nothing panics.
+
+use naga::valid::{Capabilities, ValidationFlags, Validator};
+use visor_types::layer::ContentId;
+use visor_types::shader::AppShader;
+
+use crate::{FRAGMENT_ENTRY, PRELUDE, ShaderError, VERTEX_ENTRY, with_prelude};
+
+/// Parses and validates WGSL with naga, returning the module on success.
+pub fn validate_wgsl(source: &str) -> Result<naga::Module, ShaderError> {
+    let module =
+        naga::front::wgsl::parse_str(source).map_err(|e| ShaderError::Parse(e.emit_to_string(source)))?;
+    Validator::new(ValidationFlags::all(), Capabilities::empty())
+        .validate(&module)
+        .map_err(|e| ShaderError::Invalid(e.emit_to_string(source)))?;
+    Ok(module)
+}
+
+/// Checks an app's WGSL against the app-shader contract.
+pub fn validate_app_shader(body: &str) -> Result<AppShader, ShaderError> {
+    let source = with_prelude(body);
+    let module = validate_wgsl(&source)?;
+    for (stage, naga_stage, name) in [
+        ("vertex", naga::ShaderStage::Vertex, VERTEX_ENTRY),
+        ("fragment", naga::ShaderStage::Fragment, FRAGMENT_ENTRY),
+    ] {
+        if !module.entry_points.iter().any(|ep| ep.stage == naga_stage && ep.name == name) {
+            return Err(ShaderError::MissingEntry { stage, name });
+        }
+    }
+    let bound = module.global_variables.iter().filter(|(_, g)| g.binding.is_some()).count();
+    if bound != prelude_binding_count() {
+        return Err(ShaderError::ExtraBindings);
+    }
+    Ok(AppShader { id: ContentId::next(), source })
+}
+
+fn prelude_binding_count() -> usize {
+    // The prelude's own declarations; counted from the source so it cannot go stale.
+    PRELUDE.lines().filter(|l| l.trim_start().starts_with("@group(")).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BUILTIN;
+
+    const MINIMAL: &str = "
+        @vertex fn vs_main(v: VertexIn) -> VertexOut { return visor_transform(v); }
+        @fragment fn fs_main(in: VertexOut) -> @location(0) vec4<f32> { return in.color; }";
+
+    #[test]
+    fn builtin_pipelines_validate() {
+        validate_wgsl(&with_prelude(BUILTIN)).unwrap();
+    }
+
+    #[test]
+    fn a_minimal_app_shader_passes() {
+        validate_app_shader(MINIMAL).unwrap();
+    }
+
+    #[test]
+    fn syntax_errors_carry_nagas_message_with_the_apps_line_numbers() {
+        let err = validate_app_shader("\n\nfn vs_main( {").unwrap_err();
+        let ShaderError::Parse(message) = err else { panic!("expected a parse error, got {err:?}") };
+        assert!(message.contains(":3:"), "line 3 of the app's source is named: {message}");
+    }
+
+    #[test]
+    fn type_errors_are_refused() {
+        let body = MINIMAL.replace("return in.color;", "return 1.0;");
+        // naga reports type errors while lowering (a parse error) or while validating.
+        assert!(matches!(validate_app_shader(&body), Err(ShaderError::Parse(_) | ShaderError::Invalid(_))));
+    }
+
+    #[test]
+    fn missing_entry_points_are_named() {
+        let body = "@vertex fn vs_main(v: VertexIn) -> VertexOut { return visor_transform(v); }";
+        let err = validate_app_shader(body).unwrap_err();
+        assert_eq!(err, ShaderError::MissingEntry { stage: "fragment", name: "fs_main" });
+    }
+
+    #[test]
+    fn own_bindings_are_refused() {
+        let body = format!("{MINIMAL}\n@group(3) @binding(0) var<uniform> extra: vec4<f32>;");
+        assert_eq!(validate_app_shader(&body).unwrap_err(), ShaderError::ExtraBindings);
+    }
+}

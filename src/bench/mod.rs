@@ -1,0 +1,16 @@
+//! `visor bench SUITE`: Visor's figures as Markdown tables, each beside the floor it is held
+//! against in the same run (a naive composite, bare wasmtime, raw crossbeam, onnxruntime).
+//! Speed is measured here, never in timed tests: the machines are shared and noisy.
+//!
+//! Layout, one suite a module:
+//! - `compositor`: the z-composite by layer count, and a whole frame with the sample apps.
+//! - `modules`: bus round trips and throughput, module starts, against crossbeam and wasmtime.
+//! - `vision`: the face detector against onnxruntime, and the camera → vision pipeline.
+//! - `install`: installing from an OCI registry on loopback, first and cached.
+//! - `motion`: motion-to-photon inside the pipeline, headless and windowed.
+
+pub mod compositor;
+pub mod install;
+pub mod modules;
+pub mod motion;
+pub mod vision;
