@@ -46,6 +46,28 @@ pub fn load_policy(registry: &Registry) -> anyhow::Result<Policy> {
     Ok(Policy::load(&policy_path(registry))?)
 }
 
+/// Replaces the store's `policy.toml` with `bytes` durably: written to a temporary file beside
+/// it, flushed to disk, renamed over it, and the folder flushed, so a crash or a full disk
+/// leaves the old policy or the new one, never a torn one that would grant or deny wrongly.
+pub fn write_policy(registry: &Registry, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let path = policy_path(registry);
+    let temp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temp, &path)) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e).with_context(|| format!("replacing {}", path.display()));
+    }
+    // The rename is durable once the folder's entry is on disk too.
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("flushing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// `NAME` or `NAME@VERSION`.
 pub fn parse_target(text: &str) -> anyhow::Result<(String, Option<Version>)> {
     match text.split_once('@') {
@@ -188,7 +210,7 @@ pub fn grant(registry: &Registry, name: &str) -> anyhow::Result<String> {
     }
     text.push_str(&section);
     policy = Policy::parse(&text, &path.display().to_string())?;
-    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    write_policy(registry, text.as_bytes())?;
     Ok(format!("granted {name}: {}\n", describe_caps(&policy.grant(&m.manifest).effective).join("; ")))
 }
 

@@ -104,3 +104,27 @@ impl CompositePass {
         }
     }
 }
+
+#[cfg(test)]
+mod mirrors {
+    //! `shaders/composite.wgsl`'s uniforms and constants, as naga reads them, against their
+    //! Rust mirrors here and in the hit probe (which writes `Probe` as four `u32`s).
+    use visor_shader::mirror_layout;
+    use visor_shader::reflect::Reflection;
+
+    use super::*;
+
+    #[test]
+    fn the_shader_and_its_mirrors_agree() {
+        let wgsl = Reflection::parse(SHADER).unwrap();
+        let (shader, rust) = (wgsl.struct_layout("Params").unwrap(), mirror_layout!(Params { origin, size, layer_count, camera_weight }));
+        assert_eq!(shader.members, rust.members);
+        // The mirror rounds the buffer up to 16 bytes (uniform buffers bind in 16-byte units);
+        // the shader reads the first `shader.size` of them.
+        assert!(rust.size >= shader.size && rust.size % 16 == 0, "{shader:?} vs {rust:?}");
+        assert_eq!(wgsl.u32_const("MAX_LAYERS"), Some(MAX_LAYERS));
+        let probe = wgsl.struct_layout("Probe").unwrap();
+        assert!(probe.size <= 16, "the hit probe writes 16 bytes: {probe:?}");
+        assert_eq!(probe.members, [("pixel".to_owned(), 0), ("layer_count".to_owned(), 8)]);
+    }
+}

@@ -81,3 +81,17 @@ impl OpticsPass {
         }
     }
 }
+
+#[cfg(test)]
+mod mirrors {
+    use visor_shader::mirror_layout;
+    use visor_shader::reflect::Reflection;
+
+    use super::*;
+
+    #[test]
+    fn the_shader_and_its_mirror_agree() {
+        let wgsl = Reflection::parse(SHADER).unwrap();
+        assert_eq!(wgsl.struct_layout("Params").unwrap(), mirror_layout!(Params { origin, size, distortion, chromatic }));
+    }
+}

@@ -208,3 +208,21 @@ fn scissor(draw: &DrawCmd, width: u32, height: u32) -> Option<[u32; 4]> {
     let (x1, y1) = (to_px(r.x + r.width, width).ceil() as u32, to_px(r.y + r.height, height).ceil() as u32);
     (x1 > x0 && y1 > y0).then_some([x0, y0, x1 - x0, y1 - y0])
 }
+
+#[cfg(test)]
+mod mirrors {
+    //! The app prelude's uniforms (`shaders/app/prelude.wgsl`), which every app shader reads.
+    use visor_shader::reflect::Reflection;
+    use visor_shader::{PRELUDE, mirror_layout};
+
+    use super::*;
+
+    #[test]
+    fn the_prelude_and_its_mirrors_agree() {
+        let wgsl = Reflection::parse(PRELUDE).unwrap();
+        assert_eq!(wgsl.struct_layout("VisorEye").unwrap(), mirror_layout!(EyeUniform { view_proj, position }));
+        let draw = mirror_layout!(DrawUniform { model, normal_matrix, clip_planes, clip_plane_count });
+        // WGSL pads the struct to its 16-byte alignment; the mirror spells the padding out.
+        assert_eq!(wgsl.struct_layout("VisorDraw").unwrap(), draw);
+    }
+}

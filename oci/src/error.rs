@@ -39,6 +39,11 @@ pub enum OciError {
     Runtime(#[source] io::Error),
     #[error("cannot set up the registry client: {message}")]
     Client { message: String },
+    #[error(
+        "{action} {reference} took longer than {seconds} s and was given up (a registry that stalls or \
+         trickles cannot hold an install open): try again, or ask the registry's owner"
+    )]
+    Deadline { action: &'static str, reference: String, seconds: u64 },
     #[error("{action} {reference} failed: {message}{}", hint_for(.message))]
     Registry { action: &'static str, reference: String, message: String },
     #[error("{reference} is not a Visor module: {problem} (modules are published with `visor module publish`)")]

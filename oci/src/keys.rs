@@ -4,10 +4,13 @@
 //! keys/own/NAME.key        the private key (its 32-byte seed in hex), mode 0600; folder 0700
 //! keys/own/NAME.pub        its public line, to hand to others: "ed25519 HEX NAME"
 //! keys/trusted/NAME.pub    publishers whose modules install (own keys count as trusted too)
-//! keys/revoked/NAME.pub    keys whose modules are refused, whatever else says
+//! keys/revoked/HEX.pub     keys whose modules are refused, whatever else says; named by the
+//!                          key itself (the line inside keeps the name), so revoking a second
+//!                          key called like the first can never overwrite the first's revocation
 //! ```
 //!
 //! A key is judged by its bytes, never by its name: names are only what the user calls it.
+//! (Older stores kept `revoked/NAME.pub`; those files are still read as revocations.)
 
 use std::fs;
 use std::io::Write as _;
@@ -148,7 +151,7 @@ impl Keyring {
         check_name(name)?;
         let folder = self.folder(KeyState::Trusted);
         let path = folder.join(format!("{name}.pub"));
-        if let Ok(existing) = read_public(&path)
+        if let Ok((existing, _)) = read_public(&path)
             && existing != key
         {
             return Err(OciError::KeyExists { name: name.to_string(), path });
@@ -182,7 +185,8 @@ impl Keyring {
         let folder = self.folder(KeyState::Revoked);
         fs::create_dir_all(&folder).map_err(io_err("create the folder", &folder))?;
         for (name, key) in found {
-            let path = folder.join(format!("{name}.pub"));
+            // Keyed by the key's bytes: one file per revoked key, however many share a name.
+            let path = folder.join(format!("{}.pub", key.to_hex()));
             fs::write(&path, key.to_line(&name)).map_err(io_err("write", &path))?;
             let trusted = self.folder(KeyState::Trusted).join(format!("{name}.pub"));
             if trusted.is_file() {
@@ -207,10 +211,12 @@ impl Keyring {
                 if path.extension().and_then(|e| e.to_str()) != Some(extension) {
                     continue;
                 }
-                let key = match state {
-                    KeyState::Own => PublicKey(read_private(&path)?.verifying_key()),
+                let (key, label) = match state {
+                    KeyState::Own => (PublicKey(read_private(&path)?.verifying_key()), None),
                     _ => read_public(&path)?,
                 };
+                // A revocation's file is named by its key; the name the user knew it by is inside.
+                let name = if state == KeyState::Revoked { label.unwrap_or(name) } else { name };
                 found.push(KeyEntry { name, key, state, path });
             }
             found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -244,9 +250,10 @@ fn check_name(name: &str) -> Result<(), OciError> {
     if ok { Ok(()) } else { Err(OciError::BadKeyName { name: name.to_string() }) }
 }
 
-fn read_public(path: &Path) -> Result<PublicKey, OciError> {
+/// A public key file's key and the name on its line, if any.
+fn read_public(path: &Path) -> Result<(PublicKey, Option<String>), OciError> {
     let text = fs::read_to_string(path).map_err(io_err("read", path))?;
-    PublicKey::parse_line(&text).map(|(k, _)| k).map_err(|problem| OciError::BadKeyFile { path: path.to_path_buf(), problem })
+    PublicKey::parse_line(&text).map_err(|problem| OciError::BadKeyFile { path: path.to_path_buf(), problem })
 }
 
 fn read_private(path: &Path) -> Result<SigningKey, OciError> {
@@ -282,4 +289,53 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(io_err("create", path))?;
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_err("write", path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring(name: &str) -> (tempfile::TempDir, Keyring) {
+        let dir = tempfile::Builder::new().prefix(&format!("visor-keys-{name}")).tempdir().unwrap();
+        let keyring = Keyring::in_store(dir.path());
+        (dir, keyring)
+    }
+
+    fn key(seed: u8) -> PublicKey {
+        PublicKey(SigningKey::from_bytes(&[seed; 32]).verifying_key())
+    }
+
+    #[test]
+    fn revoking_a_second_key_of_the_same_name_keeps_the_first_revoked() {
+        let (_dir, keyring) = keyring("same-name");
+        let (first, second) = (key(1), key(2));
+        keyring.trust(first, "alice").unwrap();
+        keyring.revoke("alice", None).unwrap();
+        // The user trusts a new key under the old name, then revokes that one too.
+        keyring.trust(second, "alice").unwrap();
+        keyring.revoke("alice", None).unwrap();
+        assert!(keyring.revoked(&first).unwrap().is_some(), "the first key must stay revoked");
+        assert!(keyring.revoked(&second).unwrap().is_some());
+        let names: Vec<String> = keyring.entries().unwrap().into_iter().filter(|e| e.state == KeyState::Revoked).map(|e| e.name).collect();
+        assert_eq!(names, ["alice", "alice"], "both listed under the name the user knew them by");
+    }
+
+    #[test]
+    fn a_key_revoked_by_its_bytes_under_a_new_name_does_not_touch_another() {
+        let (_dir, keyring) = keyring("by-bytes");
+        let (first, second) = (key(3), key(4));
+        keyring.revoke(&first.to_hex(), Some("mallory")).unwrap();
+        keyring.revoke(&second.to_hex(), Some("mallory")).unwrap();
+        assert!(keyring.revoked(&first).unwrap().is_some() && keyring.revoked(&second).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_revocation_in_the_older_layout_still_counts() {
+        let (dir, keyring) = keyring("old-layout");
+        let old = dir.path().join("keys/revoked");
+        fs::create_dir_all(&old).unwrap();
+        fs::write(old.join("eve.pub"), key(5).to_line("eve")).unwrap();
+        let entry = keyring.revoked(&key(5)).unwrap().expect("still revoked");
+        assert_eq!(entry.name, "eve");
+    }
 }

@@ -30,6 +30,13 @@ pub struct PullTimings {
     pub verify: Duration,
 }
 
+/// How long the OCI manifest may take to arrive.
+const MANIFEST_DEADLINE: Duration = Duration::from_secs(30);
+/// The blobs may take this long, plus a second for every [`SLOWEST_BYTES_PER_SECOND`] they
+/// declare: slower than that, a registry is stalling rather than serving.
+const BLOBS_BASE_DEADLINE: Duration = Duration::from_secs(60);
+const SLOWEST_BYTES_PER_SECOND: u64 = 256 << 10;
+
 /// A pulled, checked module.
 #[derive(Debug)]
 pub struct Pulled {
@@ -57,8 +64,10 @@ pub fn pull(from: &ModuleRef, keyring: &Keyring) -> Result<Pulled, OciError> {
     let started = Instant::now();
     let session = Session::new(from)?;
     tracing::debug!(elapsed = ?started.elapsed(), "registry client ready");
+    let deadline = |within: Duration| OciError::Deadline { action: "pulling", reference: reference.clone(), seconds: within.as_secs() };
     let (manifest, digest) = session
-        .block_on(session.client.pull_image_manifest(&session.reference, &session.auth))
+        .block_on_within(MANIFEST_DEADLINE, session.client.pull_image_manifest(&session.reference, &session.auth))
+        .ok_or_else(|| deadline(MANIFEST_DEADLINE))?
         .map_err(registry_error("pull", from))?;
     if manifest.config.media_type != media::CONFIG {
         return Err(not_a_package(format!("its config is of type '{}', not '{}'", manifest.config.media_type, media::CONFIG)));
@@ -67,7 +76,9 @@ pub fn pull(from: &ModuleRef, keyring: &Keyring) -> Result<Pulled, OciError> {
     tracing::debug!(elapsed = ?started.elapsed(), "manifest pulled");
 
     // The parts come down side by side: one round trip's wait instead of three.
-    let (manifest_bytes, component_bytes, signature_bytes) = session.block_on(async {
+    let declared: u64 = manifest.layers.iter().map(|l| u64::try_from(l.size).unwrap_or(0)).fold(0, u64::saturating_add);
+    let within = BLOBS_BASE_DEADLINE + Duration::from_secs(declared / SLOWEST_BYTES_PER_SECOND);
+    let parts = session.block_on_within(within, async {
         let signature = async {
             match layers.signature {
                 Some(d) => fetch(&session, &reference, d, "signature layer", media::MAX_SIGNATURE_BYTES).await.map(Some),
@@ -80,6 +91,7 @@ pub fn pull(from: &ModuleRef, keyring: &Keyring) -> Result<Pulled, OciError> {
             signature,
         )
     });
+    let (manifest_bytes, component_bytes, signature_bytes) = parts.ok_or_else(|| deadline(within))?;
     let (manifest_bytes, component_bytes, signature_bytes) = (manifest_bytes?, component_bytes?, signature_bytes?);
     let pulled_at = Instant::now();
 

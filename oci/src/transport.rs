@@ -64,6 +64,12 @@ impl Session {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
+
+    /// Runs `future` to completion unless `within` passes first: `None` then. Per-read
+    /// timeouts alone let a registry that sends a byte a minute hold a pull open for ever.
+    pub fn block_on_within<F: Future>(&self, within: Duration, future: F) -> Option<F::Output> {
+        self.runtime.block_on(async { tokio::time::timeout(within, future).await.ok() })
+    }
 }
 
 /// A download buffer that fails a write that would take it past `limit` bytes.

@@ -141,10 +141,7 @@ fn supervise(manifest: &Manifest, factory: &NativeFactory, ctx: &NativeContext, 
         let reason = match outcome {
             Ok(Ok(())) => break,
             Ok(Err(e)) => e.to_string(),
-            Err(panic) => {
-                let text = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
-                format!("native module '{}' panicked: {}", ctx.name, text.unwrap_or_else(|| "(no message)".into()))
-            }
+            Err(panic) => format!("native module '{}' panicked: {}", ctx.name, crate::runner::panic_text(panic.as_ref())),
         };
         tracing::error!(module = %ctx.name, "{reason}");
         {

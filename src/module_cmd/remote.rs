@@ -5,10 +5,10 @@
 //! unknown publishers) → consent → [`Registry::install_from`] → compile, and only then writes
 //! what the user granted into the policy. Timing of each step is logged (`install timing`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use visor_oci::{KeyState, Keyring, ModuleRef, Package, PublicKey, Signature};
 use visor_runtime::AppEngine;
 use visor_runtime::manifest::Capabilities;
@@ -16,7 +16,7 @@ use visor_runtime::policy::set_module_grant;
 use visor_runtime::registry::{Audit, CacheOutcome, InstalledModule, Origin, Registry};
 
 use super::consent::{self, ConsentMode};
-use super::{describe_caps, load_policy, policy_path};
+use super::{describe_caps, load_policy, policy_path, write_policy};
 
 /// `visor module install` arguments.
 #[derive(clap::Args, Debug)]
@@ -265,17 +265,5 @@ fn write_grant(registry: &Registry, name: &str, granted: &Capabilities) -> anyho
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
     let new = set_module_grant(&text, &path.display().to_string(), name, granted)?;
-    write_replacing(&path, new.as_bytes())
-}
-
-/// Writes `path` through a temporary file beside it and a rename, so a crash leaves the old
-/// policy or the new one.
-fn write_replacing(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let temp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
-    std::fs::write(&temp, bytes).with_context(|| format!("writing {}", temp.display()))?;
-    if let Err(e) = std::fs::rename(&temp, path) {
-        let _ = std::fs::remove_file(&temp);
-        bail!("replacing {}: {e}", path.display());
-    }
-    Ok(())
+    write_policy(registry, new.as_bytes())
 }

@@ -19,14 +19,14 @@ use serde::Deserialize;
 
 use crate::VisionError;
 
-/// Where the bundled model sits in a checkout.
+/// Where the bundled model sits in the data folder (and in a checkout).
 pub const BLAZEFACE_FRONT: &str = "assets/models/blazeface/face_detection_front_128x128_barracuda.onnx";
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectorConfig {
     /// The ONNX file; a relative path is resolved against the base folder given to
-    /// [`crate::Detector::load`] (the repository or the module's folder).
+    /// [`crate::Detector::load`] (the data folder or the module's folder).
     pub model: PathBuf,
     pub input: InputSpec,
     pub decoder: DecoderConfig,

@@ -325,3 +325,21 @@ fn render_pipeline(device: &wgpu::Device, layout: &wgpu::PipelineLayout, module:
         cache: None,
     })
 }
+
+#[cfg(test)]
+mod mirrors {
+    use visor_shader::mirror_layout;
+    use visor_shader::reflect::Reflection;
+
+    use super::*;
+
+    #[test]
+    fn the_shader_and_its_mirrors_agree() {
+        let wgsl = Reflection::parse(SHADER).unwrap();
+        let rust = mirror_layout!(WarpUniform { source_to_display, size, grid, tiles, step, slot, list_words });
+        assert_eq!(wgsl.struct_layout("Warp").unwrap(), rust);
+        assert_eq!(wgsl.u32_const("TILE_PIXELS"), Some(TILE_PIXELS));
+        let header = wgsl.u32_const("HEADER_WORDS").unwrap();
+        assert_eq!(u64::from(header) * 4, tiles::HEADER_BYTES, "a list's header, in words and in bytes");
+    }
+}

@@ -16,7 +16,7 @@ pub const TILE_PIXELS: u32 = 16;
 /// silhouettes stay texel-exact either way.
 pub const GRID_STEP: u32 = 2;
 /// Ahead of each list: its indirect draw's arguments (`DrawIndexedIndirectArgs`).
-const HEADER_BYTES: u64 = 20;
+pub(super) const HEADER_BYTES: u64 = 20;
 /// Lists start at multiples of this (wgpu's minimum storage dynamic-offset alignment).
 const ALIGN: u64 = 256;
 

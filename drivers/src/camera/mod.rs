@@ -58,17 +58,18 @@ pub trait CameraSource: Send {
 }
 
 /// Builds the camera source a device profile's `[camera]` section describes. A relative replay
-/// folder is resolved against `repo_root`, so profiles stay portable between checkouts; a live
-/// camera stamps frames with `clock`, the clock callers take `now_ns` from.
-pub fn open(config: &CameraConfig, repo_root: &Path, clock: SharedClock) -> Result<Box<dyn CameraSource>, CameraError> {
+/// folder is resolved against `data_root` (Visor's data folder), so profiles stay portable
+/// between installs; a live camera stamps frames with `clock`, the clock callers take `now_ns`
+/// from.
+pub fn open(config: &CameraConfig, data_root: &Path, clock: SharedClock) -> Result<Box<dyn CameraSource>, CameraError> {
     let source: Box<dyn CameraSource> = match &config.source {
         SourceConfig::Synthetic { width, height, fps } => {
             Box::new(SyntheticCamera::new(*width, *height, *fps)?.with_lens(&config.lens))
         }
         SourceConfig::Replay { folder, fps } => {
-            Box::new(ReplayCamera::open(&resolve(folder, repo_root), *fps)?.with_lens(&config.lens))
+            Box::new(ReplayCamera::open(&resolve(folder, data_root), *fps)?.with_lens(&config.lens))
         }
-        SourceConfig::Live(live) => Box::new(open_live(live, &config.lens, repo_root, clock)?),
+        SourceConfig::Live(live) => Box::new(open_live(live, &config.lens, data_root, clock)?),
     };
     tracing::info!(camera = %source.describe(), "camera source opened");
     Ok(source)
@@ -76,14 +77,14 @@ pub fn open(config: &CameraConfig, repo_root: &Path, clock: SharedClock) -> Resu
 
 /// A live camera on the machine's V4L2 driver with its profile's fallback. Fails only if the
 /// fallback cannot be built; a missing camera is the fallback's job.
-pub fn open_live(live: &LiveConfig, lens: &LensConfig, repo_root: &Path, clock: SharedClock) -> Result<LiveCamera, CameraError> {
-    let fallback = open(&CameraConfig { source: live.fallback(), lens: *lens, mount: Default::default() }, repo_root, clock.clone())?;
+pub fn open_live(live: &LiveConfig, lens: &LensConfig, data_root: &Path, clock: SharedClock) -> Result<LiveCamera, CameraError> {
+    let fallback = open(&CameraConfig { source: live.fallback(), lens: *lens, mount: Default::default() }, data_root, clock.clone())?;
     let options = LiveOptions::with_retry(std::time::Duration::from_millis(live.retry_ms));
     Ok(LiveCamera::start(capture::system_device, CaptureRequest::from(live), *lens, fallback, clock, options))
 }
 
-fn resolve(folder: &Path, repo_root: &Path) -> PathBuf {
-    if folder.is_absolute() { folder.to_path_buf() } else { repo_root.join(folder) }
+fn resolve(folder: &Path, data_root: &Path) -> PathBuf {
+    if folder.is_absolute() { folder.to_path_buf() } else { data_root.join(folder) }
 }
 
 #[cfg(test)]
@@ -95,14 +96,14 @@ mod tests {
 
     use super::*;
 
-    fn repo_root() -> PathBuf {
+    fn data_root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
     }
 
     #[test]
     fn open_builds_a_synthetic_source_from_a_profile() {
         let config = SourceConfig::Synthetic { width: 64, height: 48, fps: 30.0 }.into();
-        let mut camera = open(&config, &repo_root(), MonotonicClock::shared()).unwrap();
+        let mut camera = open(&config, &data_root(), MonotonicClock::shared()).unwrap();
         assert_eq!(camera.describe(), "synthetic 64x48 @ 30 fps");
         let frame = camera.frame_at(0).unwrap();
         assert_eq!((frame.width, frame.height, frame.pixels.len()), (64, 48, 64 * 48 * 4));
@@ -110,13 +111,13 @@ mod tests {
     }
 
     #[test]
-    fn open_resolves_a_relative_replay_folder_against_the_repo_root() {
+    fn open_resolves_a_relative_replay_folder_against_the_data_root() {
         let config = CameraConfig {
             source: SourceConfig::Replay { folder: "assets/camera/desk".into(), fps: 8.0 },
             lens: LensConfig { intrinsics: None, hfov_deg: Some(90.0) },
             mount: Default::default(),
         };
-        let mut camera = open(&config, &repo_root(), MonotonicClock::shared()).unwrap();
+        let mut camera = open(&config, &data_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().contains("(8 frames)"), "{}", camera.describe());
         let frame = camera.frame_at(0).unwrap();
         assert_eq!((frame.width, frame.height), (320, 240));
@@ -126,7 +127,7 @@ mod tests {
     #[test]
     fn open_reports_a_missing_replay_folder_by_name() {
         let config = SourceConfig::Replay { folder: "assets/camera/no-such-clip".into(), fps: 8.0 }.into();
-        let err = open(&config, &repo_root(), MonotonicClock::shared()).err().expect("a missing folder must fail");
+        let err = open(&config, &data_root(), MonotonicClock::shared()).err().expect("a missing folder must fail");
         assert!(matches!(err, CameraError::ReadFolder { .. }), "{err}");
         assert!(err.to_string().contains("no-such-clip"), "{err}");
     }
@@ -144,12 +145,12 @@ mod tests {
             fallback: Some(Box::new(SourceConfig::Replay { folder: "assets/camera/desk".into(), fps: 8.0 })),
         };
         let config = CameraConfig { source: SourceConfig::Live(live.clone()), lens: LensConfig::default(), mount: Default::default() };
-        let mut camera = open(&config, &repo_root(), MonotonicClock::shared()).unwrap();
+        let mut camera = open(&config, &data_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().starts_with("live /dev/video99 320x240 mjpeg @ 30 fps"), "{}", camera.describe());
         let frame = camera.frame_at(0).unwrap();
         assert_eq!((frame.width, frame.height), (320, 240), "the desk clip stands in");
 
-        let direct = open_live(&live, &LensConfig::default(), &repo_root(), MonotonicClock::shared()).unwrap();
+        let direct = open_live(&live, &LensConfig::default(), &data_root(), MonotonicClock::shared()).unwrap();
         let reason = direct.wait_for_device(Duration::from_secs(10)).unwrap_err();
         assert!(reason.contains("/dev/video99"), "{reason}");
         assert!(!direct.is_live());

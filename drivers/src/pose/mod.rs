@@ -62,8 +62,8 @@ pub struct OpenedPose {
 
 /// Opens the profile's pose source. Never fails for a missing IMU: it logs one clear error,
 /// serves a still head and retries (like the camera's fallback); fails only for a bad track file.
-/// A relative track path is resolved against `repo_root`, so profiles stay portable.
-pub fn open(config: &PoseConfig, repo_root: &Path, clock: SharedClock) -> Result<OpenedPose, PoseError> {
+/// A relative track path is resolved against `data_root`, so profiles stay portable.
+pub fn open(config: &PoseConfig, data_root: &Path, clock: SharedClock) -> Result<OpenedPose, PoseError> {
     let opened = match config {
         PoseConfig::Simulator => {
             let simulator = SimulatorPose::new(clock);
@@ -71,7 +71,7 @@ pub fn open(config: &PoseConfig, repo_root: &Path, clock: SharedClock) -> Result
             OpenedPose { source: Arc::new(simulator), controls: Some(controls) }
         }
         PoseConfig::Track { file } => {
-            OpenedPose { source: Arc::new(TrackPose::open(file, repo_root, clock)?), controls: None }
+            OpenedPose { source: Arc::new(TrackPose::open(file, data_root, clock)?), controls: None }
         }
         PoseConfig::Imu { device, rate_hz } => {
             let reader = IioImu::new(IioImu::SYSFS_ROOT, *device, clock.clone());
@@ -83,8 +83,8 @@ pub fn open(config: &PoseConfig, repo_root: &Path, clock: SharedClock) -> Result
     Ok(opened)
 }
 
-fn resolve(path: &Path, repo_root: &Path) -> PathBuf {
-    if path.is_absolute() { path.to_path_buf() } else { repo_root.join(path) }
+fn resolve(path: &Path, data_root: &Path) -> PathBuf {
+    if path.is_absolute() { path.to_path_buf() } else { data_root.join(path) }
 }
 
 #[cfg(test)]
@@ -93,14 +93,14 @@ mod tests {
 
     use super::*;
 
-    fn repo_root() -> PathBuf {
+    fn data_root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
     }
 
     #[test]
     fn the_simulator_comes_with_its_controls() {
         let clock = Arc::new(ManualClock::default());
-        let opened = open(&PoseConfig::Simulator, &repo_root(), clock.clone()).unwrap();
+        let opened = open(&PoseConfig::Simulator, &data_root(), clock.clone()).unwrap();
         assert_eq!(opened.source.describe(), "simulator controls");
         let controls = opened.controls.expect("the simulator hands out its controls");
         controls.set_key(Move::Forward, true);
@@ -110,9 +110,9 @@ mod tests {
     }
 
     #[test]
-    fn a_relative_track_is_found_from_the_repo_root() {
+    fn a_relative_track_is_found_from_the_data_root() {
         let config = PoseConfig::Track { file: "assets/poses/head-sweep.jsonl".into() };
-        let opened = open(&config, &repo_root(), Arc::new(ManualClock::default())).unwrap();
+        let opened = open(&config, &data_root(), Arc::new(ManualClock::default())).unwrap();
         assert_eq!(opened.source.describe(), "track assets/poses/head-sweep.jsonl (10.0 s)");
         assert!(opened.controls.is_none());
     }
@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn a_missing_track_fails_by_name() {
         let config = PoseConfig::Track { file: "assets/poses/no-such-track.jsonl".into() };
-        let err = open(&config, &repo_root(), Arc::new(ManualClock::default())).err().expect("a missing track must fail");
+        let err = open(&config, &data_root(), Arc::new(ManualClock::default())).err().expect("a missing track must fail");
         assert!(matches!(err, PoseError::TrackRead { .. }), "{err}");
         assert!(err.to_string().contains("no-such-track.jsonl"), "{err}");
     }
@@ -130,7 +130,7 @@ mod tests {
         // iio:device977 exists on no machine, so this is the real reader's failure path.
         let config = PoseConfig::Imu { device: 977, rate_hz: 200.0 };
         let clock = Arc::new(ManualClock::default());
-        let opened = open(&config, &repo_root(), clock.clone()).unwrap();
+        let opened = open(&config, &data_root(), clock.clone()).unwrap();
         assert_eq!(opened.source.describe(), "IMU iio:device977 @ 200 Hz");
         clock.set_ns(5_000_000);
         assert_eq!(opened.source.latest(), Pose::identity(5_000_000));

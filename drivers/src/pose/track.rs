@@ -31,10 +31,10 @@ pub struct TrackPose {
 }
 
 impl TrackPose {
-    /// Opens `file` (a `poses.jsonl`, or a session folder with poses; relative to `repo_root`
+    /// Opens `file` (a `poses.jsonl`, or a session folder with poses; relative to `data_root`
     /// unless absolute) and starts playing it at the clock's now.
-    pub fn open(file: &Path, repo_root: &Path, clock: SharedClock) -> Result<TrackPose, PoseError> {
-        let path = resolve(file, repo_root);
+    pub fn open(file: &Path, data_root: &Path, clock: SharedClock) -> Result<TrackPose, PoseError> {
+        let path = resolve(file, data_root);
         let track = if path.is_dir() {
             Session::open(&path)?.poses.ok_or_else(|| PoseError::SessionWithoutPoses { folder: path.clone() })?
         } else {
@@ -114,14 +114,14 @@ mod tests {
     const SWEEP: &str = "assets/poses/head-sweep.jsonl";
     const MS: u64 = 1_000_000;
 
-    fn repo_root() -> PathBuf {
+    fn data_root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
     }
 
     fn sweep(start_ns: u64) -> TrackPose {
         let clock = Arc::new(ManualClock::default());
         clock.set_ns(start_ns);
-        TrackPose::open(Path::new(SWEEP), &repo_root(), clock).unwrap()
+        TrackPose::open(Path::new(SWEEP), &data_root(), clock).unwrap()
     }
 
     fn pose(t_ms: u64, x: f32, yaw_deg: f32) -> Pose {
@@ -205,13 +205,13 @@ mod tests {
         let good = r#"{"timestamp_ns": 0, "position": [0, 0, 0], "orientation": [0, 0, 0, 1]}"#;
         let stretched = r#"{"timestamp_ns": 5, "position": [0, 0, 0], "orientation": [0, 0, 0, 2]}"#;
         std::fs::write(&file, format!("{good}\nnot json\n{stretched}\n")).unwrap();
-        let err = TrackPose::open(&file, &repo_root(), Arc::new(ManualClock::default())).err().expect("a broken track fails");
+        let err = TrackPose::open(&file, &data_root(), Arc::new(ManualClock::default())).err().expect("a broken track fails");
         let message = err.to_string();
         assert!(matches!(err, PoseError::TrackInvalid { .. }), "{message}");
         assert!(message.contains("line 2") && message.contains("line 3") && message.contains("unit quaternion"), "{message}");
 
         std::fs::write(&file, "\n").unwrap();
-        let err = TrackPose::open(&file, &repo_root(), Arc::new(ManualClock::default())).err().expect("an empty track fails");
+        let err = TrackPose::open(&file, &data_root(), Arc::new(ManualClock::default())).err().expect("an empty track fails");
         assert!(err.to_string().contains("no poses"), "{err}");
     }
 
@@ -226,10 +226,10 @@ mod tests {
             writer.add_pose(pose(t, x, 0.0));
         }
         writer.finish().unwrap();
-        let track = TrackPose::open(&folder, &repo_root(), Arc::new(ManualClock::default())).unwrap();
+        let track = TrackPose::open(&folder, &data_root(), Arc::new(ManualClock::default())).unwrap();
         assert!((track.predict(150 * MS).position.x - 0.3).abs() < 1e-5, "times from the session's first frame");
 
-        let err = TrackPose::open(Path::new("assets/camera/astronaut"), &repo_root(), Arc::new(ManualClock::default()))
+        let err = TrackPose::open(Path::new("assets/camera/astronaut"), &data_root(), Arc::new(ManualClock::default()))
             .err()
             .expect("a session without poses is no track");
         assert!(matches!(err, PoseError::SessionWithoutPoses { .. }), "{err}");

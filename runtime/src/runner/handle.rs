@@ -2,19 +2,21 @@
 //! (status, crashes, frames, memory, the newest submission) without ever waiting on a frame.
 //! The commands the shell sends it are in `control`.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, unbounded};
+use semver::Version;
 use triple_buffer::{Output, triple_buffer};
 use visor_types::clock::SharedClock;
 use visor_types::{AppId, InputEvent, LayerSubmission};
 
 use super::control::Control;
 use super::feed::FrameFeed;
-use super::state::{AppStatus, Crash, Shared, Slot, lock};
+use super::state::{AppStatus, Crash, Shared, Slot, lock, panic_text};
 use super::supervisor::RestartPolicy;
 use super::worker::Worker;
 use crate::app::AppSpec;
@@ -65,9 +67,20 @@ impl AppRunner {
         let logs = Arc::new(LogRing::default());
         let name = spec.name.clone();
         let worker = Worker { spec, id, context, shared: shared.clone(), logs: logs.clone(), commands };
+        let on_panic = shared.clone();
+        let clock = worker.context.clock.clone();
         let thread = thread::Builder::new()
             .name(format!("app-{name}"))
-            .spawn(move || worker.run(input))
+            .spawn(move || {
+                // Guest faults come back as traps; this catches a bug of ours on the app's
+                // thread, so it fails this app alone and says why instead of dying silently.
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| worker.run(input))) {
+                    let why = format!("the host panicked while running this app: {}", panic_text(panic.as_ref()));
+                    tracing::error!("{why}");
+                    lock(&on_panic.crashes).push(Crash { at_ns: clock.now_ns(), reason: why.clone() });
+                    *lock(&on_panic.status) = AppStatus::Failed(why);
+                }
+            })
             .expect("spawning an app thread");
         AppRunner { id, name, shared, logs, output, control, thread: Some(thread) }
     }
@@ -81,7 +94,7 @@ impl AppRunner {
     }
 
     /// The version running now (it changes with an upgrade).
-    pub fn version(&self) -> String {
+    pub fn version(&self) -> Version {
         lock(&self.shared.version).clone()
     }
 

@@ -35,5 +35,6 @@ mod worker;
 pub use feed::FrameFeed;
 pub use handle::{AppRunner, RunContext};
 pub use state::{AppStatus, Crash};
+pub(crate) use state::panic_text;
 pub(crate) use supervisor::{Supervisor, Verdict};
 pub use supervisor::RestartPolicy;

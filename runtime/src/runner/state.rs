@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use semver::Version;
 use visor_types::LayerSubmission;
 
 use crate::host::limiter::MemoryGauge;
@@ -41,7 +42,7 @@ pub(super) struct Shared {
     pub(super) frames: AtomicU64,
     /// The last `frame` call's duration in nanoseconds.
     pub(super) last_frame_ns: AtomicU64,
-    pub(super) version: Mutex<String>,
+    pub(super) version: Mutex<Version>,
     /// Input routed to the app, taken with its next frame.
     pub(super) inbox: Inbox,
     /// Handed to every instance's store: it always shows the live instance's memory.
@@ -56,6 +57,15 @@ pub(super) const CRASHES_KEPT: usize = 32;
 
 /// Locks shared state, whether or not a thread panicked while holding it: every value kept
 /// here stays valid between writes.
+/// What a caught panic said, for a crash record.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
+
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -136,3 +136,17 @@ fn bind_group(
         ],
     })
 }
+
+#[cfg(test)]
+mod mirrors {
+    use visor_shader::mirror_layout;
+    use visor_shader::reflect::Reflection;
+
+    use super::*;
+
+    #[test]
+    fn the_shader_and_its_mirror_agree() {
+        let wgsl = Reflection::parse(SHADER).unwrap();
+        assert_eq!(wgsl.struct_layout("Params").unwrap(), mirror_layout!(Params { frame_rect, source_uv, overlay_rect, bars }));
+    }
+}
