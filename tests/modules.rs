@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use visor_runtime::bus::{Bus, BusCapabilities, ModuleRef, Overflow, Payload, QueueOptions, Subscription, Topic, TopicPattern};
-use visor_runtime::manifest::Manifest;
+use visor_runtime::manifest::{Manifest, Version};
 use visor_runtime::modules::{ModuleHost, ModuleId};
 use visor_runtime::native::{NativeContext, NativeError, NativeModule};
 use visor_runtime::policy::Policy;
@@ -82,7 +82,7 @@ fn upgrade_in_place_keeps_identity_and_subscriptions() {
     // Sent while the swap may be under way: queued in the inherited subscription.
     assert!(echo_round(&endpoint, &out, 5..10).iter().all(|s| s == "echo"), "the same sender after the upgrade");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while host.info(id).unwrap().version != "1.1.0" {
+    while host.info(id).unwrap().version != Version::new(1, 1, 0) {
         assert!(Instant::now() < deadline, "the upgrade never took: {:?}", host.info(id));
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -245,4 +245,47 @@ fn a_trigger_topic_starts_its_module() {
     assert_eq!(host.poll_triggers(), vec![id]);
     wait_running(&host, id);
     assert!(host.poll_triggers().is_empty(), "a started module is no longer watched");
+}
+
+/// A module that may ask the camera for its lens cannot kill it: requests that expire at once,
+/// and an impostor answering the camera's requests first, make the camera's replies fail, and a
+/// failed reply is not a crash. The camera keeps publishing frames and never restarts.
+#[test]
+fn hostile_requests_to_the_camera_are_not_crashes() {
+    let text = "name = \"cam-test\"\n[display]\nkind = \"passthrough\"\neyes = 1\neye_width = 64\neye_height = 48\nrefresh_hz = 30\n\
+                fov_deg = { left = -45, right = 45, up = 36.87, down = -36.87 }\nipd_mm = 64\n\
+                [camera]\nsource = \"synthetic\"\nwidth = 64\nheight = 48\nfps = 30\n";
+    let profile = visor_types::DeviceProfile::from_toml(text, "camera test profile").unwrap();
+    let mut host = host("");
+    let still = Arc::new(visor_drivers::pose::SimulatorPose::new(MonotonicClock::shared()));
+    visor::builtin::register(&mut host, &profile, &common::repo(), MonotonicClock::shared(), still);
+    let loaded = visor::builtin::load(&mut host, &common::repo(), &[visor_types::profile::DriverName::Camera]).unwrap();
+    let camera = loaded.iter().find(|(name, _)| name == "camera").map(|(_, id)| *id).unwrap();
+
+    let caps = BusCapabilities {
+        publish: vec![TopicPattern::from_str("camera/describe").unwrap()],
+        subscribe: vec![TopicPattern::from_str("camera/#").unwrap()],
+        messages_per_second: 100_000,
+        shell: false,
+    };
+    let hostile = host.bus().endpoint(ModuleRef::new(998, "hostile"), caps);
+    let asks = hostile.subscribe(TopicPattern::from_str("camera/describe").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest }).unwrap();
+    let frames = hostile.subscribe(TopicPattern::from_str("camera/frames").unwrap(), QueueOptions { capacity: 1, policy: Overflow::DropOldest }).unwrap();
+    frames.recv_timeout(Duration::from_secs(30)).expect("the camera's first frame");
+    let describe = Topic::new("camera/describe").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        // Gone before the camera can answer.
+        let _ = hostile.request(&describe, Payload::bytes(Vec::new()), Duration::ZERO);
+        // And answered by the impostor first, when its own copy arrives before the camera's.
+        while let Some(ask) = asks.try_recv() {
+            let _ = hostile.reply(&ask, Payload::bytes(b"forged".to_vec()));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let info = host.info(camera).unwrap();
+    assert_eq!(info.status, AppStatus::Running, "{info:?}");
+    assert!(info.crashes.is_empty(), "a failed reply is not a crash: {:?}", info.crashes);
+    while frames.try_recv().is_some() {}
+    frames.recv_timeout(Duration::from_secs(5)).expect("frames keep coming");
 }

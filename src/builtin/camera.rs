@@ -57,8 +57,12 @@ impl NativeModule for CameraModule {
         let asks = ctx.endpoint.subscribe(pattern, QueueOptions { capacity: 16, policy: Overflow::DropOldest }).map_err(fail)?;
         while ctx.sleep(POLL) {
             while let Some(ask) = asks.try_recv() {
-                if let Some((current, _)) = &info {
-                    ctx.endpoint.reply(&ask, Payload::json(current).map_err(fail)?).map_err(fail)?;
+                if let Some((current, _)) = &info
+                    && let Err(e) = ctx.endpoint.reply(&ask, Payload::json(current).map_err(fail)?)
+                {
+                    // The asker gave up, or something answered first: the asker's problem, not
+                    // the camera's. Counting it as a crash would let any asker stop the camera.
+                    tracing::debug!(module = %ctx.name, "a camera/describe request went unanswered: {e}");
                 }
             }
             for event in source.take_events() {
