@@ -217,27 +217,40 @@ fn wasi_paths_outside_the_preopen_are_refused() {
 }
 
 /// Sockets open only to the granted ranges: the app asks for two loopback addresses, the
-/// policy grants one, and a module granted no network gets none.
+/// policy grants one, and a module granted no network gets none. A network grant reaches out
+/// only: listening, on a chosen port or any, is refused.
 #[test]
 fn the_network_allow_list_is_enforced() {
     let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
     let targets = format!("{},{}", open.local_addr().unwrap(), closed.local_addr().unwrap());
-    let mut w = World::new("[defaults]\ndevices = [\"display-layer\"]\n[modules.caller]\nnetwork = [\"127.0.0.1/32\"]");
+    let policy = "[defaults]\ndevices = [\"display-layer\"]\n[modules.caller]\nnetwork = [\"127.0.0.1/32\"]\n\
+                  [modules.listener]\nnetwork = [\"127.0.0.1/32\"]";
+    let mut w = World::new(policy);
+    // A free port on the granted address itself, and any port on every address.
+    let listen_at = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
     let env = [("VISOR_PROBE", "connect"), ("PROBE_X", "2,3"), ("PROBE_CONNECT", targets.as_str())];
-    let (caller, _) = w.add("caller", "[capabilities]\nnetwork = [\"127.0.0.1/32\", \"127.0.0.2/32\"]", &env);
+    let caller_env = [env[0], env[1], env[2], ("PROBE_LISTEN", listen_at.as_str())];
+    let any_port_env = [env[0], ("PROBE_X", "-3,-2"), env[2], ("PROBE_LISTEN", "0.0.0.0:0")];
+    let (caller, _) = w.add("caller", "[capabilities]\nnetwork = [\"127.0.0.1/32\", \"127.0.0.2/32\"]", &caller_env);
+    let (listener, _) = w.add("listener", "[capabilities]\nnetwork = [\"127.0.0.1/32\"]", &any_port_env);
     let (offline, _) = w.add("offline", "", &env);
     let deadline = Instant::now() + Duration::from_secs(60);
     let lines = |w: &World, id| w.shell.modules.app(id).map(|a| a.logs().lines()).unwrap_or_default();
-    while lines(&w, caller).iter().filter(|l| l.message.starts_with("connect")).count() < 2
-        || lines(&w, offline).iter().filter(|l| l.message.starts_with("connect")).count() < 2
+    let reported = |w: &World, id, what: &str| lines(w, id).iter().filter(|l| l.message.starts_with(what)).count();
+    while reported(&w, caller, "connect") < 2
+        || reported(&w, caller, "listen") < 1
+        || reported(&w, listener, "listen") < 1
+        || reported(&w, offline, "connect") < 2
     {
         assert!(Instant::now() < deadline, "the callers never reported");
         w.step();
     }
-    let report = |id| lines(&w, id).into_iter().map(|l| l.message).filter(|m| m.starts_with("connect")).collect::<Vec<_>>();
-    let (granted, none) = (report(caller), report(offline));
+    let report = |id, what: &str| lines(&w, id).into_iter().map(|l| l.message).filter(|m| m.starts_with(what)).collect::<Vec<_>>();
+    let (granted, none) = (report(caller, "connect"), report(offline, "connect"));
     assert!(granted[0].ends_with(": ok") && granted[1].contains("refused"), "{granted:?}");
     assert!(none.iter().all(|m| m.contains("refused")), "{none:?}");
+    let listens = [report(caller, "listen"), report(listener, "listen")].concat();
+    assert!(listens.len() == 2 && listens.iter().all(|m| m.contains("refused")), "a network grant lets no app listen: {listens:?}");
     w.healthy_still_draws();
 }

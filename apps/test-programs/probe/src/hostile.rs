@@ -126,6 +126,33 @@ pub fn connect() {
             Err(e) => visor_sdk::info(&format!("connect {target}: refused ({e})")),
         }
     }
+    // `PROBE_LISTEN=ADDRESS:PORT`: then tries to take inbound connections there.
+    if let Ok(at) = std::env::var("PROBE_LISTEN") {
+        match tcp_listen(&at) {
+            Ok(()) => visor_sdk::info(&format!("listen {at}: ok")),
+            Err(e) => visor_sdk::info(&format!("listen {at}: refused ({e})")),
+        }
+    }
+}
+
+fn tcp_listen(at: &str) -> Result<(), String> {
+    use wasi::sockets::network::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress};
+    let addr: std::net::SocketAddrV4 = at.parse().map_err(|e| format!("{e}"))?;
+    let o = addr.ip().octets();
+    let network = wasi::sockets::instance_network::instance_network();
+    let socket = wasi::sockets::tcp_create_socket::create_tcp_socket(IpAddressFamily::Ipv4).map_err(|e| format!("{e:?}"))?;
+    let local = IpSocketAddress::Ipv4(Ipv4SocketAddress { port: addr.port(), address: (o[0], o[1], o[2], o[3]) });
+    socket.start_bind(&network, local).map_err(|e| format!("bind: {e:?}"))?;
+    socket.finish_bind().map_err(|e| format!("bind: {e:?}"))?;
+    socket.start_listen().map_err(|e| format!("listen: {e:?}"))?;
+    let ready = socket.subscribe();
+    loop {
+        match socket.finish_listen() {
+            Ok(()) => return Ok(()),
+            Err(wasi::sockets::network::ErrorCode::WouldBlock) => ready.block(),
+            Err(e) => return Err(format!("listen: {e:?}")),
+        }
+    }
 }
 
 fn tcp_connect(target: &str) -> Result<(), String> {

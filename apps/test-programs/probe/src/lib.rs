@@ -17,6 +17,7 @@
 //! | `forbidden`     | publishes and subscribes where it may not, forges a reply              |
 //! | `escape`        | reads files outside its preopened folder                               |
 //! | `connect`       | opens TCP connections to the addresses in `PROBE_CONNECT`              |
+//! |                 | then, with `PROBE_LISTEN=ADDR:PORT`, tries to listen there              |
 //! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
