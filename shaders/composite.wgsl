@@ -79,7 +79,11 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     return vec4<f32>(color + (1.0 - alpha) * background, 1.0);
 }
 
-// The hit-test probe: every layer's depth at one pixel of the eye.
+// The hit-test probe: every layer's depth at one pixel of the eye, where that layer is visible
+// there. A surface an app drew (nearly) transparent takes no input: an invisible overlay must
+// not catch the pointer meant for what the user sees through it.
+const HIT_ALPHA: f32 = 0.1;
+
 struct Probe {
     pixel: vec2<u32>,
     layer_count: u32,
@@ -91,6 +95,8 @@ struct Probe {
 @compute @workgroup_size(16)
 fn cs_probe(@builtin(local_invocation_index) layer: u32) {
     if layer < min(probe.layer_count, MAX_LAYERS) {
-        probe_depths[layer] = textureLoad(layer_depth, vec2<i32>(probe.pixel), i32(layer), 0);
+        let alpha = textureLoad(layer_color, vec2<i32>(probe.pixel), i32(layer), 0).a;
+        let depth = textureLoad(layer_depth, vec2<i32>(probe.pixel), i32(layer), 0);
+        probe_depths[layer] = select(0.0, depth, alpha > HIT_ALPHA);
     }
 }

@@ -4,7 +4,9 @@
 //! The probe (`cs_probe` in `shaders/composite.wgsl`) gathers every display layer's depth at
 //! the pixel into a small buffer, which is read back (64 bytes); the CPU then applies the
 //! composite's rule — the greatest reverse-Z depth above 0 wins, ties go to the lower slot —
-//! and unprojects the pixel with the eye that layer is seen from.
+//! and unprojects the pixel with the eye that layer is seen from. A layer counts only where it
+//! is visible: where its alpha is at most `HIT_ALPHA` (in the shader) the probe reports no
+//! surface, so an app cannot lay an invisible pane over another to steal its input.
 
 use glam::{Mat4, Vec3, Vec4};
 use visor_types::layer::AppId;
@@ -43,6 +45,16 @@ impl HitProbe {
             label: Some("hit probe"),
             entries: &[
                 wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2Array,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
                     binding: 3,
                     visibility: wgpu::ShaderStages::COMPUTE,
                     ty: wgpu::BindingType::Texture {
@@ -76,11 +88,14 @@ impl HitProbe {
         HitProbe { pipeline, layout }
     }
 
-    /// Every layer's depth at `pixel` of an eye's display depth array (`count` layers).
+    /// Every layer's depth at `pixel` of an eye's display arrays (`count` layers), 0 where the
+    /// layer is not visible there.
+    #[allow(clippy::too_many_arguments, reason = "the GPU, two arrays of one eye and the pixel: one call site")]
     pub fn depths(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
+        color_array: &wgpu::TextureView,
         depth_array: &wgpu::TextureView,
         pixel: [u32; 2],
         count: u32,
@@ -109,6 +124,7 @@ impl HitProbe {
             label: Some("hit probe"),
             layout: &self.layout,
             entries: &[
+                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(color_array) },
                 wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(depth_array) },
                 wgpu::BindGroupEntry { binding: 5, resource: params.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 6, resource: storage.as_entire_binding() },

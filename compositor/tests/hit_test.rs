@@ -163,3 +163,28 @@ fn a_reprojected_layer_is_hit_where_it_is_shown() {
     // Within the pixel: 1 px is 12.5 mm at 1 m.
     assert!((hit.world - panel.centre).length() < 0.012, "hit at {}, the panel's centre is {}", hit.world, panel.centre);
 }
+
+/// Input goes to what the user sees: an app's pane drawn fully transparent in front of another
+/// app writes depth but shows nothing, and must not take the pointer from the app behind it.
+#[test]
+fn an_invisible_pane_in_front_takes_no_input() {
+    let profile = profile(2, WIDTH, HEIGHT, "");
+    let mut c = compositor(CompositorConfig::from_profile(&profile));
+    let frame = frame_at(&profile, Mat4::IDENTITY, 0);
+    let wall = Quad { centre: Vec3::new(0.0, 0.0, -2.0), size: [10.0, 10.0], rgb: [1.0; 3] };
+    let pane = Quad { centre: Vec3::new(0.0, 0.0, -1.0), size: [10.0, 10.0], rgb: [0.0; 3] };
+    let mut invisible = pane.draw();
+    let vertices = invisible.vertices.vertices.iter().map(|v| visor_types::Vertex { color: [0.0, 0.0, 0.0, 0.0], ..*v }).collect();
+    invisible.vertices = std::sync::Arc::new(visor_types::VertexData { id: visor_types::ContentId::next(), vertices });
+    let overlay = std::sync::Arc::new(visor_types::LayerSubmission {
+        app: AppId(8),
+        sequence: 1,
+        frame: frame.clone(),
+        draws: vec![invisible],
+        cpu_time: std::time::Duration::ZERO,
+    });
+    c.render(None, &[submission(7, 1, &frame, &[wall]), overlay], &frame);
+    let hit = c.hit_test(80, 60).expect("the wall is under the pane");
+    assert_eq!(hit.app, AppId(7), "the visible wall, not the invisible pane nearer the eye: {hit:?}");
+    assert!((hit.world.z + 2.0).abs() < 0.05, "the hit is on the wall: {hit:?}");
+}
