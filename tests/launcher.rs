@@ -19,7 +19,7 @@ use visor::shell::{self, KeyInput, PointerInput, PointerKind, Shell};
 use visor_runtime::bus::{BusCapabilities, ModuleRef, Payload, QueueOptions, Subscription, Topic, TopicPattern};
 use visor_runtime::policy::Policy;
 use visor_runtime::registry::Registry;
-use visor_shell_api::{self as api, ShellState};
+use visor_shell_api::{self as api, ModuleState, ShellState};
 use visor_types::DeviceProfile;
 use visor_types::clock::MonotonicClock;
 
@@ -81,7 +81,7 @@ impl Desk {
         shell.publish(0, shell.clock.now_ns());
         shell.wait_for_apps(Duration::from_secs(60));
         let mut desk = Desk { shell, state, last: ShellState::default(), frame: 0 };
-        desk.until("the launcher's first state", |s| s.apps.iter().any(|a| a.name == "launcher" && a.state == "running"));
+        desk.until("the launcher's first state", |s| s.apps.iter().any(|a| a.name == "launcher" && a.state == ModuleState::Running));
         desk
     }
 
@@ -188,7 +188,7 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     desk.type_line(&reference);
     let asked = desk.until("the consent request", |s| s.consent.is_some());
     let consent = asked.consent.unwrap();
-    assert_eq!((consent.module.as_str(), consent.version.as_str(), consent.source.as_str()), ("hud", "1.0.0", reference.as_str()));
+    assert_eq!((consent.module.as_str(), &consent.version, consent.source.as_str()), ("hud", &api::Version::new(1, 0, 0), reference.as_str()));
     assert!(consent.publisher.contains("trusted publisher alice"), "{}", consent.publisher);
     let names: Vec<&str> = consent.asks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["publish:hud/status", "device:display-layer", "device:input"]);
@@ -200,7 +200,7 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     // Untick "publish hud/status", then install.
     desk.click(FIRST_CHECK);
     desk.click(INSTALL);
-    let done = desk.until("hud installed and running", |s| s.apps.iter().any(|a| a.name == "hud" && a.state == "running"));
+    let done = desk.until("hud installed and running", |s| s.apps.iter().any(|a| a.name == "hud" && a.state == ModuleState::Running));
     let notice = done.notice.unwrap();
     assert!(notice.ok && notice.text.contains("installed and started hud@1.0.0"), "{notice:?}");
     assert!(done.consent.is_none() && done.installed.iter().any(|m| m.name == "hud" && m.running && m.publisher.contains("alice")));
@@ -221,7 +221,7 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     desk.click(URL_BAR);
     desk.press("Escape", None);
     desk.type_line("hud");
-    desk.until("hud running again", |s| s.apps.iter().any(|a| a.name == "hud" && a.state == "running"));
+    desk.until("hud running again", |s| s.apps.iter().any(|a| a.name == "hud" && a.state == ModuleState::Running));
     desk.click(URL_BAR);
     desk.press("Escape", None);
     desk.type_line("nothing-here");
@@ -241,6 +241,6 @@ fn modules_without_the_shell_capability_cannot_command_the_shell() {
     let sees = intruder.subscribe(TopicPattern::from_str("#").unwrap(), QueueOptions::latest(64)).unwrap();
     desk.settle();
     assert!(sees.drain().all(|m| !m.topic.as_str().starts_with("shell/")), "no shell/ message reaches a '#' subscriber without the capability");
-    assert!(desk.last.apps.iter().any(|a| a.name == "launcher" && a.state == "running"));
+    assert!(desk.last.apps.iter().any(|a| a.name == "launcher" && a.state == ModuleState::Running));
     let _ = std::fs::remove_dir_all(&work);
 }

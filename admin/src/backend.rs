@@ -8,6 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use visor_shell_api::{ModuleKind, Version};
 
 use crate::error::BackendError;
 
@@ -42,9 +43,8 @@ impl<T: ModuleControl + BusMonitor + FramePreview + LogSource> AdminBackend for 
 pub struct ModuleView {
     pub id: u32,
     pub name: String,
-    pub version: String,
-    /// `app`, `library` or `driver`.
-    pub kind: String,
+    pub version: Version,
+    pub kind: ModuleKind,
     pub state: ModuleState,
     /// Why it is failed or restarting.
     pub state_detail: Option<String>,

@@ -11,6 +11,7 @@ use visor_admin::{
     AdminConfig, AdminError, AdminServer, BackendError, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource,
     ModuleAction, ModuleControl, ModuleState, ModuleView, Token, TopicView,
 };
+use visor_shell_api::{ModuleKind, Version};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -25,8 +26,8 @@ fn module(name: &str) -> ModuleView {
     ModuleView {
         id: 1,
         name: name.into(),
-        version: "1.0.0".into(),
-        kind: "app".into(),
+        version: Version::new(1, 0, 0),
+        kind: ModuleKind::App,
         state: ModuleState::Running,
         state_detail: None,
         memory_bytes: None,

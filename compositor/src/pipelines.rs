@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use visor_shader::{BUILTIN, FRAGMENT_ENTRY, VERTEX_ENTRY, with_prelude};
+use visor_shader::{BUILTIN, FRAGMENT_ENTRY, VERTEX_ENTRY, builtin_fragment_entry, with_prelude};
 use visor_types::layer::{BuiltinPipeline, ContentId, Pipeline, Vertex};
 
 pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
@@ -20,7 +20,8 @@ pub struct AppPipelines {
     pub draw_layout: wgpu::BindGroupLayout,
     pub texture_layout: wgpu::BindGroupLayout,
     layout: wgpu::PipelineLayout,
-    builtin: [wgpu::RenderPipeline; 3],
+    /// In [`BuiltinPipeline::ALL`] order.
+    builtin: [wgpu::RenderPipeline; BuiltinPipeline::ALL.len()],
     /// Apps' shaders by content; `None` when the device refused one.
     custom: HashMap<ContentId, Option<wgpu::RenderPipeline>>,
 }
@@ -75,14 +76,14 @@ impl AppPipelines {
             label: Some("builtin app pipelines"),
             source: wgpu::ShaderSource::Wgsl(with_prelude(BUILTIN).into()),
         });
-        let builtin = ["fs_unlit", "fs_lit", "fs_textured"].map(|fs| build(device, &layout, &module, fs));
+        let builtin = BuiltinPipeline::ALL.map(|which| build(device, &layout, &module, builtin_fragment_entry(which)));
         AppPipelines { eye_layout, draw_layout, texture_layout, layout, builtin, custom: HashMap::new() }
     }
 
     /// The pipeline for a draw, compiling an app's shader the first time it is seen.
     pub fn get(&mut self, device: &wgpu::Device, pipeline: &Pipeline) -> Option<&wgpu::RenderPipeline> {
         match pipeline {
-            Pipeline::Builtin(which) => Some(&self.builtin[builtin_index(*which)]),
+            Pipeline::Builtin(which) => Some(&self.builtin[which.index()]),
             Pipeline::Custom(shader) => self
                 .custom
                 .entry(shader.id)
@@ -108,14 +109,6 @@ impl AppPipelines {
     /// Forgets app shaders no submission uses any more.
     pub fn retain_custom(&mut self, live: impl Fn(&ContentId) -> bool) {
         self.custom.retain(|id, _| live(id));
-    }
-}
-
-fn builtin_index(which: BuiltinPipeline) -> usize {
-    match which {
-        BuiltinPipeline::Unlit => 0,
-        BuiltinPipeline::Lit => 1,
-        BuiltinPipeline::Textured => 2,
     }
 }
 

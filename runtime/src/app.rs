@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use semver::Version;
 use visor_types::clock::SharedClock;
 use visor_types::{AppId, AppLimits, FrameInfo, InputEvent, LayerSubmission};
 use wasmtime::component::Component;
@@ -25,7 +26,7 @@ use crate::host::{AppBindings, AppBindingsPre, HostState, convert_frame_info};
 pub struct AppSpec {
     pub name: String,
     /// Shown in status and logs; changes with an upgrade.
-    pub version: String,
+    pub version: Version,
     /// A `wasm32-wasip2` component for the `visor:app/app` world.
     pub component: PathBuf,
     /// The app's environment (WASI `environ`): how a shell passes an app its settings.
@@ -46,7 +47,7 @@ impl AppSpec {
     pub fn new(name: impl Into<String>, component: impl Into<PathBuf>, fps: f32) -> AppSpec {
         AppSpec {
             name: name.into(),
-            version: "0.0.0".into(),
+            version: Version::new(0, 0, 0),
             component: component.into(),
             env: Vec::new(),
             limits: AppLimits::default(),

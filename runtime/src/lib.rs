@@ -44,6 +44,6 @@ pub use app::{AppInstance, AppSpec, Precompiled, bare_instantiate_times};
 pub use engine::AppEngine;
 pub use error::AppError;
 pub use host::limiter::MemoryGauge;
-pub use host::log::{LogLine, LogRing};
+pub use host::log::{GUEST_LOG_TARGET, LogLine, LogRing};
 pub use inbox::INBOX_CAPACITY;
 pub use runner::{AppRunner, AppStatus, Crash, FrameFeed, RestartPolicy, RunContext};

@@ -17,7 +17,7 @@ use visor_types::clock::SharedClock;
 use crate::app::{AppSpec, Precompiled};
 use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
 use crate::engine::AppEngine;
-use crate::manifest::{Dependency, Device, Entry, Manifest, ModuleKind, VersionReq};
+use crate::manifest::{Dependency, Device, Entry, Manifest, ModuleKind, Version, VersionReq};
 use crate::native::{NativeFactory, NativeRunner};
 use crate::policy::{Grant, Policy};
 use crate::registry::{InstalledModule, Registry};
@@ -64,7 +64,7 @@ struct Module {
 pub struct ModuleInfo {
     pub id: ModuleId,
     pub name: String,
-    pub version: String,
+    pub version: Version,
     pub kind: ModuleKind,
     pub status: AppStatus,
     pub crashes: Vec<Crash>,
@@ -224,7 +224,7 @@ impl ModuleHost {
         let Entry::Component(path) = &module.manifest.entry else { return None };
         let path = module.component_path.clone().unwrap_or_else(|| module.dir.join(path));
         let mut spec = AppSpec::new(module.manifest.name.clone(), path, self.fps);
-        spec.version = module.manifest.version.to_string();
+        spec.version = module.manifest.version.clone();
         spec.limits = module.manifest.limits.app_limits();
         spec.env = module.env.clone();
         spec.precompiled = module.precompiled.clone();
@@ -384,7 +384,7 @@ impl ModuleHost {
         };
         let version = match &m.runner {
             Some(Runner::App(r)) => r.version(),
-            _ => m.manifest.version.to_string(),
+            _ => m.manifest.version.clone(),
         };
         Some(ModuleInfo { id, name: m.manifest.name.clone(), version, kind: m.manifest.kind, status, crashes, denied: m.grant.denied.clone() })
     }

@@ -94,7 +94,7 @@ fn spec(dir: &Path, pad_pages: u64, version: &str) -> AppSpec {
     let path: PathBuf = dir.join(format!("metered-{pad_pages}.wat"));
     std::fs::write(&path, component_wat(pad_pages)).unwrap();
     let mut spec = AppSpec::new("metered", path, 60.0);
-    spec.version = version.to_string();
+    spec.version = semver::Version::parse(version).unwrap();
     spec
 }
 
@@ -174,7 +174,7 @@ fn the_runner_shows_the_live_instance_across_an_upgrade_and_nothing_once_stopped
 
     runner.upgrade(spec(dir.path(), 5, "2.0.0"));
     let second = (MAIN_PAGES + 5) * PAGE + grown;
-    let upgraded = |r: &AppRunner| r.version() == "2.0.0" && r.memory_bytes() == second;
+    let upgraded = |r: &AppRunner| r.version() == semver::Version::new(2, 0, 0) && r.memory_bytes() == second;
     assert!(
         runner.wait_until(WAIT, upgraded),
         "memory {} on {}, expected {second} (the old instance's {first} gone): {:?}",

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use semver::{Version, VersionReq};
 use tempfile::TempDir;
-use visor_runtime::registry::{CacheOutcome, PAUSE_ENV, PAUSE_MARKER, Registry, RegistryError};
+use visor_runtime::registry::{CacheOutcome, InstallPoint, Registry, RegistryError};
 use wasmtime::{Config, Engine};
 
 /// Where `module` writes module folders to install.
@@ -59,6 +59,11 @@ fn v(text: &str) -> Version {
 
 fn ids(registry: &Registry) -> Vec<String> {
     registry.list().unwrap().iter().map(|m| m.id()).collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -338,11 +343,20 @@ fn compiled_code_is_cached_per_engine_and_a_corrupt_cache_is_rewritten() {
     assert_eq!(outcome, CacheOutcome::Hit, "the second start skips compilation");
 
     let cache = root.path().join("cache");
-    let keys = files_in(&cache);
+    // One folder per engine, beside the store's secret key (`.key`).
+    let engines = |cache: &Path| files_in(cache).into_iter().filter(|n| !n.starts_with('.')).collect::<Vec<_>>();
+    let keys = engines(&cache);
     assert_eq!(keys.len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(cache.join(".key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the cache key is the store user's alone: {mode:o}");
+    }
     let sha = &module.component.as_ref().unwrap().sha256;
     let cwasm = cache.join(&keys[0]).join(format!("{sha}.cwasm"));
-    assert_eq!(files_in(&cache.join(&keys[0])), [format!("{sha}.cwasm"), format!("{sha}.cwasm.sha256")]);
+    let tag = cache.join(&keys[0]).join(format!("{sha}.cwasm.tag"));
+    assert_eq!(files_in(&cache.join(&keys[0])), [format!("{sha}.cwasm"), format!("{sha}.cwasm.tag")]);
     let good = fs::read(&cwasm).unwrap();
 
     // Truncated, then flipped: each a miss, and rewritten.
@@ -357,15 +371,24 @@ fn compiled_code_is_cached_per_engine_and_a_corrupt_cache_is_rewritten() {
     assert_eq!(registry.load_component(&engine, &module).unwrap().1, CacheOutcome::Miss);
     assert_eq!(registry.load_component(&engine, &module).unwrap().1, CacheOutcome::Hit);
 
+    // A forgery: substituted code with a hash of its own beside it, as a neighbour able to write
+    // the cache folder would leave. Without the store's key there is no sound tag: a miss.
+    let good_tag = fs::read_to_string(&tag).unwrap();
+    fs::write(&cwasm, &flipped).unwrap();
+    fs::write(&tag, format!("{}\n", sha256_hex(&flipped))).unwrap();
+    assert_eq!(registry.load_component(&engine, &module).unwrap().1, CacheOutcome::Miss, "a plain hash vouches for nothing");
+    assert_eq!(fs::read(&cwasm).unwrap(), good, "rewritten");
+    assert_eq!(fs::read_to_string(&tag).unwrap(), good_tag);
+
     // An engine configured differently gets its own folder.
     let other = self::engine(false);
     assert_eq!(registry.load_component(&other, &module).unwrap().1, CacheOutcome::Miss);
     assert_eq!(registry.load_component(&other, &module).unwrap().1, CacheOutcome::Hit);
-    assert_eq!(files_in(&cache).len(), 2);
+    assert_eq!(engines(&cache).len(), 2);
 
     // The cache goes with the last module that uses the component.
     registry.remove("clock", None).unwrap();
-    assert!(files_in(&cache).iter().all(|key| files_in(&cache.join(key)).is_empty()));
+    assert!(engines(&cache).iter().all(|key| files_in(&cache.join(key)).is_empty()));
 }
 
 #[test]
@@ -388,27 +411,47 @@ fn native_modules_and_broken_components_are_load_errors() {
 
 const CHILD_ROOT: &str = "VISOR_REGISTRY_CHILD_ROOT";
 const CHILD_MODULE: &str = "VISOR_REGISTRY_CHILD_MODULE";
+/// Where the child stops: `after-blobs` or `after-stage`.
+const CHILD_PAUSE_AT: &str = "VISOR_REGISTRY_CHILD_PAUSE_AT";
+/// The file (under the registry's `tmp/`) the child writes once stopped.
+const PAUSE_MARKER: &str = "PAUSED";
 
-/// Not a test on its own: the process the crash tests start and kill. Does nothing unless
-/// [`CHILD_ROOT`] is set.
+fn point_name(point: InstallPoint) -> &'static str {
+    match point {
+        InstallPoint::AfterBlobs => "after-blobs",
+        InstallPoint::AfterStage => "after-stage",
+    }
+}
+
+/// Not a test on its own: the process the crash tests start (with the environment above) and
+/// kill. It installs into [`CHILD_ROOT`] with a hook that, at [`CHILD_PAUSE_AT`], writes
+/// [`PAUSE_MARKER`] and sleeps long enough to be killed there.
 #[test]
+#[ignore = "subprocess entry point: run by kill_mid_install"]
 fn child_install() {
-    let (Some(root), Some(module)) = (std::env::var_os(CHILD_ROOT), std::env::var_os(CHILD_MODULE)) else { return };
-    let registry = Registry::open(Path::new(&root)).unwrap();
+    let var = |name| std::env::var_os(name).unwrap_or_else(|| panic!("{name} is not set: run through kill_mid_install"));
+    let (root, module) = (var(CHILD_ROOT), var(CHILD_MODULE));
+    let pause_at = var(CHILD_PAUSE_AT).into_string().unwrap();
+    let registry = Registry::open(Path::new(&root)).unwrap().with_install_hook(move |point, tmp| {
+        if point_name(point) == pause_at {
+            fs::write(tmp.join(PAUSE_MARKER), &pause_at).unwrap();
+            std::thread::sleep(Duration::from_secs(30));
+        }
+    });
     registry.install(Path::new(&module)).unwrap();
 }
 
-fn kill_mid_install(point: &str) {
+fn kill_mid_install(point: InstallPoint) {
     let src = Sources::new();
     let (root, registry) = registry();
     registry.install(&src.module("bystander", "1.0.0", "", "a")).unwrap();
     let module = src.module("clock", "1.0.0", "", "b");
 
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_install", "--nocapture", "--test-threads=1"])
+        .args(["--ignored", "--exact", "child_install", "--nocapture", "--test-threads=1"])
         .env(CHILD_ROOT, root.path())
         .env(CHILD_MODULE, &module)
-        .env(PAUSE_ENV, point)
+        .env(CHILD_PAUSE_AT, point_name(point))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -417,13 +460,13 @@ fn kill_mid_install(point: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !tmp.join(PAUSE_MARKER).exists() {
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("the installing child exited ({status}) before reaching {point}");
+            panic!("the installing child exited ({status}) before reaching {point:?}");
         }
-        assert!(Instant::now() < deadline, "the installing child did not reach {point} within 60 s");
+        assert!(Instant::now() < deadline, "the installing child did not reach {point:?} within 60 s");
         std::thread::sleep(Duration::from_millis(20));
     }
     let in_flight = files_in(&tmp);
-    if point == "after-stage" {
+    if point == InstallPoint::AfterStage {
         assert!(in_flight.iter().any(|n| n.starts_with("stage-")), "{in_flight:?}");
     }
     // Another process opening the store meanwhile must leave the install's work alone.
@@ -452,10 +495,10 @@ fn kill_mid_install(point: &str) {
 
 #[test]
 fn an_install_killed_after_writing_blobs_leaves_a_sound_store() {
-    kill_mid_install("after-blobs");
+    kill_mid_install(InstallPoint::AfterBlobs);
 }
 
 #[test]
 fn an_install_killed_after_staging_leaves_a_sound_store() {
-    kill_mid_install("after-stage");
+    kill_mid_install(InstallPoint::AfterStage);
 }

@@ -15,15 +15,21 @@
 //! and `visor-types` stays free of naga.
 //!
 //! Layout:
-//! - this file: the contract — [`PRELUDE`], [`BUILTIN`], the entry-point names, [`with_prelude`].
+//! - this file: the contract — [`PRELUDE`], [`BUILTIN`], the entry-point names (the built-ins'
+//!   from [`builtin_fragment_entry`]), [`with_prelude`].
 //! - `validate`: [`validate_wgsl`] and [`validate_app_shader`], naga's parse and validation.
 //! - `error`: [`ShaderError`].
+//! - `reflect`: naga's reflection of struct layouts and constants, for tests that tie
+//!   `shaders/` to the Rust structs and constants that mirror them.
 
 mod error;
+pub mod reflect;
 mod validate;
 
 pub use error::ShaderError;
 pub use validate::{validate_app_shader, validate_wgsl};
+
+use visor_types::layer::BuiltinPipeline;
 
 /// Bindings, vertex interface and helpers shared by every app pipeline.
 pub const PRELUDE: &str = include_str!("../../shaders/app/prelude.wgsl");
@@ -34,6 +40,16 @@ pub const BUILTIN: &str = include_str!("../../shaders/app/builtin.wgsl");
 pub const VERTEX_ENTRY: &str = "vs_main";
 /// The fragment entry point every app pipeline defines.
 pub const FRAGMENT_ENTRY: &str = "fs_main";
+
+/// The fragment entry point in [`BUILTIN`] of each built-in pipeline (all share
+/// [`VERTEX_ENTRY`]).
+pub fn builtin_fragment_entry(which: BuiltinPipeline) -> &'static str {
+    match which {
+        BuiltinPipeline::Unlit => "fs_unlit",
+        BuiltinPipeline::Lit => "fs_lit",
+        BuiltinPipeline::Textured => "fs_textured",
+    }
+}
 
 /// Joins a shader body with the prelude.
 pub fn with_prelude(body: &str) -> String {

@@ -59,6 +59,17 @@ mod tests {
     }
 
     #[test]
+    fn every_builtin_pipeline_has_its_entry_points() {
+        let module = validate_wgsl(&with_prelude(BUILTIN)).unwrap();
+        let has = |stage, name: &str| module.entry_points.iter().any(|ep| ep.stage == stage && ep.name == name);
+        assert!(has(naga::ShaderStage::Vertex, VERTEX_ENTRY));
+        for which in visor_types::layer::BuiltinPipeline::ALL {
+            let name = crate::builtin_fragment_entry(which);
+            assert!(has(naga::ShaderStage::Fragment, name), "{which:?}: builtin.wgsl has no `@fragment fn {name}`");
+        }
+    }
+
+    #[test]
     fn a_minimal_app_shader_passes() {
         validate_app_shader(MINIMAL).unwrap();
     }

@@ -15,8 +15,16 @@
 //! | [`ANSWER`] | JSON [`Answer`] | the user's answer to [`ShellState::consent`] |
 //! | [`FOCUS`] | text: a running app's name | give it the keyboard focus |
 //! | [`STOP`] | text: a running module's name | stop it |
+//!
+//! What the shell knows as a type crosses as one: a module's [`ModuleState`] and
+//! [`ModuleKind`] are enums and its version a [`semver::Version`], so that a change on one
+//! side fails to compile on the other instead of misreading a string.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use semver::Version;
 
 pub const STATE: &str = "shell/state";
 pub const OPEN: &str = "shell/cmd/open";
@@ -43,32 +51,91 @@ pub struct ShellState {
     pub notice: Option<Notice>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunningApp {
     pub name: String,
-    pub version: String,
-    /// `running`, `paused`, `starting`, `failed: …`.
-    pub state: String,
+    pub version: Version,
+    pub state: ModuleState,
     pub focused: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Where a module is in its life, as its supervisor reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleState {
+    /// Compiling and initializing.
+    Starting,
+    Running,
+    /// Not called until resumed; its last picture stays.
+    Paused,
+    /// Crashed; it starts again after a backoff (`attempt` counts from 1).
+    Restarting {
+        attempt: u32,
+    },
+    /// Stopped by the shell or the user.
+    Stopped,
+    /// Crashed too often; the supervisor gave up.
+    Failed {
+        reason: String,
+    },
+}
+
+impl fmt::Display for ModuleState {
+    /// In words, for a status line: `running`, `restarting (attempt 2)`, `failed: …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModuleState::Starting => f.write_str("starting"),
+            ModuleState::Running => f.write_str("running"),
+            ModuleState::Paused => f.write_str("paused"),
+            ModuleState::Restarting { attempt } => write!(f, "restarting (attempt {attempt})"),
+            ModuleState::Stopped => f.write_str("stopped"),
+            ModuleState::Failed { reason } => write!(f, "failed: {reason}"),
+        }
+    }
+}
+
+/// What a module is, as its manifest's `kind` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleKind {
+    App,
+    Library,
+    Driver,
+}
+
+impl ModuleKind {
+    /// As manifests write it: `app`, `library`, `driver`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleKind::App => "app",
+            ModuleKind::Library => "library",
+            ModuleKind::Driver => "driver",
+        }
+    }
+}
+
+impl fmt::Display for ModuleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InstalledModule {
     pub name: String,
-    pub version: String,
-    /// `app`, `library` or `driver`.
-    pub kind: String,
+    pub version: Version,
+    pub kind: ModuleKind,
     /// Who vouched for it: "trusted publisher alice (ed25519 …)", "installed from a folder", …
     pub publisher: String,
     pub running: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConsentRequest {
     /// Quote it in the [`Answer`].
     pub id: u64,
     pub module: String,
-    pub version: String,
+    pub version: Version,
     /// The reference it was fetched from.
     pub source: String,
     pub publisher: String,
@@ -98,4 +165,56 @@ pub struct Answer {
 pub struct Notice {
     pub ok: bool,
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The launcher reads what the shell writes: one state with every variant round-trips.
+    #[test]
+    fn a_state_round_trips_through_json() {
+        let app = |name: &str, state| RunningApp { name: name.into(), version: Version::new(1, 2, 3), state, focused: false };
+        let state = ShellState {
+            serial: 7,
+            apps: vec![
+                app("a", ModuleState::Starting),
+                app("b", ModuleState::Running),
+                app("c", ModuleState::Paused),
+                app("d", ModuleState::Restarting { attempt: 2 }),
+                app("e", ModuleState::Stopped),
+                app("f", ModuleState::Failed { reason: "trapped".into() }),
+            ],
+            installed: [ModuleKind::App, ModuleKind::Library, ModuleKind::Driver]
+                .into_iter()
+                .map(|kind| InstalledModule {
+                    name: kind.to_string(),
+                    version: Version::parse("0.1.0-beta.1").unwrap(),
+                    kind,
+                    publisher: "alice".into(),
+                    running: true,
+                })
+                .collect(),
+            busy: None,
+            consent: Some(ConsentRequest {
+                id: 1,
+                module: "hud".into(),
+                version: Version::new(1, 0, 0),
+                source: "oci://x/hud:1".into(),
+                publisher: "alice".into(),
+                asks: vec![],
+            }),
+            notice: None,
+        };
+        let json = serde_json::to_string(&state).unwrap();
+        assert!(json.contains(r#""version":"1.2.3""#) && json.contains(r#""kind":"library""#), "{json}");
+        assert_eq!(serde_json::from_str::<ShellState>(&json).unwrap(), state);
+    }
+
+    #[test]
+    fn states_read_as_words() {
+        assert_eq!(ModuleState::Restarting { attempt: 2 }.to_string(), "restarting (attempt 2)");
+        assert_eq!(ModuleState::Failed { reason: "trapped".into() }.to_string(), "failed: trapped");
+        assert_eq!(ModuleKind::Driver.to_string(), "driver");
+    }
 }

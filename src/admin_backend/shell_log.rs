@@ -13,13 +13,12 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use visor_admin::LogEntry;
+use visor_runtime::GUEST_LOG_TARGET;
 
 use super::views::unix_ms;
 
 /// Lines kept.
 const LINES: usize = 1000;
-/// The target of guest apps' lines (`visor_runtime::host::log`), kept by their own rings.
-const GUEST_TARGET: &str = "visor_runtime::host::log";
 
 #[derive(Clone, Debug, Default)]
 pub struct ShellLog {
@@ -71,7 +70,8 @@ pub struct ShellLogLayer {
 impl<S: Subscriber> Layer<S> for ShellLogLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if meta.target() == GUEST_TARGET {
+        // Guest apps' lines are kept by their own rings (`views::app_logs`).
+        if meta.target() == GUEST_LOG_TARGET {
             return;
         }
         let mut fields = Fields::default();
@@ -131,6 +131,7 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(module = "cube", attempt = 2, "starting");
             tracing::warn!("plain");
+            tracing::info!(target: GUEST_LOG_TARGET, app = "cube", "a guest's line, kept by its ring");
         });
         let lines = log.recent(10);
         assert_eq!(lines.len(), 2);

@@ -11,6 +11,8 @@ use visor_runtime::manifest::Entry;
 use visor_runtime::modules::{ModuleHost, ModuleInfo};
 use visor_types::clock::Clock;
 
+use crate::shell::module_kind;
+
 /// A module's view, plus the name of its thread (for its CPU time, read off the main thread).
 pub(crate) struct ModuleRow {
     pub(crate) view: ModuleView,
@@ -50,7 +52,7 @@ fn row(host: &ModuleHost, info: ModuleInfo, panel_restarts: &HashMap<String, u32
         id: info.id,
         name: info.name.clone(),
         version: info.version,
-        kind: info.kind.name().to_string(),
+        kind: module_kind(info.kind),
         state,
         state_detail,
         // The live instance's linear memory, kept by its store's limiter; none once stopped.

@@ -20,7 +20,7 @@ mod input;
 mod service;
 
 pub use input::{KeyInput, PointerInput, PointerKind};
-pub use service::ShellService;
+pub use service::{ShellService, module_kind};
 
 use std::sync::Arc;
 

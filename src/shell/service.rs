@@ -13,6 +13,8 @@
 mod jobs;
 mod state;
 
+pub use state::module_kind;
+
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 

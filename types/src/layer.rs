@@ -65,11 +65,28 @@ pub struct TextureData {
     pub pixels: Vec<u8>,
 }
 
+/// The pipelines every app has without sending a shader (`shaders/app/builtin.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BuiltinPipeline {
     Unlit,
     Lit,
     Textured,
+}
+
+impl BuiltinPipeline {
+    /// Every built-in, in [`index`](BuiltinPipeline::index) order: the one list the runtime
+    /// (an app's pipeline handles `0..ALL.len()`) and the compositor (its built-in pipelines)
+    /// both follow.
+    pub const ALL: [BuiltinPipeline; 3] = [BuiltinPipeline::Unlit, BuiltinPipeline::Lit, BuiltinPipeline::Textured];
+
+    /// Where this built-in sits in [`ALL`](BuiltinPipeline::ALL).
+    pub const fn index(self) -> usize {
+        match self {
+            BuiltinPipeline::Unlit => 0,
+            BuiltinPipeline::Lit => 1,
+            BuiltinPipeline::Textured => 2,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -118,4 +135,16 @@ pub struct LayerSubmission {
     pub draws: Vec<DrawCmd>,
     /// How long the app's `frame` call took.
     pub cpu_time: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_builtin_sits_at_its_index() {
+        for (i, which) in BuiltinPipeline::ALL.into_iter().enumerate() {
+            assert_eq!(which.index(), i, "{which:?}");
+        }
+    }
 }

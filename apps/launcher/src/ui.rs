@@ -17,7 +17,7 @@
 //! ```
 
 use visor_sdk::canvas::Canvas;
-use visor_shell_api::ShellState;
+use visor_shell_api::{ModuleState, ShellState};
 
 pub const WIDTH: u32 = 512;
 pub const HEIGHT: u32 = 320;
@@ -130,7 +130,7 @@ pub fn draw(canvas: &mut Canvas, view: &View) {
                 let fill = if app.focused { HOVER } else if hovered { PANEL } else { BACKGROUND };
                 canvas.rect(r.x, r.y, r.w + 16, r.h, fill);
                 canvas.outline(r.x, r.y, r.w + 16, r.h, if app.focused { ACCENT } else { DIM });
-                canvas.text(r.x + 6, r.y + 6, &app.name, 1, if app.state == "running" { TEXT } else { DIM });
+                canvas.text(r.x + 6, r.y + 6, &app.name, 1, if app.state == ModuleState::Running { TEXT } else { DIM });
             }
             Widget::CloseTab(_) => canvas.text(r.x + 4, r.y + 6, "x", 1, if hovered { ERROR } else { DIM }),
             Widget::Url => draw_url(canvas, r, view),

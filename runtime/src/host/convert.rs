@@ -3,7 +3,7 @@
 use glam::{Mat4, Vec3, Vec4};
 use visor_types::frame::{EyeView, FrameInfo, Viewport};
 use visor_types::input::{InputEvent, Key, Pointer};
-use visor_types::layer::Vertex;
+use visor_types::layer::{BuiltinPipeline, Vertex};
 
 use super::bindings::visor::app::gfx as wit_gfx;
 use super::bindings::visor::app::types as wit;
@@ -30,6 +30,14 @@ pub(crate) fn vertex(v: &wit_gfx::Vertex) -> Vertex {
         normal: [v.normal.x, v.normal.y, v.normal.z],
         color: [v.color.x, v.color.y, v.color.z, v.color.w],
         uv: [v.uv.x, v.uv.y],
+    }
+}
+
+pub(crate) fn builtin_pipeline(which: wit_gfx::BuiltinPipeline) -> BuiltinPipeline {
+    match which {
+        wit_gfx::BuiltinPipeline::Unlit => BuiltinPipeline::Unlit,
+        wit_gfx::BuiltinPipeline::Lit => BuiltinPipeline::Lit,
+        wit_gfx::BuiltinPipeline::Textured => BuiltinPipeline::Textured,
     }
 }
 

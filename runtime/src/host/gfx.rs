@@ -26,12 +26,10 @@ pub struct GfxState {
     vertex_buffers: Vec<Arc<VertexData>>,
     index_buffers: Vec<Arc<IndexData>>,
     textures: Vec<Arc<TextureData>>,
-    /// Indices 0..3 are the built-ins, in `BuiltinPipeline` order.
+    /// The first are the built-ins, in [`BuiltinPipeline::ALL`] order; an app's shaders follow.
     pipelines: Vec<Pipeline>,
     draws: Vec<DrawCmd>,
 }
-
-const BUILTINS: [BuiltinPipeline; 3] = [BuiltinPipeline::Unlit, BuiltinPipeline::Lit, BuiltinPipeline::Textured];
 
 impl GfxState {
     pub fn new(app: &str, limits: AppLimits) -> GfxState {
@@ -41,7 +39,7 @@ impl GfxState {
             vertex_buffers: Vec::new(),
             index_buffers: Vec::new(),
             textures: Vec::new(),
-            pipelines: BUILTINS.iter().map(|b| Pipeline::Builtin(*b)).collect(),
+            pipelines: BuiltinPipeline::ALL.into_iter().map(Pipeline::Builtin).collect(),
             draws: Vec::new(),
         }
     }
@@ -214,11 +212,7 @@ impl GfxState {
 
 impl Host for HostState {
     fn builtin(&mut self, which: wit::BuiltinPipeline) -> u32 {
-        match which {
-            wit::BuiltinPipeline::Unlit => 0,
-            wit::BuiltinPipeline::Lit => 1,
-            wit::BuiltinPipeline::Textured => 2,
-        }
+        convert::builtin_pipeline(which).index() as u32
     }
 
     fn create_shader_pipeline(&mut self, wgsl: String) -> Result<u32, Error> {
@@ -227,7 +221,7 @@ impl Host for HostState {
             let asked = format!("a {}-byte shader", wgsl.len());
             return Err(g.limit(asked, "max_shader_bytes", g.limits.max_shader_bytes));
         }
-        let custom = g.pipelines.len() - BUILTINS.len();
+        let custom = g.pipelines.len() - BuiltinPipeline::ALL.len();
         if custom as u64 >= u64::from(g.limits.max_pipelines) {
             let asked = format!("shader pipeline number {}", custom + 1);
             return Err(g.limit(asked, "max_pipelines", g.limits.max_pipelines));

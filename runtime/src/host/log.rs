@@ -1,12 +1,16 @@
-//! `visor:app/log`: an app's log lines go to `tracing` (tagged with the app) and to a bounded
-//! ring the shell can show. A flood is cut: past a per-second allowance lines are counted,
-//! not kept, and the count is reported when the next second begins.
+//! `visor:app/log`: an app's log lines go to `tracing` (target [`GUEST_LOG_TARGET`], tagged
+//! with the app) and to a bounded ring the shell can show. A flood is cut: past a per-second
+//! allowance lines are counted, not kept, and the count is reported when the next second begins.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use super::HostState;
 use super::bindings::visor::app::log::{Host, Level};
+
+/// The `tracing` target of every line a guest logs, so that subscribers can tell apps' lines
+/// from the shell's own (`RUST_LOG=visor::guest=warn`; the admin panel keeps them apart).
+pub const GUEST_LOG_TARGET: &str = "visor::guest";
 
 /// Lines kept per app.
 const RING_LINES: usize = 256;
@@ -102,11 +106,11 @@ impl Host for HostState {
         }
         let app = self.app.as_str();
         match level {
-            Level::Trace => tracing::trace!(app, "{message}"),
-            Level::Debug => tracing::debug!(app, "{message}"),
-            Level::Info => tracing::info!(app, "{message}"),
-            Level::Warn => tracing::warn!(app, "{message}"),
-            Level::Error => tracing::error!(app, "{message}"),
+            Level::Trace => tracing::trace!(target: GUEST_LOG_TARGET, app, "{message}"),
+            Level::Debug => tracing::debug!(target: GUEST_LOG_TARGET, app, "{message}"),
+            Level::Info => tracing::info!(target: GUEST_LOG_TARGET, app, "{message}"),
+            Level::Warn => tracing::warn!(target: GUEST_LOG_TARGET, app, "{message}"),
+            Level::Error => tracing::error!(target: GUEST_LOG_TARGET, app, "{message}"),
         }
     }
 }

@@ -160,6 +160,20 @@ fn socket_use_allowed(nets: &[ipnet::IpNet], addr: std::net::SocketAddr, use_: S
     }
 }
 
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl bindings::visor::app::types::Host for HostState {}
+
+/// Adds WASI and every Visor interface to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_sync(linker)?;
+    AppBindings::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+}
+
 #[cfg(test)]
 mod network_tests {
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -195,18 +209,4 @@ mod network_tests {
         let granted = [NetworkTarget::Host("example.org".into()), NetworkTarget::Net("127.0.0.0/8".parse().unwrap())];
         assert!(granted_nets("app", &granted, resolve).iter().any(|n| n.contains(&loopback)), "loopback granted as a range");
     }
-}
-
-impl WasiView for HostState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl bindings::visor::app::types::Host for HostState {}
-
-/// Adds WASI and every Visor interface to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wasmtime_wasi::p2::add_to_linker_sync(linker)?;
-    AppBindings::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
 }

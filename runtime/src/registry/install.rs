@@ -6,39 +6,43 @@
 //! its hash); (3) stage the version folder in `tmp/`; (4) rename it to
 //! `modules/<name>/<version>`. Until (4) nothing refers to the new blobs, and a folder under
 //! `modules/` only ever appears whole, after every blob it names.
+//!
+//! The crash tests check that argument by killing an install stopped after (2) or (3): they
+//! stop it through a hook injected with [`Registry::with_install_hook`], never through
+//! anything the product reads.
 
+use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
 
+use super::Registry;
 use super::error::{RegistryError, io_err};
 use super::files::{copy_to_temp, remove_any, rename_durable, sha256_file, sha256_hex, sync_dir, temp_path, write_new};
 use super::installed::{ComponentRecord, EntryRecord, InstalledModule, RECORD_FILE, read_record, read_version_dir};
 use super::provenance::Origin;
-use super::{Layout, Registry};
 use crate::manifest::{Entry, MANIFEST_FILE, Manifest, ManifestError};
 
-/// Testing hook for the crash tests: when this variable is `after-blobs` or `after-stage`, an
-/// install writes [`PAUSE_MARKER`] into the registry's `tmp/` at that point and sleeps for 30
-/// seconds, so a test can kill the process there. Read once per install; never set it otherwise.
-pub const PAUSE_ENV: &str = "VISOR_REGISTRY_PAUSE_AT";
-/// The marker file (under `tmp/`) a paused install writes.
-pub const PAUSE_MARKER: &str = "PAUSED";
+/// A point in an install where the hook of [`Registry::with_install_hook`] is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallPoint {
+    /// The new blobs are in `blobs/`; nothing refers to them yet.
+    AfterBlobs,
+    /// The version folder is staged (and synced) in `tmp/`, not yet renamed into `modules/`.
+    AfterStage,
+}
 
-struct PausePoint(Option<String>);
+/// The hook's signature: the point reached and the registry's `tmp/` folder.
+type HookFn = dyn Fn(InstallPoint, &Path) + Send + Sync;
 
-impl PausePoint {
-    fn from_env() -> PausePoint {
-        PausePoint(std::env::var(PAUSE_ENV).ok())
-    }
+/// What [`Registry::with_install_hook`] installs: called by every install at each
+/// [`InstallPoint`].
+#[derive(Clone)]
+pub(super) struct InstallHook(Arc<HookFn>);
 
-    fn at(&self, point: &str, layout: &Layout) {
-        if self.0.as_deref() == Some(point) {
-            tracing::warn!("{PAUSE_ENV}={point}: pausing the install for 30 s (a crash-test hook)");
-            let _ = fs::write(layout.tmp.join(PAUSE_MARKER), point);
-            std::thread::sleep(Duration::from_secs(30));
-            let _ = fs::remove_file(layout.tmp.join(PAUSE_MARKER));
-        }
+impl fmt::Debug for InstallHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InstallHook(..)")
     }
 }
 
@@ -58,6 +62,14 @@ struct Pending {
 }
 
 impl Registry {
+    /// This registry, calling `hook` at each [`InstallPoint`] of every install it runs, with
+    /// the registry's `tmp/` folder, while the install holds the store's lock. The crash tests
+    /// stop an install there and kill it; a registry has no hook unless given one.
+    pub fn with_install_hook(mut self, hook: impl Fn(InstallPoint, &Path) + Send + Sync + 'static) -> Registry {
+        self.install_hook = Some(InstallHook(Arc::new(hook)));
+        self
+    }
+
     /// Installs the module in `module_dir` (its `visor.toml` and, for a component module, the
     /// component it names) and returns it as installed.
     ///
@@ -74,7 +86,6 @@ impl Registry {
     /// vouched for it) instead of a local, unsigned folder. An identical version already
     /// installed keeps the record it was installed with.
     pub fn install_from(&self, module_dir: &Path, origin: &Origin) -> Result<InstalledModule, RegistryError> {
-        let pause = PausePoint::from_env();
         let layout = &self.layout;
         let manifest_path = module_dir.join(MANIFEST_FILE);
         if !manifest_path.is_file() {
@@ -100,7 +111,7 @@ impl Registry {
         layout.clean()?;
         let mut pending = Vec::new();
         let staged = Staged { manifest: &manifest, manifest_bytes: &manifest_bytes, module_dir, origin };
-        let result = self.install_locked(&staged, component_source, &pause, &mut pending);
+        let result = self.install_locked(&staged, component_source, &mut pending);
         for p in &pending {
             let _ = remove_any(&p.temp);
         }
@@ -111,7 +122,6 @@ impl Registry {
         &self,
         staged: &Staged<'_>,
         component_source: Option<(PathBuf, PathBuf)>,
-        pause: &PausePoint,
         pending: &mut Vec<Pending>,
     ) -> Result<InstalledModule, RegistryError> {
         let Staged { manifest, manifest_bytes, module_dir, origin } = *staged;
@@ -147,7 +157,7 @@ impl Registry {
                 rename_durable(&p.temp, &blob)?;
             }
         }
-        pause.at("after-blobs", layout);
+        self.reached(InstallPoint::AfterBlobs);
 
         let source = match &origin.source {
             Some(source) => source.clone(),
@@ -161,7 +171,7 @@ impl Registry {
         write_new(&stage.join(MANIFEST_FILE), manifest_bytes)?;
         write_new(&stage.join(RECORD_FILE), &record_json)?;
         sync_dir(&stage)?;
-        pause.at("after-stage", layout);
+        self.reached(InstallPoint::AfterStage);
 
         let name_dir = layout.modules.join(&manifest.name);
         if !name_dir.is_dir() {
@@ -171,5 +181,11 @@ impl Registry {
         rename_durable(&stage, &dest)?;
         tracing::info!(module = %manifest.id(), from = %source, audit = %origin.audit, "installed");
         read_version_dir(layout, &dest)
+    }
+
+    fn reached(&self, point: InstallPoint) {
+        if let Some(InstallHook(hook)) = &self.install_hook {
+            hook(point, &self.layout.tmp);
+        }
     }
 }

@@ -33,7 +33,7 @@
 //! - `error`: [`RegistryError`].
 //! - `files`: hashing, temporary names, atomic writes.
 //! - `installed`: the version folder's record and [`InstalledModule`].
-//! - `install`: [`Registry::install`], and its crash-test pause points.
+//! - `install`: [`Registry::install`], and the [`InstallPoint`]s where the crash tests stop it.
 //! - `provenance`: [`Audit`] and [`Origin`]: where a module came from, who vouched for it.
 //! - `remove`: [`Registry::remove`] and [`Registry::gc`].
 //! - `verify`: [`Registry::verify`].
@@ -58,13 +58,14 @@ use semver::{Version, VersionReq};
 
 pub use cache::CacheOutcome;
 pub use error::RegistryError;
-pub use install::{PAUSE_ENV, PAUSE_MARKER};
+pub use install::InstallPoint;
 pub use installed::{InstalledComponent, InstalledModule};
 pub use provenance::{Audit, Origin};
 pub use remove::GcReport;
 
 use error::io_err;
 use files::{read_names, remove_any};
+use install::InstallHook;
 use installed::{read_version_dir, valid_name};
 
 /// What the `format` file says; a store of another format is refused rather than misread.
@@ -171,6 +172,7 @@ impl Layout {
 #[derive(Clone, Debug)]
 pub struct Registry {
     layout: Layout,
+    install_hook: Option<InstallHook>,
 }
 
 impl Registry {
@@ -203,7 +205,7 @@ impl Registry {
             }
             layout.clean()?;
         }
-        Ok(Registry { layout })
+        Ok(Registry { layout, install_hook: None })
     }
 
     pub fn root(&self) -> &Path {

@@ -3,9 +3,9 @@
 
 use visor_oci::Keyring;
 use visor_runtime::AppStatus;
-use visor_runtime::manifest::ModuleKind;
+use visor_runtime::manifest::ModuleKind as ManifestKind;
 use visor_runtime::registry::Registry;
-use visor_shell_api::{ConsentRequest, InstalledModule, RunningApp};
+use visor_shell_api::{ConsentRequest, InstalledModule, ModuleKind, ModuleState, RunningApp};
 
 use crate::module_cmd::{self, Fetched};
 use crate::shell::Shell;
@@ -23,8 +23,8 @@ impl InstalledList {
                     .into_iter()
                     .map(|m| InstalledModule {
                         name: m.name().to_string(),
-                        version: m.version().to_string(),
-                        kind: m.manifest.kind.name().into(),
+                        version: m.version().clone(),
+                        kind: module_kind(m.manifest.kind),
                         publisher: module_cmd::audit_text(&keyring, &m.audit),
                         running: false,
                     })
@@ -51,8 +51,13 @@ pub fn running_apps(shell: &mut Shell) -> Vec<RunningApp> {
         .modules
         .list()
         .into_iter()
-        .filter(|m| m.kind == ModuleKind::App && m.status != AppStatus::Stopped)
-        .map(|m| RunningApp { focused: focused.as_deref() == Some(m.name.as_str()), state: status_text(&m.status), name: m.name, version: m.version })
+        .filter(|m| m.kind == ManifestKind::App && m.status != AppStatus::Stopped)
+        .map(|m| RunningApp {
+            focused: focused.as_deref() == Some(m.name.as_str()),
+            state: module_state(&m.status),
+            name: m.name,
+            version: m.version,
+        })
         .collect()
 }
 
@@ -61,7 +66,7 @@ pub fn consent_request(id: u64, fetched: &Fetched, registry: &Registry) -> Conse
     ConsentRequest {
         id,
         module: manifest.name.clone(),
-        version: manifest.version.to_string(),
+        version: manifest.version.clone(),
         source: fetched.source.clone(),
         publisher: module_cmd::audit_text(&Keyring::in_store(registry.root()), &fetched.audit),
         asks: module_cmd::asks(&manifest.capabilities),
@@ -72,13 +77,23 @@ fn is_running(status: &AppStatus) -> bool {
     matches!(status, AppStatus::Starting | AppStatus::Running | AppStatus::Paused | AppStatus::Restarting { .. })
 }
 
-fn status_text(status: &AppStatus) -> String {
+/// A supervisor's status as the shell's clients see it.
+fn module_state(status: &AppStatus) -> ModuleState {
     match status {
-        AppStatus::Starting => "starting".into(),
-        AppStatus::Running => "running".into(),
-        AppStatus::Paused => "paused".into(),
-        AppStatus::Restarting { attempt, .. } => format!("restarting (attempt {attempt})"),
-        AppStatus::Stopped => "stopped".into(),
-        AppStatus::Failed(why) => format!("failed: {why}"),
+        AppStatus::Starting => ModuleState::Starting,
+        AppStatus::Running => ModuleState::Running,
+        AppStatus::Paused => ModuleState::Paused,
+        AppStatus::Restarting { attempt, .. } => ModuleState::Restarting { attempt: *attempt },
+        AppStatus::Stopped => ModuleState::Stopped,
+        AppStatus::Failed(why) => ModuleState::Failed { reason: why.clone() },
+    }
+}
+
+/// A manifest's kind as the shell's clients (the launcher, the admin panel) see it.
+pub fn module_kind(kind: ManifestKind) -> ModuleKind {
+    match kind {
+        ManifestKind::App => ModuleKind::App,
+        ManifestKind::Library => ModuleKind::Library,
+        ManifestKind::Driver => ModuleKind::Driver,
     }
 }
