@@ -76,7 +76,8 @@ impl AdminLink {
     pub fn start(options: &AdminOptions, shell: &Shell) -> anyhow::Result<AdminLink> {
         let (requests, answered) = crossbeam_channel::bounded(bridge::QUEUED_REQUESTS);
         let frames = Arc::new(FrameSlot::default());
-        let backend = ShellBridge::new(requests, shell.modules.bus().clone(), shell.clock.clone(), frames.clone(), options.shell_log.clone());
+        let backend =
+            ShellBridge::new(requests, shell.modules.bus().clone(), shell.clock.clone(), frames.clone(), options.shell_log.clone());
         let config = AdminConfig { addr: options.addr, token: None };
         let server = AdminServer::start(config, Arc::new(backend)).context("starting the admin panel")?;
         // The terminal shows the token once; the panel's own log view need not.

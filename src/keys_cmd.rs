@@ -84,8 +84,8 @@ fn trust(keyring: &Keyring, key: &str, name: Option<&str>) -> anyhow::Result<Str
     } else {
         key.to_string()
     };
-    let (public, named) = PublicKey::parse_line(&text)
-        .map_err(|problem| visor_oci::OciError::BadPublicKey { text: key.to_string(), problem })?;
+    let (public, named) =
+        PublicKey::parse_line(&text).map_err(|problem| visor_oci::OciError::BadPublicKey { text: key.to_string(), problem })?;
     let Some(name) = name.map(str::to_string).or(named) else {
         bail!("say what to call this publisher: visor keys trust {key} --name NAME");
     };

@@ -239,16 +239,15 @@ fn main() -> anyhow::Result<()> {
             };
             print_output(&out)
         }
-        Command::Registry { command } => {
-            print_output(&login_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?)
-        }
-        Command::Keys { command } => {
-            print_output(&keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?)
-        }
+        Command::Registry { command } => print_output(&login_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?),
+        Command::Keys { command } => print_output(&keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?),
         Command::Record(args) => record::run(&data()?, &args),
         Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts, seconds } => {
             let data = data()?;
-            let step = visor::progress::step(format!("running the {} bench", suite.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()));
+            let step = visor::progress::step(format!(
+                "running the {} bench",
+                suite.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
+            ));
             let table = match suite {
                 Suite::Compositor => {
                     let (eye_width, eye_height) = parse_size(&eye)?;

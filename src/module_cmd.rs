@@ -16,15 +16,17 @@ mod remote;
 
 pub use consent::ConsentMode;
 pub use consent::{asks, grant_named};
-pub use remote::{Fetched, InstallArgs, InstallTimings, PublishArgs, RemoteInstall, audit_text, fetch, finish, install_remote, is_revoked, publish};
+pub use remote::{
+    Fetched, InstallArgs, InstallTimings, PublishArgs, RemoteInstall, audit_text, fetch, finish, install_remote, is_revoked, publish,
+};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use visor_oci::{Keyring, ModuleRef};
-use visor_runtime::manifest::{Capabilities, DirMode, NetworkTarget, Version, VersionReq};
 use visor_runtime::AppStatus;
+use visor_runtime::manifest::{Capabilities, DirMode, NetworkTarget, Version, VersionReq};
 use visor_runtime::modules::ModuleHost;
 use visor_runtime::policy::{Policy, grant_section};
 use visor_runtime::registry::{InstalledModule, Registry};
@@ -120,7 +122,9 @@ pub fn install_cmd(registry: &Registry, args: &InstallArgs) -> anyhow::Result<St
         return remote::install(registry, args);
     }
     if args.yes || args.grant.is_some() || args.allow_unknown_publisher || args.insecure {
-        tracing::warn!("--yes, --grant, --allow-unknown-publisher and --insecure apply to oci:// installs; a folder install grants nothing");
+        tracing::warn!(
+            "--yes, --grant, --allow-unknown-publisher and --insecure apply to oci:// installs; a folder install grants nothing"
+        );
     }
     install(registry, Path::new(&args.target))
 }

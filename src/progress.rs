@@ -30,8 +30,7 @@ pub fn step(what: impl Into<String>) -> Step {
     let bar = interactive().then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
-            ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.set_message(what.clone());
         bar.enable_steady_tick(Duration::from_millis(100));

@@ -79,23 +79,22 @@ fn the_page_lists_the_modules_and_stops_one_on_a_click() {
 
     let stop = browser.find(r#"tr[data-module="hud"] button[data-action="stop"]"#).expect("hud's stop button");
     browser.click(&stop);
-    browser.wait_for("the page to show hud stopped", wait, |b| {
-        b.text(r#"tr[data-module="hud"] td.state"#).filter(|t| t == "stopped")
-    });
+    browser.wait_for("the page to show hud stopped", wait, |b| b.text(r#"tr[data-module="hud"] td.state"#).filter(|t| t == "stopped"));
     assert_eq!(visor.state_of("hud"), "stopped", "{}", visor.log());
     assert_eq!(visor.state_of("cube"), "running");
     let start = browser.find(r#"tr[data-module="hud"] button[data-action="start"]"#).unwrap();
     assert_eq!(browser.execute(r#"return document.querySelector('tr[data-module="hud"] button[data-action="start"]').disabled;"#), false);
 
     // The rest of the page is live too: the frame preview, the bus and the log.
-    browser.wait_for("the frame preview", wait, |b| b.execute("return document.getElementById('frame').naturalWidth;").as_u64().filter(|w| *w == 1280));
+    browser.wait_for("the frame preview", wait, |b| {
+        b.execute("return document.getElementById('frame').naturalWidth;").as_u64().filter(|w| *w == 1280)
+    });
     browser.wait_for("the bus table", wait, |b| b.text("#topics tbody").filter(|t| t.contains("camera/frames")));
     browser.wait_for("the log to show the stop", wait, |b| b.text("#logs").filter(|t| t.contains("action=stop")));
 
     browser.click(&start);
-    browser.wait_for("the page to show hud running again", wait, |b| {
-        b.text(r#"tr[data-module="hud"] td.state"#).filter(|t| t == "running")
-    });
+    browser
+        .wait_for("the page to show hud running again", wait, |b| b.text(r#"tr[data-module="hud"] td.state"#).filter(|t| t == "running"));
 }
 
 #[test]
@@ -108,7 +107,8 @@ fn frames_0_runs_until_ctrl_c_then_ends_cleanly() {
     assert!(status.success(), "{status}\n{}", visor.log());
     let timing = std::fs::read_to_string(visor.out.join("timing.jsonl")).unwrap();
     assert!(!timing.is_empty(), "the timing log was flushed");
-    let pngs = std::fs::read_dir(&visor.out).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png")).count();
+    let pngs =
+        std::fs::read_dir(&visor.out).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png")).count();
     assert_eq!(pngs, 0, "an endless run writes no frames");
     assert!(visor.log().contains("headless run done"), "{}", visor.log());
     // The panel went with it.

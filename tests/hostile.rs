@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use visor::shell::Shell;
-use visor_runtime::bus::{ModuleRef, Overflow, QueueOptions, TopicPattern, BusCapabilities};
+use visor_runtime::bus::{BusCapabilities, ModuleRef, Overflow, QueueOptions, TopicPattern};
 use visor_runtime::manifest::Manifest;
 use visor_runtime::modules::ModuleId;
 use visor_runtime::policy::Policy;
@@ -22,9 +22,7 @@ fn module_dir(name: &str, extra: &str) -> (PathBuf, Manifest) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(common::component("probe"), dir.join("probe.wasm")).unwrap();
-    let text = format!(
-        "name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = {{ component = \"probe.wasm\" }}\n{extra}"
-    );
+    let text = format!("name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = {{ component = \"probe.wasm\" }}\n{extra}");
     std::fs::write(dir.join("visor.toml"), &text).unwrap();
     (dir, Manifest::parse(&text, name).unwrap())
 }
@@ -135,8 +133,11 @@ fn a_bus_flood_is_rate_limited_and_slows_nobody_else() {
         shell: false,
     };
     let tester = bus.endpoint(ModuleRef::new(900, "tester"), caps(&["calm/#"], &["calm/#", "probe/flood"]));
-    let flood_in = tester.subscribe(TopicPattern::from_str("probe/flood").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest }).unwrap();
-    let calm_in = tester.subscribe(TopicPattern::from_str("calm/news").unwrap(), QueueOptions { capacity: 64, policy: Overflow::Reject }).unwrap();
+    let flood_in = tester
+        .subscribe(TopicPattern::from_str("probe/flood").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest })
+        .unwrap();
+    let calm_in =
+        tester.subscribe(TopicPattern::from_str("calm/news").unwrap(), QueueOptions { capacity: 64, policy: Overflow::Reject }).unwrap();
     let (flooder, _) = w.add(
         "flooder",
         "[capabilities]\npublish = [\"probe/flood\"]\n[limits]\nbus_messages_per_second = 1000",
@@ -169,9 +170,16 @@ fn ungranted_topics_forged_replies_and_spoofing_are_refused() {
     let bus = w.shell.modules.bus().clone();
     let watcher = bus.endpoint(
         ModuleRef::new(901, "watcher"),
-        BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("probe/#").unwrap()], messages_per_second: 100, shell: false },
+        BusCapabilities {
+            publish: vec![],
+            subscribe: vec![TopicPattern::from_str("probe/#").unwrap()],
+            messages_per_second: 100,
+            shell: false,
+        },
     );
-    let seen = watcher.subscribe(TopicPattern::from_str("probe/out").unwrap(), QueueOptions { capacity: 16, policy: Overflow::DropOldest }).unwrap();
+    let seen = watcher
+        .subscribe(TopicPattern::from_str("probe/out").unwrap(), QueueOptions { capacity: 16, policy: Overflow::DropOldest })
+        .unwrap();
     // It asks for camera/frames and secrets/# too; the policy grants only probe/out.
     let (sneaky, _) = w.add(
         "sneaky",
@@ -192,7 +200,9 @@ fn ungranted_topics_forged_replies_and_spoofing_are_refused() {
 
 #[test]
 fn wasi_paths_outside_the_preopen_are_refused() {
-    let mut w = World::new("[defaults]\ndevices = [\"display-layer\"]\n[modules.escaper]\ndirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }]");
+    let mut w = World::new(
+        "[defaults]\ndevices = [\"display-layer\"]\n[modules.escaper]\ndirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }]",
+    );
     let (dir, manifest) = module_dir("escaper", "[capabilities]\ndirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }]");
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();

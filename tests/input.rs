@@ -8,9 +8,9 @@ mod common;
 use std::time::Duration;
 
 use visor::shell::{KeyInput, PointerInput, PointerKind, Shell, dev_manifest};
+use visor_runtime::AppStatus;
 use visor_runtime::manifest::Device;
 use visor_runtime::modules::ModuleId;
-use visor_runtime::AppStatus;
 use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
 
@@ -109,7 +109,9 @@ fn the_nearest_surface_gets_the_pointer_and_no_one_else_does() {
 
     // The deaf app is nearest here (0.5 m) but not granted input: it hears nothing, and near,
     // behind it, must not hear a press aimed at another app.
-    let presses = |s: &Scene, app| s.shell.modules.app(app).unwrap().logs().lines().iter().filter(|l| l.message.contains("input pointer-down")).count();
+    let presses = |s: &Scene, app| {
+        s.shell.modules.app(app).unwrap().logs().lines().iter().filter(|l| l.message.contains("input pointer-down")).count()
+    };
     let before = presses(&s, s.near);
     assert_eq!(s.click(44.0, 60.0).as_deref(), Some("deaf"));
     s.steps(10);

@@ -75,8 +75,18 @@ impl Desk {
         let policy = Policy::load(&store.join("policy.toml")).unwrap();
         let mut shell = Shell::new(profile(), &common::repo(), MonotonicClock::shared(), policy).unwrap();
         shell.serve_store(registry).unwrap();
-        let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str(api::STATE).unwrap()], messages_per_second: 0, shell: true };
-        let state = shell.modules.bus().endpoint(ModuleRef::new(900, "test"), caps).subscribe(TopicPattern::from_str(api::STATE).unwrap(), QueueOptions::latest(16)).unwrap();
+        let caps = BusCapabilities {
+            publish: vec![],
+            subscribe: vec![TopicPattern::from_str(api::STATE).unwrap()],
+            messages_per_second: 0,
+            shell: true,
+        };
+        let state = shell
+            .modules
+            .bus()
+            .endpoint(ModuleRef::new(900, "test"), caps)
+            .subscribe(TopicPattern::from_str(api::STATE).unwrap(), QueueOptions::latest(16))
+            .unwrap();
         shell.launch(&common::component("launcher"), &[]).unwrap();
         shell.publish(0, shell.clock.now_ns());
         shell.wait_for_apps(Duration::from_secs(60));
@@ -176,8 +186,13 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     let (alice, alice_pub) = oci::publisher(&work, "alice");
     let module = oci::module_dir(&work, &common::component("hud"), "1.0.0");
     let manifest = std::fs::read_to_string(module.join("visor.toml")).unwrap();
-    let manifest = manifest.replace("[capabilities]\n", "[capabilities]\npublish = [\"hud/status\"]\n").replace("triggers = { boot = true }\n", "");
-    std::fs::write(module.join("visor.toml"), manifest.replace("devices = [\"display-layer\"]", "devices = [\"display-layer\", \"input\"]")).unwrap();
+    let manifest =
+        manifest.replace("[capabilities]\n", "[capabilities]\npublish = [\"hud/status\"]\n").replace("triggers = { boot = true }\n", "");
+    std::fs::write(
+        module.join("visor.toml"),
+        manifest.replace("devices = [\"display-layer\"]", "devices = [\"display-layer\", \"input\"]"),
+    )
+    .unwrap();
     let reference = server.reference("visor/hud:1.0.0");
     oci::ok(oci::visor(&alice, &["module", "publish", module.to_str().unwrap(), &reference]));
     let store = work.join("consumer");
@@ -188,14 +203,21 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     desk.type_line(&reference);
     let asked = desk.until("the consent request", |s| s.consent.is_some());
     let consent = asked.consent.unwrap();
-    assert_eq!((consent.module.as_str(), &consent.version, consent.source.as_str()), ("hud", &api::Version::new(1, 0, 0), reference.as_str()));
+    assert_eq!(
+        (consent.module.as_str(), &consent.version, consent.source.as_str()),
+        ("hud", &api::Version::new(1, 0, 0), reference.as_str())
+    );
     assert!(consent.publisher.contains("trusted publisher alice"), "{}", consent.publisher);
     let names: Vec<&str> = consent.asks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["publish:hud/status", "device:display-layer", "device:input"]);
     desk.settle();
     // For a look by eye when this fails.
     let _ = desk.shell.compositor.read_frame().unwrap().save(std::env::temp_dir().join("launcher-consent.png"));
-    assert!(close(desk.color_at(INSTALL_FILL), [40, 150, 80]), "the dialog's Install button is on screen: {:?}", desk.color_at(INSTALL_FILL));
+    assert!(
+        close(desk.color_at(INSTALL_FILL), [40, 150, 80]),
+        "the dialog's Install button is on screen: {:?}",
+        desk.color_at(INSTALL_FILL)
+    );
 
     // Untick "publish hud/status", then install.
     desk.click(FIRST_CHECK);
@@ -234,13 +256,21 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
 fn modules_without_the_shell_capability_cannot_command_the_shell() {
     let work = oci::scratch("launcher-deny");
     let mut desk = Desk::new(&work.join("store"));
-    let wide = BusCapabilities { publish: vec![TopicPattern::from_str("#").unwrap()], subscribe: vec![TopicPattern::from_str("#").unwrap()], messages_per_second: 100, shell: false };
+    let wide = BusCapabilities {
+        publish: vec![TopicPattern::from_str("#").unwrap()],
+        subscribe: vec![TopicPattern::from_str("#").unwrap()],
+        messages_per_second: 100,
+        shell: false,
+    };
     let intruder = desk.shell.modules.bus().endpoint(ModuleRef::new(901, "intruder"), wide);
     let error = intruder.publish(&Topic::new(api::STOP).unwrap(), Payload::text("launcher")).unwrap_err();
     assert!(error.to_string().contains("shell capability"), "{error}");
     let sees = intruder.subscribe(TopicPattern::from_str("#").unwrap(), QueueOptions::latest(64)).unwrap();
     desk.settle();
-    assert!(sees.drain().all(|m| !m.topic.as_str().starts_with("shell/")), "no shell/ message reaches a '#' subscriber without the capability");
+    assert!(
+        sees.drain().all(|m| !m.topic.as_str().starts_with("shell/")),
+        "no shell/ message reaches a '#' subscriber without the capability"
+    );
     assert!(desk.last.apps.iter().any(|a| a.name == "launcher" && a.state == ModuleState::Running));
     let _ = std::fs::remove_dir_all(&work);
 }

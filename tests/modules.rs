@@ -39,7 +39,8 @@ fn tester(bus: &Bus) -> (visor_runtime::bus::Endpoint, Subscription) {
         shell: false,
     };
     let endpoint = bus.endpoint(ModuleRef::new(999, "tester"), caps);
-    let out = endpoint.subscribe(TopicPattern::from_str("probe/out").unwrap(), QueueOptions { capacity: 256, policy: Overflow::Reject }).unwrap();
+    let out =
+        endpoint.subscribe(TopicPattern::from_str("probe/out").unwrap(), QueueOptions { capacity: 256, policy: Overflow::Reject }).unwrap();
     (endpoint, out)
 }
 
@@ -132,7 +133,9 @@ impl NativeModule for Ticker {
             if start == 1 && n == 3 {
                 panic!("driver bug");
             }
-            ctx.endpoint.publish(&topic, Payload::bytes(vec![start as u8, n as u8])).map_err(|e| NativeError::new(&ctx.name, e.to_string()))?;
+            ctx.endpoint
+                .publish(&topic, Payload::bytes(vec![start as u8, n as u8]))
+                .map_err(|e| NativeError::new(&ctx.name, e.to_string()))?;
         }
         Ok(())
     }
@@ -144,7 +147,10 @@ fn native_modules_join_the_bus_under_manifest_policy_and_supervision() {
     host.set_restart_policy(RestartPolicy { initial_backoff: Duration::from_millis(5), ..Default::default() });
     let starts = Arc::new(AtomicU32::new(0));
     let counter = starts.clone();
-    host.register_native("ticker", Arc::new(move |_m: &Manifest| Ok(Box::new(Ticker { starts: counter.clone() }) as Box<dyn NativeModule>)));
+    host.register_native(
+        "ticker",
+        Arc::new(move |_m: &Manifest| Ok(Box::new(Ticker { starts: counter.clone() }) as Box<dyn NativeModule>)),
+    );
     let manifest = Manifest::parse(
         "name = \"ticker\"\nversion = \"1.0.0\"\nkind = \"driver\"\nentry = { native = \"ticker\" }\n[capabilities]\npublish = [\"ticks/fast\", \"camera/frames\"]",
         "ticker",
@@ -153,9 +159,16 @@ fn native_modules_join_the_bus_under_manifest_policy_and_supervision() {
     let id = host.load(manifest, std::path::Path::new(".")).unwrap();
     assert!(host.info(id).unwrap().denied.iter().any(|d| d.contains("camera/frames")), "ungranted topics are denied");
     let (endpoint, _) = tester(host.bus());
-    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("ticks/#").unwrap()], messages_per_second: 10, shell: false };
+    let caps = BusCapabilities {
+        publish: vec![],
+        subscribe: vec![TopicPattern::from_str("ticks/#").unwrap()],
+        messages_per_second: 10,
+        shell: false,
+    };
     let listener = host.bus().endpoint(ModuleRef::new(998, "listener"), caps);
-    let ticks = listener.subscribe(TopicPattern::from_str("ticks/#").unwrap(), QueueOptions { capacity: 1024, policy: Overflow::DropOldest }).unwrap();
+    let ticks = listener
+        .subscribe(TopicPattern::from_str("ticks/#").unwrap(), QueueOptions { capacity: 1024, policy: Overflow::DropOldest })
+        .unwrap();
     drop(endpoint);
     host.start(id).unwrap();
     // Ticks from the third start: after an error and a panic, the supervisor restarted it.
@@ -191,18 +204,18 @@ fn starting_a_module_starts_the_loaded_modules_it_depends_on() {
     let mut host = host("");
     host.register_native("idle", Arc::new(|_m: &Manifest| Ok(Box::new(Idle) as Box<dyn NativeModule>)));
     let module = |name: &str, version: &str, depends: &str| {
-        let text = format!("name = \"{name}\"\nversion = \"{version}\"\nkind = \"library\"\nentry = {{ native = \"idle\" }}\ndepends = [{depends}]");
+        let text = format!(
+            "name = \"{name}\"\nversion = \"{version}\"\nkind = \"library\"\nentry = {{ native = \"idle\" }}\ndepends = [{depends}]"
+        );
         Manifest::parse(&text, name).unwrap()
     };
     let here = std::path::Path::new(".");
     let old_lib = host.load(module("lib", "1.0.0", ""), here).unwrap();
     let deep = host.load(module("deep", "2.1.0", ""), here).unwrap();
     let lib = host.load(module("lib2", "1.4.0", "{ module = \"deep\", version = \"^2\" }"), here).unwrap();
-    let app = host.load(
-        module("user", "0.1.0", "{ module = \"lib2\", version = \"^1.2\" }, { module = \"absent\", version = \"*\" }"),
-        here,
-    )
-    .unwrap();
+    let app = host
+        .load(module("user", "0.1.0", "{ module = \"lib2\", version = \"^1.2\" }, { module = \"absent\", version = \"*\" }"), here)
+        .unwrap();
     host.start(app).unwrap();
     for id in [app, lib, deep] {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -220,7 +233,8 @@ fn starting_a_module_starts_the_loaded_modules_it_depends_on() {
 #[test]
 fn an_unknown_native_driver_is_named() {
     let mut host = host("");
-    let manifest = Manifest::parse("name = \"lidar\"\nversion = \"1.0.0\"\nkind = \"driver\"\nentry = { native = \"lidar\" }", "lidar").unwrap();
+    let manifest =
+        Manifest::parse("name = \"lidar\"\nversion = \"1.0.0\"\nkind = \"driver\"\nentry = { native = \"lidar\" }", "lidar").unwrap();
     let err = host.load(manifest, std::path::Path::new(".")).unwrap_err().to_string();
     assert!(err.contains("names native driver 'lidar', which this shell does not have"), "{err}");
 }
@@ -239,7 +253,12 @@ fn a_trigger_topic_starts_its_module() {
     let id = host.load(manifest, &dir).unwrap();
     assert!(host.poll_triggers().is_empty(), "nothing has fired yet");
     assert!(host.app(id).is_none(), "idle until triggered");
-    let caps = BusCapabilities { publish: vec![TopicPattern::from_str("wake/#").unwrap()], subscribe: vec![], messages_per_second: 10, shell: false };
+    let caps = BusCapabilities {
+        publish: vec![TopicPattern::from_str("wake/#").unwrap()],
+        subscribe: vec![],
+        messages_per_second: 10,
+        shell: false,
+    };
     let alarm = host.bus().endpoint(ModuleRef::new(997, "alarm"), caps);
     alarm.publish(&Topic::new("wake/now").unwrap(), Payload::Empty).unwrap();
     assert_eq!(host.poll_triggers(), vec![id]);
@@ -269,8 +288,12 @@ fn hostile_requests_to_the_camera_are_not_crashes() {
         shell: false,
     };
     let hostile = host.bus().endpoint(ModuleRef::new(998, "hostile"), caps);
-    let asks = hostile.subscribe(TopicPattern::from_str("camera/describe").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest }).unwrap();
-    let frames = hostile.subscribe(TopicPattern::from_str("camera/frames").unwrap(), QueueOptions { capacity: 1, policy: Overflow::DropOldest }).unwrap();
+    let asks = hostile
+        .subscribe(TopicPattern::from_str("camera/describe").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest })
+        .unwrap();
+    let frames = hostile
+        .subscribe(TopicPattern::from_str("camera/frames").unwrap(), QueueOptions { capacity: 1, policy: Overflow::DropOldest })
+        .unwrap();
     frames.recv_timeout(Duration::from_secs(30)).expect("the camera's first frame");
     let describe = Topic::new("camera/describe").unwrap();
     let deadline = Instant::now() + Duration::from_secs(2);

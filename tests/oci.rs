@@ -123,7 +123,13 @@ fn an_unknown_publisher_needs_the_policy_or_the_flag() {
 
     let store = work.join("consumer");
     let refused = fails(visor(&store, &["module", "install", &reference, "--yes"]));
-    for needle in ["a key you have not trusted", "visor keys trust", "unknown_publishers = \"allow\" under [install]", "policy.toml", "--allow-unknown-publisher"] {
+    for needle in [
+        "a key you have not trusted",
+        "visor keys trust",
+        "unknown_publishers = \"allow\" under [install]",
+        "policy.toml",
+        "--allow-unknown-publisher",
+    ] {
         assert!(refused.contains(needle), "{needle}: {refused}");
     }
     assert!(nothing_installed(&store));

@@ -47,11 +47,8 @@ fn recording_the_desk_replay_writes_a_session() {
     // desktop-sim says hfov_deg = 90: the focal length is half the width.
     assert!((session.intrinsics.fx - 160.0).abs() < 1e-3, "{:?}", session.intrinsics);
 
-    let again = Command::new(env!("CARGO_BIN_EXE_visor"))
-        .args(["record", "--seconds", "0.1", "--out"])
-        .arg(&out)
-        .output()
-        .expect("running visor");
+    let again =
+        Command::new(env!("CARGO_BIN_EXE_visor")).args(["record", "--seconds", "0.1", "--out"]).arg(&out).output().expect("running visor");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a session"));
 }

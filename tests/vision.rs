@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use visor::shell::Shell;
+use visor_runtime::AppStatus;
 use visor_runtime::bus::{BusCapabilities, ModuleRef, Overflow, QueueOptions, TopicPattern};
 use visor_runtime::policy::Policy;
-use visor_runtime::AppStatus;
 use visor_types::DeviceProfile;
 use visor_types::clock::MonotonicClock;
 use visor_vision::{BBox, Detections};
@@ -61,9 +61,16 @@ fn shell() -> Shell {
 #[test]
 fn the_vision_module_publishes_the_astronauts_face_from_the_camera_driver() {
     let mut shell = shell();
-    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("vision/#").unwrap()], messages_per_second: 0, shell: false };
+    let caps = BusCapabilities {
+        publish: vec![],
+        subscribe: vec![TopicPattern::from_str("vision/#").unwrap()],
+        messages_per_second: 0,
+        shell: false,
+    };
     let tester = shell.modules.bus().endpoint(ModuleRef::new(990, "tester"), caps);
-    let faces = tester.subscribe(TopicPattern::from_str("vision/faces").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest }).unwrap();
+    let faces = tester
+        .subscribe(TopicPattern::from_str("vision/faces").unwrap(), QueueOptions { capacity: 64, policy: Overflow::DropOldest })
+        .unwrap();
     let vision = shell.modules.find("vision").expect("the built-in vision module is loaded");
     shell.modules.start(vision).unwrap();
 
@@ -106,7 +113,10 @@ fn is_tag(p: &image::Rgba<u8>) -> bool {
 fn face_tags_outlines_the_face_and_labels_it_beside() {
     let mut shell = shell();
     let app = shell.launch(&common::component("face_tags"), &[]).expect("face-tags launches with its manifest");
-    assert!(shell.modules.find("vision").is_some_and(|v| shell.modules.info(v).unwrap().status != AppStatus::Stopped), "starting face-tags started vision, which it depends on");
+    assert!(
+        shell.modules.find("vision").is_some_and(|v| shell.modules.info(v).unwrap().status != AppStatus::Stopped),
+        "starting face-tags started vision, which it depends on"
+    );
     shell.wait_for_apps(Duration::from_secs(30));
 
     // The union of where the face is over the clip, in pixels of the 320x240 eye.
@@ -147,5 +157,8 @@ fn face_tags_outlines_the_face_and_labels_it_beside() {
     let image = shell.compositor.read_frame().unwrap();
     let path = std::env::temp_dir().join("face-tags-actual.png");
     image.save(&path).unwrap();
-    panic!("no tag around and beside the face after {frame} frames (best: {best:?} tag pixels around/beside/elsewhere); last frame in {}", path.display());
+    panic!(
+        "no tag around and beside the face after {frame} frames (best: {best:?} tag pixels around/beside/elsewhere); last frame in {}",
+        path.display()
+    );
 }

@@ -36,7 +36,6 @@ const FRAME: (u32, u32) = (640, 240);
 /// How long the binary may take to start (compiling the probe, the first frames on lavapipe).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
-
 fn setup_hint(tool: &str) -> String {
     format!("`{tool}` is not installed: run `bash scripts/setup.sh --deps-only` (CI installs it); the window tests need it")
 }
@@ -194,11 +193,8 @@ fn close_window(x: &Xvfb, window: &str) {
 /// The red slab's pixels in the left half of `image`: how many, and their mean column.
 fn red_in_left_half(image: &RgbaImage) -> (usize, f32) {
     let half = image.width() / 2;
-    let red: Vec<u32> = image
-        .enumerate_pixels()
-        .filter(|(x, _, p)| *x < half && p.0[0] > 200 && p.0[1] < 60 && p.0[2] < 60)
-        .map(|(x, _, _)| x)
-        .collect();
+    let red: Vec<u32> =
+        image.enumerate_pixels().filter(|(x, _, p)| *x < half && p.0[0] > 200 && p.0[1] < 60 && p.0[2] < 60).map(|(x, _, _)| x).collect();
     let mean = red.iter().map(|&x| x as f32).sum::<f32>() / red.len().max(1) as f32;
     (red.len(), mean)
 }
@@ -268,9 +264,7 @@ fn the_window_opens_and_its_screenshot_matches_the_golden() {
     let status = visor.wait(START_TIMEOUT);
     assert!(status.success(), "visor exited with {status}; its log:\n{}", visor.log());
     let shot = dir.join("visor-000030.png");
-    let image = image::open(&shot)
-        .unwrap_or_else(|e| panic!("{}: {e}; visor's log:\n{}", shot.display(), visor.log()))
-        .to_rgba8();
+    let image = image::open(&shot).unwrap_or_else(|e| panic!("{}: {e}; visor's log:\n{}", shot.display(), visor.log())).to_rgba8();
     assert_eq!(image.dimensions(), FRAME, "both eyes side by side, without the overlay");
     golden::assert_golden_within("window", &image, golden::WINDOW);
 

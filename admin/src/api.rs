@@ -52,7 +52,9 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/bus", get(bus))
         .route("/frame.png", get(frame))
         .route("/logs", get(logs))
-        .fallback(|| async { ApiError::from(BackendError::NotFound("no such API route; see GET /api/modules, /api/bus, /api/frame.png, /api/logs".into())) })
+        .fallback(|| async {
+            ApiError::from(BackendError::NotFound("no such API route; see GET /api/modules, /api/bus, /api/frame.png, /api/logs".into()))
+        })
         // `layer`, not `route_layer`: unknown API paths need the token too.
         .layer(from_fn_with_state(state.clone(), require_token));
     Router::new()

@@ -109,9 +109,10 @@ impl FromStr for ModuleAction {
     type Err = BackendError;
 
     fn from_str(text: &str) -> Result<ModuleAction, BackendError> {
-        ModuleAction::ALL.into_iter().find(|a| a.as_str() == text).ok_or_else(|| BackendError::BadRequest(format!(
-            "no module action '{text}'; use one of start, stop, restart, remove"
-        )))
+        ModuleAction::ALL
+            .into_iter()
+            .find(|a| a.as_str() == text)
+            .ok_or_else(|| BackendError::BadRequest(format!("no module action '{text}'; use one of start, stop, restart, remove")))
     }
 }
 

@@ -33,8 +33,8 @@ mod server;
 mod token;
 
 pub use backend::{
-    AdminBackend, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource, ModuleAction, ModuleControl, ModuleState,
-    ModuleView, SubscriptionView, TopicView,
+    AdminBackend, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource, ModuleAction, ModuleControl, ModuleState, ModuleView,
+    SubscriptionView, TopicView,
 };
 pub use error::{AdminError, BackendError};
 pub use rates::RateMeter;

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use support::http::{Response, request};
 use visor_admin::{
-    AdminConfig, AdminError, AdminServer, BackendError, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource,
-    ModuleAction, ModuleControl, ModuleState, ModuleView, Token, TopicView,
+    AdminConfig, AdminError, AdminServer, BackendError, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource, ModuleAction,
+    ModuleControl, ModuleState, ModuleView, Token, TopicView,
 };
 use visor_shell_api::{ModuleKind, Version};
 
@@ -83,7 +83,8 @@ impl FramePreview for FakeShell {
 
 impl LogSource for FakeShell {
     fn logs(&self, limit: usize) -> Result<Vec<LogEntry>, BackendError> {
-        let line = |n: u32| LogEntry { time_ms: 1e12 + f64::from(n), level: "info".into(), source: "shell".into(), message: format!("line {n}") };
+        let line =
+            |n: u32| LogEntry { time_ms: 1e12 + f64::from(n), level: "info".into(), source: "shell".into(), message: format!("line {n}") };
         let lines: Vec<_> = (0..5).map(line).collect();
         Ok(lines[lines.len().saturating_sub(limit)..].to_vec())
     }

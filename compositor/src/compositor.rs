@@ -95,9 +95,7 @@ impl Compositor {
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
                 format: COLOR_FORMAT,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                    | wgpu::TextureUsages::COPY_SRC
-                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::TEXTURE_BINDING,
                 view_formats: &[],
             })
         };
@@ -180,9 +178,8 @@ impl Compositor {
 
         self.slots = layers.iter().map(|s| Some((s.app, s.sequence))).collect();
         self.layer_count = count;
-        self.pipelines.retain_custom(|id| {
-            layers.iter().flat_map(|s| &s.draws).any(|d| matches!(&d.pipeline, Pipeline::Custom(c) if c.id == *id))
-        });
+        self.pipelines
+            .retain_custom(|id| layers.iter().flat_map(|s| &s.draws).any(|d| matches!(&d.pipeline, Pipeline::Custom(c) if c.id == *id)));
         FrameStats {
             ms: started.elapsed().as_secs_f64() * 1e3,
             layers: count,
@@ -226,8 +223,7 @@ impl Compositor {
     }
 
     fn encode_composite(&mut self, encoder: &mut wgpu::CommandEncoder, layer_count: u32) {
-        let eyes: Vec<(Viewport, &EyeLayers)> =
-            self.display.iter().enumerate().map(|(i, l)| (self.config.viewport(i as u32), l)).collect();
+        let eyes: Vec<(Viewport, &EyeLayers)> = self.display.iter().enumerate().map(|(i, l)| (self.config.viewport(i as u32), l)).collect();
         let weight = if self.config.show_camera { 1.0 } else { 0.0 };
         let Gpu { device, queue, .. } = &self.gpu;
         let target = self.optics.as_ref().map_or(&self.output_view, |o| &o.composited_view);

@@ -148,15 +148,10 @@ impl HitProbe {
 
 /// The composite's rule: the greatest depth above 0 wins, ties to the lower slot.
 pub fn nearest(depths: &[f32]) -> Option<(usize, f32)> {
-    depths
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|&(_, d)| d > 0.0)
-        .fold(None, |best, (slot, d)| match best {
-            Some((_, best_depth)) if best_depth >= d => best,
-            _ => Some((slot, d)),
-        })
+    depths.iter().copied().enumerate().filter(|&(_, d)| d > 0.0).fold(None, |best, (slot, d)| match best {
+        Some((_, best_depth)) if best_depth >= d => best,
+        _ => Some((slot, d)),
+    })
 }
 
 /// The world point under `pixel` (eye pixels) at reverse-Z `depth`, seen through `view_projection`.

@@ -50,10 +50,7 @@ impl EyeLayers {
             })
         };
         let array = |texture: &wgpu::Texture| {
-            texture.create_view(&wgpu::TextureViewDescriptor {
-                dimension: Some(wgpu::TextureViewDimension::D2Array),
-                ..Default::default()
-            })
+            texture.create_view(&wgpu::TextureViewDescriptor { dimension: Some(wgpu::TextureViewDimension::D2Array), ..Default::default() })
         };
         EyeLayers {
             width,

@@ -47,10 +47,7 @@ pub fn map_buffer(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Result<Vec<u8
         let _ = sender.send(result);
     });
     device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| CompositorError::Readback(e.to_string()))?;
-    receiver
-        .recv()
-        .map_err(|e| CompositorError::Readback(e.to_string()))?
-        .map_err(|e| CompositorError::Readback(e.to_string()))?;
+    receiver.recv().map_err(|e| CompositorError::Readback(e.to_string()))?.map_err(|e| CompositorError::Readback(e.to_string()))?;
     let mapped = buffer.slice(..).get_mapped_range().map_err(|e| CompositorError::Readback(e.to_string()))?;
     Ok(mapped.to_vec())
 }

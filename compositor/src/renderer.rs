@@ -186,11 +186,7 @@ fn eye_uniform(eye: Option<&EyeView>) -> EyeUniform {
 }
 
 fn draw_uniform(draw: &DrawCmd) -> DrawUniform {
-    let normal = if draw.model.determinant().abs() > f32::EPSILON {
-        draw.model.inverse().transpose()
-    } else {
-        draw.model
-    };
+    let normal = if draw.model.determinant().abs() > f32::EPSILON { draw.model.inverse().transpose() } else { draw.model };
     DrawUniform {
         model: draw.model.to_cols_array(),
         normal_matrix: normal.to_cols_array(),

@@ -76,10 +76,10 @@ impl ResourceCache {
         let Some(data) = data else { return &self.white };
         let frame = self.frame;
         let sampler = &self.sampler;
-        let entry = self.textures.entry(data.id).or_insert_with(|| Entry {
-            value: texture_bind_group(device, queue, layout, sampler, data),
-            last_used: frame,
-        });
+        let entry = self
+            .textures
+            .entry(data.id)
+            .or_insert_with(|| Entry { value: texture_bind_group(device, queue, layout, sampler, data), last_used: frame });
         entry.last_used = frame;
         &entry.value
     }

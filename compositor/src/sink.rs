@@ -19,8 +19,7 @@ pub struct PngSequenceSink {
 
 impl PngSequenceSink {
     pub fn new(dir: &Path) -> Result<PngSequenceSink, CompositorError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CompositorError::Write { path: dir.display().to_string(), message: e.to_string() })?;
+        std::fs::create_dir_all(dir).map_err(|e| CompositorError::Write { path: dir.display().to_string(), message: e.to_string() })?;
         Ok(PngSequenceSink { dir: dir.to_path_buf() })
     }
 
@@ -32,8 +31,6 @@ impl PngSequenceSink {
 impl DisplaySink for PngSequenceSink {
     fn present(&mut self, frame: u64, image: &RgbaImage) -> Result<(), CompositorError> {
         let path = self.path_for(frame);
-        image
-            .save(&path)
-            .map_err(|e| CompositorError::Write { path: path.display().to_string(), message: e.to_string() })
+        image.save(&path).map_err(|e| CompositorError::Write { path: path.display().to_string(), message: e.to_string() })
     }
 }

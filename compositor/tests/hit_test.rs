@@ -54,11 +54,7 @@ fn cases() -> impl Strategy<Value = (Vec<Rect>, Vec<(u32, u32)>)> {
     let rect = (extent.clone(), extent.prop_map(|[a, b]| [a * 0.75, b * 0.75]));
     let distances = Just((0..40).collect::<Vec<u32>>()).prop_shuffle();
     let stack = (prop::collection::vec(rect, 1..=6), distances).prop_map(|(rects, order)| {
-        rects
-            .into_iter()
-            .zip(order)
-            .map(|((x, y), k)| Rect { x, y, distance: 0.5 + 0.1 * k as f32 })
-            .collect::<Vec<_>>()
+        rects.into_iter().zip(order).map(|((x, y), k)| Rect { x, y, distance: 0.5 + 0.1 * k as f32 }).collect::<Vec<_>>()
     });
     (stack, prop::collection::vec((0..2 * WIDTH, 0..HEIGHT), 12))
 }
@@ -101,18 +97,19 @@ fn the_nearest_app_under_a_pixel_is_hit() {
         let mut c = c.borrow_mut();
         let mut sequence = sequence.borrow_mut();
         *sequence += 1;
-        let layers: Vec<_> = rects
-            .iter()
-            .enumerate()
-            .map(|(i, rect)| submission(app(i).0, *sequence, &frame, &[rect.quad([0.2, 0.4, 0.6])]))
-            .collect();
+        let layers: Vec<_> =
+            rects.iter().enumerate().map(|(i, rect)| submission(app(i).0, *sequence, &frame, &[rect.quad([0.2, 0.4, 0.6])])).collect();
         c.render(None, &layers, &frame);
         for (x, y) in probes {
             let Ok(want) = expected(&rects, &frame, x, y) else { continue };
             let hit = c.hit_test(x, y);
             prop_assert_eq!(hit.map(|h| h.app), want.map(app), "pixel ({}, {})", x, y);
             let mut checked = checked.borrow_mut();
-            if want.is_some() { checked.0 += 1 } else { checked.1 += 1 }
+            if want.is_some() {
+                checked.0 += 1
+            } else {
+                checked.1 += 1
+            }
             let (Some(hit), Some(i)) = (hit, want) else { continue };
             prop_assert_eq!(hit.eye, (x / WIDTH) as usize);
             let d = rects[i].distance;

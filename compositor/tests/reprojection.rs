@@ -220,16 +220,23 @@ fn a_warped_surface_stays_watertight() {
     let profile = profile(2, WIDTH, HEIGHT, "");
     let mut c = compositor(CompositorConfig::from_profile(&profile));
     let mut floor = Quad { centre: Vec3::ZERO, size: [1.0, 1.0], rgb: [0.6, 0.6, 0.6] }.draw();
-    floor.model = Mat4::from_translation(Vec3::new(0.0, -0.6, -2.0)) * Mat4::from_rotation_x(-1.3) * Mat4::from_scale(Vec3::new(4.0, 4.0, 1.0));
+    floor.model =
+        Mat4::from_translation(Vec3::new(0.0, -0.6, -2.0)) * Mat4::from_rotation_x(-1.3) * Mat4::from_scale(Vec3::new(4.0, 4.0, 1.0));
     // A ridge pointing at the viewer: two walls sharing their front edge, as one mesh.
     let mut ridge = Quad { centre: Vec3::ZERO, size: [1.0, 1.0], rgb: [0.8, 0.4, 0.0] }.draw();
-    let corner = |x: f32, y: f32, z: f32| Vertex { position: [x, y, z], normal: [0.0, 0.0, 1.0], color: [0.8, 0.4, 0.0, 1.0], uv: [0.0; 2] };
+    let corner =
+        |x: f32, y: f32, z: f32| Vertex { position: [x, y, z], normal: [0.0, 0.0, 1.0], color: [0.8, 0.4, 0.0, 1.0], uv: [0.0; 2] };
     let vertices = vec![
-        corner(-0.6, 0.5, -2.5), corner(-0.1, 0.5, -1.9), corner(0.4, 0.5, -2.5),
-        corner(-0.6, -0.3, -2.5), corner(-0.1, -0.3, -1.9), corner(0.4, -0.3, -2.5),
+        corner(-0.6, 0.5, -2.5),
+        corner(-0.1, 0.5, -1.9),
+        corner(0.4, 0.5, -2.5),
+        corner(-0.6, -0.3, -2.5),
+        corner(-0.1, -0.3, -1.9),
+        corner(0.4, -0.3, -2.5),
     ];
     ridge.vertices = std::sync::Arc::new(VertexData { id: ContentId::next(), vertices });
-    ridge.indices = Some(std::sync::Arc::new(IndexData { id: ContentId::next(), indices: vec![0, 3, 1, 1, 3, 4, 1, 4, 2, 2, 4, 5], max_index: 5 }));
+    ridge.indices =
+        Some(std::sync::Arc::new(IndexData { id: ContentId::next(), indices: vec![0, 3, 1, 1, 3, 4, 1, 4, 2, 2, 4, 5], max_index: 5 }));
     (ridge.count, ridge.model) = (12, Mat4::IDENTITY);
     let mut layer = (*submission(1, 1, &frame_at(&profile, Mat4::IDENTITY, 0), &scene())).clone();
     layer.draws.extend([floor, ridge]);
@@ -253,7 +260,10 @@ fn a_warped_surface_stays_watertight() {
 /// Pixels lit in `a` with no lit pixel of `b` within one pixel: a smear, or a hole.
 fn strays(a: &RgbaImage, b: &RgbaImage) -> usize {
     let lit = |image: &RgbaImage, x: i64, y: i64| {
-        x >= 0 && y >= 0 && x < i64::from(image.width()) && y < i64::from(image.height())
+        x >= 0
+            && y >= 0
+            && x < i64::from(image.width())
+            && y < i64::from(image.height())
             && image.get_pixel(x as u32, y as u32).0[..3].iter().any(|&c| c > 0)
     };
     let mut count = 0;

@@ -47,7 +47,12 @@ fn warp_cost_at_640x480() {
         eprintln!(
             "{name}, {apps} app(s), 640x480 x 2 eyes: composite only {:.1} ms ({:.1} ms CPU) a frame; per layer per eye, \
              a warp {:.1} ms ({:.1} ms CPU), sorting a new layer's tiles {:.1} ms ({:.1} ms CPU) more",
-            still.0, still.1, warp.0, warp.1, sort.0 - warp.0, sort.1 - warp.1
+            still.0,
+            still.1,
+            warp.0,
+            warp.1,
+            sort.0 - warp.0,
+            sort.1 - warp.1
         );
     }
 }

@@ -35,11 +35,8 @@ pub mod camera;
 pub mod pose;
 pub mod session;
 
-pub use camera::{
-    CameraError, CameraEvent, CameraSource, CaptureDevice, LiveCamera, LiveOptions, ReplayCamera, SyntheticCamera,
-};
+pub use camera::{CameraError, CameraEvent, CameraSource, CaptureDevice, LiveCamera, LiveOptions, ReplayCamera, SyntheticCamera};
 pub use pose::{
-    IioImu, ImuDevice, ImuOptions, ImuPose, ImuSample, Move, OpenedPose, PoseError, PoseSource, SimControls, SimulatorPose,
-    TrackPose,
+    IioImu, ImuDevice, ImuOptions, ImuPose, ImuSample, Move, OpenedPose, PoseError, PoseSource, SimControls, SimulatorPose, TrackPose,
 };
 pub use session::{FrameFileFormat, Pose, PoseTrack, Session, SessionError, SessionWriter};

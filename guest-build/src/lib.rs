@@ -46,9 +46,7 @@ pub struct GuestArtifacts {
 impl GuestArtifacts {
     /// The artifact folder for `repo`, whether or not anything has been built there yet.
     pub fn in_repo(repo: &Path) -> Self {
-        Self {
-            dir: target_dir(repo).join(GUEST_TARGET).join("release"),
-        }
+        Self { dir: target_dir(repo).join(GUEST_TARGET).join("release") }
     }
 
     /// The component for guest binary `app`: `dir/app.wasm`.
@@ -71,12 +69,7 @@ pub enum GuestToolchain {
     /// rustup's active toolchain, which has the `wasm32-wasip2` target installed.
     Rustup { cargo: PathBuf, rustc: PathBuf },
     /// Debian's `rustc-web` 1.9x, building std for the target with `-Zbuild-std`.
-    Debian {
-        cargo: PathBuf,
-        rustc: PathBuf,
-        wasi_libc: PathBuf,
-        linker: PathBuf,
-    },
+    Debian { cargo: PathBuf, rustc: PathBuf, wasi_libc: PathBuf, linker: PathBuf },
 }
 
 impl fmt::Display for GuestToolchain {
@@ -91,9 +84,7 @@ impl fmt::Display for GuestToolchain {
 /// Why the guests could not be built. Each message names what is missing and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum GuestBuildError {
-    #[error(
-        "no guest workspace at {0}: expected the apps/ workspace (apps/Cargo.toml) in the repository root"
-    )]
+    #[error("no guest workspace at {0}: expected the apps/ workspace (apps/Cargo.toml) in the repository root")]
     NoWorkspace(PathBuf),
     #[error(
         "neither rustup's wasm32-wasip2 target nor Debian's rustc-web toolchain is installed: \
@@ -101,10 +92,7 @@ pub enum GuestBuildError {
     )]
     NoToolchain,
     #[error("Debian's rustc-web is installed but {missing} is not: run scripts/setup.sh ({fix})")]
-    DebianIncomplete {
-        missing: &'static str,
-        fix: &'static str,
-    },
+    DebianIncomplete { missing: &'static str, fix: &'static str },
     #[error("could not copy app manifest {} to {}: {source}", from.display(), to.display())]
     CopyManifest {
         from: PathBuf,
@@ -118,9 +106,7 @@ pub enum GuestBuildError {
         #[source]
         source: io::Error,
     },
-    #[error(
-        "building the guests in {workspace} with the {toolchain} toolchain failed ({status}); {output}"
-    )]
+    #[error("building the guests in {workspace} with the {toolchain} toolchain failed ({status}); {output}")]
     Failed {
         workspace: PathBuf,
         toolchain: String,
@@ -128,9 +114,7 @@ pub enum GuestBuildError {
         /// The tail of cargo's stderr, or a pointer to where it went.
         output: String,
     },
-    #[error(
-        "the guest build succeeded but left no .wasm components in {0}: check the [[bin]] targets in apps/"
-    )]
+    #[error("the guest build succeeded but left no .wasm components in {0}: check the [[bin]] targets in apps/")]
     NoOutput(PathBuf),
 }
 
@@ -140,10 +124,7 @@ pub fn build_guests(repo: &Path) -> Result<GuestArtifacts, GuestBuildError> {
 }
 
 /// [`build_guests`] with options.
-pub fn build_guests_with(
-    repo: &Path,
-    options: GuestBuildOptions,
-) -> Result<GuestArtifacts, GuestBuildError> {
+pub fn build_guests_with(repo: &Path, options: GuestBuildOptions) -> Result<GuestArtifacts, GuestBuildError> {
     let workspace = repo.join("apps");
     if !workspace.join("Cargo.toml").is_file() {
         return Err(GuestBuildError::NoWorkspace(workspace));
@@ -155,34 +136,19 @@ pub fn build_guests_with(
     tracing::debug!(?cmd, "guest build command");
     let started = Instant::now();
     let program = format!("{} (guest build)", cmd.get_program().to_string_lossy());
-    let spawn_err = |source| GuestBuildError::Spawn {
-        program: program.clone(),
-        source,
-    };
+    let spawn_err = |source| GuestBuildError::Spawn { program: program.clone(), source };
 
     let (status, output) = if options.show_cargo_output {
         // Cargo writes progress to stderr; its stdout goes there too so ours stays clean.
-        let status = cmd
-            .stdout(Stdio::from(io::stderr()))
-            .stderr(Stdio::inherit())
-            .status()
-            .map_err(spawn_err)?;
+        let status = cmd.stdout(Stdio::from(io::stderr())).stderr(Stdio::inherit()).status().map_err(spawn_err)?;
         (status, "see cargo's output above".to_owned())
     } else {
         let out = cmd.stdin(Stdio::null()).output().map_err(spawn_err)?;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        (
-            out.status,
-            format!("cargo said:\n{}", tail(&stderr, STDERR_TAIL_LINES)),
-        )
+        (out.status, format!("cargo said:\n{}", tail(&stderr, STDERR_TAIL_LINES)))
     };
     if !status.success() {
-        return Err(GuestBuildError::Failed {
-            workspace,
-            toolchain: toolchain.to_string(),
-            status,
-            output,
-        });
+        return Err(GuestBuildError::Failed { workspace, toolchain: toolchain.to_string(), status, output });
     }
 
     let artifacts = GuestArtifacts::in_repo(repo);
@@ -209,7 +175,11 @@ fn copy_manifests(workspace: &Path, out: &Path) -> Result<(), GuestBuildError> {
         if manifest.is_file() {
             let name = entry.file_name().to_string_lossy().replace('-', "_");
             let to = out.join(format!("{name}.toml"));
-            std::fs::copy(&manifest, &to).map_err(|source| GuestBuildError::CopyManifest { from: manifest.clone(), to: to.clone(), source })?;
+            std::fs::copy(&manifest, &to).map_err(|source| GuestBuildError::CopyManifest {
+                from: manifest.clone(),
+                to: to.clone(),
+                source,
+            })?;
         }
     }
     Ok(())
@@ -236,10 +206,7 @@ impl GuestToolchain {
         // Resolve the real binaries: a bare `cargo` on PATH might be Debian's, not rustup's.
         let cargo = run_for_stdout(workspace, "rustup", ["which", "cargo"])?;
         let rustc = run_for_stdout(workspace, "rustup", ["which", "rustc"])?;
-        Some(Self::Rustup {
-            cargo: PathBuf::from(cargo.trim()),
-            rustc: PathBuf::from(rustc.trim()),
-        })
+        Some(Self::Rustup { cargo: PathBuf::from(cargo.trim()), rustc: PathBuf::from(rustc.trim()) })
     }
 
     fn debian() -> Result<Self, GuestBuildError> {
@@ -256,21 +223,13 @@ impl GuestToolchain {
         }
         let wasi_libc = PathBuf::from("/usr/lib/wasm32-wasi");
         if !wasi_libc.is_dir() {
-            return Err(GuestBuildError::DebianIncomplete {
-                missing: "WASI's libc (wasi-libc)",
-                fix: "apt-get install wasi-libc",
-            });
+            return Err(GuestBuildError::DebianIncomplete { missing: "WASI's libc (wasi-libc)", fix: "apt-get install wasi-libc" });
         }
         let linker = find_component_linker().ok_or(GuestBuildError::DebianIncomplete {
             missing: "the wasm-component-ld linker",
             fix: "cargo install --locked wasm-component-ld",
         })?;
-        Ok(Self::Debian {
-            cargo,
-            rustc,
-            wasi_libc,
-            linker,
-        })
+        Ok(Self::Debian { cargo, rustc, wasi_libc, linker })
     }
 }
 
@@ -284,9 +243,7 @@ fn target_dir(repo: &Path) -> PathBuf {
 /// `cargo run`) leaves behind scrubbed so it cannot redirect or reflag the guest build.
 fn cargo_command(toolchain: &GuestToolchain, workspace: &Path, target_dir: &Path) -> Command {
     let (cargo, rustc) = match toolchain {
-        GuestToolchain::Rustup { cargo, rustc } | GuestToolchain::Debian { cargo, rustc, .. } => {
-            (cargo, rustc)
-        }
+        GuestToolchain::Rustup { cargo, rustc } | GuestToolchain::Debian { cargo, rustc, .. } => (cargo, rustc),
     };
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace);
@@ -305,19 +262,10 @@ fn cargo_command(toolchain: &GuestToolchain, workspace: &Path, target_dir: &Path
         cmd.env_remove(var);
     }
     cmd.env("RUSTC", rustc);
-    cmd.args([
-        "build",
-        "--release",
-        "--workspace",
-        "--target",
-        GUEST_TARGET,
-    ]);
+    cmd.args(["build", "--release", "--workspace", "--target", GUEST_TARGET]);
     cmd.arg("--target-dir").arg(target_dir);
 
-    if let GuestToolchain::Debian {
-        wasi_libc, linker, ..
-    } = toolchain
-    {
+    if let GuestToolchain::Debian { wasi_libc, linker, .. } = toolchain {
         // -Zbuild-std is nightly-only; Debian's stable rustc allows it under RUSTC_BOOTSTRAP.
         cmd.env("RUSTC_BOOTSTRAP", "1")
             .env("RUSTFLAGS", format!("-L {}", wasi_libc.display()))
@@ -342,15 +290,8 @@ fn find_component_linker() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .map(|h| h.join("bin"));
-    let sysroot = PathBuf::from(format!(
-        "/usr/lib/rustlib/{}-unknown-linux-gnu/bin",
-        std::env::consts::ARCH
-    ));
-    cargo_home
-        .into_iter()
-        .chain(std::iter::once(sysroot))
-        .map(|dir| dir.join(NAME))
-        .find(|candidate| candidate.is_file())
+    let sysroot = PathBuf::from(format!("/usr/lib/rustlib/{}-unknown-linux-gnu/bin", std::env::consts::ARCH));
+    cargo_home.into_iter().chain(std::iter::once(sysroot)).map(|dir| dir.join(NAME)).find(|candidate| candidate.is_file())
 }
 
 /// Runs `program args` in `dir` and returns its stdout, or `None` if it is missing or fails.
@@ -359,11 +300,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output();
+    let out = Command::new(program).args(args).current_dir(dir).stdin(Stdio::null()).output();
     match out {
         Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
         Ok(out) => {
@@ -379,12 +316,7 @@ where
 
 fn count_components(dir: &Path) -> usize {
     std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.path().extension() == Some(OsStr::new("wasm")))
-                .count()
-        })
+        .map(|entries| entries.filter_map(Result::ok).filter(|e| e.path().extension() == Some(OsStr::new("wasm"))).count())
         .unwrap_or(0)
 }
 
@@ -407,18 +339,12 @@ mod tests {
     #[test]
     fn artifacts_live_under_the_guest_target_dir() {
         let artifacts = GuestArtifacts::in_repo(Path::new("/repo"));
-        assert_eq!(
-            artifacts.path("cube"),
-            Path::new("/repo/target/guests/wasm32-wasip2/release/cube.wasm")
-        );
+        assert_eq!(artifacts.path("cube"), Path::new("/repo/target/guests/wasm32-wasip2/release/cube.wasm"));
     }
 
     #[test]
     fn tail_keeps_the_last_lines_and_says_what_it_cut() {
-        let text = (1..=5)
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = (1..=5).map(|n| n.to_string()).collect::<Vec<_>>().join("\n");
         assert_eq!(tail(&text, 2), "[… 3 earlier lines cut …]\n4\n5");
         assert_eq!(tail("a\nb\n", 10), "a\nb");
     }

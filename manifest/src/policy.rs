@@ -82,7 +82,10 @@ impl Policy {
                 "install" => policy.install = InstallRules::parse(value, origin)?,
                 "modules" => {
                     let Some(modules) = value.as_table() else {
-                        return Err(PolicyError::Invalid { origin: origin.into(), message: "`modules` should be a table of [modules.NAME] sections".into() });
+                        return Err(PolicyError::Invalid {
+                            origin: origin.into(),
+                            message: "`modules` should be a table of [modules.NAME] sections".into(),
+                        });
                     };
                     for (name, caps) in modules {
                         policy.modules.insert(name.clone(), section(&format!("modules.{name}"), caps)?);
@@ -122,9 +125,7 @@ impl Policy {
         let mut grant = Grant::default();
         let (e, denied) = (&mut grant.effective, &mut grant.denied);
 
-        for (what, requested, out) in
-            [("publish", &asked.publish, &mut e.publish), ("subscribe", &asked.subscribe, &mut e.subscribe)]
-        {
+        for (what, requested, out) in [("publish", &asked.publish, &mut e.publish), ("subscribe", &asked.subscribe, &mut e.subscribe)] {
             for pattern in requested {
                 let granted = sources.iter().any(|s| {
                     let list = if what == "publish" { &s.publish } else { &s.subscribe };
@@ -146,12 +147,7 @@ impl Policy {
             keep(granted, target.clone(), &mut e.network, denied, || format!("network '{target:?}'"));
         }
         for dir in &asked.dirs {
-            let best = sources
-                .iter()
-                .flat_map(|s| &s.dirs)
-                .filter(|g| g.host == dir.host && g.guest == dir.guest)
-                .map(|g| g.mode)
-                .max();
+            let best = sources.iter().flat_map(|s| &s.dirs).filter(|g| g.host == dir.host && g.guest == dir.guest).map(|g| g.mode).max();
             match best {
                 None => denied.push(format!("dir '{}' at '{}'", dir.host.display(), dir.guest)),
                 Some(mode) => {

@@ -41,11 +41,7 @@ impl TopicError {
         if quoted.len() < text.len() {
             quoted.push('…');
         }
-        TopicError {
-            kind,
-            text: quoted,
-            reason: reason.into(),
-        }
+        TopicError { kind, text: quoted, reason: reason.into() }
     }
 }
 
@@ -188,11 +184,7 @@ impl TopicPattern {
                 "+" => Segment::One,
                 "#" if index + 1 == count => Segment::Rest,
                 "#" => {
-                    return Err(TopicError::new(
-                        KIND,
-                        text,
-                        "'#' may only be the last segment",
-                    ));
+                    return Err(TopicError::new(KIND, text, "'#' may only be the last segment"));
                 }
                 _ if segment.contains(['+', '#']) => {
                     return Err(TopicError::new(
@@ -211,21 +203,12 @@ impl TopicPattern {
                 }
             });
         }
-        Ok(TopicPattern {
-            text: text.into(),
-            segments: segments.into(),
-        })
+        Ok(TopicPattern { text: text.into(), segments: segments.into() })
     }
 
     /// The pattern that matches exactly one topic.
     pub fn exact(topic: &Topic) -> TopicPattern {
-        TopicPattern {
-            text: topic.name.clone(),
-            segments: topic
-                .segments()
-                .map(|s| Segment::Literal(s.into()))
-                .collect(),
-        }
+        TopicPattern { text: topic.name.clone(), segments: topic.segments().map(|s| Segment::Literal(s.into())).collect() }
     }
 
     pub fn as_str(&self) -> &str {
@@ -234,10 +217,7 @@ impl TopicPattern {
 
     /// The single topic this pattern matches, when it has no wildcards.
     pub fn as_topic(&self) -> Option<Topic> {
-        let exact = self
-            .segments
-            .iter()
-            .all(|s| matches!(s, Segment::Literal(_)));
+        let exact = self.segments.iter().all(|s| matches!(s, Segment::Literal(_)));
         exact.then(|| Topic::from_checked(self.text.clone()))
     }
 
@@ -325,31 +305,15 @@ impl fmt::Debug for TopicPattern {
 
 fn check_length(kind: &'static str, text: &str) -> Result<(), TopicError> {
     if text.is_empty() {
-        return Err(TopicError::new(
-            kind,
-            text,
-            "it is empty; name one such as 'camera/frames'",
-        ));
+        return Err(TopicError::new(kind, text, "it is empty; name one such as 'camera/frames'"));
     }
     if text.len() > MAX_TOPIC_BYTES {
-        return Err(TopicError::new(
-            kind,
-            text,
-            format!(
-                "it is {} bytes long; the limit is {MAX_TOPIC_BYTES}",
-                text.len()
-            ),
-        ));
+        return Err(TopicError::new(kind, text, format!("it is {} bytes long; the limit is {MAX_TOPIC_BYTES}", text.len())));
     }
     Ok(())
 }
 
-fn check_segment(
-    kind: &'static str,
-    text: &str,
-    index: usize,
-    segment: &str,
-) -> Result<(), TopicError> {
+fn check_segment(kind: &'static str, text: &str, index: usize, segment: &str) -> Result<(), TopicError> {
     if segment.is_empty() {
         return Err(TopicError::new(
             kind,
@@ -362,11 +326,7 @@ fn check_segment(
         ));
     }
     if let Some(bad) = segment.chars().find(|&c| !is_name_char(c)) {
-        return Err(TopicError::new(
-            kind,
-            text,
-            format!("{bad:?} is not allowed; use lowercase a-z, 0-9, '_', '-' and '.'"),
-        ));
+        return Err(TopicError::new(kind, text, format!("{bad:?} is not allowed; use lowercase a-z, 0-9, '_', '-' and '.'")));
     }
     Ok(())
 }

@@ -35,10 +35,7 @@ impl PublicKey {
     }
 
     pub fn from_hex(text: &str) -> Result<PublicKey, String> {
-        let bytes: [u8; 32] = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or("a public key is 64 hex digits")?;
+        let bytes: [u8; 32] = hex::decode(text.trim()).ok().and_then(|b| b.try_into().ok()).ok_or("a public key is 64 hex digits")?;
         VerifyingKey::from_bytes(&bytes).map(PublicKey).map_err(|e| format!("not a valid ed25519 point: {e}"))
     }
 
@@ -114,8 +111,7 @@ impl Keyring {
         }
         create_private_dir(&own)?;
         let mut seed = [0u8; 32];
-        getrandom::getrandom(&mut seed)
-            .map_err(|e| io_err("draw randomness for", &path)(std::io::Error::other(e.to_string())))?;
+        getrandom::getrandom(&mut seed).map_err(|e| io_err("draw randomness for", &path)(std::io::Error::other(e.to_string())))?;
         let signing = SigningKey::from_bytes(&seed);
         write_private(&path, format!("{}\n", hex::encode(seed)).as_bytes())?;
         let key = PublicKey(signing.verifying_key());
@@ -258,9 +254,10 @@ fn read_public(path: &Path) -> Result<(PublicKey, Option<String>), OciError> {
 
 fn read_private(path: &Path) -> Result<SigningKey, OciError> {
     let text = fs::read_to_string(path).map_err(io_err("read", path))?;
-    let seed: [u8; 32] = hex::decode(text.trim()).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
-        OciError::BadKeyFile { path: path.to_path_buf(), problem: "a private key file holds 64 hex digits".into() }
-    })?;
+    let seed: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| OciError::BadKeyFile { path: path.to_path_buf(), problem: "a private key file holds 64 hex digits".into() })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

@@ -70,8 +70,10 @@ impl Logins {
 
     fn read(&self) -> Result<File, OciError> {
         match std::fs::read_to_string(&self.path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map_err(|e| OciError::BadKeyFile { path: self.path.clone(), problem: format!("not a logins file ({e}); remove it and log in again") }),
+            Ok(text) => serde_json::from_str(&text).map_err(|e| OciError::BadKeyFile {
+                path: self.path.clone(),
+                problem: format!("not a logins file ({e}); remove it and log in again"),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(File::default()),
             Err(e) => Err(io_err("read", &self.path)(e)),
         }

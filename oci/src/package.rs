@@ -108,8 +108,8 @@ impl Package {
 }
 
 fn parse_manifest(bytes: &[u8], origin: &str) -> Result<Manifest, OciError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ManifestError::Syntax { origin: origin.to_string(), message: format!("not UTF-8: {e}") })?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| ManifestError::Syntax { origin: origin.to_string(), message: format!("not UTF-8: {e}") })?;
     Ok(Manifest::parse(text, origin)?)
 }
 

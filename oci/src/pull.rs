@@ -95,12 +95,10 @@ pub fn pull(from: &ModuleRef, keyring: &Keyring) -> Result<Pulled, OciError> {
     let (manifest_bytes, component_bytes, signature_bytes) = (manifest_bytes?, component_bytes?, signature_bytes?);
     let pulled_at = Instant::now();
 
-    for (descriptor, bytes, what) in [
-        (layers.manifest, &manifest_bytes, "manifest layer (visor.toml)"),
-        (layers.component, &component_bytes, "component layer"),
-    ]
-    .into_iter()
-    .chain(layers.signature.zip(signature_bytes.as_ref()).map(|(d, b)| (d, b, "signature layer")))
+    for (descriptor, bytes, what) in
+        [(layers.manifest, &manifest_bytes, "manifest layer (visor.toml)"), (layers.component, &component_bytes, "component layer")]
+            .into_iter()
+            .chain(layers.signature.zip(signature_bytes.as_ref()).map(|(d, b)| (d, b, "signature layer")))
     {
         let actual = format!("sha256:{}", sha256_hex(bytes));
         if actual != descriptor.digest {
@@ -110,13 +108,16 @@ pub fn pull(from: &ModuleRef, keyring: &Keyring) -> Result<Pulled, OciError> {
     }
     let package = Package::from_parts(manifest_bytes, component_bytes, &format!("{reference} visor.toml"))?;
     let signature = match &signature_bytes {
-        Some(bytes) => Some(Signature::from_json(bytes).map_err(|e| not_a_package(format!("its signature layer is not a signature: {e}")))?),
+        Some(bytes) => {
+            Some(Signature::from_json(bytes).map_err(|e| not_a_package(format!("its signature layer is not a signature: {e}")))?)
+        }
         None => None,
     };
     let publisher = check_signature(&reference, &package, signature.as_ref(), keyring)?;
     let verified_at = Instant::now();
 
-    let dir = tempfile::Builder::new().prefix("visor-pull-").tempdir().map_err(io_err("create a temporary folder in", std::env::temp_dir()))?;
+    let dir =
+        tempfile::Builder::new().prefix("visor-pull-").tempdir().map_err(io_err("create a temporary folder in", std::env::temp_dir()))?;
     package.write_to(dir.path())?;
     let bytes = (package.manifest_bytes.len() + package.component_bytes.len() + signature_bytes.map_or(0, |b| b.len())) as u64;
     let timings = PullTimings { pull: pulled_at - started, verify: verified_at - pulled_at };

@@ -38,7 +38,10 @@ impl ModuleRef {
     pub fn parse(text: &str) -> Result<ModuleRef, OciError> {
         let bad = |problem: &str| OciError::BadReference { text: text.to_string(), problem: problem.to_string() };
         let https = text.starts_with(HTTPS);
-        let rest = text.strip_prefix(SCHEME).or_else(|| text.strip_prefix(HTTPS)).ok_or_else(|| bad("it does not start with oci:// or https://"))?;
+        let rest = text
+            .strip_prefix(SCHEME)
+            .or_else(|| text.strip_prefix(HTTPS))
+            .ok_or_else(|| bad("it does not start with oci:// or https://"))?;
         let (registry, path) = rest.split_once('/').ok_or_else(|| bad("there is no /REPOSITORY after the registry"))?;
         if registry.is_empty() || !registry.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)) {
             return Err(bad("the registry should be HOST or HOST:PORT"));
@@ -50,7 +53,14 @@ impl ModuleRef {
         if !valid_tag(tag) {
             return Err(bad("the tag should be 1 to 128 of A-Z, a-z, 0-9, '_', '.', '-', not starting with '.' or '-'"));
         }
-        Ok(ModuleRef { registry: registry.to_string(), repository: repository.to_string(), tag: tag.to_string(), insecure: false, https, auth: None })
+        Ok(ModuleRef {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+            insecure: false,
+            https,
+            auth: None,
+        })
     }
 
     /// This reference, spoken to over plain HTTP wherever it is.
@@ -102,9 +112,7 @@ fn valid_repository(repository: &str) -> bool {
 }
 
 fn valid_tag(tag: &str) -> bool {
-    (1..=128).contains(&tag.len())
-        && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-        && !tag.starts_with(['.', '-'])
+    (1..=128).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) && !tag.starts_with(['.', '-'])
 }
 
 #[cfg(test)]

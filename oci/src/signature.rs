@@ -79,10 +79,8 @@ impl Signature {
             return Err(format!("format {} / {} is not format {FORMAT} / {ALGORITHM}", self.format, self.algorithm));
         }
         let key = PublicKey::from_hex(&self.key)?;
-        let bytes: [u8; 64] = hex::decode(&self.signature)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or("the signature is not 128 hex digits")?;
+        let bytes: [u8; 64] =
+            hex::decode(&self.signature).ok().and_then(|b| b.try_into().ok()).ok_or("the signature is not 128 hex digits")?;
         let signature = ed25519_dalek::Signature::from_bytes(&bytes);
         key.0.verify_strict(&self.statement.signed_bytes(), &signature).map_err(|e| e.to_string())?;
         Ok(key)

@@ -37,11 +37,7 @@ impl Session {
         PROVIDER.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
-        let protocol = if module.plain_http() {
-            ClientProtocol::HttpsExcept(vec![module.registry.clone()])
-        } else {
-            ClientProtocol::Https
-        };
+        let protocol = if module.plain_http() { ClientProtocol::HttpsExcept(vec![module.registry.clone()]) } else { ClientProtocol::Https };
         let config = ClientConfig {
             protocol,
             // One request per blob instead of a chunked upload: modules are small.
@@ -109,7 +105,10 @@ impl AsyncWrite for Capped {
 /// What went wrong with one registry operation.
 pub(crate) enum Failure {
     /// The bytes did not hash to the digest they were fetched by.
-    Digest { expected: String, actual: String },
+    Digest {
+        expected: String,
+        actual: String,
+    },
     /// The registry sent more than the part's limit.
     OverLimit,
     Other(String),
@@ -117,9 +116,7 @@ pub(crate) enum Failure {
 
 pub(crate) fn classify(error: OciDistributionError) -> Failure {
     match error {
-        OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => {
-            Failure::Digest { expected, actual }
-        }
+        OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => Failure::Digest { expected, actual },
         OciDistributionError::IoError(e) if e.to_string() == OVER_LIMIT => Failure::OverLimit,
         other => Failure::Other(error_chain(&other)),
     }

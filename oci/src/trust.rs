@@ -115,7 +115,9 @@ mod tests {
         let (_e, stranger_keys) = keyring("s");
         assert_eq!(check_signature("r", &pkg, Some(&signed), &stranger_keys).unwrap(), Publisher::Unknown { key: alice.key });
         stranger_keys.trust(alice.key, "al").unwrap();
-        assert!(matches!(check_signature("r", &pkg, Some(&signed), &stranger_keys).unwrap(), Publisher::Trusted { name, .. } if name == "al"));
+        assert!(
+            matches!(check_signature("r", &pkg, Some(&signed), &stranger_keys).unwrap(), Publisher::Trusted { name, .. } if name == "al")
+        );
         assert_eq!(stranger_keys.revoke("al", None).unwrap().len(), 1);
         let err = check_signature("r", &pkg, Some(&signed), &stranger_keys).unwrap_err();
         assert!(matches!(err, OciError::Revoked { .. }), "{err}");
@@ -145,7 +147,10 @@ mod tests {
         let unknown = Publisher::Unknown { key: PublicKey(SigningKey::from_bytes(&[3; 32]).verifying_key()) };
         let deny = InstallRules::default();
         let err = admit("r", &pkg, &unknown, deny, false, Path::new("/p/policy.toml")).unwrap_err().to_string();
-        assert!(err.contains(UNKNOWN_PUBLISHERS_SETTING) && err.contains("/p/policy.toml") && err.contains("--allow-unknown-publisher"), "{err}");
+        assert!(
+            err.contains(UNKNOWN_PUBLISHERS_SETTING) && err.contains("/p/policy.toml") && err.contains("--allow-unknown-publisher"),
+            "{err}"
+        );
         assert!(matches!(admit("r", &pkg, &unknown, deny, true, Path::new("p")), Ok(Audit::UnknownPublisher { .. })));
         let allow = InstallRules { unknown_publishers: UnknownPublishers::Allow };
         assert!(admit("r", &pkg, &unknown, allow, false, Path::new("p")).is_ok());

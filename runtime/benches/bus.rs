@@ -10,10 +10,7 @@
 //! - fan-out: one frame handle published to 4 subscribers, which each take it off their queue;
 //!   a 1 KB frame and a 1080p (8 MB) frame should cost the same, since no pixels are copied.
 
-#![allow(
-    clippy::print_stdout,
-    reason = "a bench binary reports its table on stdout"
-)]
+#![allow(clippy::print_stdout, reason = "a bench binary reports its table on stdout")]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -21,8 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use visor_runtime::bus::{
-    Bus, BusCapabilities, Endpoint, FrameHandle, ModuleRef, Payload, PixelFormat, QueueOptions,
-    Subscription, Topic, TopicPattern,
+    Bus, BusCapabilities, Endpoint, FrameHandle, ModuleRef, Payload, PixelFormat, QueueOptions, Subscription, Topic, TopicPattern,
 };
 use visor_types::clock::MonotonicClock;
 
@@ -36,11 +32,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 fn main() {
     let mut table = Vec::new();
 
-    table.push(row(
-        "publish → try_recv, one thread (ns)",
-        bus_same_thread(),
-        crossbeam_same_thread(),
-    ));
+    table.push(row("publish → try_recv, one thread (ns)", bus_same_thread(), crossbeam_same_thread()));
 
     let bus = percentiles(bus_ping_pong());
     let raw = percentiles(crossbeam_ping_pong());
@@ -73,28 +65,12 @@ fn row(what: &str, bus: f64, raw: f64) -> String {
 
 fn caps(publish: &[&str], subscribe: &[&str]) -> BusCapabilities {
     let patterns = |list: &[&str]| list.iter().map(|p| TopicPattern::new(p).unwrap()).collect();
-    BusCapabilities {
-        publish: patterns(publish),
-        subscribe: patterns(subscribe),
-        messages_per_second: u32::MAX,
-        shell: false,
-    }
+    BusCapabilities { publish: patterns(publish), subscribe: patterns(subscribe), messages_per_second: u32::MAX, shell: false }
 }
 
-fn join(
-    bus: &Bus,
-    id: u32,
-    publish: &[&str],
-    subscribe: &str,
-    options: QueueOptions,
-) -> (Endpoint, Subscription) {
-    let endpoint = bus.endpoint(
-        ModuleRef::new(id, format!("m{id}")),
-        caps(publish, &[subscribe]),
-    );
-    let subscription = endpoint
-        .subscribe(TopicPattern::new(subscribe).unwrap(), options)
-        .unwrap();
+fn join(bus: &Bus, id: u32, publish: &[&str], subscribe: &str, options: QueueOptions) -> (Endpoint, Subscription) {
+    let endpoint = bus.endpoint(ModuleRef::new(id, format!("m{id}")), caps(publish, &[subscribe]));
+    let subscription = endpoint.subscribe(TopicPattern::new(subscribe).unwrap(), options).unwrap();
     (endpoint, subscription)
 }
 
@@ -223,26 +199,13 @@ fn crossbeam_throughput() -> f64 {
 fn frame_fanout(width: u32, height: u32) -> f64 {
     let bus = Bus::new(MonotonicClock::shared());
     let camera = bus.endpoint(ModuleRef::new(1, "camera"), caps(&["camera/#"], &[]));
-    let readers: Vec<_> = (0..4)
-        .map(|i| {
-            join(
-                &bus,
-                10 + i,
-                &[],
-                "camera/+/frames",
-                QueueOptions::latest(64),
-            )
-        })
-        .collect();
+    let readers: Vec<_> = (0..4).map(|i| join(&bus, 10 + i, &[], "camera/+/frames", QueueOptions::latest(64))).collect();
     let pixels: Arc<[u8]> = vec![0u8; (width * height * 4) as usize].into();
-    let frame =
-        FrameHandle::new(width, height, width * 4, PixelFormat::Rgba8, pixels, 0, 0).unwrap();
+    let frame = FrameHandle::new(width, height, width * 4, PixelFormat::Rgba8, pixels, 0, 0).unwrap();
     let topic = Topic::new("camera/front/frames").unwrap();
     let start = Instant::now();
     for _ in 0..FANOUT_PUBLISHES {
-        let report = camera
-            .publish(&topic, Payload::Frame(frame.clone()))
-            .unwrap();
+        let report = camera.publish(&topic, Payload::Frame(frame.clone())).unwrap();
         debug_assert_eq!(report.delivered, 4);
         for (_, inbox) in &readers {
             black_box(inbox.try_recv());

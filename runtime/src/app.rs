@@ -198,13 +198,19 @@ impl AppInstance {
 /// The floor an app start is measured against: instantiating an already compiled component
 /// with one reused `InstancePre` in a fresh store — wasmtime's own cost, no `init`, no
 /// compiling, no linking. Returns one duration per iteration.
-pub fn bare_instantiate_times(engine: &AppEngine, component: &Component, spec: &AppSpec, iterations: u32) -> Result<Vec<std::time::Duration>, AppError> {
+pub fn bare_instantiate_times(
+    engine: &AppEngine,
+    component: &Component,
+    spec: &AppSpec,
+    iterations: u32,
+) -> Result<Vec<std::time::Duration>, AppError> {
     let error = |e: wasmtime::Error| AppError::Instantiate { app: spec.name.clone(), message: format!("{e:#}") };
     let pre = engine.linker().instantiate_pre(component).map_err(error)?;
     let pre = AppBindingsPre::new(pre).map_err(error)?;
     let mut times = Vec::new();
     for _ in 0..iterations {
-        let state = HostState::new(spec, GuestBus::new(None), Arc::default(), visor_types::clock::MonotonicClock::shared(), MemoryGauge::new());
+        let state =
+            HostState::new(spec, GuestBus::new(None), Arc::default(), visor_types::clock::MonotonicClock::shared(), MemoryGauge::new());
         let mut store = Store::new(engine.engine(), state);
         store.set_epoch_deadline(u64::MAX / 2);
         let started = Instant::now();

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use thiserror::Error;
-use visor_types::{AppId, InputEvent};
 use visor_types::clock::SharedClock;
+use visor_types::{AppId, InputEvent};
 
 use crate::app::{AppSpec, Precompiled};
 use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
@@ -165,15 +165,23 @@ impl ModuleHost {
         let endpoint = self.bus.endpoint(ModuleRef::new(id, manifest.name.as_str()), caps);
         if !manifest.triggers.topics.is_empty() {
             let latest = QueueOptions { capacity: 1, policy: Overflow::DropOldest };
-            let watches = manifest
-                .triggers
-                .topics
-                .iter()
-                .filter_map(|pattern| self.watcher.subscribe(pattern.clone(), latest).ok())
-                .collect();
+            let watches =
+                manifest.triggers.topics.iter().filter_map(|pattern| self.watcher.subscribe(pattern.clone(), latest).ok()).collect();
             self.triggers.push((id, watches));
         }
-        self.modules.insert(id, Module { manifest, env: Vec::new(), precompiled: None, component_path: None, dir: dir.to_path_buf(), grant, endpoint, runner: None });
+        self.modules.insert(
+            id,
+            Module {
+                manifest,
+                env: Vec::new(),
+                precompiled: None,
+                component_path: None,
+                dir: dir.to_path_buf(),
+                grant,
+                endpoint,
+                runner: None,
+            },
+        );
         Ok(id)
     }
 
@@ -236,12 +244,8 @@ impl ModuleHost {
     /// Starts the loaded modules whose trigger topics have seen a message since the last call;
     /// returns their ids. The shell calls this once per frame.
     pub fn poll_triggers(&mut self) -> Vec<ModuleId> {
-        let fired: Vec<ModuleId> = self
-            .triggers
-            .iter()
-            .filter(|(_, watches)| watches.iter().any(|w| w.try_recv().is_some()))
-            .map(|(id, _)| *id)
-            .collect();
+        let fired: Vec<ModuleId> =
+            self.triggers.iter().filter(|(_, watches)| watches.iter().any(|w| w.try_recv().is_some())).map(|(id, _)| *id).collect();
         for id in &fired {
             tracing::info!(module = id, "a trigger topic fired");
             if let Err(e) = self.start(*id) {
@@ -386,7 +390,15 @@ impl ModuleHost {
             Some(Runner::App(r)) => r.version(),
             _ => m.manifest.version.clone(),
         };
-        Some(ModuleInfo { id, name: m.manifest.name.clone(), version, kind: m.manifest.kind, status, crashes, denied: m.grant.denied.clone() })
+        Some(ModuleInfo {
+            id,
+            name: m.manifest.name.clone(),
+            version,
+            kind: m.manifest.kind,
+            status,
+            crashes,
+            denied: m.grant.denied.clone(),
+        })
     }
 
     /// The manifest module `id` runs under (its limits and entry, for monitors).

@@ -29,9 +29,8 @@ impl Sources {
     fn module(&self, name: &str, version: &str, extra: &str, variant: &str) -> PathBuf {
         let dir = self.dir.path().join(format!("{name}-{version}-{variant}"));
         fs::create_dir_all(&dir).unwrap();
-        let manifest = format!(
-            "name = \"{name}\"\nversion = \"{version}\"\nkind = \"library\"\nentry = {{ component = \"{name}.wasm\" }}\n{extra}\n"
-        );
+        let manifest =
+            format!("name = \"{name}\"\nversion = \"{version}\"\nkind = \"library\"\nentry = {{ component = \"{name}.wasm\" }}\n{extra}\n");
         fs::write(dir.join("visor.toml"), manifest).unwrap();
         fs::write(dir.join(format!("{name}.wasm")), format!(";; {variant}\n(component)\n")).unwrap();
         dir

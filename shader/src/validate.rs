@@ -12,8 +12,7 @@ use crate::{FRAGMENT_ENTRY, PRELUDE, ShaderError, VERTEX_ENTRY, with_prelude};
 
 /// Parses and validates WGSL with naga, returning the module on success.
 pub fn validate_wgsl(source: &str) -> Result<naga::Module, ShaderError> {
-    let module =
-        naga::front::wgsl::parse_str(source).map_err(|e| ShaderError::Parse(e.emit_to_string(source)))?;
+    let module = naga::front::wgsl::parse_str(source).map_err(|e| ShaderError::Parse(e.emit_to_string(source)))?;
     Validator::new(ValidationFlags::all(), Capabilities::empty())
         .validate(&module)
         .map_err(|e| ShaderError::Invalid(e.emit_to_string(source)))?;
@@ -24,10 +23,9 @@ pub fn validate_wgsl(source: &str) -> Result<naga::Module, ShaderError> {
 pub fn validate_app_shader(body: &str) -> Result<AppShader, ShaderError> {
     let source = with_prelude(body);
     let module = validate_wgsl(&source)?;
-    for (stage, naga_stage, name) in [
-        ("vertex", naga::ShaderStage::Vertex, VERTEX_ENTRY),
-        ("fragment", naga::ShaderStage::Fragment, FRAGMENT_ENTRY),
-    ] {
+    for (stage, naga_stage, name) in
+        [("vertex", naga::ShaderStage::Vertex, VERTEX_ENTRY), ("fragment", naga::ShaderStage::Fragment, FRAGMENT_ENTRY)]
+    {
         if !module.entry_points.iter().any(|ep| ep.stage == naga_stage && ep.name == name) {
             return Err(ShaderError::MissingEntry { stage, name });
         }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crossbeam_channel::{Sender, TrySendError};
 use visor_admin::{
-    BackendError, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource, ModuleAction, ModuleControl, ModuleView,
-    SubscriptionView, TopicView,
+    BackendError, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource, ModuleAction, ModuleControl, ModuleView, SubscriptionView,
+    TopicView,
 };
 use visor_runtime::bus::{Bus, Overflow};
 use visor_types::clock::SharedClock;
@@ -80,10 +80,7 @@ impl ModuleControl for ShellBridge {
             *named.entry(kernel_name(thread)).or_default() += 1;
         }
         let cpu_ms = |thread: &str| (named[kernel_name(thread)] == 1).then(|| times.of(thread)).flatten().map(|d| d.as_secs_f64() * 1e3);
-        Ok(rows
-            .iter()
-            .map(|row| ModuleView { cpu_time_ms: row.thread.as_deref().and_then(cpu_ms), ..row.view.clone() })
-            .collect())
+        Ok(rows.iter().map(|row| ModuleView { cpu_time_ms: row.thread.as_deref().and_then(cpu_ms), ..row.view.clone() }).collect())
     }
 
     fn act(&self, module: &str, action: ModuleAction) -> Result<(), BackendError> {

@@ -109,29 +109,18 @@ pub fn run(data: &DataDir, options: &BenchOptions) -> anyhow::Result<String> {
     let gpu = Gpu::headless()?;
     let adapter = gpu.describe();
     let mut compositor = Compositor::new(gpu, CompositorConfig::from_profile(&profile))?;
-    let camera = CameraFrame {
-        width: 1280,
-        height: 720,
-        pixels: vec![90u8; 1280 * 720 * 4].into(),
-        timestamp_ns: 0,
-        sequence: 1,
-    };
+    let camera = CameraFrame { width: 1280, height: 720, pixels: vec![90u8; 1280 * 720 * 4].into(), timestamp_ns: 0, sequence: 1 };
     let mut out = String::new();
     let pixels = u64::from(options.eye_width) * u64::from(options.eye_height) * 2;
     writeln!(out, "adapter: {adapter}\n")?;
-    writeln!(
-        out,
-        "z-composite, stereo {}x{} per eye, {} runs each\n",
-        options.eye_width, options.eye_height, options.iterations
-    )?;
+    writeln!(out, "z-composite, stereo {}x{} per eye, {} runs each\n", options.eye_width, options.eye_height, options.iterations)?;
     writeln!(out, "| layers | scene | median ms | p90 ms | texel MB fetched / frame | GB/s fetched |")?;
     writeln!(out, "|---:|---|---:|---:|---:|---:|")?;
     for &n in &options.layers {
         for (scene, front_alpha) in [("opaque in front", 1.0), ("all translucent", 0.5)] {
             // Layer 0 is the nearest. Opaque in front: the others alternate opaque and
             // translucent behind it. All translucent: every layer at half alpha.
-            let alphas: Vec<f32> =
-                (0..n).map(|i| if front_alpha < 1.0 || (i % 2 == 1) { 0.5 } else { 1.0 }).collect();
+            let alphas: Vec<f32> = (0..n).map(|i| if front_alpha < 1.0 || (i % 2 == 1) { 0.5 } else { 1.0 }).collect();
             let layers: Vec<_> =
                 alphas.iter().enumerate().map(|(i, &a)| full_layer(i as u32, 1.0 + i as f32 * 0.25, a, &profile)).collect();
             compositor.render(Some(&camera), &layers, &layers[0].frame);
@@ -173,7 +162,15 @@ fn end_to_end(data: &DataDir, profile: &DeviceProfile, frames: u64, out: &mut St
     let (s50, s90) = percentiles(&mut step_ms);
     let (t50, t90) = percentiles(&mut total_ms);
     let d = &profile.display;
-    writeln!(out, "\nend to end, sample apps ({}), profile {} ({} x {}x{}), {frames} frames\n", apps.len(), profile.name, d.eyes, d.eye_width, d.eye_height)?;
+    writeln!(
+        out,
+        "\nend to end, sample apps ({}), profile {} ({} x {}x{}), {frames} frames\n",
+        apps.len(),
+        profile.name,
+        d.eyes,
+        d.eye_width,
+        d.eye_height
+    )?;
     writeln!(out, "| stage | median ms | p90 ms |")?;
     writeln!(out, "|---|---:|---:|")?;
     writeln!(out, "| frame (layers + composite, GPU done) | {s50:.2} | {s90:.2} |")?;

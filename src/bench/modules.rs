@@ -48,7 +48,15 @@ struct Echo {
     app: AppInstance,
 }
 
-fn echo(engine: &AppEngine, probe: &Path, id: u32, endpoint: Endpoint, input: &str, output: &str, clock: &SharedClock) -> anyhow::Result<Echo> {
+fn echo(
+    engine: &AppEngine,
+    probe: &Path,
+    id: u32,
+    endpoint: Endpoint,
+    input: &str,
+    output: &str,
+    clock: &SharedClock,
+) -> anyhow::Result<Echo> {
     let spec = AppSpec::new(format!("echo-{id}"), probe, 60.0)
         .with_env("VISOR_PROBE", "echo")
         .with_env("PROBE_IN", input)
@@ -114,7 +122,8 @@ fn wasm_bus(out: &mut String, profile: &DeviceProfile, probe: &Path, rounds: u32
         hops[2].1.recv()?;
         floor.push(micros(t.elapsed()));
     }
-    let (t50, t99, i50, f50) = (percentile(&mut trip, 0.5), percentile(&mut trip, 0.99), percentile(&mut idle, 0.5), percentile(&mut floor, 0.5));
+    let (t50, t99, i50, f50) =
+        (percentile(&mut trip, 0.5), percentile(&mut trip, 0.99), percentile(&mut idle, 0.5), percentile(&mut floor, 0.5));
     writeln!(out, "bus between two wasm modules (host -> app A -> app B -> host), {rounds} round trips\n")?;
     writeln!(out, "| measure | value |")?;
     writeln!(out, "|---|---:|")?;
@@ -168,7 +177,11 @@ fn starts(out: &mut String, probe: &Path, iterations: u32) -> anyhow::Result<()>
         let mut floor: Vec<f64> =
             bare_instantiate_times(&engine, &component, &spec, iterations)?.iter().map(|d| d.as_secs_f64() * 1e3).collect();
         let floor50 = percentile(&mut floor, 0.5);
-        for (what, samples) in [("cold: compile + instantiate + init", &mut cold), ("warm: compile cache + instantiate + init", &mut cached), ("restart: compiled in memory + instantiate + init", &mut restart)] {
+        for (what, samples) in [
+            ("cold: compile + instantiate + init", &mut cold),
+            ("warm: compile cache + instantiate + init", &mut cached),
+            ("restart: compiled in memory + instantiate + init", &mut restart),
+        ] {
             let p50 = percentile(samples, 0.5);
             writeln!(out, "| {label} | {what} | {p50:.3} | {:.1} |", p50 / floor50)?;
         }

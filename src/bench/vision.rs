@@ -24,8 +24,8 @@ use visor_types::DeviceProfile;
 use visor_types::clock::MonotonicClock;
 use visor_vision::{Detections, Detector, DetectorConfig, ImageView};
 
-use crate::data::DataDir;
 use crate::builtin;
+use crate::data::DataDir;
 
 /// p50 and p99 of samples in milliseconds.
 fn percentiles(samples: &mut [f64]) -> (f64, f64) {
@@ -70,7 +70,12 @@ pub fn run(data: &DataDir, iterations: u32, seconds: u64) -> anyhow::Result<Stri
         }
     }
     writeln!(out)?;
-    writeln!(out, "whole detector on a {}x{} frame (letterbox, inference, decode, NMS): p50 {w50:.2} ms, p99 {w99:.2} ms", frame.width(), frame.height())?;
+    writeln!(
+        out,
+        "whole detector on a {}x{} frame (letterbox, inference, decode, NMS): p50 {w50:.2} ms, p99 {w99:.2} ms",
+        frame.width(),
+        frame.height()
+    )?;
     writeln!(out)?;
     pipeline(repo, seconds, &mut out)?;
     Ok(out)
@@ -106,14 +111,8 @@ fn onnxruntime(model: &Path, input: &[f32], shape: &str, iterations: u32, thread
     std::fs::write(&raw, input.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())?;
     let script = venv.join("bench_onnxruntime.py");
     std::fs::write(&script, ONNXRUNTIME_SCRIPT).with_context(|| format!("writing {}", script.display()))?;
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(model)
-        .arg(&raw)
-        .arg(shape)
-        .arg(iterations.to_string())
-        .arg(threads.to_string())
-        .output()?;
+    let output =
+        Command::new(&python).arg(&script).arg(model).arg(&raw).arg(shape).arg(iterations.to_string()).arg(threads.to_string()).output()?;
     anyhow::ensure!(output.status.success(), "onnxruntime script failed: {}", String::from_utf8_lossy(&output.stderr));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     let ms = json["ms"].as_array().context("no times")?.iter().filter_map(|v| v.as_f64()).collect();
@@ -137,7 +136,8 @@ fn pipeline(repo: &Path, seconds: u64, out: &mut String) -> anyhow::Result<()> {
     let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("#")?], messages_per_second: 0, shell: false };
     let tester = host.bus().endpoint(ModuleRef::new(900, "bench"), caps);
     let faces = tester.subscribe(TopicPattern::from_str("vision/faces")?, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })?;
-    let frames = tester.subscribe(TopicPattern::from_str("camera/frames")?, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })?;
+    let frames =
+        tester.subscribe(TopicPattern::from_str("camera/frames")?, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })?;
     host.start(host.find("vision").context("vision module")?)?;
     // Let the model load and the first frames flow before measuring.
     faces.recv_timeout(Duration::from_secs(30))?;
@@ -178,7 +178,13 @@ fn pipeline(repo: &Path, seconds: u64, out: &mut String) -> anyhow::Result<()> {
 
 /// CPU seconds used so far by each named thread of this process (from /proc).
 fn thread_cpu() -> anyhow::Result<std::collections::HashMap<String, f64>> {
-    let ticks: f64 = Command::new("getconf").arg("CLK_TCK").output().ok().and_then(|o| String::from_utf8(o.stdout).ok()).and_then(|s| s.trim().parse().ok()).unwrap_or(100.0);
+    let ticks: f64 = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0);
     let mut cpu = std::collections::HashMap::new();
     for task in std::fs::read_dir("/proc/self/task")? {
         let dir = task?.path();
@@ -186,7 +192,10 @@ fn thread_cpu() -> anyhow::Result<std::collections::HashMap<String, f64>> {
         // Fields after the parenthesised name: state is 3rd, utime 14th and stime 15th overall.
         let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let (Some(u), Some(s)) = (fields.get(11).and_then(|v| v.parse::<f64>().ok()), fields.get(12).and_then(|v| v.parse::<f64>().ok())) else { continue };
+        let (Some(u), Some(s)) = (fields.get(11).and_then(|v| v.parse::<f64>().ok()), fields.get(12).and_then(|v| v.parse::<f64>().ok()))
+        else {
+            continue;
+        };
         *cpu.entry(name.trim().to_string()).or_insert(0.0) += (u + s) / ticks;
     }
     Ok(cpu)

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use visor_drivers::camera::CameraEvent;
 use visor_runtime::bus::{BusError, FrameHandle, Overflow, Payload, QueueOptions, Topic};
 use visor_runtime::native::{NativeContext, NativeError, NativeModule};
+use visor_types::CameraInfo;
 use visor_types::clock::SharedClock;
 use visor_types::profile::CameraConfig;
-use visor_types::CameraInfo;
 
 pub const FRAMES: &str = "camera/frames";
 pub const INFO: &str = "camera/info";
@@ -83,7 +83,9 @@ impl NativeModule for CameraModule {
                     let message = e.to_string();
                     if message != last_error {
                         tracing::error!(module = %ctx.name, "camera: {message}");
-                        ctx.endpoint.publish(&status, Payload::json(&Status { event: "error", message: message.clone() }).map_err(fail)?).map_err(fail)?;
+                        ctx.endpoint
+                            .publish(&status, Payload::json(&Status { event: "error", message: message.clone() }).map_err(fail)?)
+                            .map_err(fail)?;
                         last_error = message;
                     }
                     continue;
@@ -93,13 +95,8 @@ impl NativeModule for CameraModule {
             if last.as_ref().is_some_and(|p| Arc::ptr_eq(p, &frame.pixels)) {
                 continue;
             }
-            let now = CameraInfo {
-                source: source.describe(),
-                width: frame.width,
-                height: frame.height,
-                intrinsics: source.intrinsics(),
-                live,
-            };
+            let now =
+                CameraInfo { source: source.describe(), width: frame.width, height: frame.height, intrinsics: source.intrinsics(), live };
             if info.as_ref().is_none_or(|(old, at)| *old != now || at.elapsed() >= INFO_EVERY) {
                 ctx.endpoint.publish(&info_topic, Payload::json(&now).map_err(fail)?).map_err(fail)?;
                 info = Some((now, Instant::now()));

@@ -23,8 +23,8 @@ use visor_runtime::manifest::{MANIFEST_FILE, Manifest};
 use visor_runtime::modules::{ModuleHost, ModuleId};
 use visor_runtime::native::NativeModule;
 use visor_types::DeviceProfile;
-use visor_types::profile::DriverName;
 use visor_types::clock::SharedClock;
+use visor_types::profile::DriverName;
 
 use self::pose::PoseModule;
 

@@ -70,9 +70,9 @@ mod tests {
     use std::path::Path;
 
     use visor_drivers::pose::{Move, SimulatorPose};
+    use visor_runtime::RestartPolicy;
     use visor_runtime::bus::{Bus, BusCapabilities, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
     use visor_runtime::manifest::{Device, MANIFEST_FILE, Manifest};
-    use visor_runtime::RestartPolicy;
     use visor_runtime::native::NativeRunner;
     use visor_types::clock::MonotonicClock;
 

@@ -51,11 +51,7 @@ pub enum DataError {
     )]
     AppsNotBundled(String),
     #[error("no sample app '{name}' in {}: the ones there are {}", dir.display(), list_or_none(available))]
-    NoApp {
-        name: String,
-        dir: PathBuf,
-        available: Vec<String>,
-    },
+    NoApp { name: String, dir: PathBuf, available: Vec<String> },
 }
 
 fn list_or_none(names: &[String]) -> String {

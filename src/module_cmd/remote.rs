@@ -135,13 +135,8 @@ pub fn finish(registry: &Registry, engine: &AppEngine, fetched: Fetched, granted
     };
     let compile = started.elapsed();
     write_grant(registry, module.name(), &granted)?;
-    let timings = InstallTimings {
-        pull: pulled.timings.pull,
-        verify: pulled.timings.verify + admitted,
-        install,
-        compile,
-        cache: Some(cache),
-    };
+    let timings =
+        InstallTimings { pull: pulled.timings.pull, verify: pulled.timings.verify + admitted, install, compile, cache: Some(cache) };
     let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
     tracing::info!(
         module = %module.id(),
@@ -229,7 +224,8 @@ fn logged_in(registry: &Registry, reference: &ModuleRef) -> anyhow::Result<Modul
 fn login_hint(error: visor_oci::OciError) -> anyhow::Error {
     let text = error.to_string().to_ascii_lowercase();
     if ["unauthorized", "not authorized", " 401", "denied"].iter().any(|w| text.contains(w)) {
-        return anyhow::Error::new(error).context("the registry wants a login: visor registry login HOST[:PORT] --username NAME (the password on stdin)");
+        return anyhow::Error::new(error)
+            .context("the registry wants a login: visor registry login HOST[:PORT] --username NAME (the password on stdin)");
     }
     error.into()
 }

@@ -62,11 +62,7 @@ impl From<&StepReport> for TimingLine {
             compositor_ms: r.stats.ms,
             layers: r.stats.layers,
             layers_rendered: r.stats.layers_rendered,
-            apps: r
-                .apps
-                .iter()
-                .map(|(name, t, s)| (name.clone(), AppTiming { frame_ms: t.as_secs_f64() * 1e3, submission: *s }))
-                .collect(),
+            apps: r.apps.iter().map(|(name, t, s)| (name.clone(), AppTiming { frame_ms: t.as_secs_f64() * 1e3, submission: *s })).collect(),
         }
     }
 }

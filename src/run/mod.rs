@@ -30,8 +30,8 @@ use visor_types::clock::MonotonicClock;
 
 use crate::admin_backend::{AdminLink, AdminOptions};
 use crate::data::DataDir;
-use crate::{module_cmd, progress};
 use crate::shell::Shell;
+use crate::{module_cmd, progress};
 
 /// The sample apps `visor run` starts when no app is named.
 pub const SAMPLE_APPS: [&str; 2] = ["cube", "hud"];

@@ -213,7 +213,9 @@ mod tests {
 
     #[test]
     fn the_pointer_ray_leaves_the_eye_through_the_pixel() {
-        let profile = visor_types::DeviceProfile::find("desktop-sim", &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-profiles")).unwrap();
+        let profile =
+            visor_types::DeviceProfile::find("desktop-sim", &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-profiles"))
+                .unwrap();
         let frame = crate::shell::frame_info(&profile, 0, 0, glam::Mat4::IDENTITY);
         let (w, h) = (profile.display.eye_width as f32, profile.display.eye_height as f32);
         let centre = pointer_at(&frame, w * 1.5, h / 2.0, 7).unwrap();

@@ -59,7 +59,8 @@ impl ShellService {
             shell: true,
         };
         let endpoint = bus.endpoint(Sender::new(0, "visor-shell"), caps);
-        let commands = endpoint.subscribe(TopicPattern::from_str(api::COMMANDS)?, QueueOptions { capacity: 64, policy: Overflow::Reject })?;
+        let commands =
+            endpoint.subscribe(TopicPattern::from_str(api::COMMANDS)?, QueueOptions { capacity: 64, policy: Overflow::Reject })?;
         let installed = state::InstalledList::read(&registry);
         Ok(ShellService {
             registry,
@@ -106,7 +107,10 @@ impl ShellService {
         let installed = match self.registry.get(text, None) {
             Ok(Some(module)) => module,
             Ok(None) => {
-                return self.say(false, format!("'{text}' is not installed; type oci://HOST/REPOSITORY:TAG or https://HOST/REPOSITORY:TAG to fetch a module"));
+                return self.say(
+                    false,
+                    format!("'{text}' is not installed; type oci://HOST/REPOSITORY:TAG or https://HOST/REPOSITORY:TAG to fetch a module"),
+                );
             }
             Err(e) => return self.say(false, e.to_string()),
         };

@@ -50,7 +50,8 @@ impl Browser {
         let profile = std::env::temp_dir().join(format!("visor-admin-chromium-{}-{port}", std::process::id()));
         let mut browser = Browser { driver, base, session: String::new(), profile };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while request("GET", &format!("{}/status", browser.base), &[], None).map(|r| r.json()["value"]["ready"] == true).ok() != Some(true) {
+        while request("GET", &format!("{}/status", browser.base), &[], None).map(|r| r.json()["value"]["ready"] == true).ok() != Some(true)
+        {
             assert!(Instant::now() < deadline, "chromedriver did not become ready on port {port}");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -83,8 +84,8 @@ impl Browser {
     fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let body = body.map(|b| b.to_string());
         let headers = [("Content-Type", "application/json")];
-        let response = request(method, &format!("{}{path}", self.base), &headers, body.as_deref().map(str::as_bytes))
-            .map_err(|e| e.to_string())?;
+        let response =
+            request(method, &format!("{}{path}", self.base), &headers, body.as_deref().map(str::as_bytes)).map_err(|e| e.to_string())?;
         let value = response.json()["value"].take();
         if response.status == 200 { Ok(value) } else { Err(format!("{}: {value}", response.status)) }
     }

@@ -8,8 +8,8 @@ pub mod golden;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use visor_guest_build::{self as guests, GuestArtifacts};
 use visor_compositor::{Compositor, CompositorConfig, Gpu};
+use visor_guest_build::{self as guests, GuestArtifacts};
 use visor_runtime::host::bus::GuestBus;
 use visor_runtime::{AppEngine, AppInstance, AppSpec, LogRing};
 use visor_types::clock::{ManualClock, SharedClock};

@@ -154,8 +154,10 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_at_once() {
-        let table: toml::Table =
-            toml::from_str("score_threshold = 3.0\nmax_detections = 0\ninput = { width = 100, height = 128, layout = \"nhwc\", range = [-1.0, 1.0] }").unwrap();
+        let table: toml::Table = toml::from_str(
+            "score_threshold = 3.0\nmax_detections = 0\ninput = { width = 100, height = 128, layout = \"nhwc\", range = [-1.0, 1.0] }",
+        )
+        .unwrap();
         let err = DetectorConfig::from_toml(&table).unwrap_err().to_string();
         for needle in ["score_threshold is 3", "max_detections is 0", "stride 8"] {
             assert!(err.contains(needle), "{needle} missing from: {err}");

@@ -5,13 +5,13 @@ use std::path::Path;
 
 use tract_onnx::prelude::Tensor;
 
+use crate::VisionError;
 use crate::anchors::{Anchor, Candidate, anchors, decode_layer};
 use crate::config::DetectorConfig;
 use crate::detection::{BBox, Detection};
 use crate::model::OnnxModel;
 use crate::nms::weighted_nms;
 use crate::preprocess::{ImageView, Letterbox, to_tensor};
-use crate::VisionError;
 
 pub struct Detector {
     config: DetectorConfig,
@@ -76,7 +76,11 @@ impl Detector {
                 return Err(VisionError::OutputShape { name: decoder.scores[i].clone(), expected: anchors.len(), actual: scores.len() });
             }
             if boxes.len() != anchors.len() * row {
-                return Err(VisionError::OutputShape { name: decoder.boxes[i].clone(), expected: anchors.len() * row, actual: boxes.len() });
+                return Err(VisionError::OutputShape {
+                    name: decoder.boxes[i].clone(),
+                    expected: anchors.len() * row,
+                    actual: boxes.len(),
+                });
             }
             candidates.extend(decode_layer(anchors, scores, boxes, decoder.keypoints, self.config.score_threshold));
         }

@@ -17,6 +17,8 @@ pub enum VisionError {
     BadImage { width: u32, height: u32, stride: u32, len: usize },
     #[error("running the vision model failed: {0}")]
     Inference(String),
-    #[error("model output {name} has {actual} values where the decoder expects {expected}; check the decoder's `layers` and `keypoints` settings against the model")]
+    #[error(
+        "model output {name} has {actual} values where the decoder expects {expected}; check the decoder's `layers` and `keypoints` settings against the model"
+    )]
     OutputShape { name: String, expected: usize, actual: usize },
 }

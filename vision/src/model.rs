@@ -49,10 +49,7 @@ impl OnnxModel {
     pub fn run(&self, input: Tensor) -> Result<Vec<Vec<f32>>, VisionError> {
         let fail = |e: TractError| VisionError::Inference(format!("{e:#}"));
         let outputs = self.plan.run(tvec!(input.into())).map_err(fail)?;
-        outputs
-            .iter()
-            .map(|t| Ok(t.to_plain_array_view::<f32>().map_err(fail)?.iter().copied().collect()))
-            .collect()
+        outputs.iter().map(|t| Ok(t.to_plain_array_view::<f32>().map_err(fail)?.iter().copied().collect())).collect()
     }
 }
 

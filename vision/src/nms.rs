@@ -13,17 +13,8 @@ pub fn weighted_nms(mut candidates: Vec<Candidate>, iou_threshold: f32, max: usi
         candidates = rest;
         let total: f32 = overlapping.iter().map(|c| c.score).sum();
         let avg = |f: &dyn Fn(&Candidate) -> f32| overlapping.iter().map(|c| f(c) * c.score).sum::<f32>() / total;
-        let keypoints = (0..best.keypoints.len())
-            .map(|k| [avg(&|c| c.keypoints[k][0]), avg(&|c| c.keypoints[k][1])])
-            .collect();
-        kept.push(Candidate {
-            score: best.score,
-            cx: avg(&|c| c.cx),
-            cy: avg(&|c| c.cy),
-            w: avg(&|c| c.w),
-            h: avg(&|c| c.h),
-            keypoints,
-        });
+        let keypoints = (0..best.keypoints.len()).map(|k| [avg(&|c| c.keypoints[k][0]), avg(&|c| c.keypoints[k][1])]).collect();
+        kept.push(Candidate { score: best.score, cx: avg(&|c| c.cx), cy: avg(&|c| c.cy), w: avg(&|c| c.w), h: avg(&|c| c.h), keypoints });
     }
     kept
 }

@@ -48,7 +48,12 @@ fn finds_the_astronauts_face_in_every_frame_of_the_clip() {
         // Both eyes and the nose fall inside the labelled box, eyes above the nose.
         let [right_eye, left_eye, nose] = [found.landmarks[0], found.landmarks[1], found.landmarks[2]];
         for [x, y] in [right_eye, left_eye, nose] {
-            assert!(x > a.face.x && x < a.face.x + a.face.w && y > a.face.y && y < a.face.y + a.face.h, "{}: landmark {x},{y} outside {:?}", a.file, a.face);
+            assert!(
+                x > a.face.x && x < a.face.x + a.face.w && y > a.face.y && y < a.face.y + a.face.h,
+                "{}: landmark {x},{y} outside {:?}",
+                a.file,
+                a.face
+            );
         }
         assert!(right_eye[1] < nose[1] && left_eye[1] < nose[1], "{}: eyes below the nose", a.file);
     }
@@ -58,7 +63,8 @@ fn finds_the_astronauts_face_in_every_frame_of_the_clip() {
 fn a_clip_without_people_has_no_faces() {
     let detector = detector();
     let desk = repo().join("assets/camera/desk");
-    let mut files: Vec<_> = std::fs::read_dir(&desk).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "jpg")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&desk).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "jpg")).collect();
     files.sort();
     assert!(!files.is_empty());
     for path in files {

@@ -127,7 +127,13 @@ pub fn draw(canvas: &mut Canvas, view: &View) {
         match widget {
             Widget::Tab(i) => {
                 let app = &state.apps[i];
-                let fill = if app.focused { HOVER } else if hovered { PANEL } else { BACKGROUND };
+                let fill = if app.focused {
+                    HOVER
+                } else if hovered {
+                    PANEL
+                } else {
+                    BACKGROUND
+                };
                 canvas.rect(r.x, r.y, r.w + 16, r.h, fill);
                 canvas.outline(r.x, r.y, r.w + 16, r.h, if app.focused { ACCENT } else { DIM });
                 canvas.text(r.x + 6, r.y + 6, &app.name, 1, if app.state == ModuleState::Running { TEXT } else { DIM });
@@ -202,7 +208,9 @@ fn draw_consent(canvas: &mut Canvas, view: &View) {
         let more = format!("and {} more, not granted", consent.asks.len() - MAX_CHECKS);
         canvas.text(d.x + 8, INSTALL_BUTTON.y + 6, &more, 1, DIM);
     }
-    for (r, label, fill, widget) in [(INSTALL_BUTTON, "INSTALL", INSTALL, Widget::Install), (CANCEL_BUTTON, "CANCEL", HOVER, Widget::Cancel)] {
+    for (r, label, fill, widget) in
+        [(INSTALL_BUTTON, "INSTALL", INSTALL, Widget::Install), (CANCEL_BUTTON, "CANCEL", HOVER, Widget::Cancel)]
+    {
         canvas.rect(r.x, r.y, r.w, r.h, fill);
         canvas.outline(r.x, r.y, r.w, r.h, if view.hover == Some(widget) { TEXT } else { fill });
         canvas.text(r.x + (r.w - Canvas::text_width(label, 1)) / 2, r.y + 6, label, 1, TEXT);

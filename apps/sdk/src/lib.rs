@@ -39,13 +39,13 @@ pub mod math;
 pub mod mesh;
 pub mod panel;
 
-pub use glam;
 pub use bindings::visor::app::bus;
 pub use bindings::visor::app::clock;
 pub use bindings::visor::app::gfx;
 pub use bindings::visor::app::log;
 pub use bindings::visor::app::types::{EyeView, InputEvent, Key, Pointer};
 pub use bindings::{FrameInfo, Guest};
+pub use glam;
 
 /// A Visor app: created once by `init`, then asked for a frame at the app's own rate.
 pub trait App: Sized + 'static {

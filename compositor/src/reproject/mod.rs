@@ -204,12 +204,7 @@ impl WarpPass {
                 let render = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("reproject"),
                     layout: &self.render_layout,
-                    entries: &[
-                        texture(0, &source.color_array),
-                        texture(1, &source.depth_array),
-                        uniform.clone(),
-                        buffer(3, lists, stride),
-                    ],
+                    entries: &[texture(0, &source.color_array), texture(1, &source.depth_array), uniform.clone(), buffer(3, lists, stride)],
                 });
                 let classify = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("reproject tiles"),
@@ -298,7 +293,12 @@ fn bind_group_layouts(device: &wgpu::Device) -> (wgpu::BindGroupLayout, wgpu::Bi
     (render, classify)
 }
 
-fn render_pipeline(device: &wgpu::Device, layout: &wgpu::PipelineLayout, module: &wgpu::ShaderModule, fragment: &str) -> wgpu::RenderPipeline {
+fn render_pipeline(
+    device: &wgpu::Device,
+    layout: &wgpu::PipelineLayout,
+    module: &wgpu::ShaderModule,
+    fragment: &str,
+) -> wgpu::RenderPipeline {
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(fragment),
         layout: Some(layout),

@@ -107,13 +107,8 @@ impl TileLists {
         *entry = Some(layer);
         let offset = self.offset(slot, eye);
         for (k, [index_count, first_index]) in draws.into_iter().enumerate() {
-            let args = wgpu::util::DrawIndexedIndirectArgs {
-                index_count,
-                instance_count: 0,
-                first_index,
-                base_vertex: 0,
-                first_instance: 0,
-            };
+            let args =
+                wgpu::util::DrawIndexedIndirectArgs { index_count, instance_count: 0, first_index, base_vertex: 0, first_instance: 0 };
             queue.write_buffer(&self.buffer, offset + k as u64 * self.stride, args.as_bytes());
         }
         true

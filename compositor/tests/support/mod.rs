@@ -71,12 +71,8 @@ pub struct Quad {
 impl Quad {
     pub fn draw(&self) -> DrawCmd {
         let [r, g, b] = self.rgb;
-        let corner = |x: f32, y: f32| Vertex {
-            position: [x, y, 0.0],
-            normal: [0.0, 0.0, 1.0],
-            color: [r, g, b, 1.0],
-            uv: [x + 0.5, 0.5 - y],
-        };
+        let corner =
+            |x: f32, y: f32| Vertex { position: [x, y, 0.0], normal: [0.0, 0.0, 1.0], color: [r, g, b, 1.0], uv: [x + 0.5, 0.5 - y] };
         let vertices = vec![corner(-0.5, -0.5), corner(0.5, -0.5), corner(0.5, 0.5), corner(-0.5, 0.5)];
         let indices = vec![0, 1, 2, 0, 2, 3];
         DrawCmd {

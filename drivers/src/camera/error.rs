@@ -30,19 +30,30 @@ pub enum CameraError {
     #[error(transparent)]
     Session(#[from] SessionError),
 
-    #[error("no camera at {device} ({}); plug one in, set the profile's camera.device to another index, or use source = \"replay\"", present_devices(present))]
+    #[error(
+        "no camera at {device} ({}); plug one in, set the profile's camera.device to another index, or use source = \"replay\"",
+        present_devices(present)
+    )]
     Absent { device: String, present: Vec<String> },
     #[error("camera {device} is busy ({detail}); close the program using it (`fuser {device}` names it) and it is picked up again")]
     Busy { device: String, detail: String },
-    #[error("cannot open camera {device}: permission denied; add your user to the 'video' group (`usermod -aG video $USER`, then log in again)")]
+    #[error(
+        "cannot open camera {device}: permission denied; add your user to the 'video' group (`usermod -aG video $USER`, then log in again)"
+    )]
     PermissionDenied { device: String },
-    #[error("camera {device} stopped delivering frames ({detail}); it was unplugged or its driver failed: plug it back in and it is picked up again")]
+    #[error(
+        "camera {device} stopped delivering frames ({detail}); it was unplugged or its driver failed: plug it back in and it is picked up again"
+    )]
     Unplugged { device: String, detail: String },
-    #[error("camera {device} offers no {requested} mode this driver can decode (it offers: {offered}); set the profile's camera.format to \"any\", or a mode from that list")]
+    #[error(
+        "camera {device} offers no {requested} mode this driver can decode (it offers: {offered}); set the profile's camera.format to \"any\", or a mode from that list"
+    )]
     UnsupportedFormat { device: String, requested: String, offered: String },
     #[error("camera {device} failed: {detail}; `v4l2-ctl -d {device} --all` shows what the driver reports")]
     Device { device: String, detail: String },
-    #[error("camera {device}: this build has no live camera support (visor-drivers without its `v4l` feature); rebuild with default features (the visor crate's `camera-v4l`) or use source = \"replay\"")]
+    #[error(
+        "camera {device}: this build has no live camera support (visor-drivers without its `v4l` feature); rebuild with default features (the visor crate's `camera-v4l`) or use source = \"replay\""
+    )]
     LiveUnsupported { device: String },
     #[error("camera source {source_name} gave no frame within {waited_ms} ms; check it with `visor run --headless --frames 1`")]
     NoFrame { source_name: String, waited_ms: u64 },

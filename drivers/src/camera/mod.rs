@@ -63,12 +63,8 @@ pub trait CameraSource: Send {
 /// from.
 pub fn open(config: &CameraConfig, data_root: &Path, clock: SharedClock) -> Result<Box<dyn CameraSource>, CameraError> {
     let source: Box<dyn CameraSource> = match &config.source {
-        SourceConfig::Synthetic { width, height, fps } => {
-            Box::new(SyntheticCamera::new(*width, *height, *fps)?.with_lens(&config.lens))
-        }
-        SourceConfig::Replay { folder, fps } => {
-            Box::new(ReplayCamera::open(&resolve(folder, data_root), *fps)?.with_lens(&config.lens))
-        }
+        SourceConfig::Synthetic { width, height, fps } => Box::new(SyntheticCamera::new(*width, *height, *fps)?.with_lens(&config.lens)),
+        SourceConfig::Replay { folder, fps } => Box::new(ReplayCamera::open(&resolve(folder, data_root), *fps)?.with_lens(&config.lens)),
         SourceConfig::Live(live) => Box::new(open_live(live, &config.lens, data_root, clock)?),
     };
     tracing::info!(camera = %source.describe(), "camera source opened");

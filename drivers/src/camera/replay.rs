@@ -129,7 +129,9 @@ impl ReplayCamera {
 impl CameraSource for ReplayCamera {
     fn describe(&self) -> String {
         match &self.session {
-            Some(s) => format!("replay session {} ({} frames, {:.2} s)", self.folder.display(), self.frames.len(), s.duration_ns() as f64 / 1e9),
+            Some(s) => {
+                format!("replay session {} ({} frames, {:.2} s)", self.folder.display(), self.frames.len(), s.duration_ns() as f64 / 1e9)
+            }
             None => format!("replay {} ({} frames)", self.folder.display(), self.frames.len()),
         }
     }
@@ -214,9 +216,7 @@ fn decode(path: &Path) -> Result<image::RgbaImage, CameraError> {
     let bad = |source| CameraError::BadFrame { path: path.to_path_buf(), source };
     // Guessing from the content first means a JPEG saved as `.png` still loads; the extension
     // only decides when the bytes are not recognised.
-    let reader = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| bad(image::ImageError::IoError(e)))?;
+    let reader = image::ImageReader::open(path).and_then(|r| r.with_guessed_format()).map_err(|e| bad(image::ImageError::IoError(e)))?;
     Ok(reader.decode().map_err(bad)?.into_rgba8())
 }
 

@@ -12,16 +12,8 @@ use super::timing::FrameRate;
 use super::{CameraError, CameraSource, MAX_SIDE};
 
 /// 75% bars, white to black, in the usual order (sRGB).
-const BARS: [[u8; 3]; 8] = [
-    [191, 191, 191],
-    [191, 191, 0],
-    [0, 191, 191],
-    [0, 191, 0],
-    [191, 0, 191],
-    [191, 0, 0],
-    [0, 0, 191],
-    [16, 16, 16],
-];
+const BARS: [[u8; 3]; 8] =
+    [[191, 191, 191], [191, 191, 0], [0, 191, 191], [0, 191, 0], [191, 0, 191], [191, 0, 0], [0, 0, 191], [16, 16, 16]];
 
 pub struct SyntheticCamera {
     width: u32,

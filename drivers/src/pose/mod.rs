@@ -70,9 +70,7 @@ pub fn open(config: &PoseConfig, data_root: &Path, clock: SharedClock) -> Result
             let controls = simulator.controls();
             OpenedPose { source: Arc::new(simulator), controls: Some(controls) }
         }
-        PoseConfig::Track { file } => {
-            OpenedPose { source: Arc::new(TrackPose::open(file, data_root, clock)?), controls: None }
-        }
+        PoseConfig::Track { file } => OpenedPose { source: Arc::new(TrackPose::open(file, data_root, clock)?), controls: None },
         PoseConfig::Imu { device, rate_hz } => {
             let reader = IioImu::new(IioImu::SYSFS_ROOT, *device, clock.clone());
             let imu = ImuPose::start(Box::new(reader), clock, ImuOptions::at_rate(*rate_hz));

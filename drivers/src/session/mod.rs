@@ -30,9 +30,9 @@
 
 mod poses;
 mod record;
-mod writer;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::path::{Path, PathBuf};
 
@@ -67,7 +67,9 @@ pub enum SessionError {
     Exists { folder: PathBuf },
     #[error("frame {index} is {width}x{height} but the session is {expected_width}x{expected_height}; a session holds frames of one size")]
     FrameSize { index: usize, width: u32, height: u32, expected_width: u32, expected_height: u32 },
-    #[error("frame {index} was captured at {timestamp_ns} ns, not after the frame before it ({previous_ns} ns); frames must be written in capture order")]
+    #[error(
+        "frame {index} was captured at {timestamp_ns} ns, not after the frame before it ({previous_ns} ns); frames must be written in capture order"
+    )]
     OutOfOrder { index: usize, timestamp_ns: u64, previous_ns: u64 },
     #[error("no frames were written to {}; a session needs at least one", folder.display())]
     NoFrames { folder: PathBuf },
@@ -120,14 +122,9 @@ impl Session {
     pub fn open(folder: &Path) -> Result<Session, SessionError> {
         let path = folder.join(MANIFEST);
         let text = std::fs::read_to_string(&path).map_err(|source| SessionError::Read { path: path.clone(), source })?;
-        let manifest: Manifest =
-            toml::from_str(&text).map_err(|e| SessionError::Syntax { path: path.clone(), message: e.to_string() })?;
+        let manifest: Manifest = toml::from_str(&text).map_err(|e| SessionError::Syntax { path: path.clone(), message: e.to_string() })?;
         let mut problems = manifest_problems(&manifest);
-        let frames = manifest
-            .frames
-            .iter()
-            .map(|f| SessionFrame { path: folder.join(&f.file), timestamp_ns: f.timestamp_ns })
-            .collect();
+        let frames = manifest.frames.iter().map(|f| SessionFrame { path: folder.join(&f.file), timestamp_ns: f.timestamp_ns }).collect();
         let poses = manifest.poses.as_ref().and_then(|name| poses::load(&folder.join(name), name, &mut problems));
         for (entry, frame_problem) in manifest.frames.iter().zip(frames_problems(folder, &manifest)) {
             problems.extend(frame_problem.map(|p| format!("{}: {p}", entry.file)));
@@ -179,15 +176,14 @@ fn frames_problems<'a>(folder: &'a Path, m: &'a Manifest) -> impl Iterator<Item 
             }
             Err(e) => Some(format!("cannot be read ({e}); check its permissions")),
             Ok(Err(e)) => Some(format!("is not a readable PNG or JPEG ({e}); re-export it or remove its [[frames]] entry")),
-            Ok(Ok((w, h))) if (w, h) != (m.width, m.height) => Some(format!(
-                "is {w}x{h} but {MANIFEST} says {}x{}; every frame must have the session's size",
-                m.width, m.height
-            )),
+            Ok(Ok((w, h))) if (w, h) != (m.width, m.height) => {
+                Some(format!("is {w}x{h} but {MANIFEST} says {}x{}; every frame must have the session's size", m.width, m.height))
+            }
             Ok(Ok(_)) => None,
         };
-        let order = previous.filter(|&p| frame.timestamp_ns <= p).map(|p| {
-            format!("timestamp_ns {} is not after the previous frame's {p}; timestamps must increase", frame.timestamp_ns)
-        });
+        let order = previous
+            .filter(|&p| frame.timestamp_ns <= p)
+            .map(|p| format!("timestamp_ns {} is not after the previous frame's {p}; timestamps must increase", frame.timestamp_ns));
         match (problem, order) {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),

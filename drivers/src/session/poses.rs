@@ -138,7 +138,8 @@ fn parse(text: &str, name: &str, problems: &mut Vec<String>) -> Vec<Pose> {
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = format!("{name} line {}", i + 1);
         match serde_json::from_str::<PoseLine>(line) {
-            Err(e) => problems.push(format!("{at}: {e}; each line is {{\"timestamp_ns\": …, \"position\": [x, y, z], \"orientation\": [x, y, z, w]}}")),
+            Err(e) => problems
+                .push(format!("{at}: {e}; each line is {{\"timestamp_ns\": …, \"position\": [x, y, z], \"orientation\": [x, y, z, w]}}")),
             Ok(p) => {
                 if let Some(problem) = pose_problem(p.position, p.orientation) {
                     problems.push(format!("{at}: {problem}"));

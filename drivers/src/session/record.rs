@@ -44,7 +44,12 @@ pub struct RecordReport {
 }
 
 /// Records `source` into `folder` for `options.duration` of `clock` time.
-pub fn record(source: &mut dyn CameraSource, clock: &dyn Clock, folder: &Path, options: &RecordOptions) -> Result<RecordReport, CameraError> {
+pub fn record(
+    source: &mut dyn CameraSource,
+    clock: &dyn Clock,
+    folder: &Path,
+    options: &RecordOptions,
+) -> Result<RecordReport, CameraError> {
     let start = clock.now_ns();
     let end = start.saturating_add(options.duration.as_nanos() as u64);
     let mut writer: Option<WriterThread> = None;

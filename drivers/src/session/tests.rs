@@ -139,7 +139,11 @@ fn every_problem_of_a_broken_session_is_named_at_once() {
     }
     assert_eq!(problems.len(), 5, "{text}");
 
-    std::fs::write(dir.path().join(MANIFEST), "format = 2\nwidth = 320\nheight = 240\nintrinsics = { fx = 0.0, fy = 1.0, cx = 0.0, cy = 0.0 }\n").unwrap();
+    std::fs::write(
+        dir.path().join(MANIFEST),
+        "format = 2\nwidth = 320\nheight = 240\nintrinsics = { fx = 0.0, fy = 1.0, cx = 0.0, cy = 0.0 }\n",
+    )
+    .unwrap();
     let text = Session::open(dir.path()).unwrap_err().to_string();
     for needle in ["format is 2", "intrinsics", "lists no [[frames]]"] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");

@@ -110,12 +110,8 @@ pub enum Device {
 }
 
 impl Device {
-    pub const ALL: [(&'static str, Device); 4] = [
-        ("camera", Device::Camera),
-        ("input", Device::Input),
-        ("pose", Device::Pose),
-        ("display-layer", Device::DisplayLayer),
-    ];
+    pub const ALL: [(&'static str, Device); 4] =
+        [("camera", Device::Camera), ("input", Device::Input), ("pose", Device::Pose), ("display-layer", Device::DisplayLayer)];
 
     pub fn name(self) -> &'static str {
         Device::ALL.iter().find(|(_, d)| *d == self).map(|(n, _)| *n).unwrap_or("?")
@@ -179,18 +175,18 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         let app = visor_types::AppLimits::default();
-        Limits {
-            memory_mib: app.max_memory_mib,
-            frame_cpu_ms: app.frame_cpu_ms,
-            vertices: app.max_vertices,
-            bus_messages_per_second: 1000,
-        }
+        Limits { memory_mib: app.max_memory_mib, frame_cpu_ms: app.frame_cpu_ms, vertices: app.max_vertices, bus_messages_per_second: 1000 }
     }
 }
 
 impl Limits {
     /// The upper bounds a manifest may ask for at all.
-    pub const MAX: Limits = Limits { memory_mib: (crate::limits::MAX_MEMORY_BYTES >> 20) as u32, frame_cpu_ms: 1000, vertices: 4_000_000, bus_messages_per_second: 100_000 };
+    pub const MAX: Limits = Limits {
+        memory_mib: (crate::limits::MAX_MEMORY_BYTES >> 20) as u32,
+        frame_cpu_ms: 1000,
+        vertices: 4_000_000,
+        bus_messages_per_second: 100_000,
+    };
 
     /// The per-app gfx limits these imply.
     pub fn app_limits(&self) -> visor_types::AppLimits {

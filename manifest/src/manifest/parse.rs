@@ -105,18 +105,14 @@ impl Checker {
             && name.starts_with(|c: char| c.is_ascii_lowercase())
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
-            self.say(format!(
-                "`{field}` '{name}' is not a module name: use 1 to 64 of a-z, 0-9 and '-', starting with a letter"
-            ));
+            self.say(format!("`{field}` '{name}' is not a module name: use 1 to 64 of a-z, 0-9 and '-', starting with a letter"));
         }
         ok
     }
 
     fn version_req(&mut self, value: Option<&Value>, field: &str) -> Option<VersionReq> {
         let text = self.string(value, field)?;
-        VersionReq::parse(&text)
-            .map_err(|e| self.say(format!("`{field}` '{text}' is not a semver range (e.g. \"^1.2\"): {e}")))
-            .ok()
+        VersionReq::parse(&text).map_err(|e| self.say(format!("`{field}` '{text}' is not a semver range (e.g. \"^1.2\"): {e}"))).ok()
     }
 
     fn limit(&mut self, table: &Table, key: &str, default: u32, max: u32) -> u32 {
@@ -227,7 +223,9 @@ fn depends(c: &mut Checker, table: &Table) -> Vec<Dependency> {
         let version = c.required(t, &format!("{at}."), "version", "\"^1\"");
         let version = c.version_req(version, &format!("{at}.version"));
         let target = match (t.get("module"), t.get("interface")) {
-            (Some(m), None) => c.string(Some(m), &format!("{at}.module")).filter(|n| c.module_name(n, &format!("{at}.module"))).map(|n| (true, n)),
+            (Some(m), None) => {
+                c.string(Some(m), &format!("{at}.module")).filter(|n| c.module_name(n, &format!("{at}.module"))).map(|n| (true, n))
+            }
             (None, Some(i)) => c.string(Some(i), &format!("{at}.interface")).map(|n| (false, n)),
             _ => {
                 c.say(format!("`{at}` needs exactly one of `module` or `interface`"));

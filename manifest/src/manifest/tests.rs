@@ -118,7 +118,10 @@ fn settings_pass_through_as_written_and_must_be_a_table() {
 fn shell_topics_are_asked_for_with_the_shell_capability() {
     let base = "name = \"l\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"l.wasm\" }\n[capabilities]\npublish = [\"shell/cmd/#\"]\nsubscribe = [\"shell/state\"]\n";
     let error = Manifest::parse(base, "l").unwrap_err().to_string();
-    assert!(error.contains("'shell/cmd/#' is under shell/") && error.contains("'shell/state'") && error.contains("shell = true"), "{error}");
+    assert!(
+        error.contains("'shell/cmd/#' is under shell/") && error.contains("'shell/state'") && error.contains("shell = true"),
+        "{error}"
+    );
     let launcher = Manifest::parse(&format!("{base}shell = true\n"), "l").unwrap();
     assert!(launcher.capabilities.shell);
 }

@@ -71,14 +71,17 @@ mod tests {
     use crate::policy::UnknownPublishers;
 
     fn caps(text: &str) -> Capabilities {
-        let doc = format!("name = \"m\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = {{ component = \"m.wasm\" }}\n[capabilities]\n{text}");
+        let doc =
+            format!("name = \"m\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = {{ component = \"m.wasm\" }}\n[capabilities]\n{text}");
         Manifest::parse(&doc, "m").unwrap().capabilities
     }
 
     #[test]
     fn a_written_section_reads_back_as_the_same_grant() {
-        let asked = caps("publish = [\"tags/#\"]\ndevices = [\"display-layer\"]\nnetwork = [\"10.0.0.0/8\", \"api.example\"]\n\
-                          dirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }]\nshell = true");
+        let asked = caps(
+            "publish = [\"tags/#\"]\ndevices = [\"display-layer\"]\nnetwork = [\"10.0.0.0/8\", \"api.example\"]\n\
+                          dirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }]\nshell = true",
+        );
         let text = set_module_grant("[install]\nunknown_publishers = \"allow\"\n", "p", "m", &asked).unwrap();
         let policy = Policy::parse(&text, "p").unwrap();
         assert_eq!(policy.modules["m"], asked);

@@ -35,11 +35,7 @@ fn wildcard_matching_table() {
         ("a.b-c_d/+",         "a.b-c_d/0",             true),
     ];
     for (p, t, expected) in table {
-        assert_eq!(
-            pattern(p).matches(&topic(t)),
-            expected,
-            "'{p}' against '{t}'"
-        );
+        assert_eq!(pattern(p).matches(&topic(t)), expected, "'{p}' against '{t}'");
     }
 }
 
@@ -60,33 +56,21 @@ fn bad_names_are_refused_with_the_reason() {
         assert!(error.contains(reason), "topic {name:?}: {error}");
     }
     let error = TopicPattern::new("a/#/b").unwrap_err().to_string();
-    assert_eq!(
-        error,
-        "topic pattern 'a/#/b': '#' may only be the last segment"
-    );
+    assert_eq!(error, "topic pattern 'a/#/b': '#' may only be the last segment");
     let error = TopicPattern::new("a/x+/b").unwrap_err().to_string();
     assert!(error.contains("must fill a whole segment"), "{error}");
     let long = "a".repeat(300);
     let error = Topic::new(&long).unwrap_err().to_string();
-    assert!(
-        error.contains("300 bytes long; the limit is 256") && error.len() < 200,
-        "{error}"
-    );
+    assert!(error.contains("300 bytes long; the limit is 256") && error.len() < 200, "{error}");
 }
 
 #[test]
 fn patterns_parse_from_manifest_strings_and_print_back() {
-    let parsed: Vec<TopicPattern> =
-        serde_json::from_str(r#"["camera/+/frames", "vision/#"]"#).unwrap();
+    let parsed: Vec<TopicPattern> = serde_json::from_str(r#"["camera/+/frames", "vision/#"]"#).unwrap();
     assert_eq!(parsed[0].to_string(), "camera/+/frames");
     assert_eq!(parsed[1], pattern("vision/#"));
-    assert_eq!(
-        serde_json::to_string(&parsed[0]).unwrap(),
-        r#""camera/+/frames""#
-    );
-    let bad = serde_json::from_str::<TopicPattern>(r#""a/#/b""#)
-        .unwrap_err()
-        .to_string();
+    assert_eq!(serde_json::to_string(&parsed[0]).unwrap(), r#""camera/+/frames""#);
+    let bad = serde_json::from_str::<TopicPattern>(r#""a/#/b""#).unwrap_err().to_string();
     assert!(bad.contains("'#' may only be the last segment"), "{bad}");
     assert_eq!("x/y".parse::<Topic>().unwrap().as_str(), "x/y");
 }
@@ -119,10 +103,6 @@ fn covering_table() {
         ("a",            "a/#",          false),
     ];
     for (grant, asked, expected) in table {
-        assert_eq!(
-            pattern(grant).covers(&pattern(asked)),
-            expected,
-            "'{grant}' covers '{asked}'"
-        );
+        assert_eq!(pattern(grant).covers(&pattern(asked)), expected, "'{grant}' covers '{asked}'");
     }
 }

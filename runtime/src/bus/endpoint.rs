@@ -69,21 +69,12 @@ struct Grants {
 impl Grants {
     fn new(caps: BusCapabilities) -> Grants {
         let rate = RateLimiter::new(caps.messages_per_second);
-        Grants {
-            caps: Arc::new(caps),
-            rate,
-        }
+        Grants { caps: Arc::new(caps), rate }
     }
 }
 
 impl Endpoint {
-    pub(super) fn new(
-        bus: Arc<BusInner>,
-        module: ModuleRef,
-        id: u64,
-        stats: Arc<EndpointStats>,
-        caps: BusCapabilities,
-    ) -> Endpoint {
+    pub(super) fn new(bus: Arc<BusInner>, module: ModuleRef, id: u64, stats: Arc<EndpointStats>, caps: BusCapabilities) -> Endpoint {
         Endpoint {
             inner: Arc::new(EndpointInner {
                 bus,
@@ -114,9 +105,7 @@ impl Endpoint {
         let grants = Grants::new(caps);
         let caps = grants.caps.clone();
         inner.grants.store(Arc::new(grants));
-        let revoked = |q: &SubQueue| {
-            q.owner == inner.id && (!caps.may_subscribe(&q.pattern) || (q.sees_reserved && !caps.shell))
-        };
+        let revoked = |q: &SubQueue| q.owner == inner.id && (!caps.may_subscribe(&q.pattern) || (q.sees_reserved && !caps.shell));
         for queue in inner.bus.queues_of(inner.id).iter().filter(|q| revoked(q)) {
             tracing::info!(module = %inner.module, pattern = %queue.pattern, "subscription revoked: no longer granted");
         }
@@ -131,19 +120,13 @@ impl Endpoint {
             return Err(self.denied(BusAction::Publish, topic.as_str()));
         }
         let message = self.stamp(&grants, topic.clone(), payload, None)?;
-        self.inner
-            .stats
-            .record(topic, message.sequence, message.sent_ns);
+        self.inner.stats.record(topic, message.sequence, message.sent_ns);
         Ok(self.inner.bus.fan_out(topic, message).report)
     }
 
     /// Starts receiving messages whose topic matches `pattern`, until the [`Subscription`] is
     /// dropped.
-    pub fn subscribe(
-        &self,
-        pattern: TopicPattern,
-        options: QueueOptions,
-    ) -> Result<Subscription, BusError> {
+    pub fn subscribe(&self, pattern: TopicPattern, options: QueueOptions) -> Result<Subscription, BusError> {
         let inner = &*self.inner;
         let caps = inner.grants.load().caps.clone();
         if !caps.may_subscribe(&pattern) {
@@ -151,37 +134,21 @@ impl Endpoint {
         }
         let module = || inner.module.name.to_string();
         if !(1..=MAX_QUEUE_CAPACITY).contains(&options.capacity) {
-            return Err(BusError::QueueCapacity {
-                module: module(),
-                requested: options.capacity,
-                max: MAX_QUEUE_CAPACITY,
-            });
+            return Err(BusError::QueueCapacity { module: module(), requested: options.capacity, max: MAX_QUEUE_CAPACITY });
         }
-        let counted = inner
-            .subscriptions
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_SUBSCRIPTIONS_PER_MODULE).then_some(n + 1)
-            });
+        let counted =
+            inner.subscriptions.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_SUBSCRIPTIONS_PER_MODULE).then_some(n + 1));
         if counted.is_err() {
-            return Err(BusError::TooManySubscriptions {
-                module: module(),
-                max: MAX_SUBSCRIPTIONS_PER_MODULE,
-            });
+            return Err(BusError::TooManySubscriptions { module: module(), max: MAX_SUBSCRIPTIONS_PER_MODULE });
         }
         let id = inner.bus.next_subscription_id();
         let (queue, rx) = SubQueue::new(id, inner.id, inner.module.clone(), pattern, options, caps.shell);
         let queue = Arc::new(queue);
         inner.bus.add_route(queue.clone());
-        let subscription =
-            Subscription::new(inner.bus.clone(), queue, rx, inner.subscriptions.clone());
+        let subscription = Subscription::new(inner.bus.clone(), queue, rx, inner.subscriptions.clone());
         // The grants may have narrowed while the route went in; `set_capabilities` stores the
         // new grants before it revokes, so one of the two checks sees the other's change.
-        if !inner
-            .grants
-            .load()
-            .caps
-            .may_subscribe(subscription.pattern())
-        {
+        if !inner.grants.load().caps.may_subscribe(subscription.pattern()) {
             return Err(self.denied(BusAction::Subscribe, subscription.pattern().as_str()));
         }
         Ok(subscription)
@@ -189,12 +156,7 @@ impl Endpoint {
 
     /// Publishes a request on `topic` and waits up to `timeout` for the first reply. Needs a
     /// publish grant for `topic`; the reply comes back privately, so no subscribe grant.
-    pub fn request(
-        &self,
-        topic: &Topic,
-        payload: Payload,
-        timeout: Duration,
-    ) -> Result<Message, BusError> {
+    pub fn request(&self, topic: &Topic, payload: Payload, timeout: Duration) -> Result<Message, BusError> {
         let grants = self.inner.grants.load();
         if !grants.caps.may_publish(topic) {
             return Err(self.denied(BusAction::Request, topic.as_str()));
@@ -204,25 +166,17 @@ impl Endpoint {
         let handle = ReplyHandle::new(topic.clone(), self.inner.module.clone(), tx);
         let message = self.stamp(&grants, topic.clone(), payload, Some(handle))?;
         drop(grants);
-        self.inner
-            .stats
-            .record(topic, message.sequence, message.sent_ns);
+        self.inner.stats.record(topic, message.sequence, message.sent_ns);
         let fanout = self.inner.bus.fan_out(topic, message);
         let topic = topic.to_string();
         if fanout.report.delivered == 0 {
             return Err(match fanout.first_refused {
-                Some(subscriber) => BusError::QueueFull {
-                    topic,
-                    subscriber: subscriber.name.to_string(),
-                },
+                Some(subscriber) => BusError::QueueFull { topic, subscriber: subscriber.name.to_string() },
                 None => BusError::NoResponder { topic },
             });
         }
         rx.recv_timeout(timeout).map_err(|e| match e {
-            RecvTimeoutError::Timeout => BusError::Timeout {
-                topic,
-                after: timeout,
-            },
+            RecvTimeoutError::Timeout => BusError::Timeout { topic, after: timeout },
             // Every copy of the request was dropped unread or evicted, unanswered.
             RecvTimeoutError::Disconnected => BusError::Unanswered { topic },
         })
@@ -233,9 +187,7 @@ impl Endpoint {
     /// goes only to the module that asked.
     pub fn reply(&self, to: &Message, payload: Payload) -> Result<(), BusError> {
         let Some(handle) = &to.reply_to else {
-            return Err(BusError::NotARequest {
-                topic: to.topic.to_string(),
-            });
+            return Err(BusError::NotARequest { topic: to.topic.to_string() });
         };
         let reply = self.stamp(&self.inner.grants.load(), to.topic.clone(), payload, None)?;
         handle.deliver(reply)
@@ -243,35 +195,18 @@ impl Endpoint {
 
     /// Takes one message from the allowance and builds the message with this endpoint's
     /// identity: the single place a sender is set.
-    fn stamp(
-        &self,
-        grants: &Grants,
-        topic: Topic,
-        payload: Payload,
-        reply_to: Option<ReplyHandle>,
-    ) -> Result<Message, BusError> {
+    fn stamp(&self, grants: &Grants, topic: Topic, payload: Payload, reply_to: Option<ReplyHandle>) -> Result<Message, BusError> {
         let inner = &*self.inner;
         let now = inner.bus.now_ns();
         if !grants.rate.try_acquire(now) {
             return Err(self.rate_limited(grants.rate.rate()));
         }
-        Ok(Message {
-            topic,
-            sender: inner.module.clone(),
-            payload,
-            sequence: inner.bus.next_sequence(),
-            sent_ns: now,
-            reply_to,
-        })
+        Ok(Message { topic, sender: inner.module.clone(), payload, sequence: inner.bus.next_sequence(), sent_ns: now, reply_to })
     }
 
     fn denied(&self, action: BusAction, topic: &str) -> BusError {
         let module = &self.inner.module;
-        let error = BusError::Denied {
-            module: module.name.to_string(),
-            action,
-            topic: topic.to_string(),
-        };
+        let error = BusError::Denied { module: module.name.to_string(), action, topic: topic.to_string() };
         let mut seen = self.inner.denials.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() < DENIALS_LOGGED && seen.insert((action, topic.to_string())) {
             tracing::warn!(module = %module, %action, topic, "{error}");
@@ -284,10 +219,7 @@ impl Endpoint {
 
     fn rate_limited(&self, limit: u32) -> BusError {
         let count = self.inner.rate_limited.fetch_add(1, Ordering::Relaxed) + 1;
-        let error = BusError::RateLimited {
-            module: self.inner.module.name.to_string(),
-            limit,
-        };
+        let error = BusError::RateLimited { module: self.inner.module.name.to_string(), limit };
         // Logged at 1, 2, 4, 8 … so a flood shows up without flooding the log.
         if count.is_power_of_two() {
             tracing::warn!(module = %self.inner.module, refused = count, "{error}");
@@ -301,10 +233,7 @@ impl std::fmt::Debug for Endpoint {
         f.debug_struct("Endpoint")
             .field("module", &self.inner.module)
             .field("caps", &self.inner.grants.load().caps)
-            .field(
-                "subscriptions",
-                &self.inner.subscriptions.load(Ordering::Relaxed),
-            )
+            .field("subscriptions", &self.inner.subscriptions.load(Ordering::Relaxed))
             .finish()
     }
 }

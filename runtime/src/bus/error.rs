@@ -32,11 +32,7 @@ pub enum BusError {
         "module '{module}' may not {action} '{topic}': its manifest or the user's policy does \
          not grant it{}", if topic.starts_with("shell/") { " (topics under shell/ also need the shell capability)" } else { "" }
     )]
-    Denied {
-        module: String,
-        action: BusAction,
-        topic: String,
-    },
+    Denied { module: String, action: BusAction, topic: String },
 
     #[error(
         "module '{module}' is over its bus allowance of {limit} messages per second; the message \
@@ -78,11 +74,7 @@ pub enum BusError {
         "module '{module}' asked for a queue of {requested} messages; capacities run from 1 to \
          {max}"
     )]
-    QueueCapacity {
-        module: String,
-        requested: usize,
-        max: usize,
-    },
+    QueueCapacity { module: String, requested: usize, max: usize },
 
     #[error(
         "module '{module}' already holds {max} subscriptions, the most one module may hold; drop \
@@ -94,10 +86,7 @@ pub enum BusError {
     Topic(#[from] TopicError),
 
     #[error("payload could not be read as {expected}: {message}")]
-    Decode {
-        expected: &'static str,
-        message: String,
-    },
+    Decode { expected: &'static str, message: String },
 
     #[error("payload could not be encoded as JSON: {message}")]
     Encode { message: String },
@@ -106,27 +95,11 @@ pub enum BusError {
         "region at ({x}, {y}) of {w}x{h} pixels reaches outside the {width}x{height} frame; ask \
          for a region inside it"
     )]
-    RegionOutOfBounds {
-        x: u32,
-        y: u32,
-        w: u32,
-        h: u32,
-        width: u32,
-        height: u32,
-    },
+    RegionOutOfBounds { x: u32, y: u32, w: u32, h: u32, width: u32, height: u32 },
 
     #[error("region of {w}x{h} pixels needs {needed} bytes; the destination holds {len}")]
-    RegionBuffer {
-        w: u32,
-        h: u32,
-        needed: usize,
-        len: usize,
-    },
+    RegionBuffer { w: u32, h: u32, needed: usize, len: usize },
 
     #[error("frame of {width}x{height} pixels: {reason}")]
-    BadFrame {
-        width: u32,
-        height: u32,
-        reason: String,
-    },
+    BadFrame { width: u32, height: u32, reason: String },
 }

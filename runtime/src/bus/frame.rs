@@ -53,57 +53,29 @@ impl FrameHandle {
         timestamp_ns: u64,
         sequence: u64,
     ) -> Result<FrameHandle, BusError> {
-        let bad = |reason: String| BusError::BadFrame {
-            width,
-            height,
-            reason,
-        };
+        let bad = |reason: String| BusError::BadFrame { width, height, reason };
         let row = u64::from(width) * u64::from(format.bytes_per_pixel());
         if u64::from(stride) < row {
-            return Err(bad(format!(
-                "a stride of {stride} bytes is shorter than a row ({row} bytes)"
-            )));
+            return Err(bad(format!("a stride of {stride} bytes is shorter than a row ({row} bytes)")));
         }
         let needed = match height {
             0 => 0,
             h => u64::from(stride) * u64::from(h - 1) + row,
         };
         if (pixels.len() as u64) < needed {
-            return Err(bad(format!(
-                "needs {needed} bytes of pixels, got {}",
-                pixels.len()
-            )));
+            return Err(bad(format!("needs {needed} bytes of pixels, got {}", pixels.len())));
         }
-        Ok(FrameHandle {
-            width,
-            height,
-            stride,
-            format,
-            pixels,
-            timestamp_ns,
-            sequence,
-        })
+        Ok(FrameHandle { width, height, stride, format, pixels, timestamp_ns, sequence })
     }
 
     /// Shares a camera driver's frame (tightly packed RGBA8) without copying it.
     pub fn from_camera(frame: &CameraFrame) -> Result<FrameHandle, BusError> {
-        let stride = frame
-            .width
-            .checked_mul(4)
-            .ok_or_else(|| BusError::BadFrame {
-                width: frame.width,
-                height: frame.height,
-                reason: "is too wide".into(),
-            })?;
-        FrameHandle::new(
-            frame.width,
-            frame.height,
-            stride,
-            PixelFormat::Rgba8,
-            frame.pixels.clone(),
-            frame.timestamp_ns,
-            frame.sequence,
-        )
+        let stride = frame.width.checked_mul(4).ok_or_else(|| BusError::BadFrame {
+            width: frame.width,
+            height: frame.height,
+            reason: "is too wide".into(),
+        })?;
+        FrameHandle::new(frame.width, frame.height, stride, PixelFormat::Rgba8, frame.pixels.clone(), frame.timestamp_ns, frame.sequence)
     }
 
     pub fn width(&self) -> u32 {
@@ -150,43 +122,19 @@ impl FrameHandle {
 
     /// Copies the region into `dst` (for instance a guest's memory) without an intermediate
     /// buffer. `dst` must hold at least [`region_len`](Self::region_len) bytes.
-    pub fn copy_region_to(
-        &self,
-        x: u32,
-        y: u32,
-        w: u32,
-        h: u32,
-        dst: &mut [u8],
-    ) -> Result<(), BusError> {
+    pub fn copy_region_to(&self, x: u32, y: u32, w: u32, h: u32, dst: &mut [u8]) -> Result<(), BusError> {
         self.check_region(x, y, w, h)?;
         let needed = self.region_len(w, h);
         if dst.len() < needed {
-            return Err(BusError::RegionBuffer {
-                w,
-                h,
-                needed,
-                len: dst.len(),
-            });
+            return Err(BusError::RegionBuffer { w, h, needed, len: dst.len() });
         }
         self.copy_rows(x, y, w, h, &mut dst[..needed]);
         Ok(())
     }
 
     fn check_region(&self, x: u32, y: u32, w: u32, h: u32) -> Result<(), BusError> {
-        let inside = u64::from(x) + u64::from(w) <= u64::from(self.width)
-            && u64::from(y) + u64::from(h) <= u64::from(self.height);
-        if inside {
-            Ok(())
-        } else {
-            Err(BusError::RegionOutOfBounds {
-                x,
-                y,
-                w,
-                h,
-                width: self.width,
-                height: self.height,
-            })
-        }
+        let inside = u64::from(x) + u64::from(w) <= u64::from(self.width) && u64::from(y) + u64::from(h) <= u64::from(self.height);
+        if inside { Ok(()) } else { Err(BusError::RegionOutOfBounds { x, y, w, h, width: self.width, height: self.height }) }
     }
 
     /// Bounds already checked: every index below is inside `pixels` by [`FrameHandle::new`].

@@ -78,14 +78,8 @@ impl Bus {
                 rejected: q.rejected.load(Ordering::Relaxed),
             })
             .collect();
-        subscriptions.sort_by(|a, b| {
-            (a.subscriber.id, a.pattern.as_str()).cmp(&(b.subscriber.id, b.pattern.as_str()))
-        });
-        BusStats {
-            topics,
-            subscriptions,
-            untracked_messages,
-        }
+        subscriptions.sort_by(|a, b| (a.subscriber.id, a.pattern.as_str()).cmp(&(b.subscriber.id, b.pattern.as_str())));
+        BusStats { topics, subscriptions, untracked_messages }
     }
 }
 
@@ -133,12 +127,7 @@ impl BusInner {
 
     /// Every routed queue, for the endpoint that revokes its own.
     pub(super) fn queues_of(&self, owner: u64) -> Vec<Arc<SubQueue>> {
-        self.routes
-            .load()
-            .all()
-            .filter(|q| q.owner == owner)
-            .cloned()
-            .collect()
+        self.routes.load().all().filter(|q| q.owner == owner).cloned().collect()
     }
 
     /// Offers `message` (published to `topic`) to every matching queue, never blocking. Each
@@ -147,10 +136,7 @@ impl BusInner {
         let routes = self.routes.load();
         let reserved = topic.is_reserved();
         let mut matching = routes.matching(topic).filter(|q| !reserved || q.sees_reserved).peekable();
-        let mut fanout = Fanout {
-            report: PublishReport::default(),
-            first_refused: None,
-        };
+        let mut fanout = Fanout { report: PublishReport::default(), first_refused: None };
         let mut message = Some(message);
         while let Some(queue) = matching.next() {
             let copy = match matching.peek() {

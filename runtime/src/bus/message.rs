@@ -21,10 +21,7 @@ pub struct ModuleRef {
 
 impl ModuleRef {
     pub fn new(id: u32, name: impl Into<Arc<str>>) -> ModuleRef {
-        ModuleRef {
-            id,
-            name: name.into(),
-        }
+        ModuleRef { id, name: name.into() }
     }
 }
 
@@ -74,12 +71,7 @@ struct ReplySlot {
 
 impl ReplyHandle {
     pub(super) fn new(topic: Topic, requester: ModuleRef, tx: Sender<Message>) -> ReplyHandle {
-        ReplyHandle(Arc::new(ReplySlot {
-            topic,
-            requester,
-            answered: AtomicBool::new(false),
-            tx,
-        }))
+        ReplyHandle(Arc::new(ReplySlot { topic, requester, answered: AtomicBool::new(false), tx }))
     }
 
     pub fn requester(&self) -> &ModuleRef {
@@ -94,19 +86,14 @@ impl ReplyHandle {
     pub(super) fn deliver(&self, reply: Message) -> Result<(), BusError> {
         let slot = &self.0;
         if slot.answered.swap(true, Ordering::AcqRel) {
-            return Err(BusError::AlreadyAnswered {
-                topic: slot.topic.to_string(),
-            });
+            return Err(BusError::AlreadyAnswered { topic: slot.topic.to_string() });
         }
         match slot.tx.try_send(reply) {
             Ok(()) => Ok(()),
             // The slot holds one message and `answered` lets only one through, so "full" cannot
             // happen; either way the requester will not read it.
             Err(TrySendError::Disconnected(_) | TrySendError::Full(_)) => {
-                Err(BusError::RequesterGone {
-                    topic: slot.topic.to_string(),
-                    requester: slot.requester.name.to_string(),
-                })
+                Err(BusError::RequesterGone { topic: slot.topic.to_string(), requester: slot.requester.name.to_string() })
             }
         }
     }

@@ -25,11 +25,7 @@ pub enum Payload {
 impl Payload {
     /// Encodes `value` as a JSON payload.
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Payload, BusError> {
-        serde_json::to_value(value)
-            .map(|v| Payload::Json(Arc::new(v)))
-            .map_err(|e| BusError::Encode {
-                message: e.to_string(),
-            })
+        serde_json::to_value(value).map(|v| Payload::Json(Arc::new(v))).map_err(|e| BusError::Encode { message: e.to_string() })
     }
 
     pub fn bytes(bytes: impl Into<Arc<[u8]>>) -> Payload {
@@ -45,19 +41,15 @@ impl Payload {
     /// use [`Payload::as_frame`].
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, BusError> {
         let expected = std::any::type_name::<T>();
-        let fail = |e: serde_json::Error| BusError::Decode {
-            expected,
-            message: e.to_string(),
-        };
+        let fail = |e: serde_json::Error| BusError::Decode { expected, message: e.to_string() };
         match self {
             Payload::Empty => T::deserialize(&serde_json::Value::Null).map_err(fail),
             Payload::Json(value) => T::deserialize(&**value).map_err(fail),
             Payload::Bytes(bytes) => serde_json::from_slice(bytes).map_err(fail),
             Payload::Text(text) => serde_json::from_str(text).map_err(fail),
-            Payload::Frame(_) => Err(BusError::Decode {
-                expected,
-                message: "the payload is a frame handle; read it with as_frame()".into(),
-            }),
+            Payload::Frame(_) => {
+                Err(BusError::Decode { expected, message: "the payload is a frame handle; read it with as_frame()".into() })
+            }
         }
     }
 

@@ -40,18 +40,12 @@ pub struct QueueOptions {
 impl QueueOptions {
     /// A stream where only recent values matter.
     pub fn latest(capacity: usize) -> QueueOptions {
-        QueueOptions {
-            capacity,
-            policy: Overflow::DropOldest,
-        }
+        QueueOptions { capacity, policy: Overflow::DropOldest }
     }
 
     /// Commands: nothing is lost silently; a full queue is reported to the sender.
     pub fn commands(capacity: usize) -> QueueOptions {
-        QueueOptions {
-            capacity,
-            policy: Overflow::Reject,
-        }
+        QueueOptions { capacity, policy: Overflow::Reject }
     }
 }
 

@@ -20,18 +20,9 @@ pub(super) struct RateLimiter {
 impl RateLimiter {
     /// `rate` messages per second; 0 allows none.
     pub(super) fn new(rate: u32) -> RateLimiter {
-        let interval_ns = if rate == 0 {
-            u64::MAX
-        } else {
-            SECOND_NS / u64::from(rate)
-        };
+        let interval_ns = if rate == 0 { u64::MAX } else { SECOND_NS / u64::from(rate) };
         let tolerance_ns = interval_ns.saturating_mul(u64::from(rate.saturating_sub(1)));
-        RateLimiter {
-            rate,
-            interval_ns,
-            tolerance_ns,
-            tat_ns: AtomicU64::new(0),
-        }
+        RateLimiter { rate, interval_ns, tolerance_ns, tat_ns: AtomicU64::new(0) }
     }
 
     pub(super) fn rate(&self) -> u32 {
@@ -52,10 +43,7 @@ impl RateLimiter {
                 return false;
             }
             let next = tat.max(now_ns).saturating_add(self.interval_ns);
-            match self
-                .tat_ns
-                .compare_exchange_weak(tat, next, Ordering::Relaxed, Ordering::Relaxed)
-            {
+            match self.tat_ns.compare_exchange_weak(tat, next, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return true,
                 Err(current) => tat = current,
             }
@@ -72,19 +60,11 @@ mod tests {
         let limiter = RateLimiter::new(10);
         let sent = (0..100).filter(|_| limiter.try_acquire(0)).count();
         assert_eq!(sent, 10, "a full second's allowance at once");
-        assert!(
-            !limiter.try_acquire(50_000_000),
-            "half an interval later: nothing yet"
-        );
-        assert!(
-            limiter.try_acquire(100_000_000),
-            "one interval later: one more"
-        );
+        assert!(!limiter.try_acquire(50_000_000), "half an interval later: nothing yet");
+        assert!(limiter.try_acquire(100_000_000), "one interval later: one more");
         assert!(!limiter.try_acquire(100_000_000));
         // After a long quiet spell the burst is back, but no bigger than one second's worth.
-        let sent = (0..100)
-            .filter(|_| limiter.try_acquire(60 * SECOND_NS))
-            .count();
+        let sent = (0..100).filter(|_| limiter.try_acquire(60 * SECOND_NS)).count();
         assert_eq!(sent, 10);
     }
 

@@ -38,16 +38,9 @@ impl Routes {
     }
 
     /// Every queue whose pattern matches `topic`, each once.
-    pub(super) fn matching<'a>(
-        &'a self,
-        topic: &'a Topic,
-    ) -> impl Iterator<Item = &'a Arc<SubQueue>> + 'a {
+    pub(super) fn matching<'a>(&'a self, topic: &'a Topic) -> impl Iterator<Item = &'a Arc<SubQueue>> + 'a {
         let exact = self.exact.get(topic).map(Vec::as_slice).unwrap_or_default();
-        exact.iter().chain(
-            self.wildcard
-                .iter()
-                .filter(move |q| q.pattern.matches(topic)),
-        )
+        exact.iter().chain(self.wildcard.iter().filter(move |q| q.pattern.matches(topic)))
     }
 
     pub(super) fn all(&self) -> impl Iterator<Item = &Arc<SubQueue>> {

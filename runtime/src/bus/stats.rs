@@ -67,16 +67,9 @@ pub(super) struct EndpointStats {
 impl EndpointStats {
     pub(super) fn record(&self, topic: &Topic, sequence: u64, sent_ns: u64) {
         let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-        let seen = Counts {
-            messages: 1,
-            last_sequence: sequence,
-            last_sent_ns: sent_ns,
-        };
+        let seen = Counts { messages: 1, last_sequence: sequence, last_sent_ns: sent_ns };
         if let Some(counts) = topics.get_mut(topic) {
-            *counts = Counts {
-                messages: counts.messages + 1,
-                ..seen
-            };
+            *counts = Counts { messages: counts.messages + 1, ..seen };
         } else if topics.len() < MAX_TRACKED_TOPICS {
             topics.insert(topic.clone(), seen);
         } else {
@@ -93,25 +86,14 @@ pub(super) struct StatsTable {
 
 impl StatsTable {
     pub(super) fn register(&self, module: ModuleRef) -> Arc<EndpointStats> {
-        let stats = Arc::new(EndpointStats {
-            module,
-            topics: Mutex::default(),
-            untracked: AtomicU64::new(0),
-        });
-        self.endpoints
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(stats.clone());
+        let stats = Arc::new(EndpointStats { module, topics: Mutex::default(), untracked: AtomicU64::new(0) });
+        self.endpoints.lock().unwrap_or_else(|p| p.into_inner()).push(stats.clone());
         stats
     }
 
     /// Per-topic totals, sorted by topic, and the untracked count.
     pub(super) fn topics(&self) -> (Vec<TopicStats>, u64) {
-        let endpoints = self
-            .endpoints
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut totals: BTreeMap<Topic, (u64, Counts, Option<ModuleRef>)> = BTreeMap::new();
         let mut untracked = 0;
         for endpoint in &endpoints {
@@ -128,12 +110,7 @@ impl StatsTable {
         }
         let topics = totals
             .into_iter()
-            .map(|(topic, (messages, last, sender))| TopicStats {
-                topic,
-                messages,
-                last_sender: sender,
-                last_sent_ns: last.last_sent_ns,
-            })
+            .map(|(topic, (messages, last, sender))| TopicStats { topic, messages, last_sender: sender, last_sent_ns: last.last_sent_ns })
             .collect();
         (topics, untracked)
     }

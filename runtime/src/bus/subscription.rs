@@ -21,18 +21,8 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub(super) fn new(
-        bus: Arc<BusInner>,
-        queue: Arc<SubQueue>,
-        rx: Receiver<Message>,
-        count: Arc<AtomicUsize>,
-    ) -> Subscription {
-        Subscription {
-            bus,
-            queue,
-            rx,
-            count,
-        }
+    pub(super) fn new(bus: Arc<BusInner>, queue: Arc<SubQueue>, rx: Receiver<Message>, count: Arc<AtomicUsize>) -> Subscription {
+        Subscription { bus, queue, rx, count }
     }
 
     pub fn pattern(&self) -> &TopicPattern {
@@ -46,10 +36,9 @@ impl Subscription {
     /// The oldest queued message, waiting up to `timeout` for one.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, BusError> {
         self.rx.recv_timeout(timeout).map_err(|e| match e {
-            RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected => BusError::RecvTimeout {
-                pattern: self.queue.pattern.to_string(),
-                after: timeout,
-            },
+            RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected => {
+                BusError::RecvTimeout { pattern: self.queue.pattern.to_string(), after: timeout }
+            }
         })
     }
 

@@ -39,14 +39,7 @@ pub struct GuestBus {
 
 impl GuestBus {
     pub fn new(endpoint: Option<Endpoint>) -> GuestBus {
-        GuestBus {
-            endpoint,
-            subscriptions: Vec::new(),
-            next_subscription: 1,
-            pending: HashMap::new(),
-            next_reply: 1,
-            frames_held: 0,
-        }
+        GuestBus { endpoint, subscriptions: Vec::new(), next_subscription: 1, pending: HashMap::new(), next_reply: 1, frames_held: 0 }
     }
 
     fn endpoint(&self) -> Result<&Endpoint, wit::Error> {

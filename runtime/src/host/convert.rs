@@ -46,11 +46,7 @@ fn wit_viewport(v: &Viewport) -> wit::Viewport {
 }
 
 fn wit_eye(eye: &EyeView) -> wit::EyeView {
-    wit::EyeView {
-        view: wit_mat4(&eye.view),
-        projection: wit_mat4(&eye.projection),
-        viewport: wit_viewport(&eye.viewport),
-    }
+    wit::EyeView { view: wit_mat4(&eye.view), projection: wit_mat4(&eye.projection), viewport: wit_viewport(&eye.viewport) }
 }
 
 pub(crate) fn frame_info(info: &FrameInfo, events: &[InputEvent]) -> wit::FrameInfo {

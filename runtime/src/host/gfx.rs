@@ -9,11 +9,10 @@
 use std::sync::Arc;
 
 use glam::Vec4;
-use visor_types::layer::{
-    BuiltinPipeline, ClipRect, ContentId, DrawCmd, IndexData, MAX_CLIP_PLANES, Pipeline,
-    TextureData, Vertex, VertexData,
-};
 use visor_types::AppLimits;
+use visor_types::layer::{
+    BuiltinPipeline, ClipRect, ContentId, DrawCmd, IndexData, MAX_CLIP_PLANES, Pipeline, TextureData, Vertex, VertexData,
+};
 
 use super::HostState;
 use super::bindings::visor::app::gfx::{self as wit, Error, Host};
@@ -50,10 +49,7 @@ impl GfxState {
     }
 
     fn limit(&self, what: String, limit_name: &str, limit: impl std::fmt::Display) -> Error {
-        Error::LimitExceeded(format!(
-            "app '{}' asked for {what}; its limits allow {limit} ({limit_name})",
-            self.app
-        ))
+        Error::LimitExceeded(format!("app '{}' asked for {what}; its limits allow {limit} ({limit_name})", self.app))
     }
 
     fn invalid(&self, message: String) -> Error {
@@ -90,9 +86,7 @@ impl GfxState {
 
     fn check_write(&self, what: &str, id: u32, offset: u32, len: usize, capacity: usize) -> Result<(), Error> {
         if u64::from(offset) + len as u64 > capacity as u64 {
-            return Err(self.invalid(format!(
-                "writing {len} elements at offset {offset} overruns {what} {id}, which holds {capacity}"
-            )));
+            return Err(self.invalid(format!("writing {len} elements at offset {offset} overruns {what} {id}, which holds {capacity}")));
         }
         Ok(())
     }
@@ -107,9 +101,7 @@ impl GfxState {
         }
         let bytes = u64::from(width) * u64::from(height) * 4;
         if pixels as u64 != bytes {
-            return Err(self.invalid(format!(
-                "a {width}x{height} RGBA8 texture needs {bytes} bytes, but {pixels} were given"
-            )));
+            return Err(self.invalid(format!("a {width}x{height} RGBA8 texture needs {bytes} bytes, but {pixels} were given")));
         }
         let in_use: u64 = self.textures.iter().map(|t| t.pixels.len() as u64).sum::<u64>() - replacing;
         if in_use + bytes > self.limits.max_texture_bytes {
@@ -124,11 +116,8 @@ impl GfxState {
             let asked = format!("draw number {} in one frame", self.draws.len() + 1);
             return Err(self.limit(asked, "max_draws_per_frame", self.limits.max_draws_per_frame));
         }
-        let pipeline = self
-            .pipelines
-            .get(call.pipeline as usize)
-            .ok_or_else(|| self.invalid(format!("no pipeline {}", call.pipeline)))?
-            .clone();
+        let pipeline =
+            self.pipelines.get(call.pipeline as usize).ok_or_else(|| self.invalid(format!("no pipeline {}", call.pipeline)))?.clone();
         let vertices = self.vertex_buffer(call.vertices)?.clone();
         let vertex_count = vertices.vertices.len() as u64;
         let end = u64::from(call.first) + u64::from(call.count);
@@ -168,10 +157,7 @@ impl GfxState {
             None => None,
         };
         if call.clip_planes.len() > MAX_CLIP_PLANES {
-            return Err(self.invalid(format!(
-                "{} clip planes given; a draw may have at most {MAX_CLIP_PLANES}",
-                call.clip_planes.len()
-            )));
+            return Err(self.invalid(format!("{} clip planes given; a draw may have at most {MAX_CLIP_PLANES}", call.clip_planes.len())));
         }
         let mut clip_planes = [Vec4::ZERO; MAX_CLIP_PLANES];
         for (slot, plane) in clip_planes.iter_mut().zip(&call.clip_planes) {
@@ -202,9 +188,7 @@ impl GfxState {
     fn clip_rect(&self, r: wit::ClipRect) -> Result<ClipRect, Error> {
         let values = [r.x, r.y, r.width, r.height];
         if values.iter().any(|v| !v.is_finite()) || r.width < 0.0 || r.height < 0.0 {
-            return Err(self.invalid(format!(
-                "clip rectangle {values:?} must be finite with a non-negative size (normalized 0..1)"
-            )));
+            return Err(self.invalid(format!("clip rectangle {values:?} must be finite with a non-negative size (normalized 0..1)")));
         }
         Ok(ClipRect { x: r.x, y: r.y, width: r.width, height: r.height })
     }

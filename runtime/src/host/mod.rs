@@ -18,19 +18,19 @@ pub mod log;
 use std::sync::Arc;
 
 use visor_types::clock::SharedClock;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::StoreLimitsBuilder;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::app::AppSpec;
 use crate::manifest::{DirMode, NetworkTarget};
-use std::net::ToSocketAddrs;
 use bus::GuestBus;
 use gfx::GfxState;
 use limiter::{MemoryGauge, MeteredLimits};
 use log::LogRing;
+use std::net::ToSocketAddrs;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -124,8 +124,13 @@ fn allow_network(wasi: &mut wasmtime_wasi::WasiCtxBuilder, app: &str, targets: &
 
 /// The address ranges `targets` grant: ranges as they are, names through `resolve`, minus
 /// loopback addresses a name resolved to unless a granted range holds them.
-fn granted_nets(app: &str, targets: &[NetworkTarget], resolve: impl Fn(&str) -> std::io::Result<Vec<std::net::IpAddr>>) -> Vec<ipnet::IpNet> {
-    let ranges: Vec<ipnet::IpNet> = targets.iter().filter_map(|t| if let NetworkTarget::Net(net) = t { Some(*net) } else { None }).collect();
+fn granted_nets(
+    app: &str,
+    targets: &[NetworkTarget],
+    resolve: impl Fn(&str) -> std::io::Result<Vec<std::net::IpAddr>>,
+) -> Vec<ipnet::IpNet> {
+    let ranges: Vec<ipnet::IpNet> =
+        targets.iter().filter_map(|t| if let NetworkTarget::Net(net) = t { Some(*net) } else { None }).collect();
     let mut nets = ranges.clone();
     for target in targets {
         let NetworkTarget::Host(name) = target else { continue };
@@ -134,7 +139,10 @@ fn granted_nets(app: &str, targets: &[NetworkTarget], resolve: impl Fn(&str) -> 
                 for ip in addrs {
                     let local = ip.is_loopback() || ip.is_unspecified();
                     if local && !ranges.iter().any(|n| n.contains(&ip)) {
-                        tracing::warn!(app, "granted host '{name}' resolves to {ip}, a local address: not opened (grant the address itself to allow it)");
+                        tracing::warn!(
+                            app,
+                            "granted host '{name}' resolves to {ip}, a local address: not opened (grant the address itself to allow it)"
+                        );
                     } else {
                         nets.push(ipnet::IpNet::from(ip));
                     }

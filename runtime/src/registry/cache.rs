@@ -65,11 +65,7 @@ impl Registry {
     /// The module's component compiled for `engine`: from the cache when there is a sound
     /// entry for this engine, else compiled from its blob (checked against its hash first) and
     /// written to the cache for next time.
-    pub fn load_component(
-        &self,
-        engine: &Engine,
-        module: &InstalledModule,
-    ) -> Result<(Component, CacheOutcome), RegistryError> {
+    pub fn load_component(&self, engine: &Engine, module: &InstalledModule) -> Result<(Component, CacheOutcome), RegistryError> {
         let Some(component) = &module.component else {
             let native = match &module.manifest.entry {
                 Entry::Native(name) => name.clone(),
@@ -115,14 +111,18 @@ impl Registry {
         let path = self.layout.cache.join(KEY_FILE);
         let read = |path: &Path| -> Result<[u8; 32], RegistryError> {
             let bytes = fs::read(path).map_err(io_err("read", path))?;
-            bytes.try_into().map_err(|_| RegistryError::Corrupt { path: path.to_path_buf(), problem: "the cache key is not 32 bytes; remove it and the cache/ folder".into() })
+            bytes.try_into().map_err(|_| RegistryError::Corrupt {
+                path: path.to_path_buf(),
+                problem: "the cache key is not 32 bytes; remove it and the cache/ folder".into(),
+            })
         };
         if path.is_file() {
             return read(&path);
         }
         fs::create_dir_all(&self.layout.cache).map_err(io_err("create the folder", &self.layout.cache))?;
         let mut key = [0u8; 32];
-        getrandom::getrandom(&mut key).map_err(|e| RegistryError::Corrupt { path: path.clone(), problem: format!("no randomness for the cache key: {e}") })?;
+        getrandom::getrandom(&mut key)
+            .map_err(|e| RegistryError::Corrupt { path: path.clone(), problem: format!("no randomness for the cache key: {e}") })?;
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]

@@ -134,11 +134,9 @@ pub(super) fn read_version_dir(layout: &Layout, dir: &Path) -> Result<InstalledM
         return Err(corrupt(format!("its manifest says {}, which is not the folder's name@version", manifest.id())));
     }
     let component = match (&manifest.entry, &record.component) {
-        (Entry::Component(file), Some(c)) if Path::new(&c.file_name) == file => Some(InstalledComponent {
-            path: layout.blob(&c.sha256),
-            sha256: c.sha256.clone(),
-            file_name: file.clone(),
-        }),
+        (Entry::Component(file), Some(c)) if Path::new(&c.file_name) == file => {
+            Some(InstalledComponent { path: layout.blob(&c.sha256), sha256: c.sha256.clone(), file_name: file.clone() })
+        }
         (Entry::Native(_), None) => None,
         _ => return Err(corrupt(format!("{RECORD_FILE} and the manifest's `entry` disagree"))),
     };

@@ -160,8 +160,7 @@ impl Layout {
             Err(RegistryError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Vec::new(),
             other => other?,
         };
-        let mut out: Vec<_> =
-            names.into_iter().filter_map(|(v, path)| Version::parse(&v).ok().map(|v| (v, path))).collect();
+        let mut out: Vec<_> = names.into_iter().filter_map(|(v, path)| Version::parse(&v).ok().map(|v| (v, path))).collect();
         out.sort();
         Ok(out)
     }

@@ -29,10 +29,8 @@ impl Registry {
         check_name(name)?;
         let _lock = self.layout.lock_exclusive()?;
         let installed = self.list()?;
-        let targets: Vec<&InstalledModule> = installed
-            .iter()
-            .filter(|m| m.name() == name && version.is_none_or(|v| m.version() == v))
-            .collect();
+        let targets: Vec<&InstalledModule> =
+            installed.iter().filter(|m| m.name() == name && version.is_none_or(|v| m.version() == v)).collect();
         if targets.is_empty() {
             let wanted = match version {
                 Some(v) => format!("{name}@{v}"),

@@ -77,12 +77,10 @@ fn choose<'a>(
     if let Some(m) = chosen.iter().copied().filter(|m| candidate(m)).max_by_key(|m| rank(m, dep)) {
         return Ok(m);
     }
-    installed.iter().filter(|m| candidate(m)).max_by_key(|m| rank(m, dep)).ok_or_else(|| {
-        RegistryError::MissingDependency {
-            module: dependent.id(),
-            dependency: describe(dep),
-            installed: what_is_installed(installed, dep),
-        }
+    installed.iter().filter(|m| candidate(m)).max_by_key(|m| rank(m, dep)).ok_or_else(|| RegistryError::MissingDependency {
+        module: dependent.id(),
+        dependency: describe(dep),
+        installed: what_is_installed(installed, dep),
     })
 }
 
@@ -90,17 +88,10 @@ fn choose<'a>(
 /// the exported interface's for an interface dependency.
 fn provided<'a>(module: &'a InstalledModule, dep: &Dependency) -> Option<&'a Version> {
     match dep {
-        Dependency::Module { name, version } => {
-            (module.name() == name && version.matches(module.version())).then(|| module.version())
+        Dependency::Module { name, version } => (module.name() == name && version.matches(module.version())).then(|| module.version()),
+        Dependency::Interface { name, version } => {
+            module.manifest.exports.interfaces.iter().filter(|(iface, v)| iface == name && version.matches(v)).map(|(_, v)| v).max()
         }
-        Dependency::Interface { name, version } => module
-            .manifest
-            .exports
-            .interfaces
-            .iter()
-            .filter(|(iface, v)| iface == name && version.matches(v))
-            .map(|(_, v)| v)
-            .max(),
     }
 }
 
@@ -145,11 +136,7 @@ pub(super) fn check_removal(installed: &[InstalledModule], removing: &[&Installe
             let serves = |m: &InstalledModule| m.name() != dependent.name() && provided(m, dep).is_some();
             let Some(lost) = removing.iter().find(|m| serves(m)) else { continue };
             if !installed.iter().any(|m| !is_removed(m) && serves(m)) {
-                return Err(RegistryError::DependedOn {
-                    module: lost.id(),
-                    dependent: dependent.id(),
-                    dependency: describe(dep),
-                });
+                return Err(RegistryError::DependedOn { module: lost.id(), dependent: dependent.id(), dependency: describe(dep) });
             }
         }
     }
@@ -167,8 +154,7 @@ mod tests {
     use crate::manifest::Manifest;
 
     fn module(name: &str, version: &str, depends: &[(usize, &str)], names: &[String]) -> InstalledModule {
-        let deps: Vec<String> =
-            depends.iter().map(|(i, req)| format!("{{ module = \"{}\", version = \"{req}\" }}", names[*i])).collect();
+        let deps: Vec<String> = depends.iter().map(|(i, req)| format!("{{ module = \"{}\", version = \"{req}\" }}", names[*i])).collect();
         let text = format!(
             "name = \"{name}\"\nversion = \"{version}\"\nkind = \"library\"\nentry = {{ native = \"{name}\" }}\ndepends = [{}]\n",
             deps.join(", ")

@@ -24,4 +24,3 @@ impl FrameFeed {
         self.0.load_full()
     }
 }
-

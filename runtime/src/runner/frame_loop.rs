@@ -26,9 +26,7 @@ impl Worker {
         // A command that arrived while sleeping between frames, handled at the top of the loop.
         let mut pending: Option<Control> = None;
         loop {
-            let command = pending.take().or_else(|| {
-                if paused { self.commands.recv().ok() } else { self.commands.try_recv().ok() }
-            });
+            let command = pending.take().or_else(|| if paused { self.commands.recv().ok() } else { self.commands.try_recv().ok() });
             match command {
                 Some(Control::Stop) => return Exit::Stopped,
                 Some(Control::Restart) => return Exit::Restart(instance.into_bus()),

@@ -34,7 +34,7 @@ mod worker;
 
 pub use feed::FrameFeed;
 pub use handle::{AppRunner, RunContext};
-pub use state::{AppStatus, Crash};
 pub(crate) use state::panic_text;
-pub(crate) use supervisor::{Supervisor, Verdict};
+pub use state::{AppStatus, Crash};
 pub use supervisor::RestartPolicy;
+pub(crate) use supervisor::{Supervisor, Verdict};

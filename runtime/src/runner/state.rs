@@ -21,7 +21,11 @@ pub enum AppStatus {
     /// Not called any more until resumed; its last layer stays.
     Paused,
     /// Crashed; it starts again after the backoff.
-    Restarting { attempt: u32, after: Duration, reason: String },
+    Restarting {
+        attempt: u32,
+        after: Duration,
+        reason: String,
+    },
     /// Stopped by the shell.
     Stopped,
     /// Crashed too often: the supervisor gave up. The message says why.

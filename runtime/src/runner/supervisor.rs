@@ -68,14 +68,10 @@ impl Supervisor {
         }
         let count = self.recent.len() as u32;
         if count >= self.policy.max_crashes {
-            return Verdict::GiveUp(format!(
-                "gave up after {count} crash(es) within {:?}; the last: {reason}",
-                self.policy.window
-            ));
+            return Verdict::GiveUp(format!("gave up after {count} crash(es) within {:?}; the last: {reason}", self.policy.window));
         }
         let after = self.backoff;
         self.backoff = (self.backoff * 2).min(self.policy.max_backoff);
         Verdict::Restart { attempt: count, after }
     }
 }
-

@@ -150,7 +150,10 @@ fn bcrypt(password: &str) -> anyhow::Result<String> {
     child.stdin.take().context("python3's stdin")?.write_all(password.as_bytes())?;
     let out = child.wait_with_output()?;
     let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    anyhow::ensure!(out.status.success() && hash.starts_with("$2"), "python3 could not make a bcrypt hash (its crypt module has bcrypt on Debian 12): {hash}");
+    anyhow::ensure!(
+        out.status.success() && hash.starts_with("$2"),
+        "python3 could not make a bcrypt hash (its crypt module has bcrypt on Debian 12): {hash}"
+    );
     Ok(hash)
 }
 

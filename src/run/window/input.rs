@@ -14,10 +14,8 @@ use visor_drivers::pose::Move;
 use winit::keyboard::{Key, KeyCode, NamedKey, PhysicalKey};
 
 /// The help lines the overlay shows.
-pub const HELP: [&str; 2] = [
-    "F1 overlay  F2 screenshot  F3 stereo/mono  Tab focus  F5 pause",
-    "right-drag look (+WASD move, Q/E down/up, R reset)  Ctrl+Q quit",
-];
+pub const HELP: [&str; 2] =
+    ["F1 overlay  F2 screenshot  F3 stereo/mono  Tab focus  F5 pause", "right-drag look (+WASD move, Q/E down/up, R reset)  Ctrl+Q quit"];
 
 /// What a key does in the simulator.
 #[derive(Clone, Debug, PartialEq)]

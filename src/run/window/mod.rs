@@ -69,7 +69,8 @@ pub fn run(options: RunOptions) -> anyhow::Result<()> {
 
 /// Says what to do when there is no display to open a window on, rather than winit's terse
 /// error after the apps have started.
-pub fn check_display() -> anyhow::Result<()> {    let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+pub fn check_display() -> anyhow::Result<()> {
+    let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
     if set("DISPLAY") {
         return Ok(());
     }

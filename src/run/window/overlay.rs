@@ -94,10 +94,7 @@ impl OverlayText {
         let t = &self.timing;
         let mut lines = vec![
             (self.title.clone(), ACCENT),
-            (
-                format!("{:5.1} fps   compositor {:6.2} ms (max {:.2})", t.fps, t.compositor_ms, t.compositor_max_ms),
-                INK,
-            ),
+            (format!("{:5.1} fps   compositor {:6.2} ms (max {:.2})", t.fps, t.compositor_ms, t.compositor_max_ms), INK),
         ];
         if self.apps.is_empty() {
             lines.push(("no apps on the display".into(), INK));

@@ -212,7 +212,6 @@ pub(super) fn source_problems(at: &str, source: &SourceConfig, p: &mut Vec<Strin
     }
 }
 
-
 impl CameraConfig {
     pub(super) fn problems(&self, p: &mut Vec<String>) {
         source_problems("camera", &self.source, p);

@@ -16,7 +16,7 @@ mod camera;
 mod display;
 mod pose;
 
-pub use camera::{CameraConfig, LensConfig, LiveConfig, Mount, PixelFormat, SourceConfig, DEFAULT_HFOV_DEG};
+pub use camera::{CameraConfig, DEFAULT_HFOV_DEG, LensConfig, LiveConfig, Mount, PixelFormat, SourceConfig};
 pub use display::{Display, DisplayKind, FovDegrees, Optics};
 pub use pose::{DriverName, PoseConfig};
 
@@ -53,19 +53,14 @@ pub enum ProfileError {
 impl DeviceProfile {
     /// Parses and validates a profile; `origin` names it in errors (usually its path).
     pub fn from_toml(text: &str, origin: &str) -> Result<DeviceProfile, ProfileError> {
-        let profile: DeviceProfile = toml::from_str(text)
-            .map_err(|e| ProfileError::Syntax { origin: origin.to_string(), message: e.to_string() })?;
+        let profile: DeviceProfile =
+            toml::from_str(text).map_err(|e| ProfileError::Syntax { origin: origin.to_string(), message: e.to_string() })?;
         let problems = profile.problems();
-        if problems.is_empty() {
-            Ok(profile)
-        } else {
-            Err(ProfileError::Invalid { origin: origin.to_string(), problems })
-        }
+        if problems.is_empty() { Ok(profile) } else { Err(ProfileError::Invalid { origin: origin.to_string(), problems }) }
     }
 
     pub fn load(path: &Path) -> Result<DeviceProfile, ProfileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ProfileError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read { path: path.to_path_buf(), source })?;
         Self::from_toml(&text, &path.display().to_string())
     }
 
@@ -229,9 +224,15 @@ mod tests {
              fallback = { source = \"synthetic\", width = 64, height = 48, fps = 0 }",
         );
         let joined = found.join("\n");
-        for needle in ["camera size 0x480", "camera.fps is -1", "camera.retry_ms is 0", "both intrinsics and hfov_deg",
-            "camera.hfov_deg is 200", "camera.intrinsics", "camera.fallback.fps is 0"]
-        {
+        for needle in [
+            "camera size 0x480",
+            "camera.fps is -1",
+            "camera.retry_ms is 0",
+            "both intrinsics and hfov_deg",
+            "camera.hfov_deg is 200",
+            "camera.intrinsics",
+            "camera.fallback.fps is 0",
+        ] {
             assert!(joined.contains(needle), "missing {needle:?} in:\n{joined}");
         }
         assert_eq!(found.len(), 7, "{joined}");

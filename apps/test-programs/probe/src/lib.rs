@@ -69,8 +69,7 @@ fn slab() -> (Vec<gfx::Vertex>, Vec<u32>) {
     let color = Vec4::from(env_floats("PROBE_COLOR", [1.0, 0.0, 0.0, 1.0]));
     let n = Vec3::Z;
     let v = |x: f32, y: f32, z: f32, u: f32, w: f32| mesh::vertex(Vec3::new(x, y, z), n, color, Vec2::new(u, w));
-    let vertices =
-        vec![v(x0, -0.4, zl, 0.0, 1.0), v(x1, -0.4, zr, 1.0, 1.0), v(x1, 0.4, zr, 1.0, 0.0), v(x0, 0.4, zl, 0.0, 0.0)];
+    let vertices = vec![v(x0, -0.4, zl, 0.0, 1.0), v(x1, -0.4, zr, 1.0, 1.0), v(x1, 0.4, zr, 1.0, 0.0), v(x0, 0.4, zl, 0.0, 0.0)];
     (vertices, vec![0, 1, 2, 0, 2, 3])
 }
 
@@ -196,9 +195,7 @@ impl App for Probe {
         let mut pipeline = gfx::builtin(gfx::BuiltinPipeline::Unlit);
         match scenario.as_str() {
             "custom-shader" => {
-                expect("invalid WGSL", gfx::create_shader_pipeline("fn vs_main( {"), |e| {
-                    matches!(e, Error::ShaderInvalid(_))
-                })?;
+                expect("invalid WGSL", gfx::create_shader_pipeline("fn vs_main( {"), |e| matches!(e, Error::ShaderInvalid(_)))?;
                 pipeline = gfx::create_shader_pipeline(CUSTOM_WGSL).map_err(|e| e.to_string())?;
             }
             "out-of-range" => out_of_range(vertices, indices, pipeline)?,

@@ -15,8 +15,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use nokhwa::Camera;
-use nokhwa::utils::{CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType};
 use nokhwa::NokhwaError;
+use nokhwa::utils::{CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType};
 
 use super::{CaptureDevice, CaptureMode, CaptureRequest, Encoding, choose_mode, video_devices};
 use crate::camera::CameraError;
@@ -47,14 +47,9 @@ impl CaptureDevice for NokhwaDevice {
             return Err(CameraError::Absent { device: path, present: video_devices() });
         }
         let any_decodable = RequestedFormat::with_formats(RequestedFormatType::None, &DECODABLE);
-        let mut camera = Camera::new(CameraIndex::Index(request.device), any_decodable)
-            .map_err(|e| open_error(&path, request, e))?;
-        let offered: Vec<CaptureMode> = camera
-            .compatible_camera_formats()
-            .map_err(|e| open_error(&path, request, e))?
-            .into_iter()
-            .filter_map(to_mode)
-            .collect();
+        let mut camera = Camera::new(CameraIndex::Index(request.device), any_decodable).map_err(|e| open_error(&path, request, e))?;
+        let offered: Vec<CaptureMode> =
+            camera.compatible_camera_formats().map_err(|e| open_error(&path, request, e))?.into_iter().filter_map(to_mode).collect();
         let Some(mode) = choose_mode(&offered, request) else {
             let offered = offered.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
             return Err(CameraError::UnsupportedFormat { device: path, requested: request.to_string(), offered });

@@ -2,25 +2,15 @@ use std::time::Duration;
 
 use super::{bus, endpoint, pattern, topic};
 use crate::bus::{
-    BusAction, BusCapabilities, BusError, MAX_QUEUE_CAPACITY, MAX_SUBSCRIPTIONS_PER_MODULE,
-    ModuleRef, Payload, QueueOptions,
+    BusAction, BusCapabilities, BusError, MAX_QUEUE_CAPACITY, MAX_SUBSCRIPTIONS_PER_MODULE, ModuleRef, Payload, QueueOptions,
 };
 
 #[test]
 fn publish_without_a_grant_is_denied_with_a_clear_message() {
     let (bus, _) = bus();
     let cube = endpoint(&bus, 1, "cube", &["cube/#"], &[]);
-    let error = cube
-        .publish(&topic("camera/frames"), Payload::Empty)
-        .unwrap_err();
-    assert_eq!(
-        error,
-        BusError::Denied {
-            module: "cube".into(),
-            action: BusAction::Publish,
-            topic: "camera/frames".into()
-        }
-    );
+    let error = cube.publish(&topic("camera/frames"), Payload::Empty).unwrap_err();
+    assert_eq!(error, BusError::Denied { module: "cube".into(), action: BusAction::Publish, topic: "camera/frames".into() });
     assert_eq!(
         error.to_string(),
         "module 'cube' may not publish to 'camera/frames': its manifest or the user's policy does not \
@@ -33,22 +23,11 @@ fn publish_without_a_grant_is_denied_with_a_clear_message() {
 fn subscribing_beyond_the_grant_is_denied() {
     let (bus, _) = bus();
     let app = endpoint(&bus, 1, "app", &[], &["vision/faces", "camera/+/frames"]);
-    assert!(
-        app.subscribe(pattern("vision/faces"), QueueOptions::latest(4))
-            .is_ok()
-    );
-    assert!(
-        app.subscribe(pattern("camera/left/frames"), QueueOptions::latest(4))
-            .is_ok()
-    );
+    assert!(app.subscribe(pattern("vision/faces"), QueueOptions::latest(4)).is_ok());
+    assert!(app.subscribe(pattern("camera/left/frames"), QueueOptions::latest(4)).is_ok());
     for asked in ["vision/#", "camera/#", "+/faces", "pose/head"] {
-        let error = app
-            .subscribe(pattern(asked), QueueOptions::latest(4))
-            .unwrap_err();
-        assert!(
-            matches!(&error, BusError::Denied { action: BusAction::Subscribe, topic, .. } if topic == asked),
-            "{asked}: {error}"
-        );
+        let error = app.subscribe(pattern(asked), QueueOptions::latest(4)).unwrap_err();
+        assert!(matches!(&error, BusError::Denied { action: BusAction::Subscribe, topic, .. } if topic == asked), "{asked}: {error}");
     }
 }
 
@@ -56,28 +35,9 @@ fn subscribing_beyond_the_grant_is_denied() {
 fn requests_need_a_publish_grant() {
     let (bus, _) = bus();
     let app = endpoint(&bus, 1, "app", &["ui/#"], &["#"]);
-    let error = app
-        .request(
-            &topic("vision/detect"),
-            Payload::Empty,
-            Duration::from_millis(1),
-        )
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            BusError::Denied {
-                action: BusAction::Request,
-                ..
-            }
-        ),
-        "{error}"
-    );
-    assert!(
-        error
-            .to_string()
-            .contains("may not send requests to 'vision/detect'")
-    );
+    let error = app.request(&topic("vision/detect"), Payload::Empty, Duration::from_millis(1)).unwrap_err();
+    assert!(matches!(error, BusError::Denied { action: BusAction::Request, .. }), "{error}");
+    assert!(error.to_string().contains("may not send requests to 'vision/detect'"));
 }
 
 #[test]
@@ -85,75 +45,40 @@ fn an_endpoint_without_capabilities_can_do_nothing() {
     let (bus, _) = bus();
     let nobody = bus.endpoint(ModuleRef::new(9, "nobody"), BusCapabilities::none());
     assert!(nobody.publish(&topic("a"), Payload::Empty).is_err());
-    assert!(
-        nobody
-            .subscribe(pattern("a"), QueueOptions::latest(1))
-            .is_err()
-    );
+    assert!(nobody.subscribe(pattern("a"), QueueOptions::latest(1)).is_err());
 }
 
 #[test]
 fn the_sender_is_the_endpoint_whatever_the_payload_claims() {
     let (bus, clock) = bus();
     let listener = endpoint(&bus, 1, "listener", &[], &["#"]);
-    let sub = listener
-        .subscribe(pattern("#"), QueueOptions::latest(8))
-        .unwrap();
+    let sub = listener.subscribe(pattern("#"), QueueOptions::latest(8)).unwrap();
     let cube = endpoint(&bus, 7, "cube", &["#"], &[]);
     clock.set_ns(42);
     let forged = serde_json::json!({ "sender": "camera-driver", "id": 0 });
-    cube.publish(&topic("camera/frames"), Payload::json(&forged).unwrap())
-        .unwrap();
+    cube.publish(&topic("camera/frames"), Payload::json(&forged).unwrap()).unwrap();
     let message = sub.try_recv().unwrap();
     assert_eq!(message.sender, ModuleRef::new(7, "cube"));
     assert_eq!(message.sent_ns, 42);
-    assert_eq!(
-        message.payload.decode::<serde_json::Value>().unwrap(),
-        forged
-    );
+    assert_eq!(message.payload.decode::<serde_json::Value>().unwrap(), forged);
 }
 
 #[test]
 fn the_rate_limit_refuses_messages_past_the_allowance_until_time_moves() {
     let (bus, clock) = bus();
-    let caps = BusCapabilities {
-        publish: vec![pattern("chat")],
-        subscribe: vec![],
-        messages_per_second: 5,
-        shell: false,
-    };
+    let caps = BusCapabilities { publish: vec![pattern("chat")], subscribe: vec![], messages_per_second: 5, shell: false };
     let chatty = bus.endpoint(ModuleRef::new(3, "chatty"), caps);
     let (chat, elsewhere) = (topic("chat"), topic("elsewhere"));
     // Denied calls are refused before they cost any allowance.
     for _ in 0..3 {
-        assert!(matches!(
-            chatty.publish(&elsewhere, Payload::Empty),
-            Err(BusError::Denied { .. })
-        ));
+        assert!(matches!(chatty.publish(&elsewhere, Payload::Empty), Err(BusError::Denied { .. })));
     }
-    let results: Vec<_> = (0..8)
-        .map(|_| chatty.publish(&chat, Payload::Empty))
-        .collect();
+    let results: Vec<_> = (0..8).map(|_| chatty.publish(&chat, Payload::Empty)).collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
-    assert_eq!(
-        results[7],
-        Err(BusError::RateLimited {
-            module: "chatty".into(),
-            limit: 5
-        })
-    );
-    assert!(
-        results[7]
-            .as_ref()
-            .unwrap_err()
-            .to_string()
-            .contains("allowance of 5 messages per second")
-    );
+    assert_eq!(results[7], Err(BusError::RateLimited { module: "chatty".into(), limit: 5 }));
+    assert!(results[7].as_ref().unwrap_err().to_string().contains("allowance of 5 messages per second"));
     // The capability check still comes first once the allowance is spent.
-    assert!(matches!(
-        chatty.publish(&elsewhere, Payload::Empty),
-        Err(BusError::Denied { .. })
-    ));
+    assert!(matches!(chatty.publish(&elsewhere, Payload::Empty), Err(BusError::Denied { .. })));
     clock.set_ns(200_000_000); // a fifth of a second buys one message
     assert!(chatty.publish(&chat, Payload::Empty).is_ok());
     assert!(chatty.publish(&chat, Payload::Empty).is_err());
@@ -164,24 +89,13 @@ fn queue_sizes_and_subscription_counts_are_bounded() {
     let (bus, _) = bus();
     let app = endpoint(&bus, 1, "app", &[], &["#"]);
     for capacity in [0, MAX_QUEUE_CAPACITY + 1, usize::MAX] {
-        let error = app
-            .subscribe(pattern("a"), QueueOptions::latest(capacity))
-            .unwrap_err();
+        let error = app.subscribe(pattern("a"), QueueOptions::latest(capacity)).unwrap_err();
         assert!(matches!(error, BusError::QueueCapacity { .. }), "{error}");
     }
-    let mut held: Vec<_> = (0..MAX_SUBSCRIPTIONS_PER_MODULE)
-        .map(|_| {
-            app.subscribe(pattern("a"), QueueOptions::latest(1))
-                .unwrap()
-        })
-        .collect();
-    let error = app
-        .subscribe(pattern("a"), QueueOptions::latest(1))
-        .unwrap_err();
-    assert!(
-        matches!(error, BusError::TooManySubscriptions { .. }),
-        "{error}"
-    );
+    let mut held: Vec<_> =
+        (0..MAX_SUBSCRIPTIONS_PER_MODULE).map(|_| app.subscribe(pattern("a"), QueueOptions::latest(1)).unwrap()).collect();
+    let error = app.subscribe(pattern("a"), QueueOptions::latest(1)).unwrap_err();
+    assert!(matches!(error, BusError::TooManySubscriptions { .. }), "{error}");
     held.pop();
     assert!(app.subscribe(pattern("a"), QueueOptions::latest(1)).is_ok());
 }
@@ -190,46 +104,22 @@ fn queue_sizes_and_subscription_counts_are_bounded() {
 fn narrowed_grants_cut_off_subscriptions_they_no_longer_cover() {
     let (bus, _) = bus();
     let app = endpoint(&bus, 1, "app", &["#"], &["#"]);
-    let camera = app
-        .subscribe(pattern("camera/#"), QueueOptions::latest(8))
-        .unwrap();
-    let ui = app
-        .subscribe(pattern("ui/+"), QueueOptions::latest(8))
-        .unwrap();
+    let camera = app.subscribe(pattern("camera/#"), QueueOptions::latest(8)).unwrap();
+    let ui = app.subscribe(pattern("ui/+"), QueueOptions::latest(8)).unwrap();
     let (frames, clicks) = (topic("camera/frames"), topic("ui/click"));
     app.publish(&frames, Payload::Empty).unwrap();
     app.publish(&clicks, Payload::Empty).unwrap();
 
     // A clone is the same endpoint: narrowing through it narrows the original too.
     let upgraded = app.clone();
-    let caps = BusCapabilities {
-        publish: vec![pattern("#")],
-        subscribe: vec![pattern("ui/#")],
-        messages_per_second: 10,
-        shell: false,
-    };
+    let caps = BusCapabilities { publish: vec![pattern("#")], subscribe: vec![pattern("ui/#")], messages_per_second: 10, shell: false };
     upgraded.set_capabilities(caps.clone());
     assert_eq!(*app.capabilities(), caps);
     assert_eq!(app.publish(&frames, Payload::Empty).unwrap().delivered, 0);
     assert_eq!(app.publish(&clicks, Payload::Empty).unwrap().delivered, 1);
-    assert_eq!(
-        (camera.len(), ui.len()),
-        (1, 2),
-        "what was queued stays readable"
-    );
-    let error = app
-        .subscribe(pattern("camera/#"), QueueOptions::latest(8))
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            BusError::Denied {
-                action: BusAction::Subscribe,
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert_eq!((camera.len(), ui.len()), (1, 2), "what was queued stays readable");
+    let error = app.subscribe(pattern("camera/#"), QueueOptions::latest(8)).unwrap_err();
+    assert!(matches!(error, BusError::Denied { action: BusAction::Subscribe, .. }), "{error}");
 }
 
 #[test]

@@ -41,15 +41,7 @@ fn small_topics() -> Vec<String> {
     for _ in 0..6 {
         layer = layer
             .iter()
-            .flat_map(|prefix| {
-                ["a", "b", "c", "d"].map(|s| {
-                    if prefix.is_empty() {
-                        s.to_string()
-                    } else {
-                        format!("{prefix}/{s}")
-                    }
-                })
-            })
+            .flat_map(|prefix| ["a", "b", "c", "d"].map(|s| if prefix.is_empty() { s.to_string() } else { format!("{prefix}/{s}") }))
             .collect();
         all.extend(layer.iter().cloned());
     }

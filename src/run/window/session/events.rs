@@ -8,8 +8,8 @@ use crate::shell::{KeyInput, PointerInput, PointerKind};
 use winit::dpi::PhysicalPosition;
 use winit::event::{ElementState, KeyEvent, MouseButton};
 
-use crate::run::window::input::{self, Action};
 use super::{Flow, Session};
+use crate::run::window::input::{self, Action};
 
 /// Mouse-look sensitivity: 0.2 degrees of head turn per pixel of drag.
 const LOOK_RADIANS_PER_PIXEL: f32 = 0.2 * std::f32::consts::PI / 180.0;
@@ -17,7 +17,11 @@ const LOOK_RADIANS_PER_PIXEL: f32 = 0.2 * std::f32::consts::PI / 180.0;
 impl Session {
     pub(super) fn key(&mut self, event: &KeyEvent) -> Flow {
         let down = event.state == ElementState::Pressed;
-        let context = input::KeyContext { looking: self.looking, app_focused: self.running.shell.focused().is_some(), ctrl: self.modifiers.control_key() };
+        let context = input::KeyContext {
+            looking: self.looking,
+            app_focused: self.running.shell.focused().is_some(),
+            ctrl: self.modifiers.control_key(),
+        };
         let action = input::action(&event.logical_key, event.physical_key, context);
         if action.on_press_only() && (!down || event.repeat) {
             return Flow::Continue;

@@ -264,8 +264,7 @@ impl Session {
         };
         let placement = self.placement();
         {
-            let target =
-                texture.texture.create_view(&wgpu::TextureViewDescriptor { format: Some(self.view_format), ..Default::default() });
+            let target = texture.texture.create_view(&wgpu::TextureViewDescriptor { format: Some(self.view_format), ..Default::default() });
             let gpu = self.running.shell.compositor.gpu();
             let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("present") });
             self.present.encode(&gpu.queue, &mut encoder, &target, &placement);
@@ -307,15 +306,8 @@ impl Session {
             return;
         }
         let focused = self.running.shell.focused();
-        let paused: Vec<String> = self
-            .running
-            .shell
-            .modules
-            .list()
-            .into_iter()
-            .filter(|m| m.status == AppStatus::Paused)
-            .map(|m| m.name)
-            .collect();
+        let paused: Vec<String> =
+            self.running.shell.modules.list().into_iter().filter(|m| m.status == AppStatus::Paused).map(|m| m.name).collect();
         let apps = self
             .app_times
             .iter()
