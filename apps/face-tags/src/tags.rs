@@ -44,7 +44,7 @@ impl Tag {
                     mesh::vertex(p, normal, color, Vec2::ZERO)
                 };
                 let (a, b, c, d) = (corner(lo.x, lo.y), corner(hi.x, lo.y), corner(hi.x, hi.y), corner(lo.x, hi.y));
-                [a.clone(), b, c.clone(), a, c, d]
+                [a, b, c, a, c, d]
             })
             .collect()
     }

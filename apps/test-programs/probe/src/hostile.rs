@@ -25,6 +25,7 @@ pub fn memory_bomb() {
 }
 
 /// `recurse`: unbounded recursion.
+#[allow(unconditional_recursion, reason = "the hostile probe exhausts its stack on purpose")]
 pub fn recurse(depth: u64) -> u64 {
     let buffer = core::hint::black_box([depth; 64]);
     recurse(depth + 1) + buffer[7]
