@@ -36,8 +36,14 @@ impl CameraTexture {
 }
 
 fn create(device: &wgpu::Device, width: u32, height: u32) -> wgpu::Texture {
+    srgb_picture(device, "camera", width, height)
+}
+
+/// A 2D sRGB picture the CPU uploads and a pass samples: the camera frame here, the simulator
+/// window's overlay in the binary.
+pub fn srgb_picture(device: &wgpu::Device, label: &str, width: u32, height: u32) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("camera"),
+        label: Some(label),
         size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
         mip_level_count: 1,
         sample_count: 1,

@@ -63,6 +63,7 @@ mod reproject;
 mod resources;
 mod sink;
 
+pub use camera::srgb_picture;
 pub use composite::MAX_LAYERS;
 pub use compositor::{Compositor, FrameStats};
 pub use config::CompositorConfig;
