@@ -35,6 +35,17 @@ cargo clippy --release --workspace --all-targets --quiet -- -D warnings
 cargo clippy --release --workspace --all-targets --quiet --manifest-path apps/Cargo.toml \
     --target-dir target/guest-clippy -- -D warnings
 
+# Crates by weight: the installer and the shared types stay free of the heavy engines.
+say "checking crate weights (visor-oci without wasmtime, visor-types without naga)"
+if cargo tree -p visor-oci -e normal --prefix none | grep '^wasmtime ' >/dev/null; then
+    echo "visor-oci depends on wasmtime: keep manifests and policy in visor-manifest" >&2
+    exit 1
+fi
+if cargo tree -p visor-types -e normal --prefix none | grep '^naga ' >/dev/null; then
+    echo "visor-types depends on naga: shader validation belongs in visor-shader" >&2
+    exit 1
+fi
+
 say "running the test suite (cargo test --release --workspace $*)"
 cargo test --release --workspace "$@"
 say "all tests passed"

@@ -408,3 +408,35 @@ fn mouse_look_and_wasd_move_the_head() {
     assert!(status.success(), "Esc should exit cleanly, got {status}; log:\n{}", visor.log());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `visor outputs` lists the display's monitors; `--output NAME` opens the window full screen
+/// on one of them, and a name that is not there is refused with the names that are.
+#[test]
+fn outputs_are_listed_and_an_unknown_output_is_named_with_the_ones_there_are() {
+    common::guests();
+    let x = Xvfb::start();
+    let listed = Command::new(env!("CARGO_BIN_EXE_visor"))
+        .arg("outputs")
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("running visor outputs");
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.status.success(), "visor outputs failed: {}", String::from_utf8_lossy(&listed.stderr));
+    let first = text.lines().next().unwrap_or_else(|| panic!("no monitor listed: {text:?}"));
+    assert!(first.contains("1280x720 at 0,0"), "the virtual screen, with its size: {text}");
+    let name = first.split('\t').next().unwrap().to_owned();
+
+    let dir = scratch("outputs");
+    let mut unknown = Visor::start(&x, &dir, &["--output", "NO-SUCH-OUTPUT", "--exit-after-frames", "2"]);
+    let status = unknown.wait(START_TIMEOUT);
+    let log = unknown.log();
+    assert!(!status.success(), "an unknown output is an error: {log}");
+    assert!(log.contains("NO-SUCH-OUTPUT") && log.contains(&name) && log.contains("visor outputs"), "{log}");
+
+    let mut full = Visor::start(&x, &dir, &["--output", &name, "--exit-after-frames", "5"]);
+    let status = full.wait(START_TIMEOUT);
+    assert!(status.success(), "full screen on {name}: {status}; its log:\n{}", full.log());
+    assert!(full.log().contains("full screen on the chosen output"), "{}", full.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}
