@@ -23,7 +23,7 @@ pub use remote::{
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use visor_oci::{Keyring, ModuleRef};
 use visor_runtime::AppStatus;
 use visor_runtime::manifest::{Capabilities, DirMode, NetworkTarget, Version, VersionReq};
@@ -129,7 +129,26 @@ pub fn install_cmd(registry: &Registry, args: &InstallArgs) -> anyhow::Result<St
     install(registry, Path::new(&args.target))
 }
 
+/// The names of the modules built into the shell, and of its launcher: no installed module may
+/// take one (it would be granted, or started, as the shell's own).
+pub const RESERVED_NAMES: [&str; 4] =
+    [crate::builtin::BUILTIN[0], crate::builtin::BUILTIN[1], crate::builtin::BUILTIN[2], crate::run::LAUNCHER];
+
+/// Refuses a reserved name, saying what to do instead.
+pub fn check_reserved(name: &str) -> anyhow::Result<()> {
+    if RESERVED_NAMES.contains(&name) {
+        bail!("'{name}' is the name of a module built into the shell; give your module another name in its visor.toml");
+    }
+    Ok(())
+}
+
 pub fn install(registry: &Registry, path: &Path) -> anyhow::Result<String> {
+    let manifest_path = path.join(visor_runtime::manifest::MANIFEST_FILE);
+    if let Ok(text) = std::fs::read_to_string(&manifest_path)
+        && let Ok(manifest) = visor_runtime::manifest::Manifest::parse(&text, &manifest_path.display().to_string())
+    {
+        check_reserved(&manifest.name)?;
+    }
     let module = registry.install(path)?;
     // Compile now: a broken component shows up at install time, and the first start is cached.
     let engine = visor_runtime::AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;

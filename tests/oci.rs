@@ -246,3 +246,48 @@ fn a_registry_that_wants_a_login_gets_the_stored_one() {
     assert!(bad.contains("HOST or HOST:PORT"), "{bad}");
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// Grants follow a name, so a name stays with its publisher: another publisher's `hud` does
+/// not take over the installed one (or its grants) unless the user says so, and no package may
+/// take the name of a module built into the shell.
+#[test]
+fn a_name_stays_with_its_publisher_and_built_in_names_are_reserved() {
+    let server = registry();
+    let work = scratch("takeover");
+    let (alice, alice_pub) = publisher(&work, "alice");
+    let (mallory, mallory_pub) = publisher(&work, "mallory");
+    let hud = common::component("hud");
+    let store = work.join("consumer");
+    ok(visor(&store, &["keys", "trust", alice_pub.to_str().unwrap()]));
+    ok(visor(&store, &["keys", "trust", mallory_pub.to_str().unwrap()]));
+    let module = module_dir(&work.join("a"), &hud, "1.0.0");
+    ok(visor(&alice, &["module", "publish", module.to_str().unwrap(), &server.reference("alice/hud:1.0.0")]));
+    let newer = module_dir(&work.join("m"), &hud, "2.0.0");
+    ok(visor(&mallory, &["module", "publish", newer.to_str().unwrap(), &server.reference("mallory/hud:2.0.0")]));
+
+    ok(visor(&store, &["module", "install", &server.reference("alice/hud:1.0.0"), "--yes"]));
+    let refused = fails(visor(&store, &["module", "install", &server.reference("mallory/hud:2.0.0"), "--yes"]));
+    assert!(
+        refused.contains("'hud' is installed already") && refused.contains("alice") && refused.contains("--replace-publisher"),
+        "{refused}"
+    );
+    assert!(!ok(visor(&store, &["module", "list"])).contains("2.0.0"), "nothing of mallory's was installed");
+    let replaced = ok(visor(&store, &["module", "install", &server.reference("mallory/hud:2.0.0"), "--yes", "--replace-publisher"]));
+    assert!(replaced.contains("installed hud@2.0.0") && replaced.contains("mallory"), "{replaced}");
+
+    // A built-in's name, from a folder or a registry.
+    let camera = work.join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    std::fs::copy(&hud, camera.join("hud.wasm")).unwrap();
+    std::fs::write(
+        camera.join("visor.toml"),
+        "name = \"camera\"\nversion = \"9.0.0\"\nkind = \"app\"\nentry = { component = \"hud.wasm\" }\n",
+    )
+    .unwrap();
+    let refused = fails(visor(&store, &["module", "install", camera.to_str().unwrap()]));
+    assert!(refused.contains("'camera' is the name of a module built into the shell"), "{refused}");
+    ok(visor(&mallory, &["module", "publish", camera.to_str().unwrap(), &server.reference("mallory/camera:9.0.0")]));
+    let refused = fails(visor(&store, &["module", "install", &server.reference("mallory/camera:9.0.0"), "--yes"]));
+    assert!(refused.contains("built into the shell"), "{refused}");
+    let _ = std::fs::remove_dir_all(&work);
+}

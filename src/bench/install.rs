@@ -68,8 +68,8 @@ pub fn run(data: &DataDir, runs: u32) -> anyhow::Result<String> {
     for run in 0..runs.max(1) {
         let store = Registry::open(&work.0.join(format!("store-{run}")))?;
         Keyring::in_store(store.root()).trust(key.key, "bench")?;
-        cold.push(install_remote(&store, &engine, &reference, false, &grant_all)?.timings);
-        warm.push(install_remote(&store, &engine, &reference, false, &grant_all)?.timings);
+        cold.push(install_remote(&store, &engine, &reference, false, false, &grant_all)?.timings);
+        warm.push(install_remote(&store, &engine, &reference, false, false, &grant_all)?.timings);
     }
     let hits = warm.iter().filter(|t| t.cache == Some(CacheOutcome::Hit)).count();
 

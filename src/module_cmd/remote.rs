@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use visor_oci::{KeyState, Keyring, ModuleRef, Package, PublicKey, Signature};
 use visor_runtime::AppEngine;
 use visor_runtime::manifest::Capabilities;
@@ -35,6 +35,10 @@ pub struct InstallArgs {
     /// Speak plain HTTP to a registry that is not on a loopback address.
     #[arg(long)]
     pub insecure: bool,
+    /// Registry installs: let this package replace an installed module of the same name from
+    /// another publisher (refused otherwise: grants follow the name).
+    #[arg(long)]
+    pub replace_publisher: bool,
 }
 
 /// `visor module publish` arguments.
@@ -95,9 +99,14 @@ impl Fetched {
     }
 }
 
-/// Pulls `reference` and checks it: digests, signature, keyring, and the policy's rule for
-/// unknown publishers. Nothing is installed yet.
-pub fn fetch(registry: &Registry, reference: &ModuleRef, allow_unknown_publisher: bool) -> anyhow::Result<Fetched> {
+/// Pulls `reference` and checks it: digests, signature, keyring, the policy's rule for unknown
+/// publishers, and who owns its name ([`check_name_owner`]). Nothing is installed yet.
+pub fn fetch(
+    registry: &Registry,
+    reference: &ModuleRef,
+    allow_unknown_publisher: bool,
+    replace_publisher: bool,
+) -> anyhow::Result<Fetched> {
     let keyring = Keyring::in_store(registry.root());
     let policy = load_policy(registry)?;
     let source = reference.to_string();
@@ -107,6 +116,7 @@ pub fn fetch(registry: &Registry, reference: &ModuleRef, allow_unknown_publisher
     step.set(format!("checking {source} against the keyring and the policy"));
     let audit =
         visor_oci::admit(&source, &pulled.package, &pulled.publisher, policy.install, allow_unknown_publisher, &policy_path(registry))?;
+    check_name_owner(registry, &pulled.package.manifest.name, &audit, replace_publisher)?;
     step.done();
     Ok(Fetched { pulled, audit, source, admitted: started.elapsed() })
 }
@@ -157,9 +167,10 @@ pub fn install_remote(
     engine: &AppEngine,
     reference: &ModuleRef,
     allow_unknown_publisher: bool,
+    replace_publisher: bool,
     consent_mode: &ConsentMode,
 ) -> anyhow::Result<RemoteInstall> {
-    let fetched = fetch(registry, reference, allow_unknown_publisher)?;
+    let fetched = fetch(registry, reference, allow_unknown_publisher, replace_publisher)?;
     let granted = consent::decide(fetched.manifest(), &fetched.source, consent_mode)?;
     finish(registry, engine, fetched, granted)
 }
@@ -169,7 +180,7 @@ pub fn install(registry: &Registry, args: &InstallArgs) -> anyhow::Result<String
     let reference = ModuleRef::parse(&args.target)?.with_insecure(args.insecure);
     let consent_mode = ConsentMode::from_flags(args.yes, args.grant.as_deref())?;
     let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
-    let done = install_remote(registry, &engine, &reference, args.allow_unknown_publisher, &consent_mode)?;
+    let done = install_remote(registry, &engine, &reference, args.allow_unknown_publisher, args.replace_publisher, &consent_mode)?;
     let keyring = Keyring::in_store(registry.root());
     let grant = load_policy(registry)?.grant(&done.module.manifest);
     let mut out = format!("installed {} from {reference}\n", done.module.id());
@@ -180,6 +191,30 @@ pub fn install(registry: &Registry, args: &InstallArgs) -> anyhow::Result<String
         out += &format!("  denied: {} (change with visor module grant or the policy)\n", grant.denied.join("; "));
     }
     Ok(out)
+}
+
+/// Grants follow a module's name, so a name is held by whoever installed it first: a package
+/// whose name is a built-in's (`camera`, `launcher`, …) is refused outright, and one signed by
+/// another publisher than the installed module of that name (or signed where that one came from
+/// a folder) is refused unless `replace_publisher` — it would inherit that module's grants and
+/// its place at boot.
+pub fn check_name_owner(registry: &Registry, name: &str, audit: &Audit, replace_publisher: bool) -> anyhow::Result<()> {
+    super::check_reserved(name)?;
+    let Some(installed) = registry.get(name, None)? else { return Ok(()) };
+    if installed.audit.key() == audit.key() {
+        return Ok(());
+    }
+    if replace_publisher {
+        tracing::warn!(module = name, was = %installed.audit, now = %audit, "replacing an installed module with another publisher's (--replace-publisher)");
+        return Ok(());
+    }
+    bail!(
+        "'{name}' is installed already, from {}; this package comes from {}. It would take over that \
+         module's grants, so it is refused: remove the installed one first (visor module remove {name}), \
+         or pass --replace-publisher if you mean to switch publishers",
+        installed.audit,
+        audit
+    )
 }
 
 /// `visor module publish DIR oci://…`.

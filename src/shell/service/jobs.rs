@@ -24,7 +24,7 @@ pub struct Job {
 
 impl Job {
     pub fn fetch(registry: Registry, reference: ModuleRef) -> Job {
-        Job::spawn("visor-fetch", move || match module_cmd::fetch(&registry, &reference, false) {
+        Job::spawn("visor-fetch", move || match module_cmd::fetch(&registry, &reference, false, false) {
             Ok(fetched) => JobResult::Fetched(Box::new(fetched)),
             Err(e) => JobResult::Failed(format!("{e:#}")),
         })
