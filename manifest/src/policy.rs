@@ -27,7 +27,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::manifest::{Capabilities, Manifest, NetworkTarget};
+use crate::manifest::{Capabilities, Device, Manifest, NetworkTarget};
 
 mod install;
 mod write;
@@ -160,6 +160,23 @@ impl Policy {
                 }
             }
         }
+        // A device's data travels on the bus under its own root (`camera/frames`, `pose/head`):
+        // a pattern that can reach that root needs the device, whatever the topic grants say,
+        // so granting a topic never hands out the camera or the head pose by the back door.
+        for (device, root) in DEVICE_TOPICS {
+            if !e.devices.contains(&device) {
+                for (what, list) in [("publish", &mut e.publish), ("subscribe", &mut e.subscribe)] {
+                    list.retain(|pattern| {
+                        let first = pattern.as_str().split('/').next().unwrap_or_default();
+                        let reaches = first == root || first == "+" || first == "#";
+                        if reaches {
+                            denied.push(format!("{what} '{pattern}' (it reaches {root}/, which needs the '{}' device)", device.name()));
+                        }
+                        !reaches
+                    });
+                }
+            }
+        }
         let shell = sources.iter().any(|s| s.shell);
         if asked.shell {
             keep(shell, true, &mut Vec::new(), denied, || "the shell capability".into());
@@ -168,6 +185,9 @@ impl Policy {
         grant
     }
 }
+
+/// The bus roots that carry a device's data.
+const DEVICE_TOPICS: [(Device, &str); 2] = [(Device::Camera, "camera"), (Device::Pose, "pose")];
 
 fn keep<T>(granted: bool, item: T, out: &mut Vec<T>, denied: &mut Vec<String>, describe: impl FnOnce() -> String) {
     if granted {
@@ -263,5 +283,39 @@ mod tests {
         let grant = Policy::default().grant(&manifest);
         assert!(grant.effective.publish.is_empty());
         assert_eq!(grant.denied, vec!["publish 'x'".to_string()]);
+    }
+
+    #[test]
+    fn topics_of_a_device_need_the_device() {
+        let policy = Policy::parse(
+            "[modules.app]\nsubscribe = [\"camera/#\", \"pose/head\", \"#\", \"news/#\"]\npublish = [\"camera/frames\"]\n",
+            "test",
+        )
+        .unwrap();
+        let manifest = Manifest::parse(
+            "name = \"app\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"a.wasm\" }\n\
+             [capabilities]\nsubscribe = [\"camera/frames\", \"pose/head\", \"#\", \"news/today\"]\npublish = [\"camera/frames\"]\n",
+            "app",
+        )
+        .unwrap();
+        let grant = policy.grant(&manifest);
+        assert_eq!(grant.effective.subscribe, vec![p("news/today")], "{:?}", grant.denied);
+        assert!(grant.effective.publish.is_empty(), "no forged camera frames");
+        for needle in ["subscribe 'camera/frames'", "subscribe 'pose/head'", "subscribe '#'", "publish 'camera/frames'"] {
+            assert!(grant.denied.iter().any(|d| d.starts_with(needle) && d.contains("device")), "{needle}: {:?}", grant.denied);
+        }
+
+        let with_devices = Policy::parse(
+            "[modules.app]\nsubscribe = [\"camera/#\", \"pose/head\"]\ndevices = [\"camera\", \"pose\"]\n",
+            "test",
+        )
+        .unwrap();
+        let manifest = Manifest::parse(
+            "name = \"app\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"a.wasm\" }\n\
+             [capabilities]\nsubscribe = [\"camera/frames\", \"pose/head\"]\ndevices = [\"camera\", \"pose\"]\n",
+            "app",
+        )
+        .unwrap();
+        assert_eq!(with_devices.grant(&manifest).effective.subscribe, vec![p("camera/frames"), p("pose/head")]);
     }
 }
