@@ -305,11 +305,8 @@ mod tests {
             assert!(grant.denied.iter().any(|d| d.starts_with(needle) && d.contains("device")), "{needle}: {:?}", grant.denied);
         }
 
-        let with_devices = Policy::parse(
-            "[modules.app]\nsubscribe = [\"camera/#\", \"pose/head\"]\ndevices = [\"camera\", \"pose\"]\n",
-            "test",
-        )
-        .unwrap();
+        let with_devices =
+            Policy::parse("[modules.app]\nsubscribe = [\"camera/#\", \"pose/head\"]\ndevices = [\"camera\", \"pose\"]\n", "test").unwrap();
         let manifest = Manifest::parse(
             "name = \"app\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"a.wasm\" }\n\
              [capabilities]\nsubscribe = [\"camera/frames\", \"pose/head\"]\ndevices = [\"camera\", \"pose\"]\n",
