@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 
 /// Folders bundled whole (relative to the checkout), with the file names left out of them.
 const TREES: [&str; 3] = ["device-profiles", "modules", "assets"];
-/// Inside `assets/`, what stays in the checkout: test references and the scripts that made the
-/// recordings (their outputs are bundled).
-const SKIPPED: [&str; 2] = ["assets/golden", ".py"];
+/// File endings that stay in the checkout: the scripts that made the recordings (their outputs
+/// are bundled).
+const SKIPPED: [&str; 1] = [".py"];
 
 fn main() {
     let repo = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -76,7 +76,7 @@ fn collect(repo: &Path, dir: &Path, files: &mut BTreeMap<String, PathBuf>) {
         let path = entry.path();
         let relative = path.strip_prefix(repo).expect("under the checkout");
         let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-        if SKIPPED.iter().any(|s| name.starts_with(s) || name.ends_with(s)) {
+        if SKIPPED.iter().any(|s| name.ends_with(s)) {
             continue;
         }
         if path.is_dir() {

@@ -129,14 +129,10 @@ pub fn install_cmd(registry: &Registry, args: &InstallArgs) -> anyhow::Result<St
     install(registry, Path::new(&args.target))
 }
 
-/// The names of the modules built into the shell, and of its launcher: no installed module may
-/// take one (it would be granted, or started, as the shell's own).
-pub const RESERVED_NAMES: [&str; 4] =
-    [crate::builtin::BUILTIN[0], crate::builtin::BUILTIN[1], crate::builtin::BUILTIN[2], crate::run::LAUNCHER];
-
-/// Refuses a reserved name, saying what to do instead.
+/// Refuses the name of a module built into the shell, or of its launcher: an installed module
+/// with one would be granted, or started, as the shell's own.
 pub fn check_reserved(name: &str) -> anyhow::Result<()> {
-    if RESERVED_NAMES.contains(&name) {
+    if crate::builtin::BUILTIN.contains(&name) || name == crate::run::LAUNCHER {
         bail!("'{name}' is the name of a module built into the shell; give your module another name in its visor.toml");
     }
     Ok(())

@@ -275,7 +275,7 @@ impl Compositor {
         let Gpu { device, queue, .. } = &self.gpu;
         let depths = self
             .probe
-            .depths(device, queue, &self.display[eye].color_array, &self.display[eye].depth_array, pixel, self.layer_count)
+            .depths(device, queue, &self.display[eye], pixel, self.layer_count)
             .inspect_err(|e| tracing::warn!("hit test at ({x}, {y}): {e}"))
             .ok()?;
         let (slot, depth) = hit_test::nearest(&depths)?;

@@ -13,6 +13,7 @@ use visor_types::layer::AppId;
 
 use crate::composite::MAX_LAYERS;
 use crate::error::CompositorError;
+use crate::layers::EyeLayers;
 
 const SHADER: &str = include_str!("../../shaders/composite.wgsl");
 
@@ -88,15 +89,13 @@ impl HitProbe {
         HitProbe { pipeline, layout }
     }
 
-    /// Every layer's depth at `pixel` of an eye's display arrays (`count` layers), 0 where the
-    /// layer is not visible there.
-    #[allow(clippy::too_many_arguments, reason = "the GPU, two arrays of one eye and the pixel: one call site")]
+    /// Every layer's depth at `pixel` of an eye's display layers (`count` of them), 0 where
+    /// the layer is not visible there.
     pub fn depths(
         &self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
-        color_array: &wgpu::TextureView,
-        depth_array: &wgpu::TextureView,
+        layers: &EyeLayers,
         pixel: [u32; 2],
         count: u32,
     ) -> Result<Vec<f32>, CompositorError> {
@@ -124,8 +123,8 @@ impl HitProbe {
             label: Some("hit probe"),
             layout: &self.layout,
             entries: &[
-                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(color_array) },
-                wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(depth_array) },
+                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&layers.color_array) },
+                wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&layers.depth_array) },
                 wgpu::BindGroupEntry { binding: 5, resource: params.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 6, resource: storage.as_entire_binding() },
             ],

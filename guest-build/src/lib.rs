@@ -18,11 +18,10 @@
 //!
 //! Both write to `<repo>/target/guests/wasm32-wasip2/release`. Concurrent callers (several test
 //! processes) are safe: cargo's lock on the target dir serialises them, and a no-op rebuild takes
-//! about a second. Cargo's output is captured and its tail goes into the error, unless
-//! [`GuestBuildOptions::show_cargo_output`] sends it to our stderr as it happens.
+//! about a second. Cargo's output is captured and its tail goes into the error.
 //!
 //! Layout: one file — toolchain detection ([`GuestToolchain::detect`]), the cargo invocation
-//! ([`build_guests_with`]) and its error type ([`GuestBuildError`]).
+//! ([`build_guests`]) and its error type ([`GuestBuildError`]).
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -53,14 +52,6 @@ impl GuestArtifacts {
     pub fn path(&self, app: &str) -> PathBuf {
         self.dir.join(format!("{app}.wasm"))
     }
-}
-
-/// Knobs for [`build_guests_with`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GuestBuildOptions {
-    /// Send cargo's output to our stderr as it runs (for a build script run with `-vv`, or a developer's terminal) instead of
-    /// capturing it. A failed build then points at that output rather than quoting it.
-    pub show_cargo_output: bool,
 }
 
 /// The toolchain a guest build uses; see the module guide for why there are two.
@@ -111,7 +102,7 @@ pub enum GuestBuildError {
         workspace: PathBuf,
         toolchain: String,
         status: std::process::ExitStatus,
-        /// The tail of cargo's stderr, or a pointer to where it went.
+        /// The tail of cargo's stderr.
         output: String,
     },
     #[error("the guest build succeeded but left no .wasm components in {0}: check the [[bin]] targets in apps/")]
@@ -120,11 +111,6 @@ pub enum GuestBuildError {
 
 /// Builds every guest in `<repo>/apps` for `wasm32-wasip2` (release), capturing cargo's output.
 pub fn build_guests(repo: &Path) -> Result<GuestArtifacts, GuestBuildError> {
-    build_guests_with(repo, GuestBuildOptions::default())
-}
-
-/// [`build_guests`] with options.
-pub fn build_guests_with(repo: &Path, options: GuestBuildOptions) -> Result<GuestArtifacts, GuestBuildError> {
     let workspace = repo.join("apps");
     if !workspace.join("Cargo.toml").is_file() {
         return Err(GuestBuildError::NoWorkspace(workspace));
@@ -138,15 +124,9 @@ pub fn build_guests_with(repo: &Path, options: GuestBuildOptions) -> Result<Gues
     let program = format!("{} (guest build)", cmd.get_program().to_string_lossy());
     let spawn_err = |source| GuestBuildError::Spawn { program: program.clone(), source };
 
-    let (status, output) = if options.show_cargo_output {
-        // Cargo writes progress to stderr; its stdout goes there too so ours stays clean.
-        let status = cmd.stdout(Stdio::from(io::stderr())).stderr(Stdio::inherit()).status().map_err(spawn_err)?;
-        (status, "see cargo's output above".to_owned())
-    } else {
-        let out = cmd.stdin(Stdio::null()).output().map_err(spawn_err)?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        (out.status, format!("cargo said:\n{}", tail(&stderr, STDERR_TAIL_LINES)))
-    };
+    let out = cmd.stdin(Stdio::null()).output().map_err(spawn_err)?;
+    let (status, stderr) = (out.status, String::from_utf8_lossy(&out.stderr));
+    let output = format!("cargo said:\n{}", tail(&stderr, STDERR_TAIL_LINES));
     if !status.success() {
         return Err(GuestBuildError::Failed { workspace, toolchain: toolchain.to_string(), status, output });
     }

@@ -113,7 +113,11 @@ pub fn start(options: &RunOptions, profile: DeviceProfile, gpu: Gpu) -> anyhow::
     tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "shell started");
     start_apps(&mut shell, &options.data, &registry, &options.apps, options.launcher)?;
     shell.publish(0, shell.clock.now_ns());
+    // Apps compile on their own threads (from the cache after the first start): this wait is
+    // where that time shows.
+    let step = progress::step("waiting for the apps' first frames (compiling them on a first start)");
     shell.wait_for_apps(options.startup_timeout);
+    step.done();
     let admin = options.admin.as_ref().map(|a| AdminLink::start(a, &shell)).transpose()?;
     Ok(Running { admin, shell })
 }
@@ -149,7 +153,7 @@ pub fn resolve_apps(data: &DataDir, named: &[PathBuf]) -> anyhow::Result<Vec<Pat
 pub fn start_apps(shell: &mut Shell, data: &DataDir, registry: &Registry, apps: &[PathBuf], launcher: bool) -> anyhow::Result<()> {
     shell.serve_store(registry.clone())?;
     if launcher {
-        launch(shell, &data.component(LAUNCHER)?)?;
+        shell.launch(&data.component(LAUNCHER)?, &[])?;
     }
     let booted = if apps.is_empty() {
         let step = progress::step("starting the installed modules marked boot");
@@ -165,18 +169,9 @@ pub fn start_apps(shell: &mut Shell, data: &DataDir, registry: &Registry, apps: 
         tracing::info!("nothing installed starts at boot: the launcher opens the rest");
     } else {
         for app in &resolve_apps(data, apps)? {
-            launch(shell, app)?;
+            shell.launch(app, &[])?;
         }
     }
-    Ok(())
-}
-
-/// Loads (compiling it, unless cached) and starts one component, saying so while it takes.
-fn launch(shell: &mut Shell, component: &Path) -> anyhow::Result<()> {
-    let name = component.file_name().unwrap_or_default().to_string_lossy();
-    let step = progress::step(format!("compiling and starting {name}"));
-    shell.launch(component, &[])?;
-    step.done();
     Ok(())
 }
 
