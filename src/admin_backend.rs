@@ -37,6 +37,7 @@ mod views;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -69,6 +70,25 @@ pub struct AdminLink {
     /// Restarts asked for at the panel, per module name (the supervisor counts crashes).
     restarts: HashMap<String, u32>,
     server: Option<AdminServer>,
+    /// Where scripts find the token; removed when the panel goes.
+    token_file: Option<PathBuf>,
+}
+
+/// Writes the admin token where only this user can read it
+/// (`$XDG_RUNTIME_DIR/visor/admin-PORT.token`, mode 0600), for scripts; `None` without a
+/// runtime folder or when it cannot be written (the panel still works from the browser).
+fn write_token_file(port: u16, token: &str) -> Option<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = PathBuf::from(std::env::var_os("XDG_RUNTIME_DIR")?).join("visor");
+    let written = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).and_then(|()| {
+        let path = dir.join(format!("admin-{port}.token"));
+        let _ = std::fs::remove_file(&path);
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+        file.write_all(token.as_bytes())?;
+        Ok(path)
+    });
+    written.inspect_err(|e| tracing::warn!("cannot write the admin token file in {}: {e}", dir.display())).ok()
 }
 
 impl AdminLink {
@@ -80,12 +100,21 @@ impl AdminLink {
             ShellBridge::new(requests, shell.modules.bus().clone(), shell.clock.clone(), frames.clone(), options.shell_log.clone());
         let config = AdminConfig { addr: options.addr, token: None };
         let server = AdminServer::start(config, Arc::new(backend)).context("starting the admin panel")?;
-        // The terminal shows the token once; the panel's own log view need not.
+        // The terminal shows the one-time login once; the panel's own log view need not.
         if let Some(log) = &options.shell_log {
             log.hide(server.token().as_str());
+            log.hide(server.login_code().as_str());
         }
-        tracing::info!("admin panel at {} (the token in this URL is needed for every API call)", server.url());
-        Ok(AdminLink { requests: Some(answered), frames, restarts: HashMap::new(), server: Some(server) })
+        let token_file = write_token_file(server.addr().port(), server.token().as_str());
+        match &token_file {
+            Some(path) => tracing::info!(
+                "admin panel at {} (a one-time login: it sets a cookie; scripts send 'Authorization: Bearer' with the token in {})",
+                server.url(),
+                path.display()
+            ),
+            None => tracing::info!("admin panel at {} (a one-time login: it sets a cookie)", server.url()),
+        }
+        Ok(AdminLink { requests: Some(answered), frames, restarts: HashMap::new(), server: Some(server), token_file })
     }
 
     pub fn url(&self) -> Option<String> {
@@ -148,5 +177,8 @@ impl Drop for AdminLink {
         // out, so the server's shutdown is quick.
         self.requests = None;
         self.server = None;
+        if let Some(path) = &self.token_file {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! - `builtin`: the native modules built into the shell (the camera and pose drivers, the vision
 //!   library).
 //! - `bench`: `visor bench SUITE`, figures as tables.
+//! - `soak`: `visor soak --minutes N`, the whole shell under load, watched for leaks and slowdowns.
 //! - `module_cmd`: `visor module …` over the local registry, and booting what is installed.
 //! - `keys_cmd`: `visor keys …`, signing keys and trusted publishers.
 //! - `login_cmd`: `visor registry …`, logins for registries that need them.
@@ -29,3 +30,4 @@ pub mod progress;
 pub mod record;
 pub mod run;
 pub mod shell;
+pub mod soak;

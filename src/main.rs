@@ -107,6 +107,16 @@ enum Command {
     },
     /// Record a camera session (frames, timestamps, intrinsics) from a profile's camera.
     Record(record::RecordArgs),
+    /// Run the whole shell under load (eight apps, two of them crashing, camera, vision,
+    /// installs and removes, input) and fail if memory, files, threads or GPU memory keep
+    /// growing or frames get slower; prints a table per minute.
+    Soak {
+        /// How long, in minutes (fractions allowed: 0.5 is thirty seconds).
+        #[arg(long, default_value_t = 10.0)]
+        minutes: f64,
+        #[arg(long, default_value = "faces")]
+        profile: String,
+    },
     /// Measure and print tables: the compositor, or the module system.
     Bench {
         #[arg(value_enum, default_value = "compositor")]
@@ -242,6 +252,10 @@ fn main() -> anyhow::Result<()> {
         Command::Registry { command } => print_output(&login_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?),
         Command::Keys { command } => print_output(&keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?),
         Command::Record(args) => record::run(&data()?, &args),
+        Command::Soak { minutes, profile } => {
+            let stop = visor::run::stop_on_signals()?;
+            visor::soak::command(&visor::soak::SoakOptions { data: data()?, minutes, profile, stop })
+        }
         Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts, seconds } => {
             let data = data()?;
             let step = visor::progress::step(format!(

@@ -15,7 +15,7 @@ mod consent;
 mod remote;
 
 pub use consent::ConsentMode;
-pub use consent::{asks, grant_named};
+pub use consent::{asks, grant_named, limits_text};
 pub use remote::{
     Fetched, InstallArgs, InstallTimings, PublishArgs, RemoteInstall, audit_text, fetch, finish, install_remote, is_revoked, publish,
 };

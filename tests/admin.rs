@@ -75,7 +75,7 @@ fn the_page_lists_the_modules_and_stops_one_on_a_click() {
     let memory = memory.as_str().unwrap_or_default().to_string();
     let used = memory.split(" / ").next().and_then(|n| n.parse::<f64>().ok());
     assert!(used.is_some_and(|mib| mib >= 1.0) && memory.ends_with(" MiB"), "cube's memory in use against its limit: {memory:?}");
-    assert_eq!(browser.execute("return location.search;"), "", "the token is taken out of the address bar");
+    assert_eq!(browser.execute("return location.search;"), "", "the one-time login left the address bar for the page");
 
     let stop = browser.find(r#"tr[data-module="hud"] button[data-action="stop"]"#).expect("hud's stop button");
     browser.click(&stop);

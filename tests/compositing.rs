@@ -119,3 +119,66 @@ fn sample_apps_match_their_golden_image() {
     c.render(Some(&camera.frame_at(0).unwrap()), &layers, &still(&profile));
     assert_golden("sample-apps", &c.read_frame().unwrap());
 }
+
+/// An old camera picture is never shown as live: while the shell says it is stale, it is
+/// dimmed to 35 % and hatched with red diagonal stripes; apps draw over it as before, and a
+/// fresh picture shows plainly again.
+#[test]
+fn a_stale_camera_picture_is_dimmed_and_hatched() {
+    let profile = common::profile(1);
+    let mut h = Harness::new(profile.clone());
+    let layer = slab(&mut h, "-2,-2", "1,0,0,1");
+    let mut c = compositor(&profile);
+    let camera = solid_camera([200, 200, 200]);
+    c.set_camera_stale(true);
+    c.render(Some(&camera), std::slice::from_ref(&layer), &still(&profile));
+    let frame = c.read_frame().unwrap();
+    let dimmed = srgb_to_linear(200) * 0.35;
+    let plain = linear_to_srgb(dimmed);
+    let stripe = [0.55, 0.08, 0.08].map(|red: f32| linear_to_srgb(dimmed + (red - dimmed) * 0.6));
+    // Stripes where (x + y) / 6 is even.
+    assert_rgb(&frame, 3, 3, [plain; 3], 1, "between stripes: dimmed");
+    assert_rgb(&frame, 1, 1, stripe, 1, "on a stripe: dimmed and red");
+    assert_rgb(&frame, 80, 60, [255, 0, 0], 1, "the app draws over it unchanged");
+    c.set_camera_stale(false);
+    c.render(Some(&camera), &[layer], &still(&profile));
+    assert_rgb(&c.read_frame().unwrap(), 3, 3, [200; 3], 1, "a live picture shows plainly");
+}
+
+/// The shell's own layer (the launcher, the consent dialog) is drawn over every app whatever
+/// the depths, takes the pointer wherever it shows, and brings the chrome band: the top rows,
+/// where no app draws, which show the trusted marker while the shell asks the user something.
+#[test]
+fn the_trusted_layer_is_on_top_and_the_band_is_the_shells_alone() {
+    let profile = common::profile(1);
+    let mut h = Harness::new(profile.clone());
+    let shell_ui = slab(&mut h, "-4,-4", "0,0,1,1");
+    // A wide app slab nearer than the shell's, reaching the top of the view.
+    let (mut app, _) = h.load("probe", &[("PROBE_Z", "-0.3,-0.3"), ("PROBE_COLOR", "1,0,0,1"), ("PROBE_X", "-1,1")]);
+    let impostor = h.frame(&mut app, 0);
+    let mut c = compositor(&profile);
+    let camera = solid_camera(CAMERA);
+    let layers = [impostor.clone(), shell_ui.clone()];
+    c.render(Some(&camera), &layers, &still(&profile));
+    let plain = c.read_frame().unwrap();
+    assert_rgb(&plain, 80, 60, [255, 0, 0], 1, "without trust, the nearer app covers the other");
+    assert_rgb(&plain, 80, 0, [255, 0, 0], 1, "and reaches the top row");
+
+    c.set_trusted_apps(vec![shell_ui.app]);
+    c.render(Some(&camera), &layers, &still(&profile));
+    let trusted = c.read_frame().unwrap();
+    assert_rgb(&trusted, 80, 60, [0, 0, 255], 1, "the shell's layer over the nearer app");
+    assert_eq!(c.hit_test(80, 60).map(|h| h.app), Some(shell_ui.app), "and the pointer goes to it");
+    assert_eq!(c.hit_test(40, 60).map(|h| h.app), Some(impostor.app), "the app keeps the rest");
+    let dark = [0.02, 0.02, 0.03].map(linear_to_srgb);
+    assert_rgb(&trusted, 80, 0, dark, 1, "no app draws in the band");
+    assert_eq!(c.hit_test(80, 0), None, "nor takes input there");
+    assert_rgb(&trusted, 80, 3, [255, 0, 0], 1, "below the band (three rows at 120) the app shows");
+
+    c.set_marker(true);
+    c.render(Some(&camera), &layers, &still(&profile));
+    let asking = c.read_frame().unwrap();
+    let cyan = [0.0, 0.78, 0.9].map(linear_to_srgb);
+    assert_rgb(&asking, 0, 0, cyan, 1, "the marker: cyan blocks ...");
+    assert_rgb(&asking, 8, 1, [0.02, 0.05, 0.08].map(linear_to_srgb), 1, "... between dark ones");
+}

@@ -96,6 +96,35 @@ fn an_infinite_loop_is_interrupted_within_its_cpu_budget() {
     w.healthy_still_draws();
 }
 
+/// A shader spinning in a loop no compiler can bound would hang the GPU and every frame with
+/// it. Its loops are bounded before the GPU sees it, its layer is timed and left out of frames
+/// it makes late, and after a few such frames the app is stopped; the healthy app, which the
+/// spinner covered, shows again and keeps drawing.
+#[test]
+fn a_spinning_shader_is_bounded_left_out_and_stopped() {
+    let mut w = World::new("[defaults]\ndevices = [\"display-layer\"]");
+    // A budget an honest 160x120 layer meets many times over even on lavapipe, and a shader
+    // looping 4096 times in every pixel does not.
+    w.shell.compositor.set_gpu_budget_ms(10.0);
+    let env = [("VISOR_PROBE", "gpu-spin"), ("PROBE_X", "-3,3"), ("PROBE_Z", "-1,-1")];
+    let (spinner, _) = w.add("gpu-spinner", "[capabilities]\ndevices = [\"display-layer\"]", &env);
+    let mut left_out = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let why = loop {
+        assert!(Instant::now() < deadline, "the spinner was never stopped");
+        let report = w.shell.step(w.frame, w.shell.clock.now_ns());
+        w.frame += 1;
+        left_out += report.stats.layers_over_budget;
+        std::thread::sleep(Duration::from_millis(5));
+        if let AppStatus::Failed(why) = w.shell.modules.info(spinner).unwrap().status {
+            break why;
+        }
+    };
+    assert!(why.contains("ran past its GPU budget of 10 ms"), "{why}");
+    assert!(left_out >= visor_compositor::GPU_STRIKES, "each late frame left its layer out ({left_out})");
+    w.healthy_still_draws();
+}
+
 #[test]
 fn a_memory_bomb_hits_its_cap_alone() {
     let mut w = World::new("[defaults]\ndevices = [\"display-layer\"]");
@@ -131,6 +160,8 @@ fn a_bus_flood_is_rate_limited_and_slows_nobody_else() {
         subscribe: subscribe.iter().map(|p| TopicPattern::from_str(p).unwrap()).collect(),
         messages_per_second: 10_000,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
     };
     let tester = bus.endpoint(ModuleRef::new(900, "tester"), caps(&["calm/#"], &["calm/#", "probe/flood"]));
     let flood_in = tester
@@ -162,6 +193,51 @@ fn a_bus_flood_is_rate_limited_and_slows_nobody_else() {
     w.healthy_still_draws();
 }
 
+/// Resident memory of this process, from `/proc/self/statm`.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+/// An app that subscribes with the largest queue and never reads cannot make the shell hold
+/// what is published to it: its queue is charged to its bus budget (32 MiB by default), and
+/// once that is spent its oldest messages go. 1.5 GiB of distinct payloads pass through.
+#[test]
+fn a_hoarding_subscriber_holds_no_more_than_its_bus_budget() {
+    let mut w = World::new("[defaults]\ndevices = [\"display-layer\"]\n[modules.hoarder]\nsubscribe = [\"probe/hoard\"]");
+    let (hoarder, _) = w.add("hoarder", "[capabilities]\nsubscribe = [\"probe/hoard\"]", &[("VISOR_PROBE", "hoard"), ("PROBE_X", "2,3")]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w.shell.modules.app(hoarder).is_some_and(|a| a.logs().contains("probe 'hoard' ready")) {
+        assert!(Instant::now() < deadline, "the hoarder never started");
+        w.step();
+    }
+    let bus = w.shell.modules.bus().clone();
+    let caps = BusCapabilities {
+        publish: vec![TopicPattern::from_str("probe/hoard").unwrap()],
+        messages_per_second: 100_000,
+        ..BusCapabilities::none()
+    };
+    let feeder = bus.endpoint(ModuleRef::new(900, "feeder"), caps);
+    let topic = visor_runtime::bus::Topic::new("probe/hoard").unwrap();
+    let before = rss_bytes();
+    let mut delivered = 0;
+    for i in 0..1536u32 {
+        let mut payload = vec![0u8; 1 << 20];
+        payload[..4].copy_from_slice(&i.to_le_bytes());
+        payload[(1 << 20) - 1] = 1;
+        delivered += feeder.publish(&topic, visor_runtime::bus::Payload::bytes(payload)).unwrap().delivered;
+    }
+    let grown = rss_bytes().saturating_sub(before);
+    assert_eq!(delivered, 1536, "every message was queued, the oldest making room");
+    assert!(grown < 256 << 20, "the shell grew by {} MiB holding what the hoarder never read", grown >> 20);
+    let stats = bus.stats();
+    let queue = stats.subscriptions.iter().find(|s| &*s.subscriber.name == "hoarder").unwrap();
+    assert!(queue.queued <= 32, "{} MiB payloads still queued, over the 32 MiB budget", queue.queued);
+    assert!(queue.dropped >= 1536 - 32, "{queue:?}");
+    w.healthy_still_draws();
+}
+
 #[test]
 fn ungranted_topics_forged_replies_and_spoofing_are_refused() {
     let mut w = World::new(
@@ -175,6 +251,8 @@ fn ungranted_topics_forged_replies_and_spoofing_are_refused() {
             subscribe: vec![TopicPattern::from_str("probe/#").unwrap()],
             messages_per_second: 100,
             shell: false,
+            serve: Vec::new(),
+            call: Vec::new(),
         },
     );
     let seen = watcher
@@ -201,10 +279,16 @@ fn ungranted_topics_forged_replies_and_spoofing_are_refused() {
 #[test]
 fn wasi_paths_outside_the_preopen_are_refused() {
     let mut w = World::new(
-        "[defaults]\ndevices = [\"display-layer\"]\n[modules.escaper]\ndirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }]",
+        "[defaults]\ndevices = [\"display-layer\"]\n[modules.escaper]\ndirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }, { host = \".\", guest = \"/self\", mode = \"rw\" }]",
     );
-    let (dir, manifest) = module_dir("escaper", "[capabilities]\ndirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }]");
-    let data = dir.join("data");
+    // It asks for its whole folder too ("."): its data folder, never its installed files.
+    let dirs = "dirs = [{ host = \"data\", guest = \"/data\", mode = \"ro\" }, { host = \".\", guest = \"/self\", mode = \"rw\" }]";
+    let (dir, manifest) = module_dir("escaper", &format!("[capabilities]\n{dirs}"));
+    // The module's folders live in its own data folder, not beside its installed files.
+    let data_root = dir.with_extension("data");
+    w.shell.modules.set_data_root(data_root.clone());
+    std::fs::write(dir.join("secret.txt"), "installed files").unwrap();
+    let data = data_root.join("escaper/data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("inside.txt"), "hello").unwrap();
     std::os::unix::fs::symlink("/etc/passwd", data.join("link-to-passwd")).unwrap();
@@ -213,14 +297,18 @@ fn wasi_paths_outside_the_preopen_are_refused() {
     w.shell.modules.start(id).unwrap();
     let app_logs = |w: &World| w.shell.modules.app(id).map(|a| a.logs().lines()).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !app_logs(&w).iter().any(|l| l.message.contains("/data/inside.txt")) {
+    // Its last line: every path before it has been tried.
+    while !app_logs(&w).iter().any(|l| l.message.starts_with("read /data/inside.txt:")) {
         assert!(Instant::now() < deadline, "the escaper never reported");
         w.step();
     }
     let logs = app_logs(&w);
     let line = |path: &str| logs.iter().find(|l| l.message.starts_with(&format!("read {path}:"))).unwrap().message.clone();
     assert!(line("/data/inside.txt").contains("ok (5 bytes)"), "its own folder is readable");
-    for path in ["/data/../../etc/passwd", "/etc/passwd", "/data/link-to-passwd"] {
+    assert!(line("/self/data/inside.txt").contains("ok (5 bytes)"), "'.' is its own data folder");
+    for path in
+        ["/data/../../etc/passwd", "/etc/passwd", "/data/link-to-passwd", "/data/../secret.txt", "/self/secret.txt", "/self/visor.toml"]
+    {
         assert!(line(path).contains("refused"), "{}", line(path));
     }
     w.healthy_still_draws();

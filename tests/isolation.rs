@@ -114,6 +114,9 @@ fn invalid_wgsl_is_refused_with_nagas_message() {
 
     let layer = h.frame(&mut app, 0);
     let mut c = compositor(&profile);
+    // App shaders compile off the render thread: the first frame sends it to the compiler.
+    c.render(Some(&solid_camera([0, 0, 0])), std::slice::from_ref(&layer), &still(&profile));
+    c.finish_shader_compiles();
     c.render(Some(&solid_camera([0, 0, 0])), &[layer], &still(&profile));
     let image = c.read_frame().unwrap();
     // The app's shader swaps red and blue: a red slab comes out blue.

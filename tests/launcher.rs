@@ -80,6 +80,8 @@ impl Desk {
             subscribe: vec![TopicPattern::from_str(api::STATE).unwrap()],
             messages_per_second: 0,
             shell: true,
+            serve: Vec::new(),
+            call: Vec::new(),
         };
         let state = shell
             .modules
@@ -210,6 +212,7 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     assert!(consent.publisher.contains("trusted publisher alice"), "{}", consent.publisher);
     let names: Vec<&str> = consent.asks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["publish:hud/status", "device:display-layer", "device:input"]);
+    assert!(consent.limits.starts_with("up to 1000 msg/s, 32 MiB bus queues"), "the dialog shows the rate asked for: {}", consent.limits);
     desk.settle();
     // For a look by eye when this fails.
     let _ = desk.shell.compositor.read_frame().unwrap().save(std::env::temp_dir().join("launcher-consent.png"));
@@ -218,6 +221,9 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
         "the dialog's Install button is on screen: {:?}",
         desk.color_at(INSTALL_FILL)
     );
+    // While the shell asks, the chrome band no app can draw in shows the trusted marker.
+    let top_left = desk.shell.compositor.read_frame().unwrap().get_pixel(0, 0).0;
+    assert!(close(top_left, [0, 229, 243]), "the trusted marker is lit: {top_left:?}");
 
     // Untick "publish hud/status", then install.
     desk.click(FIRST_CHECK);
@@ -227,6 +233,9 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     assert!(notice.ok && notice.text.contains("installed and started hud@1.0.0"), "{notice:?}");
     assert!(done.consent.is_none() && done.installed.iter().any(|m| m.name == "hud" && m.running && m.publisher.contains("alice")));
     assert!(done.apps.iter().any(|a| a.name == "hud" && a.focused), "the new app has the focus: {:?}", done.apps);
+    desk.settle();
+    let top_left = desk.shell.compositor.read_frame().unwrap().get_pixel(0, 0).0;
+    assert!(close(top_left, [39, 39, 48]), "with nothing asked, the band is plain again: {top_left:?}");
     let policy = Policy::load(&store.join("policy.toml")).unwrap();
     let granted = &policy.modules["hud"];
     assert!(granted.publish.is_empty(), "the unticked capability was not granted: {granted:?}");
@@ -261,6 +270,8 @@ fn modules_without_the_shell_capability_cannot_command_the_shell() {
         subscribe: vec![TopicPattern::from_str("#").unwrap()],
         messages_per_second: 100,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
     };
     let intruder = desk.shell.modules.bus().endpoint(ModuleRef::new(901, "intruder"), wide);
     let error = intruder.publish(&Topic::new(api::STOP).unwrap(), Payload::text("launcher")).unwrap_err();

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use visor_runtime::bus::{Bus, BusCapabilities, ModuleRef, Overflow, Payload, QueueOptions, Subscription, Topic, TopicPattern};
+use visor_runtime::bus::{
+    Bus, BusAction, BusCapabilities, BusError, ModuleRef, Overflow, Payload, QueueOptions, Subscription, Topic, TopicPattern,
+};
 use visor_runtime::manifest::{Manifest, Version};
 use visor_runtime::modules::{ModuleHost, ModuleId};
 use visor_runtime::native::{NativeContext, NativeError, NativeModule};
@@ -37,6 +39,8 @@ fn tester(bus: &Bus) -> (visor_runtime::bus::Endpoint, Subscription) {
         subscribe: vec![TopicPattern::from_str("probe/#").unwrap()],
         messages_per_second: 100_000,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
     };
     let endpoint = bus.endpoint(ModuleRef::new(999, "tester"), caps);
     let out =
@@ -164,6 +168,8 @@ fn native_modules_join_the_bus_under_manifest_policy_and_supervision() {
         subscribe: vec![TopicPattern::from_str("ticks/#").unwrap()],
         messages_per_second: 10,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
     };
     let listener = host.bus().endpoint(ModuleRef::new(998, "listener"), caps);
     let ticks = listener
@@ -258,6 +264,8 @@ fn a_trigger_topic_starts_its_module() {
         subscribe: vec![],
         messages_per_second: 10,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
     };
     let alarm = host.bus().endpoint(ModuleRef::new(997, "alarm"), caps);
     alarm.publish(&Topic::new("wake/now").unwrap(), Payload::Empty).unwrap();
@@ -266,9 +274,9 @@ fn a_trigger_topic_starts_its_module() {
     assert!(host.poll_triggers().is_empty(), "a started module is no longer watched");
 }
 
-/// A module that may ask the camera for its lens cannot kill it: requests that expire at once,
-/// and an impostor answering the camera's requests first, make the camera's replies fail, and a
-/// failed reply is not a crash. The camera keeps publishing frames and never restarts.
+/// A module that may ask the camera for its lens cannot kill it: requests that expire at once
+/// make the camera's replies fail, and a failed reply is not a crash; an impostor subscribed
+/// to the camera's requests may not answer them. The camera keeps publishing and never restarts.
 #[test]
 fn hostile_requests_to_the_camera_are_not_crashes() {
     let text = "name = \"cam-test\"\n[display]\nkind = \"passthrough\"\neyes = 1\neye_width = 64\neye_height = 48\nrefresh_hz = 30\n\
@@ -286,6 +294,8 @@ fn hostile_requests_to_the_camera_are_not_crashes() {
         subscribe: vec![TopicPattern::from_str("camera/#").unwrap()],
         messages_per_second: 100_000,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
     };
     let hostile = host.bus().endpoint(ModuleRef::new(998, "hostile"), caps);
     let asks = hostile
@@ -306,6 +316,13 @@ fn hostile_requests_to_the_camera_are_not_crashes() {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+    // Only the camera, which serves camera/describe, answers there: the impostor is refused.
+    while asks.try_recv().is_some() {}
+    let reply = hostile.request(&describe, Payload::bytes(Vec::new()), Duration::from_secs(5)).expect("the camera answers");
+    assert_eq!(&*reply.sender.name, "camera");
+    let ask = asks.recv_timeout(Duration::from_secs(5)).expect("the impostor saw the request");
+    let refused = hostile.reply(&ask, Payload::bytes(b"forged".to_vec())).unwrap_err();
+    assert!(matches!(refused, BusError::Denied { action: BusAction::Reply, .. }), "{refused}");
     let info = host.info(camera).unwrap();
     assert_eq!(info.status, AppStatus::Running, "{info:?}");
     assert!(info.crashes.is_empty(), "a failed reply is not a crash: {:?}", info.crashes);

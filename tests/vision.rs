@@ -66,6 +66,8 @@ fn the_vision_module_publishes_the_astronauts_face_from_the_camera_driver() {
         subscribe: vec![TopicPattern::from_str("vision/#").unwrap()],
         messages_per_second: 0,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
     };
     let tester = shell.modules.bus().endpoint(ModuleRef::new(990, "tester"), caps);
     let faces = tester

@@ -1,5 +1,10 @@
-//! The routes: the page at `/`, the JSON API under `/api/`, the token check in front of it,
-//! and errors as `{"error": "…"}`.
+//! The routes: the page at `/`, the one-time login at `/login`, the JSON API under `/api/`,
+//! the token check in front of it, and errors as `{"error": "…"}`.
+//!
+//! The token never travels in a URL (where logs, history and Referer headers keep it): the
+//! address `visor run --admin` prints carries a one-time code instead, which `/login` trades,
+//! once, for an HttpOnly, SameSite=Strict cookie holding the token. Scripts send the token as
+//! `Authorization: Bearer` (from the token file the shell writes for them).
 //!
 //! | route | answer |
 //! |---|---|
@@ -36,12 +41,18 @@ const MAX_LOG_LINES: usize = 2000;
 pub(crate) struct ApiState {
     pub(crate) backend: Arc<dyn AdminBackend>,
     pub(crate) token: Token,
+    /// The one-time login code, until it is used.
+    login: Arc<Mutex<Option<Token>>>,
     rates: Arc<Mutex<(Instant, RateMeter)>>,
 }
 
+/// The cookie `/login` sets.
+const COOKIE: &str = "visor_admin";
+
 impl ApiState {
-    pub(crate) fn new(backend: Arc<dyn AdminBackend>, token: Token) -> ApiState {
-        ApiState { backend, token, rates: Arc::new(Mutex::new((Instant::now(), RateMeter::new()))) }
+    pub(crate) fn new(backend: Arc<dyn AdminBackend>, token: Token, login: Token) -> ApiState {
+        let rates = Arc::new(Mutex::new((Instant::now(), RateMeter::new())));
+        ApiState { backend, token, login: Arc::new(Mutex::new(Some(login))), rates }
     }
 }
 
@@ -61,6 +72,7 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
         .route("/style.css", get(page::style))
+        .route("/login", get(login))
         .nest("/api", api)
         .with_state(state)
 }
@@ -94,18 +106,44 @@ async fn require_token(State(state): State<ApiState>, request: Request, next: Ne
     if offered_token(&request).is_some_and(|t| state.token.matches(t)) {
         return next.run(request).await;
     }
-    let why = "missing or wrong admin token: send 'Authorization: Bearer TOKEN' (or ?token=TOKEN) with the token \
-               from the URL `visor run --admin` printed";
+    let why = "missing or wrong admin token: open the one-time address `visor run --admin` printed (it sets a cookie), \
+               or send 'Authorization: Bearer TOKEN' with the token from the token file it names";
     ApiError(StatusCode::UNAUTHORIZED, why.into()).into_response()
 }
 
-/// The token from `Authorization: Bearer …`, else from the query's `token=`.
+/// The token from `Authorization: Bearer …`, else from the login cookie. Never from the query.
 fn offered_token(request: &Request) -> Option<&str> {
     let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) {
         return Some(token.trim());
     }
-    request.uri().query()?.split('&').find_map(|pair| pair.strip_prefix("token="))
+    let cookies = request.headers().get_all(header::COOKIE).into_iter().filter_map(|v| v.to_str().ok());
+    cookies.flat_map(|c| c.split(';')).find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+}
+
+/// `GET /login?once=CODE`: trades the one-time code, once, for the token cookie, and sends the
+/// browser on to the page (with the code gone from its address).
+async fn login(State(state): State<ApiState>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let offered = query.get("once").map(String::as_str).unwrap_or_default();
+    let accepted = {
+        let mut login = state.login.lock().unwrap_or_else(|p| p.into_inner());
+        let accepted = login.as_ref().is_some_and(|code| code.matches(offered));
+        if accepted {
+            *login = None;
+        }
+        accepted
+    };
+    if !accepted {
+        let why = "this login address was used already (or is wrong): each one works once; restart `visor run --admin` \
+                   for a new one, or use the token file with 'Authorization: Bearer'";
+        return (StatusCode::UNAUTHORIZED, why).into_response();
+    }
+    let cookie = format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", state.token.as_str());
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// Runs `call` against the backend on the blocking pool.

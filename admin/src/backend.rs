@@ -52,6 +52,11 @@ pub struct ModuleView {
     pub memory_bytes: Option<u64>,
     /// The most linear memory its manifest allows (wasm apps).
     pub memory_limit_bytes: Option<u64>,
+    /// Bytes its bus queues and held frames keep in the shell's memory, and the most they may.
+    #[serde(default)]
+    pub bus_bytes: Option<u64>,
+    #[serde(default)]
+    pub bus_limit_bytes: Option<u64>,
     /// CPU time its thread has used since it was started.
     pub cpu_time_ms: Option<f64>,
     /// Frames completed (apps).

@@ -1,6 +1,6 @@
 //! The panel's one page: plain HTML, CSS and JS from `web/`, compiled into the binary so
 //! nothing is built or installed beside it. The page carries no data (it fetches everything
-//! from `/api/` with the token from its own URL), so it is served without the token.
+//! from `/api/` with the login cookie), so it is served without the token.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,7 @@ const SCRIPT: &str = include_str!("../web/app.js");
 const STYLE: &str = include_str!("../web/style.css");
 
 /// Headers every static file gets: no inline script, nothing fetched from elsewhere, and no
-/// Referer (the page's URL holds the token until the script strips it).
+/// Referer (nothing to leak from the address, which holds no secret, but none is needed).
 fn with_headers(content_type: &'static str, body: &'static str) -> Response {
     (
         [

@@ -41,6 +41,8 @@ impl Default for AdminConfig {
 pub struct AdminServer {
     addr: SocketAddr,
     token: Token,
+    /// The one-time login code in [`AdminServer::url`].
+    login: Token,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -63,7 +65,8 @@ impl AdminServer {
             .thread_name("visor-admin-call")
             .build()
             .map_err(AdminError::Runtime)?;
-        let app = router(ApiState::new(backend, token.clone()));
+        let login = Token::random()?;
+        let app = router(ApiState::new(backend, token.clone(), login.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("visor-admin".into())
@@ -82,7 +85,7 @@ impl AdminServer {
                 runtime.shutdown_timeout(SHUTDOWN_GRACE);
             })
             .map_err(AdminError::Runtime)?;
-        Ok(AdminServer { addr, token, stop: Some(stop), thread: Some(thread) })
+        Ok(AdminServer { addr, token, login, stop: Some(stop), thread: Some(thread) })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -93,9 +96,15 @@ impl AdminServer {
         &self.token
     }
 
-    /// The page's address with the token, to open in a browser.
+    /// The address to open in a browser: a one-time login (the first visit trades its code
+    /// for a cookie holding the token; the token itself is never in a URL).
     pub fn url(&self) -> String {
-        format!("http://{}/?token={}", self.addr, self.token.as_str())
+        format!("http://{}/login?once={}", self.addr, self.login.as_str())
+    }
+
+    /// The one-time login code (to keep it out of logs a module might read).
+    pub fn login_code(&self) -> &Token {
+        &self.login
     }
 }
 

@@ -32,6 +32,8 @@ fn module(name: &str) -> ModuleView {
         state_detail: None,
         memory_bytes: None,
         memory_limit_bytes: Some(64 << 20),
+        bus_bytes: Some(0),
+        bus_limit_bytes: Some(32 << 20),
         cpu_time_ms: Some(12.5),
         frames: Some(100),
         last_frame_ms: Some(0.4),
@@ -156,8 +158,10 @@ fn modules_are_listed_and_the_buttons_act_on_them() {
     let list = call(&server, "GET", "/api/modules", Some(TOKEN)).json();
     assert_eq!(list["modules"][1]["state"], "stopped");
 
-    // The token also works as a query parameter, for scripts.
-    let removed = call(&server, "POST", &format!("/api/modules/clock/remove?token={TOKEN}"), None);
+    // Never as a query parameter (URLs end up in logs and history).
+    let refused = call(&server, "POST", &format!("/api/modules/clock/remove?token={TOKEN}"), None);
+    assert_eq!(refused.status, 401);
+    let removed = call(&server, "POST", "/api/modules/clock/remove", Some(TOKEN));
     assert_eq!(removed.status, 200);
     assert_eq!(call(&server, "GET", "/api/modules", Some(TOKEN)).json()["modules"].as_array().unwrap().len(), 1);
 
@@ -215,9 +219,31 @@ fn no_frame_yet_is_503_and_a_taken_port_is_an_error_naming_the_flag() {
 }
 
 #[test]
-fn the_url_carries_the_token_and_random_tokens_are_used_by_default() {
+fn the_url_is_a_one_time_login_that_sets_the_token_cookie() {
     let server = serve(None);
-    assert_eq!(server.url(), format!("http://{}/?token={TOKEN}", server.addr()));
+    let url = server.url();
+    assert!(!url.contains(TOKEN), "the token is never in the URL: {url}");
+    let path = url.strip_prefix(&format!("http://{}", server.addr())).unwrap();
+    assert!(path.starts_with("/login?once="), "{url}");
+    let login = call(&server, "GET", path, None);
+    assert_eq!((login.status, login.header("location")), (303, Some("/")));
+    let cookie = login.header("set-cookie").expect("a cookie").to_string();
+    assert!(
+        cookie.starts_with(&format!("visor_admin={TOKEN};")) && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap();
+    let with_cookie = request("GET", &format!("http://{}/api/modules", server.addr()), &[("Cookie", session)], None).unwrap();
+    assert_eq!(with_cookie.status, 200);
+    // Once only: a second visit (someone who read the address later) gets nothing.
+    let again = call(&server, "GET", path, None);
+    assert_eq!((again.status, again.header("set-cookie")), (401, None));
+    let wrong = request("GET", &format!("http://{}/api/modules", server.addr()), &[("Cookie", "visor_admin=guess")], None).unwrap();
+    assert_eq!(wrong.status, 401);
+}
+
+#[test]
+fn random_tokens_are_used_by_default() {
     let shell = FakeShell { modules: Mutex::default(), published: AtomicU64::new(0), frame: None };
     let random = AdminServer::start(AdminConfig { addr: "127.0.0.1:0".parse().unwrap(), token: None }, Arc::new(shell)).unwrap();
     assert_eq!(random.token().as_str().len(), 32);

@@ -1,24 +1,13 @@
 // Visor admin page: polls the JSON API and keeps the tables up to date.
 //
-// The token arrives once in the page's URL (?token=…); it is kept in sessionStorage, stripped
-// from the address bar, and sent as `Authorization: Bearer` on every API call. Rows are keyed
-// by module name and updated in place, so a button stays the same element between refreshes.
+// The browser got here through the one-time login address, which left an HttpOnly cookie
+// with the admin token: every API call sends it (same-origin), and the page never sees the
+// token. Rows are keyed by module name and updated in place, so a button stays the same
+// element between refreshes.
 "use strict";
 
-const TOKEN_KEY = "visor-admin-token";
 const POLL_MS = 1000;
 const FRAME_MS = 500;
-
-const token = (() => {
-  const url = new URL(window.location.href);
-  const fromUrl = url.searchParams.get("token");
-  if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
-    url.searchParams.delete("token");
-    history.replaceState(null, "", url.pathname + url.search + url.hash);
-  }
-  return sessionStorage.getItem(TOKEN_KEY) || "";
-})();
 
 class ApiError extends Error {
   constructor(status, message) {
@@ -30,7 +19,7 @@ class ApiError extends Error {
 async function api(path, options = {}) {
   const response = await fetch("/api/" + path, {
     ...options,
-    headers: { Authorization: "Bearer " + token, ...(options.headers || {}) },
+    credentials: "same-origin",
     cache: "no-store",
   });
   if (!response.ok) {
@@ -51,7 +40,7 @@ function setStatus(text, isError) {
 
 function reportError(error) {
   if (error.status === 401) {
-    setStatus("no valid token: open the URL that `visor run --admin` printed", true);
+    setStatus("not logged in: open the one-time address that `visor run --admin` printed", true);
   } else {
     setStatus(String(error.message || error), true);
   }
@@ -70,9 +59,13 @@ const dash = "—";
 
 // In use against the limit, "3.1 / 64 MiB"; a stopped app has none in use.
 function memoryText(m) {
-  if (m.memory_bytes == null && m.memory_limit_bytes == null) return dash;
+  if (m.memory_bytes == null && m.memory_limit_bytes == null && m.bus_bytes == null) return dash;
   const used = m.memory_bytes == null ? dash : mib(m.memory_bytes);
-  return m.memory_limit_bytes == null ? used + " MiB" : used + " / " + mibWhole(m.memory_limit_bytes) + " MiB";
+  const linear = m.memory_limit_bytes == null ? used + " MiB" : used + " / " + mibWhole(m.memory_limit_bytes) + " MiB";
+  // What its bus queues and held frames keep in the shell, charged to it.
+  if (m.bus_bytes == null) return linear;
+  const bus = "bus " + mib(m.bus_bytes) + (m.bus_limit_bytes == null ? "" : " / " + mibWhole(m.bus_limit_bytes)) + " MiB";
+  return m.memory_bytes == null && m.memory_limit_bytes == null ? bus : linear + ", " + bus;
 }
 
 function cpuText(m) {

@@ -1,5 +1,7 @@
 //! The z-composite pass (`shaders/composite.wgsl`): per eye, every app layer merged by depth
-//! over the camera, into that eye's viewport of the output frame.
+//! over the camera, into that eye's viewport of the output frame — the shell's trusted layers
+//! above every app whatever their depth, and the chrome band (the top rows, where no app
+//! draws) showing the trusted marker while the shell asks the user something.
 
 use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
@@ -19,7 +21,25 @@ struct Params {
     size: [u32; 2],
     layer_count: u32,
     camera_weight: f32,
+    camera_stale: u32,
+    trusted_mask: u32,
+    band_rows: u32,
+    marker: u32,
     _pad: [u32; 2],
+}
+
+/// What the shell adds to the composite of apps: its trusted layers, its chrome band and the
+/// state of the camera picture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Chrome {
+    /// Bit i: layer slot i is the shell's own.
+    pub trusted_mask: u32,
+    /// Rows at the top of each eye that no app reaches.
+    pub band_rows: u32,
+    /// The band shows the trusted marker.
+    pub marker: bool,
+    /// The camera picture is old: dim and hatch it.
+    pub camera_stale: bool,
 }
 
 pub struct CompositePass {
@@ -62,6 +82,7 @@ impl CompositePass {
         eyes: &[(Viewport, &EyeLayers)],
         layer_count: u32,
         camera_weight: f32,
+        chrome: Chrome,
     ) {
         while self.params.len() < eyes.len() {
             self.params.push(device.create_buffer(&wgpu::BufferDescriptor {
@@ -80,6 +101,10 @@ impl CompositePass {
                     size: [viewport.width, viewport.height],
                     layer_count: layer_count.min(layers.capacity).min(MAX_LAYERS),
                     camera_weight,
+                    camera_stale: u32::from(chrome.camera_stale),
+                    trusted_mask: chrome.trusted_mask,
+                    band_rows: chrome.band_rows,
+                    marker: u32::from(chrome.marker),
                     _pad: [0; 2],
                 };
                 queue.write_buffer(params, 0, bytemuck::bytes_of(&value));
@@ -117,7 +142,10 @@ mod mirrors {
     #[test]
     fn the_shader_and_its_mirrors_agree() {
         let wgsl = Reflection::parse(SHADER).unwrap();
-        let (shader, rust) = (wgsl.struct_layout("Params").unwrap(), mirror_layout!(Params { origin, size, layer_count, camera_weight }));
+        let (shader, rust) = (
+            wgsl.struct_layout("Params").unwrap(),
+            mirror_layout!(Params { origin, size, layer_count, camera_weight, camera_stale, trusted_mask, band_rows, marker }),
+        );
         assert_eq!(shader.members, rust.members);
         // The mirror rounds the buffer up to 16 bytes (uniform buffers bind in 16-byte units);
         // the shader reads the first `shader.size` of them.

@@ -8,6 +8,11 @@
 //! rebuilt), and re-warped only when its submission or the display pose changed: an app
 //! running slower than the display costs its render once, and a warp per display frame only
 //! while the head moves.
+//!
+//! Where the GPU can time passes, the layer passes are submitted ahead of the composite and
+//! timed (`watchdog`): a layer over the GPU budget is left out of that frame, and an app over
+//! it [`STRIKES`](crate::watchdog::STRIKES) frames running is reported by
+//! [`Compositor::take_gpu_offenders`] for the shell to stop.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,7 +23,7 @@ use visor_types::layer::{AppId, Pipeline};
 use visor_types::{CameraFrame, LayerSubmission};
 
 use crate::camera::CameraTexture;
-use crate::composite::{CompositePass, MAX_LAYERS};
+use crate::composite::{Chrome, CompositePass, MAX_LAYERS};
 use crate::config::CompositorConfig;
 use crate::display::{self, Shown, Update};
 use crate::error::CompositorError;
@@ -28,9 +33,10 @@ use crate::layers::EyeLayers;
 use crate::optics::OpticsPass;
 use crate::pipelines::{AppPipelines, COLOR_FORMAT};
 use crate::readback::read_texture;
-use crate::renderer::LayerRenderer;
+use crate::renderer::{LayerRenderer, begin_layer_pass};
 use crate::reproject::WarpPass;
 use crate::resources::ResourceCache;
+use crate::watchdog::GpuWatchdog;
 
 /// What one frame cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -43,6 +49,8 @@ pub struct FrameStats {
     pub layers_rendered: u32,
     /// Layer images (one per app per eye) reprojected to the display pose this frame.
     pub layers_reprojected: u32,
+    /// Layers left out because their app ran past its GPU budget.
+    pub layers_over_budget: u32,
 }
 
 /// The lens correction and the composited frame it reads.
@@ -75,6 +83,11 @@ pub struct Compositor {
     slots: Vec<Option<(AppId, u64)>>,
     layer_count: u32,
     warned_too_many: bool,
+    watchdog: GpuWatchdog,
+    /// The shell's own apps (the launcher): their layers go over every app's.
+    trusted: Vec<AppId>,
+    /// The chrome the last composite drew with.
+    chrome: Chrome,
 }
 
 impl Compositor {
@@ -123,6 +136,9 @@ impl Compositor {
             slots: Vec::new(),
             layer_count: 0,
             warned_too_many: false,
+            watchdog: GpuWatchdog::new(device, &gpu.queue, config.gpu_budget_ms),
+            trusted: Vec::new(),
+            chrome: Chrome::default(),
             pipelines,
             resources,
             config,
@@ -166,17 +182,49 @@ impl Compositor {
         let jobs = self.renderer.plan(device, queue, &self.pipelines, passes);
 
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-        for job in &jobs {
+        self.watchdog.begin(device, jobs.len());
+        // Slots to draw again next frame: a shader was still compiling, or the app was over budget.
+        let mut redraw = Vec::new();
+        for (index, job) in jobs.iter().enumerate() {
             let eye_layers = &self.eyes[job.eye];
-            self.renderer.encode(&mut encoder, device, queue, &mut self.pipelines, &mut self.resources, eye_layers, job);
+            let timestamps = self.watchdog.timestamp_writes(index);
+            if !self.renderer.encode(&mut encoder, device, queue, &mut self.pipelines, &mut self.resources, eye_layers, job, timestamps) {
+                redraw.push(job.slot);
+            }
+        }
+        let mut over_budget = Vec::new();
+        if self.watchdog.resolve(&mut encoder, jobs.len()) {
+            // The layers first, timed, so an app over budget can be left out of this frame.
+            queue.submit([encoder.finish()]);
+            let apps: Vec<AppId> = jobs.iter().map(|j| j.submission.app).collect();
+            let over = self.watchdog.judge(device, &apps);
+            over_budget = layers.iter().enumerate().filter(|(_, s)| over.contains(&s.app)).map(|(slot, _)| slot as u32).collect();
+            encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         }
         let count = layers.len() as u32;
+        self.chrome.trusted_mask =
+            layers.iter().enumerate().filter(|(_, s)| self.trusted.contains(&s.app)).fold(0, |mask, (slot, _)| mask | 1 << slot);
+        // The band exists while the shell has UI of its own to vouch for.
+        self.chrome.band_rows = if self.trusted.is_empty() { 0 } else { chrome_band_rows(self.config.eye_height) };
         let reprojected = self.update_display(&mut encoder, layers, display);
+        for &slot in &over_budget {
+            for eye in &self.display {
+                drop(begin_layer_pass(&mut encoder, eye, slot, None));
+            }
+        }
         self.encode_composite(&mut encoder, count);
         self.gpu.queue.submit([encoder.finish()]);
         self.gpu.wait_idle();
 
         self.slots = layers.iter().map(|s| Some((s.app, s.sequence))).collect();
+        for &slot in redraw.iter().chain(&over_budget) {
+            self.slots[slot as usize] = None;
+        }
+        let eyes = self.config.eyes as usize;
+        for &slot in redraw.iter().chain(&over_budget) {
+            // What shows there now is incomplete or nothing: the next rendering must be shown afresh.
+            self.shown.iter_mut().skip(slot as usize * eyes).take(eyes).for_each(|shown| *shown = None);
+        }
         self.layer_count = count;
         self.pipelines
             .retain_custom(|id| layers.iter().flat_map(|s| &s.draws).any(|d| matches!(&d.pipeline, Pipeline::Custom(c) if c.id == *id)));
@@ -185,7 +233,45 @@ impl Compositor {
             layers: count,
             layers_rendered: stale.len() as u32,
             layers_reprojected: reprojected,
+            layers_over_budget: over_budget.len() as u32,
         }
+    }
+
+    /// Apps whose layers ran past the GPU budget several frames in a row (see `watchdog`),
+    /// each with its last GPU time in milliseconds; reported once each time.
+    pub fn take_gpu_offenders(&mut self) -> Vec<(AppId, f64)> {
+        self.watchdog.take_offenders()
+    }
+
+    /// The shell's own apps (the launcher): their layers are composited over every app's,
+    /// whatever the depth, and while there are any, the top rows of each eye are the chrome
+    /// band no app draws in.
+    pub fn set_trusted_apps(&mut self, apps: Vec<AppId>) {
+        self.trusted = apps;
+    }
+
+    /// Shows the trusted marker in the chrome band: the shell is asking the user something
+    /// (a consent dialog is up), and no app can fake the band.
+    pub fn set_marker(&mut self, on: bool) {
+        self.chrome.marker = on;
+    }
+
+    /// Marks the camera picture as too old to pass for the world now: it is dimmed and
+    /// hatched until a fresh one arrives.
+    pub fn set_camera_stale(&mut self, stale: bool) {
+        self.chrome.camera_stale = stale;
+    }
+
+    /// Changes the GPU time one app's layer may take per frame.
+    pub fn set_gpu_budget_ms(&mut self, budget_ms: f64) {
+        self.config.gpu_budget_ms = budget_ms;
+        self.watchdog.set_budget_ms(budget_ms);
+    }
+
+    /// Waits until every app shader seen so far is compiled (they compile off this thread),
+    /// so the next frame has every draw: for tests and benchmarks.
+    pub fn finish_shader_compiles(&mut self) {
+        self.pipelines.finish_compiling();
     }
 
     /// Brings every display slot to the display pose: a copy of the rendered layer where the
@@ -227,7 +313,7 @@ impl Compositor {
         let weight = if self.config.show_camera { 1.0 } else { 0.0 };
         let Gpu { device, queue, .. } = &self.gpu;
         let target = self.optics.as_ref().map_or(&self.output_view, |o| &o.composited_view);
-        self.composite.encode(device, queue, encoder, target, &self.camera, &eyes, layer_count, weight);
+        self.composite.encode(device, queue, encoder, target, &self.camera, &eyes, layer_count, weight, self.chrome);
         if let Some(optics) = &self.optics {
             optics.pass.encode(encoder, &self.output_view);
         }
@@ -278,7 +364,11 @@ impl Compositor {
             .depths(device, queue, &self.display[eye], pixel, self.layer_count)
             .inspect_err(|e| tracing::warn!("hit test at ({x}, {y}): {e}"))
             .ok()?;
-        let (slot, depth) = hit_test::nearest(&depths)?;
+        if y < self.chrome.band_rows {
+            // The chrome band: no app shows there.
+            return None;
+        }
+        let (slot, depth) = hit_test::nearest(&depths, self.chrome.trusted_mask)?;
         let shown = self.shown.get(slot * c.eyes as usize + eye).copied().flatten()?;
         let world = hit_test::unproject(shown.eye.view_projection(), pixel, [c.eye_width, c.eye_height], depth);
         Some(Hit { app: shown.app, eye, depth, world })
@@ -308,4 +398,10 @@ impl Compositor {
         RgbaImage::from_raw(texture.width(), texture.height(), pixels)
             .ok_or_else(|| CompositorError::Readback("layer size does not match its pixels".into()))
     }
+}
+
+/// Rows of the chrome band at the top of an eye `eye_height` pixels tall: a fortieth of it,
+/// at least two.
+fn chrome_band_rows(eye_height: u32) -> u32 {
+    (eye_height / 40).max(2)
 }

@@ -16,7 +16,14 @@ pub struct CompositorConfig {
     pub reproject: bool,
     /// The lens correction applied as the last pass; `None` shows the composite as it is.
     pub optics: Option<Optics>,
+    /// GPU time one app's layer may take in a frame before it is left out (and, repeated,
+    /// reported); see the compositor's watchdog.
+    pub gpu_budget_ms: f64,
 }
+
+/// The default GPU budget per app layer per frame: far beyond any honest layer even on a
+/// software rasterizer, well short of a hang.
+pub const DEFAULT_GPU_BUDGET_MS: f64 = 100.0;
 
 impl CompositorConfig {
     pub fn from_profile(profile: &DeviceProfile) -> CompositorConfig {
@@ -27,6 +34,7 @@ impl CompositorConfig {
             show_camera: profile.display.kind == DisplayKind::Passthrough,
             reproject: true,
             optics: profile.display.optics,
+            gpu_budget_ms: DEFAULT_GPU_BUDGET_MS,
         }
     }
 

@@ -4,7 +4,8 @@
 //! The probe (`cs_probe` in `shaders/composite.wgsl`) gathers every display layer's depth at
 //! the pixel into a small buffer, which is read back (64 bytes); the CPU then applies the
 //! composite's rule — the greatest reverse-Z depth above 0 wins, ties go to the lower slot —
-//! and unprojects the pixel with the eye that layer is seen from. A layer counts only where it
+//! and unprojects the pixel with the eye that layer is seen from. The shell's trusted layers
+//! win over every app's wherever they are visible, as they are drawn over them. A layer counts only where it
 //! is visible: where its alpha is at most `HIT_ALPHA` (in the shader) the probe reports no
 //! surface, so an app cannot lay an invisible pane over another to steal its input.
 
@@ -145,12 +146,16 @@ impl HitProbe {
     }
 }
 
-/// The composite's rule: the greatest depth above 0 wins, ties to the lower slot.
-pub fn nearest(depths: &[f32]) -> Option<(usize, f32)> {
-    depths.iter().copied().enumerate().filter(|&(_, d)| d > 0.0).fold(None, |best, (slot, d)| match best {
-        Some((_, best_depth)) if best_depth >= d => best,
-        _ => Some((slot, d)),
-    })
+/// The composite's rule: a trusted slot (bit set in `trusted_mask`) over any other, then the
+/// greatest depth above 0, ties to the lower slot. Returns the slot and its own depth.
+pub fn nearest(depths: &[f32], trusted_mask: u32) -> Option<(usize, f32)> {
+    let rank = |slot: usize, d: f32| if trusted_mask >> slot & 1 == 1 { d + 1.0 } else { d };
+    let best =
+        depths.iter().copied().enumerate().filter(|&(_, d)| d > 0.0).fold(None, |best: Option<(usize, f32)>, (slot, d)| match best {
+            Some((best_slot, best_depth)) if rank(best_slot, best_depth) >= rank(slot, d) => best,
+            _ => Some((slot, d)),
+        });
+    best
 }
 
 /// The world point under `pixel` (eye pixels) at reverse-Z `depth`, seen through `view_projection`.
@@ -168,9 +173,15 @@ mod tests {
 
     #[test]
     fn nearest_wins_and_ties_go_to_the_lower_slot() {
-        assert_eq!(nearest(&[0.0, 0.0]), None);
-        assert_eq!(nearest(&[0.01, 0.03, 0.02]), Some((1, 0.03)));
-        assert_eq!(nearest(&[0.0, 0.02, 0.02]), Some((1, 0.02)));
+        assert_eq!(nearest(&[0.0, 0.0], 0), None);
+        assert_eq!(nearest(&[0.01, 0.03, 0.02], 0), Some((1, 0.03)));
+        assert_eq!(nearest(&[0.0, 0.02, 0.02], 0), Some((1, 0.02)));
+    }
+
+    #[test]
+    fn a_trusted_layer_wins_wherever_it_shows_whatever_its_depth() {
+        assert_eq!(nearest(&[0.01, 0.9], 0b01), Some((0, 0.01)));
+        assert_eq!(nearest(&[0.0, 0.9], 0b01), Some((1, 0.9)), "not where it is not visible");
     }
 
     #[test]

@@ -34,6 +34,8 @@
 //! - `compositor`: [`Compositor`], one frame from submissions to the output texture.
 //! - `pipelines`: the app pipelines (built-in and apps' own WGSL) and their shared layout.
 //! - `renderer`: replays a submission's draws into its layer.
+//! - `watchdog`: times each app's layer passes on the GPU; leaves out and reports apps over
+//!   their budget.
 //! - `resources`: GPU copies of apps' buffers and textures, keyed by content.
 //! - `layers`: per-eye color and depth texture arrays.
 //! - `display`: which display layers need a copy or a warp this frame.
@@ -62,12 +64,14 @@ mod renderer;
 mod reproject;
 mod resources;
 mod sink;
+mod watchdog;
 
 pub use camera::srgb_picture;
 pub use composite::MAX_LAYERS;
 pub use compositor::{Compositor, FrameStats};
-pub use config::CompositorConfig;
+pub use config::{CompositorConfig, DEFAULT_GPU_BUDGET_MS};
 pub use error::CompositorError;
 pub use gpu::Gpu;
 pub use hit_test::Hit;
 pub use sink::{DisplaySink, PngSequenceSink};
+pub use watchdog::STRIKES as GPU_STRIKES;

@@ -14,7 +14,7 @@ use visor_types::layer::{DrawCmd, LayerSubmission};
 
 use crate::display::eye_for;
 use crate::layers::EyeLayers;
-use crate::pipelines::AppPipelines;
+use crate::pipelines::{AppPipelines, Lookup};
 use crate::resources::ResourceCache;
 
 /// Uniform entries are placed at multiples of this (wgpu's minimum dynamic-offset alignment).
@@ -119,7 +119,9 @@ impl LayerRenderer {
         }
     }
 
-    /// Records the layer pass for one job: clear the slot, then the app's draws.
+    /// Records the layer pass for one job: clear the slot, then the app's draws, timed when
+    /// `timestamps` says where. Returns false when a draw was skipped because its shader is
+    /// still compiling, so the layer must be drawn again next frame.
     #[allow(clippy::too_many_arguments, reason = "the frame's GPU state, passed down rather than bundled")]
     pub fn encode(
         &self,
@@ -130,45 +132,66 @@ impl LayerRenderer {
         resources: &mut ResourceCache,
         layers: &EyeLayers,
         job: &LayerJob<'_>,
-    ) {
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("app layer"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &layers.color_slots[job.slot as usize],
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
-            })],
-            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                view: &layers.depth_slots[job.slot as usize],
-                // Reverse-Z: 0 is infinitely far, so an empty pixel loses to any surface.
-                depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(0.0), store: wgpu::StoreOp::Store }),
-                stencil_ops: None,
-            }),
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        let (Some(eye_group), Some(draw_group)) = (&self.eye_group, &self.draw_group) else { return };
+        timestamps: Option<wgpu::RenderPassTimestampWrites<'_>>,
+    ) -> bool {
+        let mut pass = begin_layer_pass(encoder, layers, job.slot, timestamps);
+        let (Some(eye_group), Some(draw_group)) = (&self.eye_group, &self.draw_group) else { return true };
         pass.set_bind_group(0, eye_group, &[job.eye_offset]);
+        let mut complete = true;
         for (draw, &offset) in job.submission.draws.iter().zip(&job.draw_offsets) {
             let Some(scissor) = scissor(draw, layers.width, layers.height) else { continue };
-            let Some(pipeline) = pipelines.get(device, &draw.pipeline) else { continue };
+            let pipeline = match pipelines.get(device, &draw.pipeline) {
+                Lookup::Ready(pipeline) => pipeline,
+                Lookup::Pending => {
+                    complete = false;
+                    continue;
+                }
+                Lookup::Refused => continue,
+            };
             pass.set_pipeline(pipeline);
             pass.set_bind_group(1, draw_group, &[offset]);
             pass.set_bind_group(2, resources.texture(device, queue, &pipelines.texture_layout, draw.texture.as_ref()), &[]);
             pass.set_scissor_rect(scissor[0], scissor[1], scissor[2], scissor[3]);
-            pass.set_vertex_buffer(0, resources.vertices(device, &draw.vertices).slice(..));
+            pass.set_vertex_buffer(0, resources.vertices(device, queue, &draw.vertices).slice(..));
             let range = draw.first..draw.first + draw.count;
             match &draw.indices {
                 Some(indices) => {
-                    pass.set_index_buffer(resources.indices(device, indices).slice(..), wgpu::IndexFormat::Uint32);
+                    pass.set_index_buffer(resources.indices(device, queue, indices).slice(..), wgpu::IndexFormat::Uint32);
                     pass.draw_indexed(range, 0, 0..1);
                 }
                 None => pass.draw(range, 0..1),
             }
         }
+        complete
     }
+}
+
+/// Begins a pass on layer slot `slot` that clears it: transparent, and reverse-Z depth 0
+/// (infinitely far, so an empty pixel loses to any surface). Ended as it stands, it leaves
+/// the slot empty.
+pub fn begin_layer_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    layers: &EyeLayers,
+    slot: u32,
+    timestamps: Option<wgpu::RenderPassTimestampWrites<'_>>,
+) -> wgpu::RenderPass<'e> {
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("app layer"),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: &layers.color_slots[slot as usize],
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
+        })],
+        depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+            view: &layers.depth_slots[slot as usize],
+            depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(0.0), store: wgpu::StoreOp::Store }),
+            stencil_ops: None,
+        }),
+        timestamp_writes: timestamps,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
 }
 
 impl Default for LayerRenderer {

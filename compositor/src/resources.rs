@@ -2,16 +2,26 @@
 //!
 //! A submission names each resource by [`ContentId`], which changes whenever the app changes
 //! the contents; so a resource is uploaded once per version however many frames draw it, and
-//! a version no frame has used for a while is dropped.
+//! a version no frame has used for a while is dropped. A buffer version that says how it
+//! differs from one already here ([`Dirty`]) takes over that GPU buffer and has only the
+//! changed range written, rather than a whole new upload.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use visor_types::layer::{ContentId, IndexData, TextureData, VertexData};
+use visor_types::layer::{ContentId, Dirty, IndexData, TextureData, VertexData};
 use wgpu::util::DeviceExt;
 
 /// Frames a resource may go unused before its GPU copy is dropped.
 const KEEP_UNUSED_FRAMES: u64 = 8;
+
+/// Which version of a buffer a draw needs, and how it differs from an earlier one.
+struct Update {
+    id: ContentId,
+    dirty: Option<Dirty>,
+    /// Bytes per element.
+    element: usize,
+}
 
 struct Entry<T> {
     value: T,
@@ -47,18 +57,42 @@ impl ResourceCache {
         self.textures.retain(|_, e| e.last_used >= oldest);
     }
 
-    pub fn vertices(&mut self, device: &wgpu::Device, data: &Arc<VertexData>) -> &wgpu::Buffer {
-        self.buffer(device, data.id, bytemuck::cast_slice(&data.vertices), wgpu::BufferUsages::VERTEX)
+    pub fn vertices(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, data: &Arc<VertexData>) -> &wgpu::Buffer {
+        let update = Update { id: data.id, dirty: data.dirty, element: size_of::<visor_types::layer::Vertex>() };
+        self.buffer(device, queue, update, bytemuck::cast_slice(&data.vertices), wgpu::BufferUsages::VERTEX)
     }
 
-    pub fn indices(&mut self, device: &wgpu::Device, data: &Arc<IndexData>) -> &wgpu::Buffer {
-        self.buffer(device, data.id, bytemuck::cast_slice(&data.indices), wgpu::BufferUsages::INDEX)
+    pub fn indices(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, data: &Arc<IndexData>) -> &wgpu::Buffer {
+        let update = Update { id: data.id, dirty: data.dirty, element: size_of::<u32>() };
+        self.buffer(device, queue, update, bytemuck::cast_slice(&data.indices), wgpu::BufferUsages::INDEX)
     }
 
-    fn buffer(&mut self, device: &wgpu::Device, id: ContentId, contents: &[u8], usage: wgpu::BufferUsages) -> &wgpu::Buffer {
+    fn buffer(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        update: Update,
+        contents: &[u8],
+        usage: wgpu::BufferUsages,
+    ) -> &wgpu::Buffer {
         let frame = self.frame;
-        let entry = self.buffers.entry(id).or_insert_with(|| Entry {
-            value: device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("app buffer"), contents, usage }),
+        if !self.buffers.contains_key(&update.id)
+            && let Some(dirty) = update.dirty
+            && let Some(earlier) = self.buffers.remove(&dirty.since)
+        {
+            let (start, end) = (dirty.start as usize * update.element, dirty.end as usize * update.element);
+            if earlier.value.size() == contents.len() as u64 && start <= end && end <= contents.len() {
+                // Whole 4-byte words only, as wgpu writes them; elements are multiples of 4.
+                queue.write_buffer(&earlier.value, start as u64, &contents[start..end]);
+                self.buffers.insert(update.id, Entry { value: earlier.value, last_used: frame });
+            }
+        }
+        let entry = self.buffers.entry(update.id).or_insert_with(|| Entry {
+            value: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("app buffer"),
+                contents,
+                usage: usage | wgpu::BufferUsages::COPY_DST,
+            }),
             last_used: frame,
         });
         entry.last_used = frame;

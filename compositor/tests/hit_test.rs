@@ -172,7 +172,7 @@ fn an_invisible_pane_in_front_takes_no_input() {
     let pane = Quad { centre: Vec3::new(0.0, 0.0, -1.0), size: [10.0, 10.0], rgb: [0.0; 3] };
     let mut invisible = pane.draw();
     let vertices = invisible.vertices.vertices.iter().map(|v| visor_types::Vertex { color: [0.0, 0.0, 0.0, 0.0], ..*v }).collect();
-    invisible.vertices = std::sync::Arc::new(visor_types::VertexData { id: visor_types::ContentId::next(), vertices });
+    invisible.vertices = std::sync::Arc::new(visor_types::VertexData::new(vertices));
     let overlay = std::sync::Arc::new(visor_types::LayerSubmission {
         app: AppId(8),
         sequence: 1,

@@ -12,7 +12,7 @@ use image::RgbaImage;
 use support::{Quad, centroid, compositor, frame_at, head_at, profile, save, scene, seconds, submission};
 use visor_compositor::CompositorConfig;
 use visor_types::DeviceProfile;
-use visor_types::layer::{ContentId, IndexData, Vertex, VertexData};
+use visor_types::layer::{IndexData, Vertex, VertexData};
 
 const WIDTH: u32 = 160;
 const HEIGHT: u32 = 120;
@@ -234,9 +234,8 @@ fn a_warped_surface_stays_watertight() {
         corner(-0.1, -0.3, -1.9),
         corner(0.4, -0.3, -2.5),
     ];
-    ridge.vertices = std::sync::Arc::new(VertexData { id: ContentId::next(), vertices });
-    ridge.indices =
-        Some(std::sync::Arc::new(IndexData { id: ContentId::next(), indices: vec![0, 3, 1, 1, 3, 4, 1, 4, 2, 2, 4, 5], max_index: 5 }));
+    ridge.vertices = std::sync::Arc::new(VertexData::new(vertices));
+    ridge.indices = Some(std::sync::Arc::new(IndexData::new(vec![0, 3, 1, 1, 3, 4, 1, 4, 2, 2, 4, 5])));
     (ridge.count, ridge.model) = (12, Mat4::IDENTITY);
     let mut layer = (*submission(1, 1, &frame_at(&profile, Mat4::IDENTITY, 0), &scene())).clone();
     layer.draws.extend([floor, ridge]);

@@ -28,6 +28,7 @@ use std::path::Path;
 use thiserror::Error;
 
 use crate::manifest::{Capabilities, Device, Manifest, NetworkTarget};
+use crate::topic::TopicPattern;
 
 mod install;
 mod write;
@@ -54,6 +55,11 @@ pub enum PolicyError {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Grant {
     pub effective: Capabilities,
+    /// The topics it answers requests on: its manifest's exported topics, less those it may
+    /// not serve (a wildcard root, `shell/` without the shell capability, a device's root
+    /// without the device). Serving needs no grant of its own: what a module exports is its
+    /// own API, and the bus still lets only one module serve a topic.
+    pub serve: Vec<TopicPattern>,
     /// One line per refused request, e.g. "publish 'camera/raw'".
     pub denied: Vec<String>,
 }
@@ -182,8 +188,28 @@ impl Policy {
             keep(shell, true, &mut Vec::new(), denied, || "the shell capability".into());
             e.shell = shell;
         }
+        grant.serve = servable(&manifest.exports.topics, &grant.effective, &mut grant.denied);
         grant
     }
+}
+
+/// The exported topics a module may answer requests on, under its effective capabilities.
+fn servable(exports: &[TopicPattern], effective: &Capabilities, denied: &mut Vec<String>) -> Vec<TopicPattern> {
+    let mut serve = Vec::new();
+    for pattern in exports {
+        let first = pattern.as_str().split('/').next().unwrap_or_default();
+        let device = DEVICE_TOPICS.iter().find(|(_, root)| *root == first).map(|(d, _)| *d);
+        let refused = match first {
+            "+" | "#" => Some("a module serves topics under a root of its own, not a wildcard".to_string()),
+            "shell" if !effective.shell => Some("shell/ needs the shell capability".to_string()),
+            _ => device.filter(|d| !effective.devices.contains(d)).map(|d| format!("{first}/ needs the '{}' device", d.name())),
+        };
+        match refused {
+            Some(why) => denied.push(format!("serving '{pattern}' ({why})")),
+            None => serve.push(pattern.clone()),
+        }
+    }
+    serve
 }
 
 /// The bus roots that carry a device's data.
@@ -314,5 +340,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(with_devices.grant(&manifest).effective.subscribe, vec![p("camera/frames"), p("pose/head")]);
+    }
+
+    #[test]
+    fn a_module_serves_its_exports_under_roots_it_may_reach() {
+        let manifest = Manifest::parse(
+            "name = \"app\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"a.wasm\" }\n\
+             exports = { topics = [\"app/rpc\", \"camera/describe\", \"shell/cmd\", \"+/rpc\"] }\n",
+            "app",
+        )
+        .unwrap();
+        let grant = Policy::default().grant(&manifest);
+        assert_eq!(grant.serve, vec![p("app/rpc")], "{:?}", grant.denied);
+        for needle in ["serving 'camera/describe' (camera/ needs the 'camera' device)", "serving 'shell/cmd'", "serving '+/rpc'"] {
+            assert!(grant.denied.iter().any(|d| d.starts_with(needle)), "{needle}: {:?}", grant.denied);
+        }
     }
 }

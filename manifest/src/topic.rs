@@ -241,6 +241,26 @@ impl TopicPattern {
         parts.next().is_none()
     }
 
+    /// Whether some topic is matched by both patterns: the check that keeps two modules from
+    /// serving the same requests.
+    pub fn overlaps(&self, other: &TopicPattern) -> bool {
+        let (mut mine, mut theirs) = (self.segments.iter(), other.segments.iter());
+        loop {
+            match (mine.next(), theirs.next()) {
+                // `#` matches zero or more segments, whatever the other side still asks.
+                (Some(Segment::Rest), _) | (_, Some(Segment::Rest)) => return true,
+                (None, None) => return true,
+                (None, Some(_)) | (Some(_), None) => return false,
+                (Some(Segment::One), Some(_)) | (Some(_), Some(Segment::One)) => {}
+                (Some(Segment::Literal(a)), Some(Segment::Literal(b))) => {
+                    if a != b {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
     /// Whether every topic `other` matches is also matched by `self`: the check a grant of
     /// `self` makes before allowing a subscription to `other`.
     pub fn covers(&self, other: &TopicPattern) -> bool {

@@ -105,6 +105,12 @@ impl Package {
         }
         Ok(())
     }
+
+    /// SHA-256 (lowercase hex) of `visor.toml` and of the component, as checked here: what an
+    /// installer must find in the folder it installs from.
+    pub fn digests(&self) -> (String, String) {
+        (sha256_hex(&self.manifest_bytes), sha256_hex(&self.component_bytes))
+    }
 }
 
 fn parse_manifest(bytes: &[u8], origin: &str) -> Result<Manifest, OciError> {

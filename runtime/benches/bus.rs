@@ -65,7 +65,14 @@ fn row(what: &str, bus: f64, raw: f64) -> String {
 
 fn caps(publish: &[&str], subscribe: &[&str]) -> BusCapabilities {
     let patterns = |list: &[&str]| list.iter().map(|p| TopicPattern::new(p).unwrap()).collect();
-    BusCapabilities { publish: patterns(publish), subscribe: patterns(subscribe), messages_per_second: u32::MAX, shell: false }
+    BusCapabilities {
+        publish: patterns(publish),
+        subscribe: patterns(subscribe),
+        messages_per_second: u32::MAX,
+        shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
+    }
 }
 
 fn join(bus: &Bus, id: u32, publish: &[&str], subscribe: &str, options: QueueOptions) -> (Endpoint, Subscription) {

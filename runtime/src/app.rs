@@ -129,9 +129,12 @@ impl AppInstance {
     }
 
     /// Ends the instance, handing back its bus state (identity, subscriptions and what they
-    /// queued) so a restart or an upgrade can carry on with it.
+    /// queued) so a restart or an upgrade can carry on with it. The frames and unanswered
+    /// requests the instance held end with it.
     pub fn into_bus(self) -> GuestBus {
-        self.store.into_data().bus
+        let mut bus = self.store.into_data().bus;
+        bus.end_instance();
+        bus
     }
 
     pub fn id(&self) -> AppId {

@@ -15,7 +15,7 @@ use visor_types::clock::SharedClock;
 use visor_types::{AppId, InputEvent};
 
 use crate::app::{AppSpec, Precompiled};
-use crate::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
+use crate::bus::{Bus, BusCapabilities, ByteBudget, Endpoint, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
 use crate::engine::AppEngine;
 use crate::manifest::{Dependency, Device, Entry, Manifest, ModuleKind, Version, VersionReq};
 use crate::native::{NativeFactory, NativeRunner};
@@ -86,6 +86,9 @@ pub struct ModuleHost {
     modules: BTreeMap<ModuleId, Module>,
     next_id: ModuleId,
     fps: f32,
+    /// Where each module's own data folder lives (`<root>/<name>/`), which its folder grants
+    /// open inside; `None` until the shell sets one, and then no folder is granted.
+    data_root: Option<PathBuf>,
 }
 
 impl ModuleHost {
@@ -96,6 +99,8 @@ impl ModuleHost {
             messages_per_second: 0,
             // The watcher only wakes modules; it sees reserved topics so one may trigger on them.
             shell: true,
+            serve: Vec::new(),
+            call: Vec::new(),
         };
         let watcher = bus.endpoint(ModuleRef::new(0, "visor-shell"), everything);
         ModuleHost {
@@ -111,7 +116,23 @@ impl ModuleHost {
             modules: BTreeMap::new(),
             next_id: 1,
             fps,
+            data_root: None,
         }
+    }
+
+    /// Sets the folder under which each module gets its own data folder, for the folders
+    /// its manifest asks for. Keep it apart from the store's installed modules: a module's
+    /// folder grants must never reach its own (or another's) installed files.
+    pub fn set_data_root(&mut self, root: PathBuf) {
+        self.data_root = Some(root);
+    }
+
+    /// Module `name`'s own data folder, if the shell keeps module data.
+    pub fn data_folder(&self, name: &str) -> Option<PathBuf> {
+        if self.data_root.is_none() {
+            tracing::warn!(module = name, "no module data folder is set: its folder grants are not opened");
+        }
+        self.data_root.as_ref().map(|root| root.join(name))
     }
 
     /// The engine apps are compiled for (compile with it for the registry's cache to serve).
@@ -156,13 +177,8 @@ impl ModuleHost {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let caps = BusCapabilities {
-            publish: grant.effective.publish.clone(),
-            subscribe: grant.effective.subscribe.clone(),
-            messages_per_second: manifest.limits.bus_messages_per_second,
-            shell: grant.effective.shell,
-        };
-        let endpoint = self.bus.endpoint(ModuleRef::new(id, manifest.name.as_str()), caps);
+        let endpoint = self.bus.endpoint(ModuleRef::new(id, manifest.name.as_str()), bus_capabilities(&grant, &manifest));
+        endpoint.budget().set_limit(manifest.limits.bus_queue_bytes());
         if !manifest.triggers.topics.is_empty() {
             let latest = QueueOptions { capacity: 1, policy: Overflow::DropOldest };
             let watches =
@@ -237,7 +253,10 @@ impl ModuleHost {
         spec.env = module.env.clone();
         spec.precompiled = module.precompiled.clone();
         spec.network = module.grant.effective.network.clone();
-        spec.dirs = module.grant.effective.dirs.iter().map(|d| (module.dir.join(&d.host), d.clone())).collect();
+        spec.dirs = match self.data_folder(&module.manifest.name) {
+            Some(data) => module.grant.effective.dirs.iter().map(|d| (data.join(&d.host), d.clone())).collect(),
+            None => Vec::new(),
+        };
         Some(spec)
     }
 
@@ -351,12 +370,8 @@ impl ModuleHost {
         }
         let grant = self.policy.grant(&manifest);
         let module = self.module(id)?;
-        module.endpoint.set_capabilities(BusCapabilities {
-            publish: grant.effective.publish.clone(),
-            subscribe: grant.effective.subscribe.clone(),
-            messages_per_second: manifest.limits.bus_messages_per_second,
-            shell: grant.effective.shell,
-        });
+        module.endpoint.set_capabilities(bus_capabilities(&grant, &manifest));
+        module.endpoint.budget().set_limit(manifest.limits.bus_queue_bytes());
         module.manifest = manifest;
         module.dir = dir.to_path_buf();
         module.precompiled = None;
@@ -399,6 +414,23 @@ impl ModuleHost {
             crashes,
             denied: m.grant.denied.clone(),
         })
+    }
+
+    /// The running apps granted the shell capability (the launcher): the shell's own UI, which
+    /// the compositor draws over every other app.
+    pub fn trusted_apps(&self) -> Vec<AppId> {
+        let trusted = self.modules.iter().filter(|(_, m)| m.grant.effective.shell);
+        trusted
+            .filter_map(|(_, m)| match &m.runner {
+                Some(Runner::App(app)) => Some(app.id()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What module `id`'s bus queues and held frames keep in memory, against its limit.
+    pub fn bus_budget(&self, id: ModuleId) -> Option<&std::sync::Arc<ByteBudget>> {
+        self.modules.get(&id).map(|m| m.endpoint.budget())
     }
 
     /// The manifest module `id` runs under (its limits and entry, for monitors).
@@ -456,5 +488,17 @@ impl ModuleHost {
 impl Drop for ModuleHost {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// What a module may do on the bus: what the policy granted, at the rate its manifest asks.
+fn bus_capabilities(grant: &Grant, manifest: &Manifest) -> BusCapabilities {
+    BusCapabilities {
+        publish: grant.effective.publish.clone(),
+        subscribe: grant.effective.subscribe.clone(),
+        messages_per_second: manifest.limits.bus_messages_per_second,
+        shell: grant.effective.shell,
+        serve: grant.serve.clone(),
+        call: grant.effective.call.clone(),
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use semver::{Version, VersionReq};
 use tempfile::TempDir;
-use visor_runtime::registry::{CacheOutcome, InstallPoint, Registry, RegistryError};
+use visor_runtime::registry::{CacheOutcome, InstallPoint, Origin, Registry, RegistryError, Verified};
 use wasmtime::{Config, Engine};
 
 /// Where `module` writes module folders to install.
@@ -129,6 +129,31 @@ fn versions_live_side_by_side() {
     assert_eq!(registry.remove("vision", None).unwrap(), [v("0.9.0"), v("1.1.0")]);
     assert_eq!(ids(&registry), ["audio@2.0.0"]);
     assert!(registry.verify().is_empty());
+}
+
+/// An installer that verified a folder (a signed pull) hands the registry what it verified:
+/// a component changed in the folder between the check and the install is refused, and the
+/// store is left as it was.
+#[test]
+fn only_the_verified_bytes_are_installed() {
+    let src = Sources::new();
+    let (root, registry) = registry();
+    let folder = src.module("clock", "1.0.0", "", "a");
+    let manifest_sha256 = sha256_hex(&fs::read(folder.join("visor.toml")).unwrap());
+    let component_sha256 = sha256_hex(&fs::read(folder.join("clock.wasm")).unwrap());
+    let verified = |component: &str| Origin {
+        verified: Some(Verified { manifest_sha256: manifest_sha256.clone(), component_sha256: Some(component.to_string()) }),
+        ..Origin::default()
+    };
+    // Swapped after its check.
+    fs::write(folder.join("clock.wasm"), ";; evil\n(component)\n").unwrap();
+    let err = registry.install_from(&folder, &verified(&component_sha256)).unwrap_err();
+    assert!(matches!(err, RegistryError::ChangedSinceVerified { what: "component", .. }), "{err}");
+    assert!(err.to_string().contains("is not the one that was verified"), "{err}");
+    assert!(ids(&registry).is_empty() && files_in(&root.path().join("blobs/sha256")).is_empty(), "nothing was installed");
+    // What was verified goes in.
+    let now = sha256_hex(&fs::read(folder.join("clock.wasm")).unwrap());
+    assert_eq!(registry.install_from(&folder, &verified(&now)).unwrap().id(), "clock@1.0.0");
 }
 
 #[test]

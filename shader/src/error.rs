@@ -15,4 +15,6 @@ pub enum ShaderError {
          (visor_eye, visor_draw, visor_texture, visor_sampler)"
     )]
     ExtraBindings,
+    #[error("Visor could not prepare this shader (a bug in Visor, not in the shader; please report it): {0}")]
+    Internal(String),
 }

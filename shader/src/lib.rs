@@ -18,14 +18,18 @@
 //! - this file: the contract — [`PRELUDE`], [`BUILTIN`], the entry-point names (the built-ins'
 //!   from [`builtin_fragment_entry`]), [`with_prelude`].
 //! - `validate`: [`validate_wgsl`] and [`validate_app_shader`], naga's parse and validation.
+//! - `bound`: [`bound_loops`], the rewrite that caps every loop of an app shader at
+//!   [`LOOP_BUDGET`] iterations per invocation, so no shader can hang the GPU.
 //! - `error`: [`ShaderError`].
 //! - `reflect`: naga's reflection of struct layouts and constants, for tests that tie
 //!   `shaders/` to the Rust structs and constants that mirror them.
 
+mod bound;
 mod error;
 pub mod reflect;
 mod validate;
 
+pub use bound::{LOOP_BUDGET, bound_loops};
 pub use error::ShaderError;
 pub use validate::{validate_app_shader, validate_wgsl};
 

@@ -1,5 +1,6 @@
 //! naga's parse and validation, and the app-shader contract checked on the module it returns:
-//! both entry points present, no resource bindings beyond the prelude's.
+//! both entry points present, no resource bindings beyond the prelude's. An app shader that
+//! passes has its loops bounded (`bound`) and is handed on as the WGSL naga writes back.
 //!
 //! Everything here runs on text an app sent, so every failure is a [`ShaderError`] value for
 //! that app; nothing panics.
@@ -8,6 +9,7 @@ use naga::valid::{Capabilities, ValidationFlags, Validator};
 use visor_types::layer::ContentId;
 use visor_types::shader::AppShader;
 
+use crate::bound::bound_loops;
 use crate::{FRAGMENT_ENTRY, PRELUDE, ShaderError, VERTEX_ENTRY, with_prelude};
 
 /// Parses and validates WGSL with naga, returning the module on success.
@@ -34,7 +36,18 @@ pub fn validate_app_shader(body: &str) -> Result<AppShader, ShaderError> {
     if bound != prelude_binding_count() {
         return Err(ShaderError::ExtraBindings);
     }
-    Ok(AppShader { id: ContentId::next(), source })
+    Ok(AppShader { id: ContentId::next(), source: bounded_wgsl(module)? })
+}
+
+/// `module` with every loop bounded, as WGSL. A failure here is Visor's own fault, not the
+/// app's (its shader already validated), and is reported as such.
+fn bounded_wgsl(mut module: naga::Module) -> Result<String, ShaderError> {
+    let internal = |what: &str, e: &dyn std::fmt::Display| ShaderError::Internal(format!("{what} the loop-bounded shader: {e}"));
+    // Written back even with no loop to bound, so the compositor always compiles what was
+    // validated here.
+    bound_loops(&mut module);
+    let info = Validator::new(ValidationFlags::all(), Capabilities::empty()).validate(&module).map_err(|e| internal("validating", &e))?;
+    naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty()).map_err(|e| internal("writing", &e))
 }
 
 fn prelude_binding_count() -> usize {
@@ -97,5 +110,42 @@ mod tests {
     fn own_bindings_are_refused() {
         let body = format!("{MINIMAL}\n@group(3) @binding(0) var<uniform> extra: vec4<f32>;");
         assert_eq!(validate_app_shader(&body).unwrap_err(), ShaderError::ExtraBindings);
+    }
+
+    #[test]
+    fn every_loop_is_bounded_and_the_result_still_validates() {
+        let body = "
+            fn helper(n: u32) -> f32 {
+                var s = 0.0;
+                for (var i = 0u; i < n; i++) { s += f32(i); }
+                return s;
+            }
+            @vertex fn vs_main(v: VertexIn) -> VertexOut { return visor_transform(v); }
+            @fragment fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+                var x = in.color.r;
+                loop {
+                    x = fract(x * 1.618 + 0.137);
+                    while x > 2.0 { x -= 1.0; }
+                    if x < -1.0 { break; }
+                }
+                return vec4<f32>(x, helper(3u), 0.0, 1.0);
+            }";
+        let shader = validate_app_shader(body).unwrap();
+        let module = validate_wgsl(&shader.source).expect("the bounded shader is valid WGSL");
+        assert!(shader.source.contains("var<private> visor_loop_budget: u32;"), "{}", shader.source);
+        let guards = shader.source.matches(&format!("visor_loop_budget >= {}u", crate::LOOP_BUDGET)).count()
+            + shader.source.matches(&format!(">= {}u)", crate::LOOP_BUDGET)).count();
+        assert!(guards >= 3, "the for, the loop and the while are each guarded:\n{}", shader.source);
+        // Bounding the written-back module again finds the same loops — these three and the
+        // prelude's clip-plane loop — and the guards' own `if`s are not loops.
+        let mut again = module;
+        assert_eq!(crate::bound_loops(&mut again), 4);
+    }
+
+    #[test]
+    fn a_shader_without_loops_passes_unchanged_in_meaning() {
+        let shader = validate_app_shader(MINIMAL).unwrap();
+        let module = validate_wgsl(&shader.source).unwrap();
+        assert!(module.entry_points.iter().any(|ep| ep.name == FRAGMENT_ENTRY));
     }
 }

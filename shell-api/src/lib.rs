@@ -141,6 +141,10 @@ pub struct ConsentRequest {
     pub publisher: String,
     /// What it asks to be allowed, one capability each.
     pub asks: Vec<Capability>,
+    /// The resources it asks for, in words: bus messages per second, bus memory, memory and
+    /// CPU per frame ("1000 msg/s, 32 MiB bus, 64 MiB memory, 50 ms/frame").
+    #[serde(default)]
+    pub limits: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -203,6 +207,7 @@ mod tests {
                 source: "oci://x/hud:1".into(),
                 publisher: "alice".into(),
                 asks: vec![],
+                limits: "1000 msg/s".into(),
             }),
             notice: None,
         };

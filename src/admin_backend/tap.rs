@@ -49,6 +49,8 @@ impl BusTap {
             messages_per_second: 0,
             // The panel is the user's own console: it monitors the reserved topics too.
             shell: true,
+            serve: Vec::new(),
+            call: Vec::new(),
         };
         // One endpoint for the shell's life: the bus keeps every endpoint's statistics table.
         let endpoint = bus.endpoint(ModuleRef::new(0, "visor-admin"), everything);

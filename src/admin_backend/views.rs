@@ -58,6 +58,8 @@ fn row(host: &ModuleHost, info: ModuleInfo, panel_restarts: &HashMap<String, u32
         // The live instance's linear memory, kept by its store's limiter; none once stopped.
         memory_bytes: app.filter(|_| running).map(|a| a.memory_bytes()),
         memory_limit_bytes,
+        bus_bytes: host.bus_budget(info.id).map(|b| b.used()),
+        bus_limit_bytes: host.bus_budget(info.id).map(|b| b.limit()),
         cpu_time_ms: None,
         frames: app.map(|a| a.frames()),
         last_frame_ms: app.map(|a| a.last_frame_time().as_secs_f64() * 1e3),

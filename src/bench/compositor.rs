@@ -18,7 +18,7 @@ use glam::Mat4;
 use visor_compositor::{Compositor, CompositorConfig, Gpu};
 use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
-use visor_types::layer::{BuiltinPipeline, ContentId, DrawCmd, IndexData, Pipeline, Vertex, VertexData};
+use visor_types::layer::{BuiltinPipeline, DrawCmd, IndexData, Pipeline, Vertex, VertexData};
 use visor_types::profile::{DeviceProfile, SourceConfig};
 use visor_types::{AppId, CameraFrame, LayerSubmission};
 
@@ -38,9 +38,7 @@ pub struct BenchOptions {
 
 /// Median and 90th percentile of a set of durations, in milliseconds.
 fn percentiles(samples: &mut [f64]) -> (f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.9))
+    (super::percentile(samples, 0.5), super::percentile(samples, 0.9))
 }
 
 /// A layer that covers the whole view at `distance` metres, every pixel drawn.
@@ -48,8 +46,8 @@ fn full_layer(app: u32, distance: f32, alpha: f32, config: &DeviceProfile) -> Ar
     let c = [0.2 + 0.05 * app as f32, 0.5, 0.8 - 0.04 * app as f32, alpha];
     let v = |x: f32, y: f32| Vertex { position: [x, y, -distance], normal: [0.0, 0.0, 1.0], color: c, uv: [0.0, 0.0] };
     let s = distance * 4.0;
-    let vertices = Arc::new(VertexData { id: ContentId::next(), vertices: vec![v(-s, -s), v(s, -s), v(s, s), v(-s, s)] });
-    let indices = Arc::new(IndexData { id: ContentId::next(), indices: vec![0, 1, 2, 0, 2, 3], max_index: 3 });
+    let vertices = Arc::new(VertexData::new(vec![v(-s, -s), v(s, -s), v(s, s), v(-s, s)]));
+    let indices = Arc::new(IndexData::new(vec![0, 1, 2, 0, 2, 3]));
     let draw = DrawCmd {
         pipeline: Pipeline::Builtin(BuiltinPipeline::Unlit),
         vertices,

@@ -14,3 +14,12 @@ pub mod install;
 pub mod modules;
 pub mod motion;
 pub mod vision;
+
+/// The `q` quantile of `samples` (sorting them): the sample at the nearest rank, NaN for none.
+pub fn percentile(samples: &mut [f64], q: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[((samples.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize]
+}

@@ -27,17 +27,20 @@ use visor_runtime::{AppEngine, AppInstance, AppSpec, LogRing, Precompiled, bare_
 use visor_types::clock::{MonotonicClock, SharedClock};
 use visor_types::{AppId, DeviceProfile};
 
+use super::percentile;
 use crate::data::DataDir;
 use crate::shell;
 
 fn caps(publish: &[&str], subscribe: &[&str]) -> BusCapabilities {
     let patterns = |list: &[&str]| list.iter().map(|p| TopicPattern::from_str(p).expect("a valid pattern")).collect();
-    BusCapabilities { publish: patterns(publish), subscribe: patterns(subscribe), messages_per_second: u32::MAX, shell: false }
-}
-
-fn percentile(samples: &mut [f64], q: f64) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
+    BusCapabilities {
+        publish: patterns(publish),
+        subscribe: patterns(subscribe),
+        messages_per_second: u32::MAX,
+        shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
+    }
 }
 
 fn micros(d: Duration) -> f64 {

@@ -28,9 +28,7 @@ pub struct Latencies {
 
 impl Latencies {
     fn percentile(&self, q: f64) -> f64 {
-        let mut s = self.samples.clone();
-        s.sort_by(f64::total_cmp);
-        s.get(((s.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(f64::NAN)
+        super::percentile(&mut self.samples.clone(), q)
     }
 }
 

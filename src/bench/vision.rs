@@ -29,9 +29,7 @@ use crate::data::DataDir;
 
 /// p50 and p99 of samples in milliseconds.
 fn percentiles(samples: &mut [f64]) -> (f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.99))
+    (super::percentile(samples, 0.5), super::percentile(samples, 0.99))
 }
 
 pub fn run(data: &DataDir, iterations: u32, seconds: u64) -> anyhow::Result<String> {
@@ -133,7 +131,14 @@ fn pipeline(repo: &Path, seconds: u64, out: &mut String) -> anyhow::Result<()> {
     let still = std::sync::Arc::new(visor_drivers::pose::SimulatorPose::new(MonotonicClock::shared()));
     builtin::register(&mut host, &profile, repo, MonotonicClock::shared(), still);
     builtin::load(&mut host, repo, &[visor_types::profile::DriverName::Camera])?;
-    let caps = BusCapabilities { publish: vec![], subscribe: vec![TopicPattern::from_str("#")?], messages_per_second: 0, shell: false };
+    let caps = BusCapabilities {
+        publish: vec![],
+        subscribe: vec![TopicPattern::from_str("#")?],
+        messages_per_second: 0,
+        shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
+    };
     let tester = host.bus().endpoint(ModuleRef::new(900, "bench"), caps);
     let faces = tester.subscribe(TopicPattern::from_str("vision/faces")?, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })?;
     let frames =

@@ -99,10 +99,19 @@ mod tests {
             subscribe: manifest.capabilities.subscribe.clone(),
             messages_per_second: manifest.limits.bus_messages_per_second,
             shell: false,
+            serve: Vec::new(),
+            call: Vec::new(),
         };
         let endpoint = bus.endpoint(ModuleRef::new(1, "pose"), caps);
         let pattern = TopicPattern::new(HEAD).unwrap();
-        let watcher = BusCapabilities { publish: Vec::new(), subscribe: vec![pattern.clone()], messages_per_second: 0, shell: false };
+        let watcher = BusCapabilities {
+            publish: Vec::new(),
+            subscribe: vec![pattern.clone()],
+            messages_per_second: 0,
+            shell: false,
+            serve: Vec::new(),
+            call: Vec::new(),
+        };
         let sub = bus
             .endpoint(ModuleRef::new(2, "watcher"), watcher)
             .subscribe(pattern, QueueOptions { capacity: 1024, policy: Overflow::DropOldest })

@@ -14,7 +14,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use visor_runtime::bus::TopicPattern;
-use visor_runtime::manifest::{Capabilities, Device, DirGrant, DirMode, Manifest, NetworkTarget};
+use visor_runtime::manifest::{Capabilities, Device, DirGrant, DirMode, Limits, Manifest, NetworkTarget};
 
 /// How the user answers, decided from the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,6 +152,15 @@ pub fn asks(caps: &Capabilities) -> Vec<visor_shell_api::Capability> {
     items(caps).iter().map(|i| visor_shell_api::Capability { name: i.name(), description: i.describe() }).collect()
 }
 
+/// The resources `limits` ask for, in a few words for a consent dialog: how chatty the module
+/// may be on the bus and how much it may hold.
+pub fn limits_text(limits: &Limits) -> String {
+    format!(
+        "up to {} msg/s, {} MiB bus queues, {} MiB memory, {} ms CPU/frame",
+        limits.bus_messages_per_second, limits.bus_queue_mib, limits.memory_mib, limits.frame_cpu_ms
+    )
+}
+
 /// The capabilities out of `caps` that a dialog's answer names (as [`asks`] named them).
 pub fn grant_named(caps: &Capabilities, names: &[String]) -> Result<Capabilities, String> {
     let asked = items(caps);
@@ -168,11 +177,12 @@ pub fn grant_named(caps: &Capabilities, names: &[String]) -> Result<Capabilities
 pub fn decide(manifest: &Manifest, reference: &str, mode: &ConsentMode) -> anyhow::Result<Capabilities> {
     let asked = items(&manifest.capabilities);
     let mut err = std::io::stderr().lock();
+    writeln!(err, "{} (from {reference}) uses {}", manifest.id(), limits_text(&manifest.limits))?;
     if asked.is_empty() {
         writeln!(err, "{} asks for no capabilities", manifest.id())?;
         return Ok(Capabilities::default());
     }
-    writeln!(err, "{} (from {reference}) asks to:", manifest.id())?;
+    writeln!(err, "{} asks to:", manifest.id())?;
     for (n, item) in asked.iter().enumerate() {
         writeln!(err, "  {}. {:<36} {}", n + 1, item.name(), item.describe())?;
     }

@@ -13,7 +13,7 @@ use visor_oci::{KeyState, Keyring, ModuleRef, Package, PublicKey, Signature};
 use visor_runtime::AppEngine;
 use visor_runtime::manifest::Capabilities;
 use visor_runtime::policy::set_module_grant;
-use visor_runtime::registry::{Audit, CacheOutcome, InstalledModule, Origin, Registry};
+use visor_runtime::registry::{Audit, CacheOutcome, InstalledModule, Origin, Registry, Verified};
 
 use super::consent::{self, ConsentMode};
 use super::{describe_caps, load_policy, policy_path, write_policy};
@@ -127,7 +127,10 @@ pub fn finish(registry: &Registry, engine: &AppEngine, fetched: Fetched, granted
     let manifest = &pulled.package.manifest;
     let existed = registry.get(&manifest.name, Some(&manifest.version))?.is_some();
     let started = Instant::now();
-    let module = registry.install_from(pulled.dir.path(), &Origin { source: Some(source), audit })?;
+    // The registry installs only the bytes checked at the pull: the folder cannot change between.
+    let (manifest_sha256, component_sha256) = pulled.package.digests();
+    let verified = Some(Verified { manifest_sha256, component_sha256: Some(component_sha256) });
+    let module = registry.install_from(pulled.dir.path(), &Origin { source: Some(source), audit, verified })?;
     let install = started.elapsed();
     let started = Instant::now();
     let step = crate::progress::step(format!("compiling {}", module.id()));

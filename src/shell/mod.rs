@@ -47,6 +47,8 @@ pub struct Shell {
     /// The compositor's own subscription to `camera/frames`: a queue of one, newest wins.
     camera_frames: Subscription,
     camera: Option<CameraFrame>,
+    /// Whether `camera` is older than [`CAMERA_STALE_NS`], as last told to the compositor.
+    camera_stale: bool,
     feed: FrameFeed,
     pose: Arc<dyn PoseSource>,
     controls: Option<SimControls>,
@@ -56,6 +58,11 @@ pub struct Shell {
     /// Answers the `shell/` topics, once a store is attached.
     service: Option<ShellService>,
 }
+
+/// A camera picture older than this is not shown as live: the passthrough says so on screen
+/// (dimmed, hatched). Half a second is many frames late for any camera, and longer than any
+/// honest hiccup of a USB camera.
+pub const CAMERA_STALE_NS: u64 = 500_000_000;
 
 /// What one [`Shell::step`] did.
 pub struct StepReport {
@@ -89,7 +96,14 @@ impl Shell {
         let feed = FrameFeed::new(displayed.clone());
         let bus = Bus::new(clock.clone());
         let frames = TopicPattern::from_str(builtin::camera::FRAMES).expect("a valid pattern");
-        let caps = BusCapabilities { publish: Vec::new(), subscribe: vec![frames.clone()], messages_per_second: 0, shell: false };
+        let caps = BusCapabilities {
+            publish: Vec::new(),
+            subscribe: vec![frames.clone()],
+            messages_per_second: 0,
+            shell: false,
+            serve: Vec::new(),
+            call: Vec::new(),
+        };
         let camera_frames = bus
             .endpoint(ModuleRef::new(0, "visor-compositor"), caps)
             .subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
@@ -103,6 +117,7 @@ impl Shell {
             modules,
             camera_frames,
             camera: None,
+            camera_stale: false,
             feed,
             pose: opened.source,
             controls: opened.controls,
@@ -115,6 +130,8 @@ impl Shell {
     /// Serves the `shell/` topics (the launcher's install, start, focus and stop) over
     /// `registry`, the store modules install into.
     pub fn serve_store(&mut self, registry: visor_runtime::registry::Registry) -> anyhow::Result<()> {
+        // Modules' own data sits beside the installed modules, never inside them.
+        self.modules.set_data_root(registry.root().join("data"));
         self.service = Some(ShellService::new(self.modules.bus(), registry)?);
         Ok(())
     }
@@ -208,11 +225,40 @@ impl Shell {
             apps.push((app.name().to_string(), app.last_frame_time(), latest.as_ref().map(|s| s.sequence)));
             layers.extend(latest);
         }
+        self.update_chrome();
         let stats = self.compositor.render(self.camera.as_ref(), &layers, &display);
+        for (offender, ms) in self.compositor.take_gpu_offenders() {
+            if let Some(app) = self.modules.display_apps().find(|a| a.id() == offender) {
+                let budget = self.compositor.config().gpu_budget_ms;
+                app.fail(format!(
+                    "its layer ran past its GPU budget of {budget} ms in {} frames running (the last took {ms:.1} ms); \
+                     stopped so the display keeps its frame rate — draw less per frame, or make its shader cheaper",
+                    visor_compositor::GPU_STRIKES
+                ));
+            }
+        }
         let done_ns = self.clock.now_ns();
         self.router.retain(|app| alive.contains(&app));
         self.displayed = display;
         StepReport { frame, display_time_ns, stats, apps, pose_measured_ns: measured.timestamp_ns, done_ns }
+    }
+
+    /// What the compositor draws besides the apps: the shell's own UI on top, the trusted
+    /// marker while a consent request waits, and whether the camera picture is too old to
+    /// show as live.
+    fn update_chrome(&mut self) {
+        self.compositor.set_trusted_apps(self.modules.trusted_apps());
+        self.compositor.set_marker(self.service.as_ref().is_some_and(|s| s.consent_pending()));
+        let age_ns = self.camera.as_ref().map(|frame| self.clock.now_ns().saturating_sub(frame.timestamp_ns));
+        let stale = age_ns.is_some_and(|age| age > CAMERA_STALE_NS);
+        if stale != self.camera_stale {
+            match stale {
+                true => tracing::warn!(age_ms = age_ns.unwrap_or(0) / 1_000_000, "the camera picture is stale; shown dimmed and hatched"),
+                false => tracing::info!("the camera picture is live again"),
+            }
+            self.camera_stale = stale;
+        }
+        self.compositor.set_camera_stale(stale);
     }
 
     /// Routes a pointer event (pixels of the displayed frame) to the app whose surface is

@@ -57,6 +57,8 @@ impl ShellService {
             // Unlimited: the state is the shell's own output, bounded by the frame rate.
             messages_per_second: u32::MAX,
             shell: true,
+            serve: Vec::new(),
+            call: Vec::new(),
         };
         let endpoint = bus.endpoint(Sender::new(0, "visor-shell"), caps);
         let commands =
@@ -76,6 +78,12 @@ impl ShellService {
             published: ShellState::default(),
             published_at: None,
         })
+    }
+
+    /// Whether a consent request waits for the user's answer (the compositor lights the
+    /// trusted marker meanwhile).
+    pub fn consent_pending(&self) -> bool {
+        self.pending.is_some()
     }
 
     /// Handles waiting commands and finished jobs, then publishes the state if it changed.

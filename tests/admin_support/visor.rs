@@ -53,8 +53,15 @@ impl VisorRun {
         });
         let mut run = VisorRun { child, out, url: String::new(), token: String::new(), base: String::new(), stderr };
         run.url = url.recv_timeout(Duration::from_secs(300)).unwrap_or_else(|_| panic!("visor printed no admin URL:\n{}", run.log()));
-        let (base, token) = run.url.split_once("/?token=").unwrap_or_else(|| panic!("no token in {}", run.url));
-        (run.base, run.token) = (base.to_string(), token.to_string());
+        let (base, _) = run.url.split_once("/login?once=").unwrap_or_else(|| panic!("no one-time login in {}", run.url));
+        run.base = base.to_string();
+        assert!(!run.log().contains("token="), "the token is never in a logged URL:\n{}", run.log());
+        // Scripts read the token from the file the shell names, readable by this user only.
+        let port = addr.rsplit(':').next().unwrap();
+        let file = run.out.join(format!("xdg/visor/admin-{port}.token"));
+        run.token = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("the token file {}: {e}\n{}", file.display(), run.log()));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
         assert!(run.base.ends_with(&addr), "{} listens where asked ({addr})", run.url);
         run
     }

@@ -42,10 +42,41 @@ pub struct Vertex {
     pub uv: [f32; 2],
 }
 
+/// How one version of a buffer differs from an earlier one: the same elements except
+/// `start..end`. A GPU copy of version `since` can be brought up to date by writing just that
+/// range, instead of uploading the whole buffer again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dirty {
+    pub since: ContentId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Dirty {
+    /// The change after writing `start..end` to a buffer at version `current`, whose own
+    /// change was `before`. `shared`: someone (a submission, the compositor) may hold
+    /// `current`, so the new version is told apart from it; otherwise `current` was never
+    /// handed out and the change still counts from `before`'s base.
+    pub fn after_write(current: ContentId, before: Option<Dirty>, shared: bool, start: u32, end: u32) -> Dirty {
+        match before {
+            Some(d) if !shared => Dirty { since: d.since, start: d.start.min(start), end: d.end.max(end) },
+            _ => Dirty { since: current, start, end },
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct VertexData {
     pub id: ContentId,
     pub vertices: Vec<Vertex>,
+    /// What changed since an earlier version, when this one came from a partial write.
+    pub dirty: Option<Dirty>,
+}
+
+impl VertexData {
+    pub fn new(vertices: Vec<Vertex>) -> VertexData {
+        VertexData { id: ContentId::next(), vertices, dirty: None }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +85,15 @@ pub struct IndexData {
     pub indices: Vec<u32>,
     /// The largest index held, so a draw can be checked against its vertex buffer in O(1).
     pub max_index: u32,
+    /// What changed since an earlier version, when this one came from a partial write.
+    pub dirty: Option<Dirty>,
+}
+
+impl IndexData {
+    pub fn new(indices: Vec<u32>) -> IndexData {
+        let max_index = indices.iter().copied().max().unwrap_or(0);
+        IndexData { id: ContentId::next(), indices, max_index, dirty: None }
+    }
 }
 
 /// Tightly packed RGBA8 pixels, sRGB-encoded.
@@ -146,5 +186,21 @@ mod tests {
         for (i, which) in BuiltinPipeline::ALL.into_iter().enumerate() {
             assert_eq!(which.index(), i, "{which:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod dirty_tests {
+    use super::*;
+
+    #[test]
+    fn writes_to_a_version_nobody_holds_widen_its_change_and_keep_its_base() {
+        let (v1, v2) = (ContentId::next(), ContentId::next());
+        let first = Dirty::after_write(v1, None, true, 10, 20);
+        assert_eq!(first, Dirty { since: v1, start: 10, end: 20 });
+        // v2 (carrying `first`) was never handed out: the next write still counts from v1.
+        assert_eq!(Dirty::after_write(v2, Some(first), false, 30, 40), Dirty { since: v1, start: 10, end: 40 });
+        // v2 was handed out (the compositor may have uploaded it): count from v2.
+        assert_eq!(Dirty::after_write(v2, Some(first), true, 30, 40), Dirty { since: v2, start: 30, end: 40 });
     }
 }

@@ -33,7 +33,7 @@ pub use camera::{CameraFrame, CameraInfo, CameraIntrinsics};
 pub use frame::{EyeView, FrameInfo, Viewport};
 pub use input::{InputEvent, Key, Pointer};
 pub use layer::{
-    AppId, BuiltinPipeline, ClipRect, ContentId, DrawCmd, IndexData, LayerSubmission, Pipeline, TextureData, Vertex, VertexData,
+    AppId, BuiltinPipeline, ClipRect, ContentId, Dirty, DrawCmd, IndexData, LayerSubmission, Pipeline, TextureData, Vertex, VertexData,
 };
 pub use limits::AppLimits;
 pub use pose::{Pose, PoseMessage};

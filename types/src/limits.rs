@@ -21,6 +21,9 @@ pub struct AppLimits {
     pub max_shader_bytes: u32,
     pub max_pipelines: u32,
     pub max_draws_per_frame: u32,
+    /// Bytes of buffer and texture data one frame may write (each write is uploaded to the
+    /// GPU): a bound on what an app can make the compositor copy per frame.
+    pub max_upload_bytes_per_frame: u64,
     /// Linear memory of the app's wasm instance, in MiB.
     pub max_memory_mib: u32,
     /// CPU time one `frame` call may take before it is interrupted, in milliseconds
@@ -40,6 +43,7 @@ impl Default for AppLimits {
             max_shader_bytes: 64 << 10,
             max_pipelines: 16,
             max_draws_per_frame: 1024,
+            max_upload_bytes_per_frame: 32 << 20,
             max_memory_mib: 128,
             frame_cpu_ms: 250,
         }

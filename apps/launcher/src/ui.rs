@@ -188,10 +188,11 @@ fn draw_consent(canvas: &mut Canvas, view: &View) {
     canvas.rect(d.x, d.y, d.w, d.h, PANEL);
     canvas.outline(d.x, d.y, d.w, d.h, ACCENT);
     canvas.text(d.x + 8, d.y + 8, &fit(&format!("INSTALL {} {}?", consent.module, consent.version), 28), 2, TEXT);
-    canvas.text(d.x + 8, d.y + 32, &fit(&format!("from {}", consent.source), 56), 1, DIM);
-    canvas.text(d.x + 8, d.y + 44, &fit(&consent.publisher, 56), 1, DIM);
+    canvas.text(d.x + 8, d.y + 30, &fit(&format!("from {}", consent.source), 56), 1, DIM);
+    canvas.text(d.x + 8, d.y + 41, &fit(&consent.publisher, 56), 1, DIM);
+    canvas.text(d.x + 8, d.y + 52, &fit(&consent.limits, 56), 1, DIM);
     let asks = if consent.asks.is_empty() { "IT ASKS FOR NOTHING" } else { "IT ASKS TO (CLICK TO GRANT OR NOT):" };
-    canvas.text(d.x + 8, d.y + 62, asks, 1, ACCENT);
+    canvas.text(d.x + 8, d.y + 64, asks, 1, ACCENT);
     for (i, ask) in consent.asks.iter().take(MAX_CHECKS).enumerate() {
         let y = CHECKS_TOP + i as u32 * CHECK_ROW;
         if view.hover == Some(Widget::Check(i)) {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use glam::{Mat4, Vec3, Vec4};
 use image::RgbaImage;
 use visor_compositor::{Compositor, CompositorConfig, Gpu};
-use visor_types::layer::{BuiltinPipeline, ContentId, DrawCmd, IndexData, Pipeline, Vertex, VertexData};
+use visor_types::layer::{BuiltinPipeline, DrawCmd, IndexData, Pipeline, Vertex, VertexData};
 use visor_types::{AppId, DeviceProfile, FrameInfo, LayerSubmission};
 
 /// A profile of `eyes` eyes of `width`x`height`, 90 degrees across, additive (black where no
@@ -77,8 +77,8 @@ impl Quad {
         let indices = vec![0, 1, 2, 0, 2, 3];
         DrawCmd {
             pipeline: Pipeline::Builtin(BuiltinPipeline::Unlit),
-            vertices: Arc::new(VertexData { id: ContentId::next(), vertices }),
-            indices: Some(Arc::new(IndexData { id: ContentId::next(), indices, max_index: 3 })),
+            vertices: Arc::new(VertexData::new(vertices)),
+            indices: Some(Arc::new(IndexData::new(indices))),
             first: 0,
             count: 6,
             model: Mat4::from_translation(self.centre) * Mat4::from_scale(Vec3::new(self.size[0], self.size[1], 1.0)),

@@ -30,6 +30,7 @@
 //! frame_cpu_ms = 50
 //! vertices = 65536
 //! bus_messages_per_second = 500
+//! bus_queue_mib = 32           # what its bus queues and held frames may keep in memory
 //! ```
 //!
 //! [`Manifest::parse`] checks the whole file and reports every problem at once, each naming
@@ -142,7 +143,8 @@ pub enum DirMode {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DirGrant {
-    /// A folder on the device: relative paths are inside the module's own data folder.
+    /// A folder inside the module's own data folder (relative, never leaving it): the shell
+    /// keeps that folder apart from the module's installed files.
     pub host: PathBuf,
     /// Where the module sees it.
     pub guest: String,
@@ -170,12 +172,20 @@ pub struct Limits {
     pub frame_cpu_ms: u32,
     pub vertices: u32,
     pub bus_messages_per_second: u32,
+    /// Bytes (in MiB) the module's bus queues, and the frames it holds, may keep in memory.
+    pub bus_queue_mib: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         let app = visor_types::AppLimits::default();
-        Limits { memory_mib: app.max_memory_mib, frame_cpu_ms: app.frame_cpu_ms, vertices: app.max_vertices, bus_messages_per_second: 1000 }
+        Limits {
+            memory_mib: app.max_memory_mib,
+            frame_cpu_ms: app.frame_cpu_ms,
+            vertices: app.max_vertices,
+            bus_messages_per_second: 1000,
+            bus_queue_mib: 32,
+        }
     }
 }
 
@@ -186,7 +196,13 @@ impl Limits {
         frame_cpu_ms: 1000,
         vertices: 4_000_000,
         bus_messages_per_second: 100_000,
+        bus_queue_mib: 1024,
     };
+
+    /// The bus byte budget these ask for.
+    pub fn bus_queue_bytes(&self) -> u64 {
+        u64::from(self.bus_queue_mib) << 20
+    }
 
     /// The per-app gfx limits these imply.
     pub fn app_limits(&self) -> visor_types::AppLimits {

@@ -132,6 +132,7 @@ impl Checker {
 }
 
 /// A relative path that stays inside its folder: no `..`, no root.
+/// A relative path that stays inside the folder it starts from (absolute paths and `..` do not).
 fn contained(path: &Path) -> bool {
     path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
@@ -336,10 +337,13 @@ fn dirs(c: &mut Checker, t: &Table) -> Vec<DirGrant> {
         let host = c.required(d, &format!("{at}."), "host", "\"data\"");
         let host = c.string(host, &format!("{at}.host")).map(PathBuf::from);
         if let Some(h) = &host
-            && h.is_relative()
             && !contained(h)
         {
-            c.say(format!("`{at}.host` '{}' leaves the module's data folder; use a path without '..'", h.display()));
+            c.say(format!(
+                "`{at}.host` '{}' leaves the module's data folder; use a relative path without '..' (folders a module \
+                 asks for live inside its own data folder)",
+                h.display()
+            ));
         }
         let guest = c.required(d, &format!("{at}."), "guest", "\"/data\"");
         let guest = c.string(guest, &format!("{at}.guest"));
@@ -366,12 +370,13 @@ fn dirs(c: &mut Checker, t: &Table) -> Vec<DirGrant> {
 fn limits(c: &mut Checker, table: &Table) -> Limits {
     let defaults = Limits::default();
     let Some(t) = c.table(table.get("limits"), "limits") else { return defaults };
-    c.unknown_keys(t, "limits.", &["memory_mib", "frame_cpu_ms", "vertices", "bus_messages_per_second"]);
+    c.unknown_keys(t, "limits.", &["memory_mib", "frame_cpu_ms", "vertices", "bus_messages_per_second", "bus_queue_mib"]);
     let max = Limits::MAX;
     Limits {
         memory_mib: c.limit(t, "memory_mib", defaults.memory_mib, max.memory_mib),
         frame_cpu_ms: c.limit(t, "frame_cpu_ms", defaults.frame_cpu_ms, max.frame_cpu_ms),
         vertices: c.limit(t, "vertices", defaults.vertices, max.vertices),
         bus_messages_per_second: c.limit(t, "bus_messages_per_second", defaults.bus_messages_per_second, max.bus_messages_per_second),
+        bus_queue_mib: c.limit(t, "bus_queue_mib", defaults.bus_queue_mib, max.bus_queue_mib),
     }
 }

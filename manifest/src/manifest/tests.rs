@@ -125,3 +125,15 @@ fn shell_topics_are_asked_for_with_the_shell_capability() {
     let launcher = Manifest::parse(&format!("{base}shell = true\n"), "l").unwrap();
     assert!(launcher.capabilities.shell);
 }
+
+#[test]
+fn folders_stay_inside_the_modules_own_data_folder() {
+    for host in ["/home/me", "../up", "data/../../x"] {
+        let text = format!(
+            "name = \"m\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = {{ component = \"m.wasm\" }}\n\
+             [capabilities]\ndirs = [{{ host = \"{host}\", guest = \"/d\" }}]"
+        );
+        let error = Manifest::parse(&text, "m").unwrap_err().to_string();
+        assert!(error.contains(&format!("'{host}' leaves the module's data folder")), "{host}: {error}");
+    }
+}

@@ -106,3 +106,24 @@ fn covering_table() {
         assert_eq!(pattern(grant).covers(&pattern(asked)), expected, "'{grant}' covers '{asked}'");
     }
 }
+
+#[test]
+fn overlapping_table() {
+    #[rustfmt::skip]
+    let table = [
+        ("camera/describe", "camera/describe", true),
+        ("camera/describe", "camera/info",     false),
+        ("camera/#",        "camera/describe", true),
+        ("camera/#",        "camera",          true),
+        ("+/describe",      "camera/+",        true),
+        ("+/describe",      "camera/info",     false),
+        ("a/+/#",           "a",               false),
+        ("a/+",             "a/b/c",           false),
+        ("#",               "x/y",             true),
+        ("+/#",             "a",               true),
+    ];
+    for (a, b, expected) in table {
+        assert_eq!(pattern(a).overlaps(&pattern(b)), expected, "'{a}' overlaps '{b}'");
+        assert_eq!(pattern(b).overlaps(&pattern(a)), expected, "'{b}' overlaps '{a}'");
+    }
+}

@@ -4,6 +4,11 @@
 //! Topics under `shell/` are reserved for the shell and the modules granted the privileged
 //! shell capability (the launcher): nobody else may publish there, and their subscriptions —
 //! even `#` — never see those messages, whatever their patterns grant.
+//!
+//! Requests are answered only by the module that serves their topic (the one whose exported
+//! topics match, claimed on the bus when its endpoint is made), so a bystander subscribed to
+//! the same topic cannot answer first. A module may send a request where it may publish, or
+//! where a module it may `call` serves.
 
 use super::topic::{Topic, TopicPattern};
 
@@ -19,6 +24,10 @@ pub struct BusCapabilities {
     pub messages_per_second: u32,
     /// The shell capability: may use the reserved `shell/` topics.
     pub shell: bool,
+    /// Topics it answers requests on (its exports, as the policy allows them).
+    pub serve: Vec<TopicPattern>,
+    /// Modules whose served topics it may send requests to, without a publish grant.
+    pub call: Vec<String>,
 }
 
 impl BusCapabilities {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use crossbeam_channel::RecvTimeoutError;
 
+use super::budget::{ByteBudget, DEFAULT_BYTE_BUDGET};
 use super::caps::BusCapabilities;
 use super::error::{BusAction, BusError};
 use super::hub::BusInner;
@@ -23,6 +24,10 @@ use super::topic::{Topic, TopicPattern};
 
 /// Most subscriptions one module may hold at once: each costs every publish a pattern check.
 pub const MAX_SUBSCRIPTIONS_PER_MODULE: usize = 256;
+
+/// Largest payload one message may carry (frames excepted: they are shared, never copied, and
+/// their size is checked when they are made).
+pub const MAX_PAYLOAD_BYTES: u64 = 1 << 20;
 
 /// Distinct denials logged per module; a module probing many topics is not allowed to flood
 /// the log (each denial still returns its error).
@@ -57,6 +62,8 @@ struct EndpointInner {
     grants: ArcSwap<Grants>,
     /// Shared with this endpoint's subscriptions, which count themselves out when dropped.
     subscriptions: Arc<AtomicUsize>,
+    /// What this module's queues (and the frames its guest holds) may keep in memory.
+    budget: Arc<ByteBudget>,
     rate_limited: AtomicU64,
     denials: Mutex<HashSet<(BusAction, String)>>,
 }
@@ -83,6 +90,7 @@ impl Endpoint {
                 stats,
                 grants: ArcSwap::from_pointee(Grants::new(caps)),
                 subscriptions: Arc::new(AtomicUsize::new(0)),
+                budget: Arc::new(ByteBudget::new(DEFAULT_BYTE_BUDGET)),
                 rate_limited: AtomicU64::new(0),
                 denials: Mutex::new(HashSet::new()),
             }),
@@ -97,6 +105,12 @@ impl Endpoint {
         self.inner.grants.load().caps.clone()
     }
 
+    /// The bytes this module's queues hold, against its limit. Hosts charge what the module
+    /// keeps after reading (a guest's frames) to the same budget.
+    pub fn budget(&self) -> &Arc<ByteBudget> {
+        &self.inner.budget
+    }
+
     /// Replaces the module's grants (an upgrade with a new manifest, a policy change). Live
     /// subscriptions the new grants no longer cover are cut off: they keep what is queued and
     /// receive nothing more. The message allowance starts afresh at the new rate.
@@ -105,6 +119,7 @@ impl Endpoint {
         let grants = Grants::new(caps);
         let caps = grants.caps.clone();
         inner.grants.store(Arc::new(grants));
+        inner.bus.claim(inner.id, &inner.module, &caps.serve);
         let revoked = |q: &SubQueue| q.owner == inner.id && (!caps.may_subscribe(&q.pattern) || (q.sees_reserved && !caps.shell));
         for queue in inner.bus.queues_of(inner.id).iter().filter(|q| revoked(q)) {
             tracing::info!(module = %inner.module, pattern = %queue.pattern, "subscription revoked: no longer granted");
@@ -142,7 +157,7 @@ impl Endpoint {
             return Err(BusError::TooManySubscriptions { module: module(), max: MAX_SUBSCRIPTIONS_PER_MODULE });
         }
         let id = inner.bus.next_subscription_id();
-        let (queue, rx) = SubQueue::new(id, inner.id, inner.module.clone(), pattern, options, caps.shell);
+        let (queue, rx) = SubQueue::new(id, inner.id, inner.module.clone(), pattern, options, caps.shell, inner.budget.clone());
         let queue = Arc::new(queue);
         inner.bus.add_route(queue.clone());
         let subscription = Subscription::new(inner.bus.clone(), queue, rx, inner.subscriptions.clone());
@@ -155,10 +170,11 @@ impl Endpoint {
     }
 
     /// Publishes a request on `topic` and waits up to `timeout` for the first reply. Needs a
-    /// publish grant for `topic`; the reply comes back privately, so no subscribe grant.
+    /// publish grant for `topic`, or a `call` grant for the module that serves it; the reply
+    /// comes back privately, so no subscribe grant.
     pub fn request(&self, topic: &Topic, payload: Payload, timeout: Duration) -> Result<Message, BusError> {
         let grants = self.inner.grants.load();
-        if !grants.caps.may_publish(topic) {
+        if !grants.caps.may_publish(topic) && !self.may_call(&grants.caps, topic) {
             return Err(self.denied(BusAction::Request, topic.as_str()));
         }
         // The only sender lives in the request; once every copy is gone, the wait ends.
@@ -183,13 +199,17 @@ impl Endpoint {
     }
 
     /// Answers a request this module received. Only the first reply to a request is
-    /// delivered. Counts against the message allowance, but needs no publish grant: the reply
-    /// goes only to the module that asked.
+    /// delivered, and only the module that serves the topic (exports it) may give it: a
+    /// bystander subscribed to the same topic cannot answer in its place.
     pub fn reply(&self, to: &Message, payload: Payload) -> Result<(), BusError> {
         let Some(handle) = &to.reply_to else {
             return Err(BusError::NotARequest { topic: to.topic.to_string() });
         };
-        let reply = self.stamp(&self.inner.grants.load(), to.topic.clone(), payload, None)?;
+        let grants = self.inner.grants.load();
+        if self.inner.bus.server_of(&to.topic).is_none_or(|(server, _)| server != self.inner.id) {
+            return Err(self.denied(BusAction::Reply, to.topic.as_str()));
+        }
+        let reply = self.stamp(&grants, to.topic.clone(), payload, None)?;
         handle.deliver(reply)
     }
 
@@ -197,11 +217,24 @@ impl Endpoint {
     /// identity: the single place a sender is set.
     fn stamp(&self, grants: &Grants, topic: Topic, payload: Payload, reply_to: Option<ReplyHandle>) -> Result<Message, BusError> {
         let inner = &*self.inner;
+        let size = payload.byte_len();
+        if size > MAX_PAYLOAD_BYTES && payload.as_frame().is_none() {
+            let module = inner.module.name.to_string();
+            return Err(BusError::PayloadTooLarge { module, topic: topic.to_string(), kind: payload.kind(), size, max: MAX_PAYLOAD_BYTES });
+        }
         let now = inner.bus.now_ns();
         if !grants.rate.try_acquire(now) {
             return Err(self.rate_limited(grants.rate.rate()));
         }
-        Ok(Message { topic, sender: inner.module.clone(), payload, sequence: inner.bus.next_sequence(), sent_ns: now, reply_to })
+        let sequence = inner.bus.next_sequence();
+        Ok(Message { topic, sender: inner.module.clone(), payload, sequence, sent_ns: now, reply_to, size })
+    }
+
+    /// Whether `topic` is served by a module this one may call.
+    fn may_call(&self, caps: &BusCapabilities, topic: &Topic) -> bool {
+        !caps.call.is_empty()
+            && (caps.shell || !topic.is_reserved())
+            && self.inner.bus.server_of(topic).is_some_and(|(_, server)| caps.call.iter().any(|name| name.as_str() == &*server.name))
     }
 
     fn denied(&self, action: BusAction, topic: &str) -> BusError {
@@ -225,6 +258,13 @@ impl Endpoint {
             tracing::warn!(module = %self.inner.module, refused = count, "{error}");
         }
         error
+    }
+}
+
+impl Drop for EndpointInner {
+    /// The module leaves the bus: it serves nothing any more.
+    fn drop(&mut self) {
+        self.bus.claim(self.id, &self.module, &[]);
     }
 }
 

@@ -14,6 +14,7 @@ pub enum BusAction {
     Publish,
     Subscribe,
     Request,
+    Reply,
 }
 
 impl fmt::Display for BusAction {
@@ -22,6 +23,7 @@ impl fmt::Display for BusAction {
             BusAction::Publish => "publish to",
             BusAction::Subscribe => "subscribe to",
             BusAction::Request => "send requests to",
+            BusAction::Reply => "answer requests on",
         })
     }
 }
@@ -41,10 +43,17 @@ pub enum BusError {
     RateLimited { module: String, limit: u32 },
 
     #[error(
-        "the queue of module '{subscriber}' for '{topic}' is full and refuses new messages; it \
-         must read faster, or subscribe with a larger capacity"
+        "the queue of module '{subscriber}' for '{topic}' is full (or its module's bus memory \
+         budget is spent) and refuses new messages; it must read faster, or subscribe with a \
+         larger capacity"
     )]
     QueueFull { topic: String, subscriber: String },
+
+    #[error(
+        "module '{module}' sent a {kind} payload of {size} bytes on '{topic}'; the bus carries at \
+         most {max} bytes per message (send a frame, or split the data)"
+    )]
+    PayloadTooLarge { module: String, topic: String, kind: &'static str, size: u64, max: u64 },
 
     #[error("no module answers requests on '{topic}': nothing is subscribed to it")]
     NoResponder { topic: String },

@@ -1,5 +1,6 @@
 //! [`Bus`]: the shared state every endpoint and subscription points at — the clock, the
-//! routing table, the sequence counter and the statistics — and fan-out of one message.
+//! routing table, the sequence counter and the statistics — and fan-out of one message — and
+//! who serves which requests.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,7 +14,7 @@ use super::message::{Message, ModuleRef};
 use super::queue::{Offer, SubQueue};
 use super::routes::Routes;
 use super::stats::{BusStats, StatsTable, SubscriptionStats};
-use super::topic::Topic;
+use super::topic::{Topic, TopicPattern};
 
 /// The message bus. Cheap to clone; every clone is the same bus.
 #[derive(Clone)]
@@ -30,6 +31,16 @@ pub(super) struct BusInner {
     subscription_ids: AtomicU64,
     endpoint_ids: AtomicU64,
     stats: StatsTable,
+    /// Which endpoint answers requests where. Patterns never overlap, so a topic has at most
+    /// one server. Read on replies and on calls, not on every publish.
+    servers: Mutex<Vec<Server>>,
+}
+
+/// One endpoint's claim to answer requests on `pattern`.
+struct Server {
+    pattern: TopicPattern,
+    module: ModuleRef,
+    endpoint: u64,
 }
 
 /// What fanning out one message came to.
@@ -52,6 +63,7 @@ impl Bus {
                 subscription_ids: AtomicU64::new(0),
                 endpoint_ids: AtomicU64::new(0),
                 stats: StatsTable::default(),
+                servers: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -61,6 +73,7 @@ impl Bus {
     pub fn endpoint(&self, module: ModuleRef, caps: BusCapabilities) -> Endpoint {
         let id = self.inner.endpoint_ids.fetch_add(1, Ordering::Relaxed);
         let stats = self.inner.stats.register(module.clone());
+        self.inner.claim(id, &module, &caps.serve);
         Endpoint::new(self.inner.clone(), module, id, stats, caps)
     }
 
@@ -104,6 +117,29 @@ impl BusInner {
 
     pub(super) fn next_subscription_id(&self) -> u64 {
         self.subscription_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Makes `endpoint` the server of `patterns`, in place of what it served before. A pattern
+    /// that overlaps another endpoint's is refused (first come, first served) and logged.
+    pub(super) fn claim(&self, endpoint: u64, module: &ModuleRef, patterns: &[TopicPattern]) {
+        let mut servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
+        servers.retain(|s| s.endpoint != endpoint);
+        for pattern in patterns {
+            match servers.iter().find(|s| s.pattern.overlaps(pattern)) {
+                Some(holder) => tracing::warn!(
+                    module = %module,
+                    pattern = %pattern,
+                    "not serving requests on '{pattern}': module '{}' already serves '{}'", holder.module, holder.pattern
+                ),
+                None => servers.push(Server { pattern: pattern.clone(), module: module.clone(), endpoint }),
+            }
+        }
+    }
+
+    /// The endpoint (and its module) that answers requests on `topic`, if any.
+    pub(super) fn server_of(&self, topic: &Topic) -> Option<(u64, ModuleRef)> {
+        let servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
+        servers.iter().find(|s| s.pattern.matches(topic)).map(|s| (s.endpoint, s.module.clone()))
     }
 
     pub(super) fn add_route(&self, queue: Arc<SubQueue>) {

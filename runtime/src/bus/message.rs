@@ -50,9 +50,17 @@ pub struct Message {
     pub sent_ns: u64,
     /// Present on requests: answer with [`Endpoint::reply`](super::Endpoint::reply).
     pub reply_to: Option<ReplyHandle>,
+    /// What the payload holds in memory ([`Payload::byte_len`]), worked out once at publish
+    /// and charged to every receiver that queues it.
+    pub(super) size: u64,
 }
 
 impl Message {
+    /// Bytes this message is charged at in a receiver's budget.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     pub fn is_request(&self) -> bool {
         self.reply_to.is_some()
     }

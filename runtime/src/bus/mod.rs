@@ -11,6 +11,10 @@
 //! copies reference counts only — a [`FrameHandle`] shares its pixels with every subscriber.
 //! Subscribers read their own [`Subscription`].
 //!
+//! Memory: every queued message is charged to its receiver's [`ByteBudget`] (each queue that
+//! holds a frame pays its full size: a subscriber that never reads is what pins it), and no
+//! payload but a frame exceeds [`MAX_PAYLOAD_BYTES`]. A spent budget is a full queue.
+//!
 //! Containment: publishing never blocks. A full queue either drops its oldest message
 //! ([`Overflow::DropOldest`], for sensor streams) or refuses the new one and tells the
 //! publisher ([`Overflow::Reject`], for commands), so a flood fills only the flooded queues
@@ -23,6 +27,7 @@
 //! - `payload`, `frame`: [`Payload`] and the shared [`FrameHandle`].
 //! - `message`: [`Message`], [`ModuleRef`], [`ReplyHandle`].
 //! - `caps`: [`BusCapabilities`].
+//! - `budget`: [`ByteBudget`], the bytes a module's queues may hold, charged to the receiver.
 //! - `hub`: [`Bus`], its shared state and fan-out.
 //! - `routes`: the lock-free routing table (exact names hashed, wildcards listed).
 //! - `queue`: one subscription's bounded queue and its [`Overflow`] policy.
@@ -32,6 +37,7 @@
 //! - `stats`: counters for a bus monitor ([`Bus::stats`]).
 //! - `error`: [`BusError`].
 
+mod budget;
 mod caps;
 mod endpoint;
 mod error;
@@ -49,8 +55,9 @@ mod topic;
 #[cfg(test)]
 mod tests;
 
+pub use budget::{ByteBudget, DEFAULT_BYTE_BUDGET};
 pub use caps::BusCapabilities;
-pub use endpoint::{Endpoint, MAX_SUBSCRIPTIONS_PER_MODULE, PublishReport};
+pub use endpoint::{Endpoint, MAX_PAYLOAD_BYTES, MAX_SUBSCRIPTIONS_PER_MODULE, PublishReport};
 pub use error::{BusAction, BusError};
 pub use frame::{FrameHandle, PixelFormat};
 pub use hub::Bus;

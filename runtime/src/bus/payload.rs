@@ -74,6 +74,23 @@ impl Payload {
         }
     }
 
+    /// Bytes this payload holds in memory, as the bus charges it to a receiver's budget: the
+    /// data of bytes and text, the encoded length of JSON, every pixel of a frame.
+    pub fn byte_len(&self) -> u64 {
+        match self {
+            Payload::Empty => 0,
+            Payload::Bytes(b) => b.len() as u64,
+            Payload::Text(t) => t.len() as u64,
+            Payload::Json(v) => {
+                let mut counter = ByteCounter(0);
+                // Writing to a counter cannot fail; a value that will not encode counts as 0.
+                let _ = serde_json::to_writer(&mut counter, &**v);
+                counter.0
+            }
+            Payload::Frame(f) => f.pixels().len() as u64,
+        }
+    }
+
     /// A short name of the variant, for logs and the bus monitor.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -83,6 +100,20 @@ impl Payload {
             Payload::Json(_) => "json",
             Payload::Frame(_) => "frame",
         }
+    }
+}
+
+/// Counts what is written to it, to size JSON without keeping the text.
+struct ByteCounter(u64);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -4,11 +4,18 @@
 //! never blocks however slow a subscriber is; a full queue either refuses the new message
 //! ([`Overflow::Reject`]) or makes room by dropping its oldest ([`Overflow::DropOldest`]) —
 //! the publisher holds a receiving end for exactly that, so no lock guards the queue.
+//!
+//! Each queued message is also charged to the subscriber's [`ByteBudget`] before it goes in;
+//! when the budget is spent, the same policy applies: a drop-oldest queue evicts its own oldest
+//! messages until the new one fits, a reject queue refuses. Whatever leaves the queue — read,
+//! evicted, or dropped with the queue — gives its bytes back.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+use super::budget::ByteBudget;
 use super::message::{Message, ModuleRef};
 use super::topic::TopicPattern;
 
@@ -75,6 +82,8 @@ pub(super) struct SubQueue {
     tx: Sender<Message>,
     /// A receiving end for the publisher, to drop the oldest message of a full queue.
     evict: Receiver<Message>,
+    /// The subscriber's budget, charged for every message while it waits here.
+    pub(super) budget: Arc<ByteBudget>,
     pub(super) dropped: AtomicU64,
     pub(super) rejected: AtomicU64,
 }
@@ -88,6 +97,7 @@ impl SubQueue {
         pattern: TopicPattern,
         options: QueueOptions,
         sees_reserved: bool,
+        budget: Arc<ByteBudget>,
     ) -> (SubQueue, Receiver<Message>) {
         let (tx, rx) = crossbeam_channel::bounded(options.capacity);
         let queue = SubQueue {
@@ -99,6 +109,7 @@ impl SubQueue {
             sees_reserved,
             tx,
             evict: rx.clone(),
+            budget,
             dropped: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
         };
@@ -111,33 +122,86 @@ impl SubQueue {
 
     /// Queues `message` without ever blocking.
     pub(super) fn offer(&self, message: Message) -> Offer {
+        let size = message.size;
+        let mut dropped = 0;
+        if !self.budget.try_charge(size) {
+            match self.make_budget_room(size) {
+                Some(evicted) => dropped += evicted,
+                None if self.policy == Overflow::Reject => {
+                    self.rejected.fetch_add(1, Ordering::Relaxed);
+                    return Offer::Rejected;
+                }
+                None => return self.lose(dropped),
+            }
+        }
+        // Charged from here on: every path that does not queue the message gives it back.
         let mut message = match self.tx.try_send(message) {
-            Ok(()) => return Offer::Queued { dropped: 0 },
+            Ok(()) => return self.queued(dropped),
             Err(TrySendError::Full(m)) => m,
             // Unreachable while `evict` is alive; treat as a refusal rather than panic.
-            Err(TrySendError::Disconnected(_)) => return Offer::Rejected,
+            Err(TrySendError::Disconnected(_)) => {
+                self.budget.release(size);
+                return Offer::Rejected;
+            }
         };
         if self.policy == Overflow::Reject {
+            self.budget.release(size);
             self.rejected.fetch_add(1, Ordering::Relaxed);
             return Offer::Rejected;
         }
-        let mut dropped = 0;
         for _ in 0..MAKE_ROOM_TRIES {
             // The subscriber may have read meanwhile; either way there is room to try again.
-            if self.evict.try_recv().is_ok() {
+            if let Ok(old) = self.evict.try_recv() {
+                self.budget.release(old.size);
                 dropped += 1;
             }
             match self.tx.try_send(message) {
-                Ok(()) => {
-                    self.dropped.fetch_add(dropped, Ordering::Relaxed);
-                    return Offer::Queued { dropped };
-                }
+                Ok(()) => return self.queued(dropped),
                 Err(TrySendError::Full(m)) => message = m,
                 Err(TrySendError::Disconnected(_)) => break,
             }
         }
-        dropped += 1;
+        self.budget.release(size);
+        self.lose(dropped)
+    }
+
+    /// Charges `size` to a budget that refused it, by evicting this queue's oldest messages
+    /// (drop-oldest queues only). `Some(evicted)` once charged; `None` when it cannot fit.
+    fn make_budget_room(&self, size: u64) -> Option<u64> {
+        if self.policy == Overflow::Reject || size > self.budget.limit() {
+            return None;
+        }
+        let mut evicted = 0;
+        while let Ok(old) = self.evict.try_recv() {
+            self.budget.release(old.size);
+            evicted += 1;
+            if self.budget.try_charge(size) {
+                // Counted by the caller, with the rest of this offer.
+                return Some(evicted);
+            }
+        }
+        // The rest of the budget is held by the module's other queues or frames.
+        self.dropped.fetch_add(evicted, Ordering::Relaxed);
+        None
+    }
+
+    fn queued(&self, dropped: u64) -> Offer {
         self.dropped.fetch_add(dropped, Ordering::Relaxed);
-        Offer::Lost { dropped }
+        Offer::Queued { dropped }
+    }
+
+    /// The new message is dropped too (after `dropped` older ones).
+    fn lose(&self, dropped: u64) -> Offer {
+        self.dropped.fetch_add(dropped + 1, Ordering::Relaxed);
+        Offer::Lost { dropped: dropped + 1 }
+    }
+}
+
+impl Drop for SubQueue {
+    /// The last handle on the queue is going: whatever it still holds leaves the budget.
+    fn drop(&mut self) {
+        while let Ok(old) = self.evict.try_recv() {
+            self.budget.release(old.size);
+        }
     }
 }

@@ -35,21 +35,28 @@ impl Subscription {
 
     /// The oldest queued message, waiting up to `timeout` for one.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, BusError> {
-        self.rx.recv_timeout(timeout).map_err(|e| match e {
+        let message = self.rx.recv_timeout(timeout).map_err(|e| match e {
             RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected => {
                 BusError::RecvTimeout { pattern: self.queue.pattern.to_string(), after: timeout }
             }
-        })
+        })?;
+        Ok(self.taken(message))
     }
 
     /// The oldest queued message, if any.
     pub fn try_recv(&self) -> Option<Message> {
-        self.rx.try_recv().ok()
+        self.rx.try_recv().ok().map(|m| self.taken(m))
     }
 
     /// Every message queued now, oldest first, without waiting.
     pub fn drain(&self) -> impl Iterator<Item = Message> + '_ {
-        self.rx.try_iter()
+        self.rx.try_iter().map(|m| self.taken(m))
+    }
+
+    /// A message leaves the queue: its bytes leave the subscriber's budget.
+    fn taken(&self, message: Message) -> Message {
+        self.queue.budget.release(message.size);
+        message
     }
 
     /// Messages this subscription lost to its drop-oldest policy.

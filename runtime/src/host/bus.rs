@@ -5,6 +5,11 @@
 //! and stamps the sender, so nothing here trusts the guest. Messages wait in the module's
 //! subscriptions until the guest polls; frames reach the guest as `frame` resources that point
 //! at the shared pixels, and only the region the guest reads is copied into its memory.
+//!
+//! Memory: queued messages are charged to the module's bus budget by the bus itself; a frame
+//! the guest keeps after polling stays charged (at its full size) until the guest drops it or
+//! the store ends. One poll hands over at most [`MAX_POLL_BYTES`] of payload, so a guest
+//! with thousands of queued megabyte messages cannot make the host copy them all at once.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -26,6 +31,9 @@ const MAX_QUEUE: u32 = 4096;
 const MAX_FRAMES_HELD: usize = 32;
 /// Requests received and not yet answered that the module may hold.
 const MAX_PENDING_REPLIES: usize = 256;
+/// Payload bytes one poll hands over; the rest waits for the next poll (one message always
+/// goes, whatever its size, so a poll makes progress).
+const MAX_POLL_BYTES: u64 = 4 << 20;
 
 /// The bus side of one module's host state.
 pub struct GuestBus {
@@ -35,15 +43,66 @@ pub struct GuestBus {
     pending: HashMap<u64, Message>,
     next_reply: u64,
     frames_held: usize,
+    /// Bytes of the frames the guest holds, charged to the endpoint's budget.
+    frame_bytes: u64,
 }
 
 impl GuestBus {
     pub fn new(endpoint: Option<Endpoint>) -> GuestBus {
-        GuestBus { endpoint, subscriptions: Vec::new(), next_subscription: 1, pending: HashMap::new(), next_reply: 1, frames_held: 0 }
+        GuestBus {
+            endpoint,
+            subscriptions: Vec::new(),
+            next_subscription: 1,
+            pending: HashMap::new(),
+            next_reply: 1,
+            frames_held: 0,
+            frame_bytes: 0,
+        }
     }
 
     fn endpoint(&self) -> Result<&Endpoint, wit::Error> {
         self.endpoint.as_ref().ok_or_else(|| wit::Error::Denied("this module has no bus access".into()))
+    }
+
+    /// Charges a frame the guest is about to hold; false when its budget is spent.
+    fn hold_frame(&mut self, bytes: u64) -> bool {
+        let Some(endpoint) = &self.endpoint else { return false };
+        if self.frames_held >= MAX_FRAMES_HELD || !endpoint.budget().try_charge(bytes) {
+            return false;
+        }
+        self.frames_held += 1;
+        self.frame_bytes += bytes;
+        true
+    }
+
+    /// The instance that held this bus state has ended (a restart or an upgrade carries the
+    /// rest on): its frame handles and the reply ids it was given went with it, so they are
+    /// given back here rather than counted against the next instance.
+    pub(crate) fn end_instance(&mut self) {
+        if let Some(endpoint) = &self.endpoint {
+            endpoint.budget().release(self.frame_bytes);
+        }
+        self.frames_held = 0;
+        self.frame_bytes = 0;
+        self.pending.clear();
+    }
+
+    fn release_frame(&mut self, bytes: u64) {
+        self.frames_held = self.frames_held.saturating_sub(1);
+        let bytes = bytes.min(self.frame_bytes);
+        self.frame_bytes -= bytes;
+        if let Some(endpoint) = &self.endpoint {
+            endpoint.budget().release(bytes);
+        }
+    }
+}
+
+impl Drop for GuestBus {
+    /// The store ends, and the frames its guest held with it.
+    fn drop(&mut self) {
+        if let Some(endpoint) = &self.endpoint {
+            endpoint.budget().release(self.frame_bytes);
+        }
     }
 }
 
@@ -81,13 +140,22 @@ impl HostState {
             Payload::Text(t) => wit::Payload::Text(t.to_string()),
             Payload::Json(v) => wit::Payload::Text(v.to_string()),
             Payload::Frame(frame) => {
-                if self.bus.frames_held >= MAX_FRAMES_HELD {
-                    tracing::warn!(app = %self.app, "holds {MAX_FRAMES_HELD} frames already; a frame was dropped");
+                let bytes = message.size();
+                if !self.bus.hold_frame(bytes) {
+                    tracing::warn!(
+                        app = %self.app,
+                        held = self.bus.frames_held,
+                        "holds {MAX_FRAMES_HELD} frames already, or its bus memory budget is spent; a frame was dropped"
+                    );
                     return None;
                 }
-                let handle = self.table.push(frame.clone()).ok()?;
-                self.bus.frames_held += 1;
-                wit::Payload::Frame(handle)
+                match self.table.push(frame.clone()) {
+                    Ok(handle) => wit::Payload::Frame(handle),
+                    Err(_) => {
+                        self.bus.release_frame(bytes);
+                        return None;
+                    }
+                }
             }
         };
         let reply_id = if message.reply_to.is_some() && self.bus.pending.len() < MAX_PENDING_REPLIES {
@@ -147,10 +215,18 @@ impl Host for HostState {
 
     fn poll(&mut self, max: u32) -> Vec<wit::Message> {
         let mut waiting = Vec::new();
-        for (_, subscription) in &self.bus.subscriptions {
+        let mut bytes = 0;
+        'subscriptions: for (_, subscription) in &self.bus.subscriptions {
             while waiting.len() < max.min(1024) as usize {
+                if bytes >= MAX_POLL_BYTES {
+                    break 'subscriptions;
+                }
                 match subscription.try_recv() {
-                    Some(m) => waiting.push(m),
+                    Some(m) => {
+                        // Frames are handed over as handles, not bytes.
+                        bytes += if m.payload.as_frame().is_some() { 0 } else { m.size() };
+                        waiting.push(m);
+                    }
                     None => break,
                 }
             }
@@ -196,8 +272,8 @@ impl HostFrame for HostState {
     }
 
     fn drop(&mut self, frame: Resource<FrameHandle>) -> wasmtime::Result<()> {
-        self.table.delete(frame)?;
-        self.bus.frames_held = self.bus.frames_held.saturating_sub(1);
+        let frame = self.table.delete(frame)?;
+        self.bus.release_frame(frame.pixels().len() as u64);
         Ok(())
     }
 }

@@ -4,14 +4,16 @@
 //! against the app's [`AppLimits`]; a violation becomes the interface's `error` value with a
 //! message naming the app, the value and the limit. Resources are held as `Arc`s of
 //! immutable data: an update makes a new version (copy-on-write if the compositor still holds
-//! the old one), so a recorded submission never changes under the compositor.
+//! the old one), so a recorded submission never changes under the compositor. A partial
+//! buffer write records its range ([`Dirty`]), so the compositor uploads that range rather
+//! than the whole buffer, and every write counts against the app's per-frame upload budget.
 
 use std::sync::Arc;
 
 use glam::Vec4;
 use visor_types::AppLimits;
 use visor_types::layer::{
-    BuiltinPipeline, ClipRect, ContentId, DrawCmd, IndexData, MAX_CLIP_PLANES, Pipeline, TextureData, Vertex, VertexData,
+    BuiltinPipeline, ClipRect, ContentId, Dirty, DrawCmd, IndexData, MAX_CLIP_PLANES, Pipeline, TextureData, Vertex, VertexData,
 };
 
 use super::HostState;
@@ -28,6 +30,8 @@ pub struct GfxState {
     /// The first are the built-ins, in [`BuiltinPipeline::ALL`] order; an app's shaders follow.
     pipelines: Vec<Pipeline>,
     draws: Vec<DrawCmd>,
+    /// Bytes written to buffers and textures since the last frame was taken.
+    uploaded: u64,
 }
 
 impl GfxState {
@@ -40,12 +44,26 @@ impl GfxState {
             textures: Vec::new(),
             pipelines: BuiltinPipeline::ALL.into_iter().map(Pipeline::Builtin).collect(),
             draws: Vec::new(),
+            uploaded: 0,
         }
     }
 
     /// The draws recorded since the last call: one frame's worth.
     pub fn take_draws(&mut self) -> Vec<DrawCmd> {
+        self.uploaded = 0;
         std::mem::take(&mut self.draws)
+    }
+
+    /// Counts `bytes` written this frame against the per-frame upload budget.
+    fn charge_upload(&mut self, bytes: u64) -> Result<(), Error> {
+        let total = self.uploaded.saturating_add(bytes);
+        let limit = self.limits.max_upload_bytes_per_frame;
+        if total > limit {
+            let asked = format!("to write {bytes} bytes in a frame that already wrote {}", self.uploaded);
+            return Err(self.limit(asked, "max_upload_bytes_per_frame", limit));
+        }
+        self.uploaded = total;
+        Ok(())
     }
 
     fn limit(&self, what: String, limit_name: &str, limit: impl std::fmt::Display) -> Error {
@@ -219,7 +237,7 @@ impl Host for HostState {
         let g = &mut self.gfx;
         let in_use = g.vertex_buffers.iter().map(|b| b.vertices.len() as u64).sum();
         g.check_new_buffer(capacity, "vertices", g.limits.max_vertices, in_use)?;
-        let data = VertexData { id: ContentId::next(), vertices: vec![Vertex::default(); capacity as usize] };
+        let data = VertexData::new(vec![Vertex::default(); capacity as usize]);
         g.vertex_buffers.push(Arc::new(data));
         Ok((g.vertex_buffers.len() - 1) as u32)
     }
@@ -228,7 +246,10 @@ impl Host for HostState {
         let g = &mut self.gfx;
         let capacity = g.vertex_buffer(id)?.vertices.len();
         g.check_write("vertex buffer", id, offset, data.len(), capacity)?;
+        g.charge_upload((data.len() * size_of::<Vertex>()) as u64)?;
+        let shared = Arc::strong_count(&g.vertex_buffers[id as usize]) > 1;
         let buffer = Arc::make_mut(&mut g.vertex_buffers[id as usize]);
+        buffer.dirty = Some(Dirty::after_write(buffer.id, buffer.dirty, shared, offset, offset + data.len() as u32));
         buffer.id = ContentId::next();
         for (slot, v) in buffer.vertices[offset as usize..].iter_mut().zip(&data) {
             *slot = convert::vertex(v);
@@ -240,7 +261,7 @@ impl Host for HostState {
         let g = &mut self.gfx;
         let in_use = g.index_buffers.iter().map(|b| b.indices.len() as u64).sum();
         g.check_new_buffer(capacity, "indices", g.limits.max_indices, in_use)?;
-        let data = IndexData { id: ContentId::next(), indices: vec![0; capacity as usize], max_index: 0 };
+        let data = IndexData::new(vec![0; capacity as usize]);
         g.index_buffers.push(Arc::new(data));
         Ok((g.index_buffers.len() - 1) as u32)
     }
@@ -249,10 +270,20 @@ impl Host for HostState {
         let g = &mut self.gfx;
         let capacity = g.index_buffer(id)?.indices.len();
         g.check_write("index buffer", id, offset, data.len(), capacity)?;
+        g.charge_upload((data.len() * size_of::<u32>()) as u64)?;
+        let shared = Arc::strong_count(&g.index_buffers[id as usize]) > 1;
         let buffer = Arc::make_mut(&mut g.index_buffers[id as usize]);
+        buffer.dirty = Some(Dirty::after_write(buffer.id, buffer.dirty, shared, offset, offset + data.len() as u32));
         buffer.id = ContentId::next();
-        buffer.indices[offset as usize..offset as usize + data.len()].copy_from_slice(&data);
-        buffer.max_index = buffer.indices.iter().copied().max().unwrap_or(0);
+        let range = offset as usize..offset as usize + data.len();
+        // The maximum changes only if the write raises it or overwrites where it was.
+        let lost_max = buffer.indices[range.clone()].contains(&buffer.max_index);
+        buffer.indices[range].copy_from_slice(&data);
+        let written_max = data.iter().copied().max().unwrap_or(0);
+        buffer.max_index = match lost_max && written_max < buffer.max_index {
+            true => buffer.indices.iter().copied().max().unwrap_or(0),
+            false => buffer.max_index.max(written_max),
+        };
         Ok(())
     }
 
@@ -263,6 +294,7 @@ impl Host for HostState {
             return Err(g.limit(asked, "max_textures", g.limits.max_textures));
         }
         g.check_texture(width, height, pixels.len(), 0)?;
+        g.charge_upload(pixels.len() as u64)?;
         g.textures.push(Arc::new(TextureData { id: ContentId::next(), width, height, pixels }));
         Ok((g.textures.len() - 1) as u32)
     }
@@ -272,6 +304,7 @@ impl Host for HostState {
         let old = g.texture(id)?;
         let (width, height, replacing) = (old.width, old.height, old.pixels.len() as u64);
         g.check_texture(width, height, pixels.len(), replacing)?;
+        g.charge_upload(pixels.len() as u64)?;
         // A fresh Arc rather than make_mut: the new pixels replace the old ones whole.
         g.textures[id as usize] = Arc::new(TextureData { id: ContentId::next(), width, height, pixels });
         Ok(())

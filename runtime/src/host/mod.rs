@@ -77,7 +77,12 @@ impl HostState {
                 DirMode::ReadOnly => FsPerms::ReadOnly,
                 DirMode::ReadWrite => FsPerms::ReadWrite,
             };
-            // A folder that cannot be opened is left out: the app sees it missing, the log says why.
+            // The module's data folders (inside its own, outside its installed files) are
+            // made on first use. One that cannot be opened is left out: the app sees it
+            // missing, the log says why.
+            if let Err(e) = std::fs::create_dir_all(host) {
+                tracing::warn!(app = %spec.name, "cannot make its folder {}: {e}", host.display());
+            }
             if let Err(e) = wasi.preopened_dir(host, &grant.guest, perms) {
                 tracing::warn!(app = %spec.name, "cannot preopen {} as {}: {e:#}", host.display(), grant.guest);
             }

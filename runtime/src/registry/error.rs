@@ -32,6 +32,12 @@ pub enum RegistryError {
         dir.display()
     )]
     NotAModule { dir: PathBuf },
+    #[error(
+        "{module}: the {what} to be installed is not the one that was verified (sha256 {actual}, \
+         verified {expected}); the folder changed after its check, so nothing was installed — \
+         install it again"
+    )]
+    ChangedSinceVerified { module: String, what: &'static str, expected: String, actual: String },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
     #[error(

@@ -127,10 +127,21 @@ impl Registry {
         let Staged { manifest, manifest_bytes, module_dir, origin } = *staged;
         let layout = &self.layout;
         let manifest_sha256 = sha256_hex(manifest_bytes);
+        let verified = origin.verified.as_ref();
+        let check = |what, expected: Option<&String>, actual: &String| match expected {
+            Some(expected) if expected != actual => {
+                Err(RegistryError::ChangedSinceVerified { module: manifest.id(), what, expected: expected.clone(), actual: actual.clone() })
+            }
+            _ => Ok(()),
+        };
+        check("manifest (visor.toml)", verified.map(|v| &v.manifest_sha256), &manifest_sha256)?;
         let component = match component_source {
             Some((file, source)) => {
+                // The hash is of the bytes copied into the store, not of the file read before.
                 let (temp, sha256) = copy_to_temp(&source, &layout.tmp)?;
                 pending.push(Pending { temp, sha256: sha256.clone() });
+                let expected = verified.map(|v| v.component_sha256.clone().unwrap_or_default());
+                check("component", expected.as_ref(), &sha256)?;
                 Some(ComponentRecord { sha256, file_name: file.to_string_lossy().into_owned() })
             }
             None => None,

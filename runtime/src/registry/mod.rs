@@ -60,7 +60,7 @@ pub use cache::CacheOutcome;
 pub use error::RegistryError;
 pub use install::InstallPoint;
 pub use installed::{InstalledComponent, InstalledModule};
-pub use provenance::{Audit, Origin};
+pub use provenance::{Audit, Origin, Verified};
 pub use remove::GcReport;
 
 use error::io_err;

@@ -15,4 +15,14 @@ pub struct Origin {
     /// Shown as "installed from"; `None` records the folder's own path.
     pub source: Option<String>,
     pub audit: Audit,
+    /// What the installer verified (a signature covers these digests): the registry installs
+    /// only these bytes, so nothing can change the folder between the check and the install.
+    pub verified: Option<Verified>,
+}
+
+/// The SHA-256 digests (lowercase hex) of the files an installer checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verified {
+    pub manifest_sha256: String,
+    pub component_sha256: Option<String>,
 }

@@ -16,6 +16,9 @@ pub(super) enum Control {
     Resume,
     Restart,
     Upgrade(Box<AppSpec>),
+    /// Stop for good, failed for the reason given (the shell caught it misbehaving outside
+    /// its own thread: on the GPU, say). No restart follows.
+    Fail(String),
 }
 
 /// Why a frame loop ended.
@@ -25,6 +28,7 @@ pub(super) enum Exit {
     Restart(GuestBus),
     Upgrade(Box<AppSpec>, GuestBus),
     Crashed(AppError),
+    Failed(String),
 }
 
 impl AppRunner {
@@ -45,6 +49,13 @@ impl AppRunner {
     /// subscriptions. If the new version fails to start, the old one comes back.
     pub fn upgrade(&self, spec: AppSpec) {
         let _ = self.control.send(Control::Upgrade(Box::new(spec)));
+    }
+
+    /// Stops the app after its current frame, as failed for `reason`: shown in its status and
+    /// crash list, and not restarted. For misbehaviour the shell sees outside the app's own
+    /// thread (its layer hogging the GPU).
+    pub fn fail(&self, reason: String) {
+        let _ = self.control.send(Control::Fail(reason));
     }
 
     /// Asks the app to stop after its current frame and waits for its thread.

@@ -29,6 +29,7 @@ impl Worker {
             let command = pending.take().or_else(|| if paused { self.commands.recv().ok() } else { self.commands.try_recv().ok() });
             match command {
                 Some(Control::Stop) => return Exit::Stopped,
+                Some(Control::Fail(why)) => return Exit::Failed(why),
                 Some(Control::Restart) => return Exit::Restart(instance.into_bus()),
                 Some(Control::Upgrade(spec)) => return Exit::Upgrade(spec, instance.into_bus()),
                 Some(Control::Pause) => {

@@ -62,11 +62,18 @@ impl Worker {
                     upgraded = self.upgrade(*spec, bus);
                     continue;
                 }
+                Exit::Failed(why) => {
+                    input.write(None);
+                    tracing::error!(app = %self.spec.name, "{why}");
+                    self.record_crash(why.clone());
+                    self.set_status(AppStatus::Failed(why));
+                    return;
+                }
                 Exit::Crashed(e) => {
                     // A crashed app shows nothing: its last layer may be what broke it.
                     input.write(None);
                     tracing::error!(app = %self.spec.name, "{e}");
-                    self.record_crash(&e);
+                    self.record_crash(e.to_string());
                     let (attempt, after) = match supervisor.crashed(started.elapsed(), &e.to_string()) {
                         Verdict::Restart { attempt, after } => (attempt, after),
                         Verdict::GiveUp(why) => {
@@ -105,19 +112,19 @@ impl Worker {
             Err(e) => {
                 let note = format!("upgrade to {} failed, staying on {}: {e}", self.spec.version, old.version);
                 tracing::error!(app = %self.spec.name, "{note}");
-                self.record_crash(&AppError::Init { app: self.spec.name.clone(), message: note });
+                self.record_crash(AppError::Init { app: self.spec.name.clone(), message: note }.to_string());
                 self.spec = old;
                 None
             }
         }
     }
 
-    fn record_crash(&self, e: &AppError) {
+    fn record_crash(&self, reason: String) {
         let mut crashes = lock(&self.shared.crashes);
         if crashes.len() == CRASHES_KEPT {
             crashes.remove(0);
         }
-        crashes.push(Crash { at_ns: self.context.clock.now_ns(), reason: e.to_string() });
+        crashes.push(Crash { at_ns: self.context.clock.now_ns(), reason });
     }
 
     pub(super) fn set_status(&self, status: AppStatus) {

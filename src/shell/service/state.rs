@@ -70,6 +70,7 @@ pub fn consent_request(id: u64, fetched: &Fetched, registry: &Registry) -> Conse
         source: fetched.source.clone(),
         publisher: module_cmd::audit_text(&Keyring::in_store(registry.root()), &fetched.audit),
         asks: module_cmd::asks(&manifest.capabilities),
+        limits: module_cmd::limits_text(&manifest.limits),
     }
 }
 

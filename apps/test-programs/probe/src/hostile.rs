@@ -69,12 +69,20 @@ pub fn forbidden() -> Result<(), String> {
 
 /// `escape`: tries to read outside its preopened folder.
 pub fn escape() {
-    for path in ["/data/../../etc/passwd", "/etc/passwd", "/data/link-to-passwd", "/data/inside.txt"] {
+    let paths = ["/data/../../etc/passwd", "/etc/passwd", "/data/link-to-passwd", "/data/../secret.txt", "/self/secret.txt", "/self/visor.toml"];
+    for path in paths.into_iter().chain(["/self/data/inside.txt", "/data/inside.txt"]) {
         match std::fs::read_to_string(path) {
             Ok(text) => visor_sdk::info(&format!("read {path}: ok ({} bytes)", text.len())),
             Err(e) => visor_sdk::info(&format!("read {path}: refused ({e})")),
         }
     }
+}
+
+/// `hoard`: asks for the largest queue there is and never reads it, so everything published
+/// to `probe/hoard` piles up — as much as the host lets it.
+pub fn hoard() -> Result<(), String> {
+    bus::subscribe("probe/hoard", 4096, Overflow::DropOldest).map_err(|e| format!("{e:?}"))?;
+    Ok(())
 }
 
 fn topic(var: &str, default: &str) -> String {

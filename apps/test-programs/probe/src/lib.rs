@@ -19,6 +19,8 @@
 //! | `connect`       | opens TCP connections to the addresses in `PROBE_CONNECT`              |
 //! |                 | then, with `PROBE_LISTEN=ADDR:PORT`, tries to listen there              |
 //! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
+//! | `hoard`         | subscribes to `probe/hoard` with the largest queue and never reads it  |
+//! | `gpu-spin`      | draws the slab with a shader whose fragment loop never ends            |
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
 //!
@@ -43,6 +45,27 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     visor_clip(in.world_position);
     // Swizzle the vertex color so a test can tell this shader ran.
     return vec4<f32>(in.color.b, in.color.g, in.color.r, in.color.a);
+}
+";
+
+/// A fragment shader whose loop no compiler can fold away or bound: `x` stays in [0, 1), so
+/// the exit is never taken. Unbounded, it hangs the GPU queue.
+const SPIN_WGSL: &str = "
+@vertex
+fn vs_main(v: VertexIn) -> VertexOut {
+    return visor_transform(v);
+}
+
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    var x = fract(in.color.r + in.world_position.x);
+    loop {
+        x = fract(x * 1.618 + 0.137);
+        if x < -1.0 {
+            break;
+        }
+    }
+    return vec4<f32>(x, 0.0, 1.0, 1.0);
 }
 ";
 
@@ -201,6 +224,8 @@ impl App for Probe {
             "out-of-range" => out_of_range(vertices, indices, pipeline)?,
             "forbidden" => hostile::forbidden()?,
             "echo" => hostile::echo_setup()?,
+            "hoard" => hostile::hoard()?,
+            "gpu-spin" => pipeline = gfx::create_shader_pipeline(SPIN_WGSL).map_err(|e| e.to_string())?,
             "escape" => hostile::escape(),
             "connect" => hostile::connect(),
             _ => {}

@@ -66,7 +66,14 @@ fn the_sender_is_the_endpoint_whatever_the_payload_claims() {
 #[test]
 fn the_rate_limit_refuses_messages_past_the_allowance_until_time_moves() {
     let (bus, clock) = bus();
-    let caps = BusCapabilities { publish: vec![pattern("chat")], subscribe: vec![], messages_per_second: 5, shell: false };
+    let caps = BusCapabilities {
+        publish: vec![pattern("chat")],
+        subscribe: vec![],
+        messages_per_second: 5,
+        shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
+    };
     let chatty = bus.endpoint(ModuleRef::new(3, "chatty"), caps);
     let (chat, elsewhere) = (topic("chat"), topic("elsewhere"));
     // Denied calls are refused before they cost any allowance.
@@ -112,7 +119,14 @@ fn narrowed_grants_cut_off_subscriptions_they_no_longer_cover() {
 
     // A clone is the same endpoint: narrowing through it narrows the original too.
     let upgraded = app.clone();
-    let caps = BusCapabilities { publish: vec![pattern("#")], subscribe: vec![pattern("ui/#")], messages_per_second: 10, shell: false };
+    let caps = BusCapabilities {
+        publish: vec![pattern("#")],
+        subscribe: vec![pattern("ui/#")],
+        messages_per_second: 10,
+        shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
+    };
     upgraded.set_capabilities(caps.clone());
     assert_eq!(*app.capabilities(), caps);
     assert_eq!(app.publish(&frames, Payload::Empty).unwrap().delivered, 0);
@@ -127,7 +141,14 @@ fn shell_topics_need_the_shell_capability_even_under_wide_grants() {
     let (bus, _) = bus();
     // Grants as wide as patterns go, but without the shell capability.
     let wide = endpoint(&bus, 1, "wide", &["#"], &["#"]);
-    let caps = BusCapabilities { publish: vec![pattern("shell/#")], subscribe: vec![pattern("#")], messages_per_second: 100, shell: true };
+    let caps = BusCapabilities {
+        publish: vec![pattern("shell/#")],
+        subscribe: vec![pattern("#")],
+        messages_per_second: 100,
+        shell: true,
+        serve: Vec::new(),
+        call: Vec::new(),
+    };
     let launcher = bus.endpoint(ModuleRef::new(2, "launcher"), caps.clone());
 
     let error = wide.publish(&topic("shell/cmd/open"), Payload::Empty).unwrap_err();

@@ -1,6 +1,7 @@
 //! Bus tests, one file per concern. Nothing here waits on the wall clock for a result: time
 //! comes from a [`ManualClock`], and concurrency tests assert on counts and order.
 
+mod budget;
 mod capability;
 mod delivery;
 mod frames;
@@ -33,6 +34,19 @@ fn endpoint(bus: &Bus, id: u32, name: &str, publish: &[&str], subscribe: &[&str]
         subscribe: subscribe.iter().map(|p| pattern(p)).collect(),
         messages_per_second: u32::MAX,
         shell: false,
+        serve: Vec::new(),
+        call: Vec::new(),
+    };
+    bus.endpoint(ModuleRef::new(id, name), caps)
+}
+
+/// An endpoint that serves (answers requests on) `serve`, and subscribes there.
+fn server(bus: &Bus, id: u32, name: &str, serve: &str) -> Endpoint {
+    let caps = BusCapabilities {
+        subscribe: vec![pattern(serve)],
+        serve: vec![pattern(serve)],
+        messages_per_second: u32::MAX,
+        ..BusCapabilities::none()
     };
     bus.endpoint(ModuleRef::new(id, name), caps)
 }

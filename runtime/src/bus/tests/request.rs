@@ -1,15 +1,15 @@
 use std::thread;
 use std::time::Duration;
 
-use super::{bus, endpoint, pattern, topic};
-use crate::bus::{BusError, ModuleRef, Payload, QueueOptions};
+use super::{bus, endpoint, pattern, server, topic};
+use crate::bus::{BusAction, BusCapabilities, BusError, ModuleRef, Payload, QueueOptions};
 
 const PATIENT: Duration = Duration::from_secs(10);
 
 #[test]
 fn request_and_reply_round_trip() {
     let (bus, _) = bus();
-    let vision = endpoint(&bus, 5, "vision", &[], &["vision/detect"]);
+    let vision = server(&bus, 5, "vision", "vision/detect");
     let inbox = vision.subscribe(pattern("vision/detect"), QueueOptions::commands(4)).unwrap();
     let responder = thread::spawn(move || {
         let request = inbox.recv_timeout(PATIENT).unwrap();
@@ -32,7 +32,7 @@ fn request_and_reply_round_trip() {
 #[test]
 fn a_request_nobody_answers_times_out() {
     let (bus, _) = bus();
-    let silent = endpoint(&bus, 2, "silent", &[], &["svc"]);
+    let silent = server(&bus, 2, "silent", "svc");
     let inbox = silent.subscribe(pattern("svc"), QueueOptions::commands(4)).unwrap();
     let app = endpoint(&bus, 1, "app", &["svc"], &[]);
     let error = app.request(&topic("svc"), Payload::Empty, Duration::from_millis(5)).unwrap_err();
@@ -63,7 +63,7 @@ fn requests_without_a_responder_or_with_a_full_one_fail_at_once() {
 #[test]
 fn a_request_dropped_unanswered_ends_the_wait() {
     let (bus, _) = bus();
-    let careless = endpoint(&bus, 2, "careless", &[], &["svc"]);
+    let careless = server(&bus, 2, "careless", "svc");
     let inbox = careless.subscribe(pattern("svc"), QueueOptions::commands(4)).unwrap();
     let responder = thread::spawn(move || drop(inbox.recv_timeout(PATIENT).unwrap()));
     let app = endpoint(&bus, 1, "app", &["svc"], &[]);
@@ -80,4 +80,70 @@ fn replying_to_a_plain_message_is_an_error() {
     ep.publish(&topic("a"), Payload::Empty).unwrap();
     let message = sub.try_recv().unwrap();
     assert_eq!(ep.reply(&message, Payload::Empty), Err(BusError::NotARequest { topic: "a".into() }));
+}
+
+#[test]
+fn only_the_server_of_a_topic_answers_there() {
+    let (bus, _) = bus();
+    let camera = server(&bus, 1, "camera", "camera/describe");
+    let own = camera.subscribe(pattern("camera/describe"), QueueOptions::commands(4)).unwrap();
+    // A bystander that may read every camera topic, and even publish there, still may not
+    // answer; nor may it take over the topic by claiming it too.
+    let caps = BusCapabilities {
+        publish: vec![pattern("camera/#")],
+        subscribe: vec![pattern("camera/#")],
+        serve: vec![pattern("camera/+")],
+        messages_per_second: u32::MAX,
+        ..BusCapabilities::none()
+    };
+    let impostor = bus.endpoint(ModuleRef::new(2, "impostor"), caps);
+    let snooped = impostor.subscribe(pattern("camera/#"), QueueOptions::commands(4)).unwrap();
+    let answer = thread::spawn(move || {
+        let ask = own.recv_timeout(PATIENT).unwrap();
+        camera.reply(&ask, Payload::text("lens")).unwrap();
+    });
+    let app = endpoint(&bus, 3, "app", &["camera/describe"], &[]);
+    let reply = app.request(&topic("camera/describe"), Payload::Empty, PATIENT).unwrap();
+    assert_eq!((reply.sender.name.as_ref(), reply.payload.as_text()), ("camera", Some("lens")));
+    answer.join().unwrap();
+    let ask = snooped.try_recv().unwrap();
+    let error = impostor.reply(&ask, Payload::text("forged")).unwrap_err();
+    assert!(matches!(error, BusError::Denied { action: BusAction::Reply, .. }), "{error}");
+    assert!(error.to_string().contains("may not answer requests on 'camera/describe'"), "{error}");
+}
+
+#[test]
+fn a_call_grant_reaches_the_served_topics_of_that_module_only() {
+    let (bus, _) = bus();
+    let vision = server(&bus, 1, "vision", "vision/detect");
+    let inbox = vision.subscribe(pattern("vision/detect"), QueueOptions::commands(4)).unwrap();
+    let _other = server(&bus, 2, "other", "other/svc");
+    let caps = BusCapabilities { call: vec!["vision".into()], messages_per_second: u32::MAX, ..BusCapabilities::none() };
+    let app = bus.endpoint(ModuleRef::new(3, "app"), caps);
+    let answer = thread::spawn(move || {
+        let ask = inbox.recv_timeout(PATIENT).unwrap();
+        vision.reply(&ask, Payload::text("faces")).unwrap();
+    });
+    let reply = app.request(&topic("vision/detect"), Payload::Empty, PATIENT).unwrap();
+    assert_eq!(reply.payload.as_text(), Some("faces"));
+    answer.join().unwrap();
+    for (name, why) in [("other/svc", "served by a module it may not call"), ("vision/other", "served by nobody")] {
+        let error = app.request(&topic(name), Payload::Empty, Duration::from_millis(1)).unwrap_err();
+        assert!(matches!(error, BusError::Denied { action: BusAction::Request, .. }), "{name} ({why}): {error}");
+    }
+}
+
+#[test]
+fn a_server_that_leaves_the_bus_gives_its_topics_up() {
+    let (bus, _) = bus();
+    drop(server(&bus, 1, "old", "svc"));
+    let new = server(&bus, 2, "new", "svc");
+    let inbox = new.subscribe(pattern("svc"), QueueOptions::commands(4)).unwrap();
+    let app = endpoint(&bus, 3, "app", &["svc"], &[]);
+    let answer = thread::spawn(move || {
+        let ask = inbox.recv_timeout(PATIENT).unwrap();
+        new.reply(&ask, Payload::Empty).unwrap();
+    });
+    assert_eq!(app.request(&topic("svc"), Payload::Empty, PATIENT).unwrap().sender.name.as_ref(), "new");
+    answer.join().unwrap();
 }
