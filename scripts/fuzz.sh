@@ -7,8 +7,9 @@
 # fuzz/corpus/TARGET/ and prints the executions, crashes and corpus size. New corpus units go to
 # a scratch folder that is thrown away, so the committed corpus changes only when someone
 # chooses to (`RUSTC_BOOTSTRAP=1 cargo fuzz run -a TARGET` grows it in place, `cargo fuzz cmin`
-# trims it). A crash leaves its input in fuzz/artifacts/TARGET/ and fails the script; once
-# understood, move the input into fuzz/regressions/TARGET/ so it is replayed from then on.
+# trims it). A crash leaves its input in fuzz/artifacts/TARGET/ (and the run's output in
+# fuzz/artifacts/logs/TARGET.log) and fails the script; once understood, copy the input into
+# fuzz/regressions/TARGET/ so that it is replayed from then on.
 #
 # cargo-fuzz passes nightly flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the stable
 # toolchain take them, so CI needs no nightly. Builds go to fuzz/target, apart from target/.
@@ -20,7 +21,7 @@ say() { echo "==> fuzz: $*"; }
 show_failure() {
     grep -E -A6 'Running: |panicked at|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|SUMMARY: ' "$1" | head -n 60 >&2 || true
 }
-# What libFuzzer leaves for a finding (not the logs kept beside them).
+# The inputs libFuzzer kept for its findings in fuzz/artifacts/TARGET/.
 findings() { find "fuzz/artifacts/$1" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) "${@:2}"; }
 
 mapfile -t all < <(find fuzz/fuzz_targets -name '*.rs' -printf '%f\n' | sed 's/\.rs$//' | sort)
@@ -69,9 +70,10 @@ trap 'rm -rf "$scratch"' EXIT
 failed=()
 summary=()
 for t in "${targets[@]}"; do
-    # Kept (ignored by git) for a look, or for CI to upload, after the run.
-    mkdir -p "fuzz/artifacts/$t"
-    log="fuzz/artifacts/$t/fuzz.log"
+    # Kept (ignored by git) for a look, or for CI to upload, after the run; not beside the
+    # findings, where cargo-fuzz would take the log for a failing input.
+    mkdir -p "fuzz/artifacts/$t" fuzz/artifacts/logs
+    log="fuzz/artifacts/logs/$t.log"
     mapfile -t regressions < <(find "fuzz/regressions/$t" -type f ! -name .gitkeep 2>/dev/null | sort)
     if [ ${#regressions[@]} -gt 0 ]; then
         say "$t: replaying ${#regressions[@]} input(s) from fuzz/regressions/$t/"

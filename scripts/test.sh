@@ -48,4 +48,11 @@ fi
 
 say "running the test suite (cargo test --release --workspace $*)"
 cargo test --release --workspace "$@"
+
+# The parsers under libFuzzer (fuzz/, its own ASan build in fuzz/target): regression inputs, then
+# 20 s a target. VISOR_FUZZ=0 skips it.
+if [ "${VISOR_FUZZ:-1}" != 0 ]; then
+    say "fuzzing the parsers (scripts/fuzz.sh all 20; VISOR_FUZZ=0 skips)"
+    bash scripts/fuzz.sh all 20
+fi
 say "all tests passed"

@@ -6,9 +6,15 @@ use std::fmt::Write as _;
 use super::{Policy, PolicyError};
 use crate::manifest::{Capabilities, DirMode, NetworkTarget};
 
+/// `text` as a TOML string: TOML's own escapes (Rust's `{:?}` writes `\u{301}`, which TOML
+/// refuses; a folder named with a combining accent would make the file unreadable).
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
 /// The TOML of a `[modules.NAME]` section granting exactly `caps`.
 pub fn grant_section(name: &str, caps: &Capabilities) -> String {
-    let quoted = |items: Vec<String>| items.iter().map(|i| format!("{i:?}")).collect::<Vec<_>>().join(", ");
+    let quoted = |items: Vec<String>| items.iter().map(|i| toml_string(i)).collect::<Vec<_>>().join(", ");
     let network = caps.network.iter().map(|n| match n {
         NetworkTarget::Host(host) => host.clone(),
         NetworkTarget::Net(net) => net.to_string(),
@@ -18,7 +24,8 @@ pub fn grant_section(name: &str, caps: &Capabilities) -> String {
         .iter()
         .map(|d| {
             let mode = if d.mode == DirMode::ReadWrite { "rw" } else { "ro" };
-            format!("{{ host = {:?}, guest = {:?}, mode = {mode:?} }}", d.host.display().to_string(), d.guest)
+            let (host, guest) = (toml_string(&d.host.display().to_string()), toml_string(&d.guest));
+            format!("{{ host = {host}, guest = {guest}, mode = \"{mode}\" }}")
         })
         .collect();
     let mut section = format!("[modules.{name}]\n");
@@ -86,6 +93,14 @@ mod tests {
         let policy = Policy::parse(&text, "p").unwrap();
         assert_eq!(policy.modules["m"], asked);
         assert_eq!(policy.install.unknown_publishers, UnknownPublishers::Allow);
+    }
+
+    /// Found by fuzzing: Rust's `{:?}` escapes are not TOML's.
+    #[test]
+    fn folders_with_accents_and_control_characters_are_written_as_toml_reads_them() {
+        let asked = caps("dirs = [{ host = \"Cafe\\u0301\", guest = \"/d\\u0001ata\", mode = \"rw\" }]");
+        let text = set_module_grant("", "p", "m", &asked).unwrap();
+        assert_eq!(Policy::parse(&text, "p").unwrap().modules["m"], asked);
     }
 
     #[test]

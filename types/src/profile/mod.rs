@@ -103,8 +103,10 @@ impl DeviceProfile {
                 p.push(format!("display.fov_deg.{field} is {value}; use an angle within ±89 degrees"));
             }
         }
-        if f.right <= f.left || f.up <= f.down {
-            p.push("display.fov_deg is empty: right must exceed left and up must exceed down".into());
+        // At least a degree across each way: a narrower view is no display, and one narrower
+        // than a float can hold makes the projection divide by zero.
+        if !(f.right - f.left >= 1.0 && f.up - f.down >= 1.0) {
+            p.push("display.fov_deg is (nearly) empty: right must exceed left, and up exceed down, by a degree or more".into());
         }
         if !(0.0..=100.0).contains(&d.ipd_mm) {
             p.push(format!("display.ipd_mm is {}; use 0 to 100 millimetres", d.ipd_mm));
@@ -187,6 +189,14 @@ mod tests {
         let ProfileError::Invalid { problems, .. } = &err else { panic!("{err}") };
         assert_eq!(problems.len(), 4, "{err}");
         assert!(err.to_string().contains("display.eyes is 3"));
+    }
+
+    /// Found by fuzzing: a view narrower than a float holds passed, and divided by zero.
+    #[test]
+    fn a_view_without_width_is_refused() {
+        let bad = GOOD.replace("left = -40, right = 40", "left = 0, right = 1e-45");
+        let err = DeviceProfile::from_toml(&bad, "bad").unwrap_err();
+        assert!(err.to_string().contains("display.fov_deg is (nearly) empty"), "{err}");
     }
 
     fn with_camera(camera: &str) -> Result<DeviceProfile, ProfileError> {

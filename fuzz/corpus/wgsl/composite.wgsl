@@ -1,0 +1,141 @@
+// The z-composite: merges every app layer of one eye, per pixel and by depth, over the camera.
+//
+// Inputs are the eye's layer arrays — premultiplied linear color (Rgba8UnormSrgb) and
+// reverse-Z depth (Depth32Float: 0 where the app drew nothing, larger is nearer) — one array
+// slice per app. Per pixel the covered layers are visited nearest first and accumulated with
+// the premultiplied "under" operator, which gives exactly the back-to-front "over" result; the
+// camera (or black on optical see-through displays, `camera_weight` = 0) goes under the lot.
+// So the nearest opaque surface wins and translucent ones blend in depth order, whatever the
+// order of the apps.
+//
+// Why select instead of sort: a per-pixel array with dynamic indexing is very slow on
+// software rasterizers and costly in registers on GPUs. Selecting the next-nearest layer is a
+// few depth loads per visited layer, and the walk stops as soon as the pixel is opaque — one
+// selection for the usual case of an opaque surface in front.
+
+const MAX_LAYERS: u32 = 16u;
+
+struct Params {
+    // Where this eye's viewport starts in the output target, in pixels.
+    origin: vec2<u32>,
+    // The eye's viewport size in pixels (the size of the layer arrays).
+    size: vec2<u32>,
+    layer_count: u32,
+    // 1.0 draws the camera behind the apps (video passthrough), 0.0 draws black.
+    camera_weight: f32,
+    // Non-zero when the newest camera picture is too old to pass for the world now: it is
+    // dimmed and hatched, never shown as live.
+    camera_stale: u32,
+    // Bit i set: layer i is the shell's own (the launcher, the consent dialog), drawn over
+    // every app whatever its depth.
+    trusted_mask: u32,
+    // The top rows of the eye no app layer reaches: the shell's chrome band.
+    band_rows: u32,
+    // Non-zero while the shell asks the user something (a consent dialog is up): the band
+    // shows the trusted marker, which no app can draw because no app draws there.
+    marker: u32,
+}
+
+@group(0) @binding(0) var camera: texture_2d<f32>;
+@group(0) @binding(1) var camera_sampler: sampler;
+@group(0) @binding(2) var layer_color: texture_2d_array<f32>;
+@group(0) @binding(3) var layer_depth: texture_depth_2d_array;
+@group(0) @binding(4) var<uniform> params: Params;
+
+@vertex
+fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
+    // One triangle that covers the viewport.
+    let xy = vec2<f32>(f32((index << 1u) & 2u), f32(index & 2u));
+    return vec4<f32>(xy * 2.0 - 1.0, 0.0, 1.0);
+}
+
+@fragment
+fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    let pixel = vec2<i32>(position.xy) - vec2<i32>(params.origin);
+    let count = min(params.layer_count, MAX_LAYERS);
+
+    if pixel.y < i32(params.band_rows) {
+        return vec4<f32>(chrome_band(pixel), 1.0);
+    }
+
+    // Layers are visited in the order (depth descending, index ascending); `last_*` is the
+    // position of the layer visited before, so each step picks the first layer after it.
+    // Trusted layers sort as if 1 nearer than anything (depths are at most 1).
+    var last_depth = 3.0;
+    var last_index = -1;
+    var color = vec3<f32>(0.0);
+    var alpha = 0.0;
+    for (var step = 0u; step < count && alpha < 0.999; step++) {
+        var best_depth = 0.0;
+        var best_index = -1;
+        for (var layer = 0u; layer < count; layer++) {
+            let depth = ranked_depth(textureLoad(layer_depth, pixel, layer, 0), layer);
+            let i = i32(layer);
+            let after_last = depth < last_depth || (depth == last_depth && i > last_index);
+            if depth > 0.0 && after_last && (best_index < 0 || depth > best_depth) {
+                best_depth = depth;
+                best_index = i;
+            }
+        }
+        if best_index < 0 {
+            break;
+        }
+        let layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
+        color += (1.0 - alpha) * layer_rgba.rgb;
+        alpha += (1.0 - alpha) * layer_rgba.a;
+        last_depth = best_depth;
+        last_index = best_index;
+    }
+
+    var background = vec3<f32>(0.0);
+    if alpha < 0.999 {
+        let uv = (vec2<f32>(pixel) + 0.5) / vec2<f32>(params.size);
+        background = textureSampleLevel(camera, camera_sampler, uv, 0.0).rgb * params.camera_weight;
+        if params.camera_stale != 0u {
+            background = stale_picture(background, pixel);
+        }
+    }
+    return vec4<f32>(color + (1.0 - alpha) * background, 1.0);
+}
+
+// A layer's depth for ordering: trusted layers rank above every app layer.
+fn ranked_depth(depth: f32, layer: u32) -> f32 {
+    let trusted = ((params.trusted_mask >> layer) & 1u) != 0u;
+    return select(depth, depth + 1.0, trusted && depth > 0.0);
+}
+
+// An old camera picture, dimmed and hatched with diagonal stripes so nobody takes it for now.
+fn stale_picture(picture: vec3<f32>, pixel: vec2<i32>) -> vec3<f32> {
+    let dimmed = picture * 0.35;
+    let stripe = ((pixel.x + pixel.y) / 6) % 2 == 0;
+    return select(dimmed, mix(dimmed, vec3<f32>(0.55, 0.08, 0.08), 0.6), stripe);
+}
+
+// The chrome band: plain dark, or while the shell asks the user something, the trusted
+// marker (cyan and dark blocks).
+fn chrome_band(pixel: vec2<i32>) -> vec3<f32> {
+    let block = (pixel.x / 8) % 2 == 0;
+    return select(vec3<f32>(0.02, 0.02, 0.03), select(vec3<f32>(0.02, 0.05, 0.08), vec3<f32>(0.0, 0.78, 0.9), block), params.marker != 0u);
+}
+
+// The hit-test probe: every layer's depth at one pixel of the eye, where that layer is visible
+// there. A surface an app drew (nearly) transparent takes no input: an invisible overlay must
+// not catch the pointer meant for what the user sees through it.
+const HIT_ALPHA: f32 = 0.1;
+
+struct Probe {
+    pixel: vec2<u32>,
+    layer_count: u32,
+}
+
+@group(0) @binding(5) var<uniform> probe: Probe;
+@group(0) @binding(6) var<storage, read_write> probe_depths: array<f32>;
+
+@compute @workgroup_size(16)
+fn cs_probe(@builtin(local_invocation_index) layer: u32) {
+    if layer < min(probe.layer_count, MAX_LAYERS) {
+        let alpha = textureLoad(layer_color, vec2<i32>(probe.pixel), i32(layer), 0).a;
+        let depth = textureLoad(layer_depth, vec2<i32>(probe.pixel), i32(layer), 0);
+        probe_depths[layer] = select(0.0, depth, alpha > HIT_ALPHA);
+    }
+}
