@@ -49,6 +49,15 @@ fi
 say "running the test suite (cargo test --release --workspace $*)"
 cargo test --release --workspace "$@"
 
+# The whole shell under load for two minutes (eight apps, two of them crashing over and over,
+# camera, vision, installs and removes, input): fails if memory, files, threads or GPU memory
+# keep growing or frames slow down. VISOR_SOAK_MINUTES changes the length; 0 skips it.
+soak_minutes="${VISOR_SOAK_MINUTES:-2}"
+if [ "$soak_minutes" != 0 ]; then
+    say "soaking (visor soak --minutes $soak_minutes)"
+    target/release/visor soak --minutes "$soak_minutes"
+fi
+
 # The parsers under libFuzzer (fuzz/, its own ASan build in fuzz/target): regression inputs, then
 # 20 s a target. VISOR_FUZZ=0 skips it.
 if [ "${VISOR_FUZZ:-1}" != 0 ]; then

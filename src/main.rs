@@ -254,7 +254,7 @@ fn main() -> anyhow::Result<()> {
         Command::Record(args) => record::run(&data()?, &args),
         Command::Soak { minutes, profile } => {
             let stop = visor::run::stop_on_signals()?;
-            visor::soak::command(&visor::soak::SoakOptions { data: data()?, minutes, profile, stop })
+            visor::soak::command(&visor::soak::SoakOptions { data: data()?, minutes, profile, stop }, print_output)
         }
         Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts, seconds } => {
             let data = data()?;

@@ -352,3 +352,34 @@ fn the_network_allow_list_is_enforced() {
     assert!(listens.len() == 2 && listens.iter().all(|m| m.contains("refused")), "a network grant lets no app listen: {listens:?}");
     w.healthy_still_draws();
 }
+
+/// A fuzzing guest: every host call, forty a frame, with arguments drawn from a seed — ids
+/// real and made up, sizes from zero past every limit, NaN floats, garbage WGSL, bad topics,
+/// payloads over the bus's cap, requests that time out, replies to nothing. Each seed runs
+/// beside the healthy app; every call gets an answer, the shell stays up, the healthy app
+/// keeps drawing.
+#[test]
+fn host_calls_with_fuzzed_arguments_are_answered_never_fatal() {
+    let mut w = World::new("[defaults]\ndevices = [\"display-layer\"]\npublish = [\"chaos/#\"]\nsubscribe = [\"chaos/#\"]");
+    let caps = "[capabilities]\ndevices = [\"display-layer\"]\npublish = [\"chaos/#\"]\nsubscribe = [\"chaos/#\"]";
+    for seed in ["1", "7", "1234567", "987654321"] {
+        let name = format!("chaos-{seed}");
+        let (id, _) = w.add(&name, caps, &[("VISOR_PROBE", "chaos"), ("PROBE_SEED", seed), ("PROBE_X", "2,3")]);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let frames = |w: &World| {
+            w.shell.modules.app(id).map_or(0, |a| a.logs().lines().iter().filter(|l| l.message.starts_with("chaos frame")).count())
+        };
+        while frames(&w) < 30 {
+            let status = w.shell.modules.info(id).unwrap().status;
+            assert!(!matches!(status, AppStatus::Failed(_)), "seed {seed}: the chaos app failed: {status:?}");
+            assert!(Instant::now() < deadline, "seed {seed}: the chaos app stopped making frames");
+            w.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let logs = w.shell.modules.app(id).unwrap().logs().lines();
+        let refused = logs.iter().filter(|l| l.message.starts_with("chaos frame") && !l.message.ends_with(" 0 refused")).count();
+        assert!(refused > 0, "seed {seed}: the bad calls were refused with error values: {logs:?}");
+        w.healthy_still_draws();
+        w.shell.modules.unload(id).unwrap();
+    }
+}

@@ -131,7 +131,8 @@ fn out_of_range_arguments_are_error_values() {
     let mut h = Harness::new(profile.clone());
     let (mut app, logs) = h.load("probe", &[("VISOR_PROBE", "out-of-range")]);
     let refused: Vec<_> = logs.lines().into_iter().filter(|l| l.message.starts_with("refused as expected")).collect();
-    assert_eq!(refused.len(), 14, "{refused:#?}");
+    assert_eq!(refused.len(), 15, "{refused:#?}");
+    assert!(logs.contains("max_upload_bytes_per_frame"), "the upload budget names itself");
     assert!(logs.contains("app 'probe' asked for 4294967295 vertices"), "limit errors name the app and the value");
     assert!(logs.contains("its limits allow 65536 (max_vertices)"), "and the limit");
     let layer = h.frame(&mut app, 0);

@@ -150,12 +150,10 @@ impl HitProbe {
 /// greatest depth above 0, ties to the lower slot. Returns the slot and its own depth.
 pub fn nearest(depths: &[f32], trusted_mask: u32) -> Option<(usize, f32)> {
     let rank = |slot: usize, d: f32| if trusted_mask >> slot & 1 == 1 { d + 1.0 } else { d };
-    let best =
-        depths.iter().copied().enumerate().filter(|&(_, d)| d > 0.0).fold(None, |best: Option<(usize, f32)>, (slot, d)| match best {
-            Some((best_slot, best_depth)) if rank(best_slot, best_depth) >= rank(slot, d) => best,
-            _ => Some((slot, d)),
-        });
-    best
+    depths.iter().copied().enumerate().filter(|&(_, d)| d > 0.0).fold(None, |best: Option<(usize, f32)>, (slot, d)| match best {
+        Some((best_slot, best_depth)) if rank(best_slot, best_depth) >= rank(slot, d) => best,
+        _ => Some((slot, d)),
+    })
 }
 
 /// The world point under `pixel` (eye pixels) at reverse-Z `depth`, seen through `view_projection`.

@@ -226,7 +226,7 @@ impl InputScript {
                     shell.key(KeyInput { key: "a".into(), text: down.then(|| "a".into()), down });
                 }
             }
-            0 if frame % 900 == 0 => {
+            0 if frame.is_multiple_of(900) => {
                 shell.cycle_focus();
             }
             _ => {}
@@ -234,10 +234,11 @@ impl InputScript {
     }
 }
 
-/// `visor soak`: runs, prints the report, and fails when the run did not hold.
-pub fn command(options: &SoakOptions) -> anyhow::Result<()> {
+/// `visor soak`: runs and returns the report, or fails (after printing it) when the run did
+/// not hold.
+pub fn command(options: &SoakOptions, print: impl Fn(&str) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let report = run(options)?;
-    println!("{}", report.render());
+    print(&report.render())?;
     if !report.problems.is_empty() {
         bail!("the soak did not hold: {}", report.problems.join("; "));
     }

@@ -47,6 +47,17 @@ pub struct Record {
     pub restarts: u32,
 }
 
+/// One minute of a run.
+struct Minute {
+    index: usize,
+    samples: Vec<Sample>,
+    /// (when, milliseconds) per frame.
+    frames: Vec<(Duration, f64)>,
+}
+
+/// One figure of a sample (`None` where it was not measured).
+type Reading = fn(&Sample) -> Option<f64>;
+
 /// How much a figure may still be climbing at the end of a run.
 struct Allowance {
     name: &'static str,
@@ -64,7 +75,7 @@ impl Record {
             "| minute | RSS (MiB) | open files | threads | GPU (MiB) | frames | frame p50 (ms) | frame p99 (ms) |\n\
              |---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
-        for (minute, samples, frames) in self.minutes() {
+        for Minute { index: minute, samples, frames } in self.minutes() {
             // The minute's last look at the process.
             let process = match samples.last() {
                 Some(s) => {
@@ -87,7 +98,7 @@ impl Record {
     }
 
     /// The samples and frames of each whole or partial minute.
-    fn minutes(&self) -> Vec<(usize, Vec<Sample>, Vec<(Duration, f64)>)> {
+    fn minutes(&self) -> Vec<Minute> {
         let end = self.frames.last().map_or(Duration::ZERO, |(at, _)| *at);
         let count = (end.as_secs() / 60 + 1) as usize;
         (0..count)
@@ -95,7 +106,7 @@ impl Record {
                 let inside = |at: &Duration| at.as_secs() as usize / 60 == m;
                 let samples = self.samples.iter().filter(|s| inside(&s.at)).copied().collect();
                 let frames = self.frames.iter().filter(|(at, _)| inside(at)).copied().collect();
-                (m, samples, frames)
+                Minute { index: m, samples, frames }
             })
             .collect()
     }
@@ -107,7 +118,7 @@ impl Record {
         if settled.len() >= 8 {
             let quarter = settled.len() / 4;
             let (early, late) = (&settled[..quarter], &settled[settled.len() - quarter..]);
-            let checks: [(Allowance, fn(&Sample) -> Option<f64>); 4] = [
+            let checks: [(Allowance, Reading); 4] = [
                 (Allowance { name: "resident memory", unit: "MiB", scale: MIB, absolute: 64.0 }, |s| Some(s.rss_bytes as f64)),
                 (Allowance { name: "open files", unit: "", scale: 1.0, absolute: 16.0 }, |s| Some(s.open_files as f64)),
                 (Allowance { name: "threads", unit: "", scale: 1.0, absolute: 8.0 }, |s| Some(s.threads as f64)),
@@ -136,8 +147,8 @@ impl Record {
         if let (Some(first), Some(last)) = (minutes.first(), minutes.last())
             && minutes.len() >= 2
         {
-            let mut first: Vec<f64> = first.2.iter().map(|(_, ms)| *ms).collect();
-            let mut last_times: Vec<f64> = last.2.iter().map(|(_, ms)| *ms).collect();
+            let mut first: Vec<f64> = first.frames.iter().map(|(_, ms)| *ms).collect();
+            let mut last_times: Vec<f64> = last.frames.iter().map(|(_, ms)| *ms).collect();
             let (p_first, p_last) = (percentile(&mut first, 0.99), percentile(&mut last_times, 0.99));
             if last_times.len() >= 60 && p_last > p_first * 1.2 + 1.0 {
                 problems.push(format!("frame p99 rose from {p_first:.2} ms in the first minute to {p_last:.2} ms in the last"));

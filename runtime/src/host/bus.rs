@@ -277,3 +277,28 @@ impl HostFrame for HostState {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::{Bus, BusCapabilities, ModuleRef};
+
+    /// A restart carries the module's subscriptions on, not the frames and reply ids its
+    /// ended instance held: the next instance starts with its whole budget.
+    #[test]
+    fn an_ended_instance_gives_back_its_frames() {
+        let bus = Bus::new(visor_types::clock::MonotonicClock::shared());
+        let endpoint = bus.endpoint(ModuleRef::new(1, "app"), BusCapabilities::none());
+        let budget = endpoint.budget().clone();
+        let mut guest = GuestBus::new(Some(endpoint));
+        assert!(guest.hold_frame(1000) && guest.hold_frame(500));
+        assert_eq!((guest.frames_held, budget.used()), (2, 1500));
+        guest.release_frame(500);
+        assert_eq!((guest.frames_held, budget.used()), (1, 1000));
+        guest.end_instance();
+        assert_eq!((guest.frames_held, budget.used()), (0, 0));
+        assert!(guest.hold_frame(1000));
+        drop(guest);
+        assert_eq!(budget.used(), 0, "a store that ends gives back what its guest held");
+    }
+}

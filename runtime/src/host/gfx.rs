@@ -59,7 +59,7 @@ impl GfxState {
         let total = self.uploaded.saturating_add(bytes);
         let limit = self.limits.max_upload_bytes_per_frame;
         if total > limit {
-            let asked = format!("to write {bytes} bytes in a frame that already wrote {}", self.uploaded);
+            let asked = format!("a {bytes}-byte write in a frame that already wrote {} bytes", self.uploaded);
             return Err(self.limit(asked, "max_upload_bytes_per_frame", limit));
         }
         self.uploaded = total;

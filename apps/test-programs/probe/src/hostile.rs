@@ -69,7 +69,8 @@ pub fn forbidden() -> Result<(), String> {
 
 /// `escape`: tries to read outside its preopened folder.
 pub fn escape() {
-    let paths = ["/data/../../etc/passwd", "/etc/passwd", "/data/link-to-passwd", "/data/../secret.txt", "/self/secret.txt", "/self/visor.toml"];
+    let paths =
+        ["/data/../../etc/passwd", "/etc/passwd", "/data/link-to-passwd", "/data/../secret.txt", "/self/secret.txt", "/self/visor.toml"];
     for path in paths.into_iter().chain(["/self/data/inside.txt", "/data/inside.txt"]) {
         match std::fs::read_to_string(path) {
             Ok(text) => visor_sdk::info(&format!("read {path}: ok ({} bytes)", text.len())),

@@ -21,6 +21,7 @@
 //! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
 //! | `hoard`         | subscribes to `probe/hoard` with the largest queue and never reads it  |
 //! | `gpu-spin`      | draws the slab with a shader whose fragment loop never ends            |
+//! | `chaos`         | 40 host calls a frame, arguments from `PROBE_SEED`, good and bad alike  |
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
 //!
@@ -32,6 +33,7 @@ use visor_sdk::gfx::{self, Draw, Error};
 use visor_sdk::glam::{Mat4, Vec2, Vec3, Vec4};
 use visor_sdk::{App, FrameInfo, InputEvent, Pointer, mesh};
 
+mod chaos;
 mod hostile;
 
 const CUSTOM_WGSL: &str = "
@@ -71,6 +73,7 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
 
 struct Probe {
     scenario: String,
+    chaos: Option<chaos::Chaos>,
     pipeline: gfx::PipelineId,
     vertices: gfx::BufferId,
     indices: gfx::BufferId,
@@ -128,6 +131,11 @@ fn out_of_range(vb: gfx::BufferId, ib: gfx::BufferId, pipeline: gfx::PipelineId)
     let tex = gfx::create_texture(2, 2, &[255; 16]).map_err(|e| e.to_string())?;
     expect("texture update of the wrong length", gfx::update_texture(tex, &[0; 3]), invalid)?;
     expect("shader larger than the limit", gfx::create_shader_pipeline(&"/".repeat(2 << 20)), limit)?;
+    // With the buffers above, a 16 MiB texture and one rewrite of it pass the frame's 32 MiB
+    // upload budget: the rewrite is refused.
+    let big = vec![7u8; 2048 * 2048 * 4];
+    let canvas = gfx::create_texture(2048, 2048, &big).map_err(|e| e.to_string())?;
+    expect("a frame's uploads past the budget", gfx::update_texture(canvas, &big), limit)?;
     let draw = |first: u32, count: u32, indices: Option<u32>, texture: Option<u32>, pipeline: u32| Draw {
         pipeline,
         vertices: vb,
@@ -231,7 +239,8 @@ impl App for Probe {
             _ => {}
         }
         visor_sdk::info(&format!("probe '{scenario}' ready"));
-        Ok(Probe { scenario, pipeline, vertices, indices, trap_at })
+        let chaos = (scenario == "chaos").then(chaos::Chaos::from_env);
+        Ok(Probe { scenario, chaos, pipeline, vertices, indices, trap_at })
     }
 
     fn input(&mut self, event: &InputEvent) {
@@ -272,10 +281,16 @@ impl App for Probe {
             "memory-bomb" => hostile::memory_bomb(),
             "recurse" => visor_sdk::info(&format!("{}", hostile::recurse(0))),
             "flood" => hostile::flood(info.frame_number),
+            "chaos" => {
+                if let Some(chaos) = &mut self.chaos {
+                    let (calls, errors) = chaos.frame();
+                    visor_sdk::info(&format!("chaos frame {}: {calls} calls, {errors} refused", info.frame_number));
+                }
+            }
             "echo" => hostile::echo()?,
             _ => {}
         }
-        gfx::submit_draw(&Draw {
+        let slab = gfx::submit_draw(&Draw {
             pipeline: self.pipeline,
             vertices: self.vertices,
             indices: Some(self.indices),
@@ -285,8 +300,12 @@ impl App for Probe {
             texture: None,
             clip: None,
             clip_planes: Vec::new(),
-        })
-        .map_err(|e| e.to_string())
+        });
+        match slab {
+            // Chaos may have spent the frame's draws already: a refusal, not a failure.
+            Err(_) if self.chaos.is_some() => Ok(()),
+            other => other.map_err(|e| e.to_string()),
+        }
     }
 }
 
