@@ -291,3 +291,49 @@ fn a_name_stays_with_its_publisher_and_built_in_names_are_reserved() {
     assert!(refused.contains("built into the shell"), "{refused}");
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// A registry that answers every manifest request with far more than any manifest: streamed
+/// without a length, or declaring a gigabyte. The pull stops at the manifest's 4 MiB cap
+/// instead of holding what it is sent, says so, and installs nothing.
+#[test]
+fn a_registry_sending_a_giant_manifest_is_cut_off_at_the_cap() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut out = stream;
+            if !request.contains("/manifests/") {
+                let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            } else if request.contains("declared") {
+                let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\nConnection: close\r\n\r\n{");
+            } else {
+                // No length: the body runs until the connection closes, 64 MiB later.
+                let _ = out
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n");
+                let chunk = vec![b' '; 1 << 20];
+                for _ in 0..64 {
+                    if out.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let work = scratch("giant-manifest");
+    for tag in ["streamed", "declared"] {
+        let store = work.join(tag);
+        let reference = format!("oci://127.0.0.1:{port}/visor/hud:{tag}");
+        let refused = fails(visor(&store, &["module", "install", &reference, "--yes"]));
+        assert!(refused.contains("OCI manifest") && refused.contains("4194304"), "{tag}: {refused}");
+        assert!(nothing_installed(&store));
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -37,11 +37,13 @@
 //! - `logins`: [`Logins`], the usernames and passwords for registries that need them.
 //! - `trust`: [`Publisher`] (who signed) and [`admit`] (whether the policy lets it in).
 //! - `transport`: the oci-client session: TLS, plain HTTP for loopback, a blocking runtime.
+//! - `manifest_fetch`: the OCI manifest, streamed under a size cap (oci-client's has none).
 //! - `publish`, `pull`: the two directions.
 
 mod error;
 mod keys;
 mod logins;
+mod manifest_fetch;
 pub mod media;
 mod package;
 mod publish;

@@ -19,6 +19,9 @@ pub const TITLE: &str = "org.opencontainers.image.title";
 /// Size limits, checked against the registry's descriptor before downloading and against the
 /// bytes while downloading, so a hostile registry cannot fill memory.
 pub const MAX_CONFIG_BYTES: u64 = 64 << 10;
+/// The OCI image manifest itself (a few hundred bytes for a module; the distribution spec lets
+/// registries refuse manifests over 4 MiB).
+pub const MAX_OCI_MANIFEST_BYTES: u64 = 4 << 20;
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 pub const MAX_COMPONENT_BYTES: u64 = 256 << 20;
 pub const MAX_SIGNATURE_BYTES: u64 = 64 << 10;

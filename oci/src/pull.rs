@@ -1,7 +1,7 @@
 //! [`pull`]: fetches a module artifact, checks every part, and writes the module folder into a
 //! temporary folder for the runtime's `Registry::install_from`.
 //!
-//! Order: the OCI manifest; its config type and layer types (a Visor module, nothing else);
+//! Order: the OCI manifest (fetched under a size cap, `manifest_fetch`); its config type and layer types (a Visor module, nothing else);
 //! each declared size against its limit; each blob, hashed while downloading (oci-client) and
 //! again here against its digest (so the check does not rest on the client library alone);
 //! then the signature against the bytes and the keyring ([`check_signature`]). Nothing is
@@ -14,11 +14,12 @@ use tempfile::TempDir;
 
 use crate::error::{OciError, io_err};
 use crate::keys::Keyring;
+use crate::manifest_fetch::fetch_manifest;
 use crate::media;
 use crate::package::{Package, sha256_hex};
 use crate::reference::ModuleRef;
 use crate::signature::Signature;
-use crate::transport::{Capped, Failure, Session, classify, registry_error};
+use crate::transport::{Capped, Failure, Session, classify};
 use crate::trust::{Publisher, check_signature};
 
 /// How long each step of a pull took.
@@ -66,9 +67,8 @@ pub fn pull(from: &ModuleRef, keyring: &Keyring) -> Result<Pulled, OciError> {
     tracing::debug!(elapsed = ?started.elapsed(), "registry client ready");
     let deadline = |within: Duration| OciError::Deadline { action: "pulling", reference: reference.clone(), seconds: within.as_secs() };
     let (manifest, digest) = session
-        .block_on_within(MANIFEST_DEADLINE, session.client.pull_image_manifest(&session.reference, &session.auth))
-        .ok_or_else(|| deadline(MANIFEST_DEADLINE))?
-        .map_err(registry_error("pull", from))?;
+        .block_on_within(MANIFEST_DEADLINE, fetch_manifest(&session, from.plain_http()))
+        .ok_or_else(|| deadline(MANIFEST_DEADLINE))??;
     if manifest.config.media_type != media::CONFIG {
         return Err(not_a_package(format!("its config is of type '{}', not '{}'", manifest.config.media_type, media::CONFIG)));
     }

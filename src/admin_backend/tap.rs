@@ -54,6 +54,7 @@ impl BusTap {
         };
         // One endpoint for the shell's life: the bus keeps every endpoint's statistics table.
         let endpoint = bus.endpoint(ModuleRef::new(0, "visor-admin"), everything);
+        endpoint.budget().set_limit(crate::shell::SHELL_BUS_BUDGET);
         let shared = Shared { watched_at: Mutex::new(Instant::now()), stop: AtomicBool::new(false), last: Mutex::default() };
         BusTap { endpoint, shared: Arc::new(shared), thread: Mutex::new(None) }
     }

@@ -59,6 +59,9 @@ pub struct Shell {
     service: Option<ShellService>,
 }
 
+/// What the shell's own bus endpoints (its camera queue, the admin panel's tap) may hold.
+pub const SHELL_BUS_BUDGET: u64 = 256 << 20;
+
 /// A camera picture older than this is not shown as live: the passthrough says so on screen
 /// (dimmed, hatched). Half a second is many frames late for any camera, and longer than any
 /// honest hiccup of a USB camera.
@@ -104,9 +107,10 @@ impl Shell {
             serve: Vec::new(),
             call: Vec::new(),
         };
-        let camera_frames = bus
-            .endpoint(ModuleRef::new(0, "visor-compositor"), caps)
-            .subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
+        let compositor_endpoint = bus.endpoint(ModuleRef::new(0, "visor-compositor"), caps);
+        // Room for the largest camera picture (8K RGBA is 133 MiB): the shell's own queue of one.
+        compositor_endpoint.budget().set_limit(SHELL_BUS_BUDGET);
+        let camera_frames = compositor_endpoint.subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
         let mut modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
         builtin::register(&mut modules, &profile, data, clock.clone(), opened.source.clone());
         builtin::load(&mut modules, data, &profile.drivers)?;

@@ -11,7 +11,7 @@
 //! evicted, or dropped with the queue — gives its bytes back.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
@@ -86,6 +86,8 @@ pub(super) struct SubQueue {
     pub(super) budget: Arc<ByteBudget>,
     pub(super) dropped: AtomicU64,
     pub(super) rejected: AtomicU64,
+    /// Whether a message too large for the whole budget was reported (once per queue).
+    warned_too_large: AtomicBool,
 }
 
 impl SubQueue {
@@ -112,6 +114,7 @@ impl SubQueue {
             budget,
             dropped: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            warned_too_large: AtomicBool::new(false),
         };
         (queue, rx)
     }
@@ -168,7 +171,20 @@ impl SubQueue {
     /// Charges `size` to a budget that refused it, by evicting this queue's oldest messages
     /// (drop-oldest queues only). `Some(evicted)` once charged; `None` when it cannot fit.
     fn make_budget_room(&self, size: u64) -> Option<u64> {
-        if self.policy == Overflow::Reject || size > self.budget.limit() {
+        if size > self.budget.limit() {
+            if !self.warned_too_large.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    subscriber = %self.subscriber,
+                    pattern = %self.pattern,
+                    bytes = size,
+                    budget = self.budget.limit(),
+                    "a message larger than the subscriber's whole bus budget is dropped; its manifest can ask for more \
+                     (limits.bus_queue_mib)"
+                );
+            }
+            return None;
+        }
+        if self.policy == Overflow::Reject {
             return None;
         }
         let mut evicted = 0;
