@@ -24,7 +24,7 @@ use visor_types::{CameraFrame, LayerSubmission};
 
 use crate::camera::CameraTexture;
 use crate::composite::{Chrome, CompositePass, MAX_LAYERS};
-use crate::config::CompositorConfig;
+use crate::config::{CPU_ADAPTER_BUDGET_FACTOR, CompositorConfig, DEFAULT_GPU_BUDGET_MS};
 use crate::display::{self, Shown, Update};
 use crate::error::CompositorError;
 use crate::gpu::Gpu;
@@ -96,6 +96,12 @@ impl Compositor {
         let (width, height) = (config.eye_width * config.eyes, config.eye_height);
         if width == 0 || height == 0 || width > max || height > max {
             return Err(CompositorError::BadSize { width, height, max });
+        }
+        let mut config = config;
+        if gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu && config.gpu_budget_ms == DEFAULT_GPU_BUDGET_MS {
+            // A software rasterizer shares the CPU with everything else: an honest layer can
+            // take several times longer on a busy machine, and only a runaway one should trip.
+            config.gpu_budget_ms = DEFAULT_GPU_BUDGET_MS * CPU_ADAPTER_BUDGET_FACTOR;
         }
         let device = &gpu.device;
         let pipelines = AppPipelines::new(device);

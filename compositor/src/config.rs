@@ -24,6 +24,9 @@ pub struct CompositorConfig {
 /// The default GPU budget per app layer per frame: far beyond any honest layer even on a
 /// software rasterizer, well short of a hang.
 pub const DEFAULT_GPU_BUDGET_MS: f64 = 100.0;
+/// On a CPU adapter (lavapipe) the default budget is this many times longer: the "GPU" is the
+/// shared CPU, slowed by whatever else runs.
+pub const CPU_ADAPTER_BUDGET_FACTOR: f64 = 4.0;
 
 impl CompositorConfig {
     pub fn from_profile(profile: &DeviceProfile) -> CompositorConfig {

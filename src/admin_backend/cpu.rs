@@ -79,9 +79,17 @@ mod tests {
             std::thread::Builder::new()
                 .name("app-a-rather-long-module-name".into())
                 .spawn_scoped(s, || {
-                    let begin = std::time::Instant::now();
-                    while begin.elapsed() < Duration::from_millis(50) {
-                        std::hint::black_box(0u64);
+                    // Busy until the kernel has counted 40 ms of its CPU time (however long
+                    // that takes on a shared machine), then hand over.
+                    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                    let busy_enough = || {
+                        let counted = ThreadTimes::read().of("app-a-rather-long-module-name");
+                        !cfg!(target_os = "linux") || counted.is_some_and(|t| t >= Duration::from_millis(40))
+                    };
+                    while !busy_enough() && std::time::Instant::now() < deadline {
+                        for _ in 0..100_000 {
+                            std::hint::black_box(0u64);
+                        }
                     }
                     started.wait();
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
