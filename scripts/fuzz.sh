@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes Visor's parsers with libFuzzer and AddressSanitizer (the cargo-fuzz project in fuzz/):
-# `scripts/fuzz.sh TARGET SECONDS`, or `scripts/fuzz.sh all SECONDS` for every target in turn.
+# Fuzzes Visor's parsers, and the host calls a guest makes, with libFuzzer and AddressSanitizer
+# (the cargo-fuzz project in fuzz/): `scripts/fuzz.sh TARGET SECONDS`, or `scripts/fuzz.sh all
+# SECONDS` for every target in turn.
 #
 # For each target it first replays every input kept in fuzz/regressions/TARGET/ (crashes found
 # before, which must pass now), then fuzzes for SECONDS from the committed seeds in
@@ -10,6 +11,11 @@
 # trims it). A crash leaves its input in fuzz/artifacts/TARGET/ (and the run's output in
 # fuzz/artifacts/logs/TARGET.log) and fails the script; once understood, copy the input into
 # fuzz/regressions/TARGET/ so that it is replayed from then on.
+#
+# `host_calls` runs the probe guest (target/guests/wasm32-wasip2/release/probe.wasm, or
+# VISOR_PROBE_WASM): the guests are brought up to date first (fuzz/guests, the same
+# visor-guest-build the tests use), and where there is still no probe `all` goes on without it.
+# `all` takes host_calls only with VISOR_FUZZ_HOST_CALLS=1 (it builds wasmtime with ASan).
 #
 # cargo-fuzz passes nightly flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the stable
 # toolchain take them, so CI needs no nightly. Builds go to fuzz/target, apart from target/.
@@ -33,6 +39,11 @@ fi
 seconds=$2
 if [ "$1" = all ]; then
     targets=("${all[@]}")
+    # host_calls builds wasmtime under AddressSanitizer (a long cold build): in `all` only
+    # when asked for, so the CI stage stays short. `scripts/fuzz.sh host_calls SECONDS` runs it.
+    if [ "${VISOR_FUZZ_HOST_CALLS:-0}" != 1 ]; then
+        mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -vx host_calls)
+    fi
 elif [ -f "fuzz/fuzz_targets/$1.rs" ]; then
     targets=("$1")
 else
@@ -50,6 +61,30 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 export RUSTC_BOOTSTRAP=1
 
+# The guest host_calls runs, brought up to date (a no-op guest build takes about a second);
+# without it, host_calls is left out of `all` (and fails alone).
+if [[ " ${targets[*]} " == *" host_calls "* ]]; then
+    probe="${VISOR_PROBE_WASM:-target/guests/wasm32-wasip2/release/probe.wasm}"
+    if [ -z "${VISOR_PROBE_WASM:-}" ]; then
+        say "host_calls: building the guests (cargo run -p visor-fuzz-guests)"
+        if ! cargo run --release --quiet --manifest-path fuzz/Cargo.toml -p visor-fuzz-guests >/dev/null && [ -f "$probe" ]; then
+            say "host_calls: the guest build failed (above); fuzzing the probe component built before"
+        fi
+    fi
+    if [ -f "$probe" ]; then
+        VISOR_PROBE_WASM="$(realpath "$probe")"
+        export VISOR_PROBE_WASM
+    else
+        fix="build the guests with \`cargo test --release --test hostile host_calls\` or set VISOR_PROBE_WASM"
+        if [ "$1" != all ]; then
+            echo "host_calls needs the probe component $probe: $fix" >&2
+            exit 1
+        fi
+        say "host_calls: skipped, no probe component at $probe ($fix)"
+        mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -vx host_calls)
+    fi
+fi
+
 # The same flags on every call, so one build serves them all: AddressSanitizer (cargo-fuzz's
 # default) on optimized code with debug assertions, so an integer overflow is a finding too.
 flags=(--debug-assertions)
@@ -58,11 +93,9 @@ options=(-timeout=10 -print_final_stats=1)
 
 started=$SECONDS
 say "building ${targets[*]} (AddressSanitizer, fuzz/target)"
-if [ "$1" = all ]; then
-    cargo fuzz build "${flags[@]}"
-else
-    cargo fuzz build "${flags[@]}" "$1"
-fi
+for t in "${targets[@]}"; do
+    cargo fuzz build "${flags[@]}" "$t"
+done
 say "built in $((SECONDS - started)) s"
 
 scratch="$(mktemp -d)"
@@ -90,7 +123,7 @@ for t in "${targets[@]}"; do
     # Tokens for the mutator (fuzz/dict/): escapes, extreme numbers, WGSL keywords.
     case "$t" in
         wgsl) dict=(-dict=fuzz/dict/wgsl.dict) ;;
-        topic) dict=() ;;
+        topic | host_calls) dict=() ;;
         *) dict=(-dict=fuzz/dict/toml.dict) ;;
     esac
     seeds=()

@@ -1,6 +1,6 @@
 //! The bodies of Visor's fuzz targets: each module's `run` takes libFuzzer's bytes, feeds them to
-//! one of Visor's parsers through its public API, and asserts what that parser promises about
-//! what it accepts. The targets in `fuzz_targets/` stay one line each (as wasmtime keeps its
+//! one of Visor's parsers (or, for `host_calls`, to a guest that turns them into host calls)
+//! through its public API, and asserts what that code promises about what it accepts. The targets in `fuzz_targets/` stay one line each (as wasmtime keeps its
 //! `crates/fuzzing` apart from its thin targets), so a reader finds every check here.
 //!
 //! Data in: arbitrary bytes. A target that needs several inputs (a topic and a pattern, a
@@ -16,10 +16,12 @@
 //! - `oci_package`: module references, signature layers and module folders (`visor-oci`).
 //! - `session`: recorded session folders and pose tracks (`visor-drivers`).
 //! - `wgsl`: app shaders through `visor_shader::validate_app_shader`.
+//! - `host_calls`: the probe's `chaos` guest under `visor-runtime`, its calls chosen by the input.
 //! - `grant` (shared): the invariants of `Policy::grant`.
 
 pub mod device_profile;
 pub mod grant;
+pub mod host_calls;
 pub mod manifest;
 pub mod oci_package;
 pub mod policy;

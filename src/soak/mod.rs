@@ -88,9 +88,11 @@ pub fn run(options: &SoakOptions) -> anyhow::Result<SoakReport> {
         window: Duration::from_secs(1),
     });
     shell.serve_store(registry.clone())?;
-    let hostile = start_apps(&mut shell, &options.data)?;
+    start_apps(&mut shell, &options.data)?;
     shell.publish(0, shell.clock.now_ns());
     shell.wait_for_apps(Duration::from_secs(300));
+    // After the wait: the memory bomb never draws a first frame to wait for.
+    let hostile = start_hostile_apps(&mut shell, &options.data)?;
     let mut installer = Installer::new(&options.data, store.path())?;
 
     let period = Duration::from_secs_f64(1.0 / f64::from(shell.profile.display.refresh_hz));
@@ -101,7 +103,8 @@ pub fn run(options: &SoakOptions) -> anyhow::Result<SoakReport> {
     let mut next_sample = Duration::ZERO;
     let mut next_install = INSTALL_EVERY;
     let mut frame = 0;
-    let mut crashes_seen = 0;
+    // The newest crash counted, per hostile app: their crash lists keep only the latest few.
+    let mut counted_to = vec![0u64; hostile.len()];
     while started.elapsed() < length && !options.stop.load(Ordering::Relaxed) {
         let due = started + period.mul_f64(frame as f64);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -120,10 +123,11 @@ pub fn run(options: &SoakOptions) -> anyhow::Result<SoakReport> {
             next_sample += SAMPLE_EVERY;
             let gpu = shell.compositor.gpu().device.generate_allocator_report().map(|r| r.total_allocated_bytes);
             record.samples.push(Sample::take(at, gpu));
-            let crashes: usize = hostile.iter().filter_map(|id| shell.modules.info(*id)).map(|i| i.crashes.len()).sum();
-            // The crash list keeps the latest few; count what was added since the last look.
-            record.restarts += crashes.saturating_sub(crashes_seen) as u32;
-            crashes_seen = crashes;
+            for (id, counted) in hostile.iter().zip(counted_to.iter_mut()) {
+                let crashes = shell.modules.info(*id).map(|i| i.crashes).unwrap_or_default();
+                record.restarts += crashes.iter().filter(|c| c.at_ns > *counted).count() as u32;
+                *counted = crashes.iter().map(|c| c.at_ns).max().unwrap_or(*counted).max(*counted);
+            }
         }
     }
     installer.finish(&mut shell, &registry);
@@ -131,14 +135,20 @@ pub fn run(options: &SoakOptions) -> anyhow::Result<SoakReport> {
     Ok(SoakReport { record, problems })
 }
 
-/// The eight apps; returns the hostile ones.
-fn start_apps(shell: &mut Shell, data: &DataDir) -> anyhow::Result<Vec<ModuleId>> {
+/// Six of the eight apps: the friendly ones.
+fn start_apps(shell: &mut Shell, data: &DataDir) -> anyhow::Result<()> {
     for app in ["cube", "hud", "face_tags", "launcher"] {
         shell.launch(&data.component(app)?, &[])?;
     }
     let probe = data.component("probe")?;
     shell.launch(&probe, &[("PROBE_COLOR", "0,1,0,0.8"), ("PROBE_X", "-1.5,-0.8")])?;
     shell.launch(&probe, &[("PROBE_COLOR", "0,0,1,0.8"), ("PROBE_X", "0.8,1.5"), ("PROBE_Z", "-3,-3")])?;
+    Ok(())
+}
+
+/// The two that crash over and over: one traps every 300 frames, one allocates until its cap.
+fn start_hostile_apps(shell: &mut Shell, data: &DataDir) -> anyhow::Result<Vec<ModuleId>> {
+    let probe = data.component("probe")?;
     let trapping = shell.launch(&probe, &[("PROBE_TRAP_AT", "300"), ("PROBE_X", "-0.4,0.4"), ("PROBE_Z", "-4,-4")])?;
     let bomb = shell.launch(&probe, &[("VISOR_PROBE", "memory-bomb")])?;
     Ok(vec![trapping, bomb])

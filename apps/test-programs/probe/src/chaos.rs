@@ -4,14 +4,24 @@
 //! payloads up to twice the bus's cap, requests that time out, replies to nothing. Results
 //! are only counted: the host must answer every call with a value (or contain the app alone),
 //! never crash, and keep every other app drawing.
+//!
+//! The choices come from one stream. With `PROBE_SEED=N` (default 1) it is xorshift64 from
+//! `N`, a word per choice: [`CALLS_PER_FRAME`] calls every frame, forever. With
+//! `PROBE_CHAOS=HEX` (which wins over the seed) it is those bytes: a fuzzer's input (the
+//! `host_calls` target in `fuzz/`), read so that each mutation changes the calls directly. A
+//! choice among `n` takes the fewest little-endian bytes that hold `n - 1` (one byte picks the
+//! call), a raw id or word takes eight. The bytes are spent once: a frame makes calls (up to
+//! [`CALLS_PER_FRAME`]) only while some are left, and a call that runs out midway reads zeros
+//! for the rest; once they are gone the frames make no calls. Decoding stops at the first pair
+//! of characters that is not hex.
 
 use visor_sdk::bus::{self, Outgoing, Overflow};
 use visor_sdk::gfx::{self, ClipRect, Draw, Vertex};
 use visor_sdk::glam::{Mat4, Vec2, Vec3, Vec4};
 
-/// xorshift64: the same calls for the same seed, nothing to link.
+/// The calls' choices: the same calls for the same seed or bytes, nothing to link.
 pub struct Chaos {
-    state: u64,
+    source: Source,
     /// Ids the host handed out, so some calls hit real resources.
     buffers: Vec<u32>,
     textures: Vec<u32>,
@@ -30,21 +40,59 @@ const SHADERS: [&str; 4] = [
     "",
 ];
 
+/// Where [`Chaos::next`] gets its words; see the module guide.
+enum Source {
+    /// xorshift64's state (never 0).
+    Seed(u64),
+    /// A fuzzer's bytes and how many of them are spent.
+    Bytes { bytes: Vec<u8>, at: usize },
+}
+
 impl Chaos {
+    /// `PROBE_CHAOS`'s bytes if it is set, else xorshift from `PROBE_SEED`.
     pub fn from_env() -> Chaos {
-        let seed = std::env::var("PROBE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1u64);
-        Chaos { state: seed.max(1), buffers: vec![0], textures: vec![0], pipelines: vec![0, 1, 2], subscriptions: Vec::new() }
+        let source = match std::env::var("PROBE_CHAOS") {
+            Ok(hex) => Source::Bytes { bytes: decode_hex(&hex), at: 0 },
+            Err(_) => Source::Seed(std::env::var("PROBE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1u64).max(1)),
+        };
+        Chaos { source, buffers: vec![0], textures: vec![0], pipelines: vec![0, 1, 2], subscriptions: Vec::new() }
     }
 
     fn next(&mut self) -> u64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state
+        self.word(8)
     }
 
+    /// The stream's next word: xorshift's for a seed; for bytes, the next `width` (at most 8)
+    /// of them, little-endian, zero-padded at the end.
+    fn word(&mut self, width: usize) -> u64 {
+        match &mut self.source {
+            Source::Seed(state) => {
+                *state ^= *state << 13;
+                *state ^= *state >> 7;
+                *state ^= *state << 17;
+                *state
+            }
+            Source::Bytes { bytes, at } => {
+                let mut word = [0u8; 8];
+                let rest = &bytes[(*at).min(bytes.len())..];
+                let n = rest.len().min(width.min(8));
+                word[..n].copy_from_slice(&rest[..n]);
+                *at += n;
+                u64::from_le_bytes(word)
+            }
+        }
+    }
+
+    /// Whether the stream has nothing left for another call (only fuzzer bytes run out).
+    fn spent(&self) -> bool {
+        matches!(&self.source, Source::Bytes { bytes, at } if *at >= bytes.len())
+    }
+
+    /// A number below `n`. From bytes it takes only as many as `n` needs (one for a choice
+    /// among up to 256), so that one mutated byte is one changed choice.
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        let width = (u64::BITS - n.saturating_sub(1).leading_zeros()).div_ceil(8);
+        self.word(width as usize) % n.max(1)
     }
 
     /// A size: mostly small, sometimes at or past the limits.
@@ -95,13 +143,14 @@ impl Chaos {
 
     /// One frame of calls; returns (answered with a value, of which errors).
     pub fn frame(&mut self) -> (u32, u32) {
-        let mut errors = 0;
-        for _ in 0..CALLS_PER_FRAME {
+        let (mut calls, mut errors) = (0, 0);
+        while calls < CALLS_PER_FRAME && !self.spent() {
+            calls += 1;
             if !self.call() {
                 errors += 1;
             }
         }
-        (CALLS_PER_FRAME, errors)
+        (calls, errors)
     }
 
     /// One call; whether it succeeded.
@@ -195,4 +244,11 @@ impl Chaos {
             Err(_) => false,
         }
     }
+}
+
+/// `hex`'s bytes, up to the first pair of characters that is not hex (an odd last one is
+/// dropped).
+fn decode_hex(hex: &str) -> Vec<u8> {
+    let nibble = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
+    hex.as_bytes().chunks_exact(2).map_while(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?)).collect()
 }

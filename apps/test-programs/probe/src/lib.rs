@@ -21,7 +21,8 @@
 //! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
 //! | `hoard`         | subscribes to `probe/hoard` with the largest queue and never reads it  |
 //! | `gpu-spin`      | draws the slab with a shader whose fragment loop never ends            |
-//! | `chaos`         | 40 host calls a frame, arguments from `PROBE_SEED`, good and bad alike  |
+//! | `chaos`         | 40 host calls a frame, arguments from `PROBE_SEED` or the bytes of     |
+//! |                 | `PROBE_CHAOS` (hex, the `host_calls` fuzz target), good and bad alike  |
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
 //!
