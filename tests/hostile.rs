@@ -193,11 +193,9 @@ fn a_bus_flood_is_rate_limited_and_slows_nobody_else() {
     w.healthy_still_draws();
 }
 
-/// Resident memory of this process, from `/proc/self/statm`.
+/// Resident memory of this process, as the soak samples it.
 fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
+    visor::soak::samples::Sample::take(Duration::ZERO, None).rss_bytes
 }
 
 /// An app that subscribes with the largest queue and never reads cannot make the shell hold

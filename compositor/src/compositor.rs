@@ -142,7 +142,7 @@ impl Compositor {
             slots: Vec::new(),
             layer_count: 0,
             warned_too_many: false,
-            watchdog: GpuWatchdog::new(device, &gpu.queue, config.gpu_budget_ms),
+            watchdog: GpuWatchdog::new(device, &gpu.queue),
             trusted: Vec::new(),
             chrome: Chrome::default(),
             pipelines,
@@ -203,7 +203,7 @@ impl Compositor {
             // The layers first, timed, so an app over budget can be left out of this frame.
             queue.submit([encoder.finish()]);
             let apps: Vec<AppId> = jobs.iter().map(|j| j.submission.app).collect();
-            let over = self.watchdog.judge(device, &apps);
+            let over = self.watchdog.judge(device, &apps, self.config.gpu_budget_ms);
             over_budget = layers.iter().enumerate().filter(|(_, s)| over.contains(&s.app)).map(|(slot, _)| slot as u32).collect();
             encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         }
@@ -271,7 +271,6 @@ impl Compositor {
     /// Changes the GPU time one app's layer may take per frame.
     pub fn set_gpu_budget_ms(&mut self, budget_ms: f64) {
         self.config.gpu_budget_ms = budget_ms;
-        self.watchdog.set_budget_ms(budget_ms);
     }
 
     /// Waits until every app shader seen so far is compiled (they compile off this thread),

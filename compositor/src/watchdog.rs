@@ -27,7 +27,6 @@ pub struct GpuWatchdog {
     enabled: bool,
     /// Nanoseconds per timestamp tick.
     period_ns: f64,
-    budget_ms: f64,
     strikes: HashMap<AppId, u32>,
     offenders: Vec<(AppId, f64)>,
 }
@@ -40,17 +39,13 @@ struct Queries {
 }
 
 impl GpuWatchdog {
-    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, budget_ms: f64) -> GpuWatchdog {
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> GpuWatchdog {
         let enabled = device.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         if !enabled {
             tracing::warn!("this GPU has no timestamp queries: the watchdog cannot time app layers (their loops are still bounded)");
         }
         let period_ns = f64::from(queue.get_timestamp_period());
-        GpuWatchdog { queries: None, enabled, period_ns, budget_ms, strikes: HashMap::new(), offenders: Vec::new() }
-    }
-
-    pub fn set_budget_ms(&mut self, budget_ms: f64) {
-        self.budget_ms = budget_ms;
+        GpuWatchdog { queries: None, enabled, period_ns, strikes: HashMap::new(), offenders: Vec::new() }
     }
 
     /// Makes room to time `passes` layer passes this frame.
@@ -97,9 +92,9 @@ impl GpuWatchdog {
     }
 
     /// After the timed passes ran (the caller waited for them): each app's GPU time this frame
-    /// from `apps` (the app of each pass, in pass order). Returns the apps over budget, to be
-    /// left out of this frame; counts their strikes, and clears those of apps back in budget.
-    pub fn judge(&mut self, device: &wgpu::Device, apps: &[AppId]) -> Vec<AppId> {
+    /// from `apps` (the app of each pass, in pass order). Returns the apps over `budget_ms`, to
+    /// be left out of this frame; counts their strikes, and clears those of apps back in budget.
+    pub fn judge(&mut self, device: &wgpu::Device, apps: &[AppId], budget_ms: f64) -> Vec<AppId> {
         let Some(q) = &self.queries else { return Vec::new() };
         let bytes = match map_buffer(device, &q.readback) {
             Ok(bytes) => bytes,
@@ -117,20 +112,14 @@ impl GpuWatchdog {
         }
         let mut over = Vec::new();
         for (app, ms) in per_app {
-            if ms <= self.budget_ms {
+            if ms <= budget_ms {
                 self.strikes.remove(&app);
                 continue;
             }
             over.push(app);
             let strikes = self.strikes.entry(app).or_default();
             *strikes += 1;
-            tracing::warn!(
-                ?app,
-                ms,
-                budget_ms = self.budget_ms,
-                strikes = *strikes,
-                "an app's layer ran past its GPU budget; left out of this frame"
-            );
+            tracing::warn!(?app, ms, budget_ms, strikes = *strikes, "an app's layer ran past its GPU budget; left out of this frame");
             if *strikes == STRIKES {
                 self.offenders.push((app, ms));
             }
