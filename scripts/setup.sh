@@ -52,10 +52,14 @@ fi
 #   libclang; nasm gives its MJPEG decoder SIMD).
 # chromium chromium-driver: tests/admin.rs drives the admin panel's page in headless Chromium.
 # python3: bcrypt-hashes the password of the test registry that wants a login (its crypt module).
+# libudev-dev libusb-1.0-0-dev pkgconf: the glasses driver (feature `glasses`: ar-drivers over
+#   hidapi's hidraw backend and serialport, which link libudev, and rusb, which links libusb;
+#   all three find them through pkg-config).
 packages=(rustc-web cargo-web rust-web-src lld-22 wasi-libc
           mesa-vulkan-drivers libvulkan1 vulkan-tools xvfb xdotool
           libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
           libclang1-14 linux-libc-dev nasm
+          libudev-dev libusb-1.0-0-dev pkgconf
           docker-registry chromium chromium-driver python3)
 missing=()
 for pkg in "${packages[@]}"; do

@@ -8,14 +8,15 @@
 //!   window (`run::window`), PNGs, or none (`run::headless`).
 //! - `shell`: [`shell::Shell`], one running shell: profile, clock, modules, compositor,
 //!   and the per-frame step that joins them.
-//! - `builtin`: the native modules built into the shell (the camera and pose drivers, the vision
-//!   library).
+//! - `builtin`: the native modules built into the shell (the camera, pose and glasses drivers,
+//!   the vision library).
 //! - `bench`: `visor bench SUITE`, figures as tables.
 //! - `soak`: `visor soak --minutes N`, the whole shell under load, watched for leaks and slowdowns.
 //! - `module_cmd`: `visor module …` over the local registry, and booting what is installed.
 //! - `keys_cmd`: `visor keys …`, signing keys and trusted publishers.
 //! - `login_cmd`: `visor registry …`, logins for registries that need them.
 //! - `record`: `visor record`, a camera session from a profile's camera.
+//! - `devices_cmd`: `visor devices`, the glasses and cameras plugged in; recording glasses' IMU.
 //! - `progress`: what long work is doing: a spinner on a terminal, log lines elsewhere.
 //! - `admin_backend`: the running shell as the admin panel (`visor run --admin`) sees it.
 
@@ -23,6 +24,7 @@ pub mod admin_backend;
 pub mod bench;
 pub mod builtin;
 pub mod data;
+pub mod devices_cmd;
 pub mod keys_cmd;
 pub mod login_cmd;
 pub mod module_cmd;

@@ -4,6 +4,8 @@
 //! - `visor run [--profile NAME] [--admin [ADDR]] [--output NAME] [APP.wasm ...]`: the simulator
 //!   window (full screen on `--output`); `--headless --frames N --out DIR` writes frames instead.
 //! - `visor outputs`: the monitors a window can go full screen on.
+//! - `visor devices [--record-imu FILE --seconds S]`: glasses and cameras plugged in; records
+//!   the glasses' IMU stream.
 //! - `visor module|keys|registry …`: the module store, signing keys, registry logins.
 //! - `visor record --out DIR --seconds S [--profile NAME] [--format jpeg|png]`: a camera session.
 //! - `visor bench SUITE`: figures as tables.
@@ -18,7 +20,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use visor::data::DataDir;
 use visor::run::{Display, RunOptions, headless, window};
-use visor::{bench, keys_cmd, login_cmd, module_cmd, record};
+use visor::{bench, devices_cmd, keys_cmd, login_cmd, module_cmd, record};
 
 #[derive(Parser)]
 #[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
@@ -90,6 +92,9 @@ enum Command {
     },
     /// List the monitors a window can go full screen on (tethered glasses show up as one).
     Outputs,
+    /// List the glasses (model, serial, display mode, IMU rate) and cameras plugged in; with
+    /// --record-imu, record the glasses' IMU stream instead.
+    Devices(devices_cmd::DevicesArgs),
     /// Installed modules.
     Module {
         #[command(subcommand)]
@@ -252,6 +257,7 @@ fn main() -> anyhow::Result<()> {
         Command::Registry { command } => print_output(&login_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?),
         Command::Keys { command } => print_output(&keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?),
         Command::Record(args) => record::run(&data()?, &args),
+        Command::Devices(args) => print_output(&devices_cmd::run(&args)?),
         Command::Soak { minutes, profile } => {
             let stop = visor::run::stop_on_signals()?;
             visor::soak::command(&visor::soak::SoakOptions { data: data()?, minutes, profile, stop }, print_output)

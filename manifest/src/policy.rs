@@ -213,7 +213,7 @@ fn servable(exports: &[TopicPattern], effective: &Capabilities, denied: &mut Vec
 }
 
 /// The bus roots that carry a device's data.
-const DEVICE_TOPICS: [(Device, &str); 2] = [(Device::Camera, "camera"), (Device::Pose, "pose")];
+const DEVICE_TOPICS: [(Device, &str); 3] = [(Device::Camera, "camera"), (Device::Pose, "pose"), (Device::Glasses, "glasses")];
 
 fn keep<T>(granted: bool, item: T, out: &mut Vec<T>, denied: &mut Vec<String>, describe: impl FnOnce() -> String) {
     if granted {

@@ -5,12 +5,15 @@
 //!
 //! - `camera` (driver, boot): the device profile's camera source on `camera/frames`.
 //! - `pose` (driver, boot): the shell's head-pose source, its newest pose on `pose/head`.
+//! - `glasses` (driver, boot): a tethered pair's keys, proximity and light on `glasses/`, read
+//!   from the pose source when the pose comes from the glasses.
 //! - `vision` (library, on demand): face detection on `vision/faces`, started when a module
 //!   that depends on it starts.
 //!
 //! Built-in modules ship with the shell, so the shell grants them what their manifests ask.
 
 pub mod camera;
+pub mod glasses;
 pub mod pose;
 pub mod vision;
 
@@ -28,7 +31,7 @@ use visor_types::profile::DriverName;
 
 use self::pose::PoseModule;
 
-pub const BUILTIN: [&str; 3] = ["camera", "pose", "vision"];
+pub const BUILTIN: [&str; 4] = ["camera", "pose", "glasses", "vision"];
 
 /// The folder of built-in module manifests in the data folder `data`.
 pub fn modules_dir(data: &Path) -> PathBuf {
@@ -36,7 +39,8 @@ pub fn modules_dir(data: &Path) -> PathBuf {
 }
 
 /// Registers the native code behind the built-in modules. `pose` is the shell's head-pose
-/// source, shared with the frame loop, which the `pose` module publishes.
+/// source, shared with the frame loop, which the `pose` module publishes (and, when it comes
+/// from glasses, whose other sensors the `glasses` module publishes).
 pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, data: &Path, clock: SharedClock, pose: Arc<dyn PoseSource>) {
     let (config, camera_data) = (profile.camera.clone(), data.to_path_buf());
     host.register_native(
@@ -45,6 +49,11 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, data: &Path, clo
             let module = camera::CameraModule { config: config.clone(), data: camera_data.clone(), clock: clock.clone() };
             Ok(Box::new(module) as Box<dyn NativeModule>)
         }),
+    );
+    let feed = pose.glasses();
+    host.register_native(
+        "glasses",
+        Arc::new(move |_m: &Manifest| Ok(Box::new(glasses::GlassesModule { feed: feed.clone() }) as Box<dyn NativeModule>)),
     );
     let refresh_hz = profile.display.refresh_hz;
     host.register_native(
@@ -66,6 +75,7 @@ pub fn load(host: &mut ModuleHost, data: &Path, drivers: &[DriverName]) -> anyho
         let driver = match name {
             "camera" => Some(DriverName::Camera),
             "pose" => Some(DriverName::Pose),
+            "glasses" => Some(DriverName::Glasses),
             _ => None,
         };
         if driver.is_some_and(|d| !drivers.contains(&d)) {

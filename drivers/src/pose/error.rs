@@ -1,13 +1,15 @@
 //! [`PoseError`]: what a pose source can refuse or lose, each message naming the thing (a track
 //! file, a sysfs path, a profile key) and what would fix it.
 //!
-//! Only the track errors ever leave [`open`](super::open): an IMU's errors are logged by
-//! [`ImuPose`](super::ImuPose), which holds the head still and retries meanwhile.
+//! Only the track errors and an unreadable glasses stream ever leave [`open`](super::open): an
+//! IMU's or a pair of glasses' errors are logged by [`ImuPose`](super::ImuPose), which holds the
+//! head still and retries meanwhile.
 
 use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::glasses::GlassesError;
 use crate::session::{PoseError as TrackProblems, SessionError};
 
 #[derive(Debug, Error)]
@@ -27,4 +29,8 @@ pub enum PoseError {
     ImuChannel { path: PathBuf, channel: &'static str, source: std::io::Error },
     #[error("{} holds {text:?}, not a number; is this IIO device really a gyroscope and accelerometer?", path.display())]
     ImuValue { path: PathBuf, text: String },
+
+    /// Glasses absent or lost, or a recorded glasses stream unreadable.
+    #[error(transparent)]
+    Glasses(#[from] GlassesError),
 }

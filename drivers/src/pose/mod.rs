@@ -15,6 +15,10 @@
 //! - `imu`: [`ImuPose`], a gyroscope + accelerometer read on a thread of its own (Linux IIO
 //!   through [`IioImu`], or any [`ImuDevice`]); 3-DoF, orientation only. A missing IMU is never
 //!   fatal: it is logged once, the head holds still, and the device is retried.
+//! - `glasses`: [`GlassesPose`](crate::glasses::GlassesPose), the same over a pair of tethered
+//!   glasses (`crate::glasses`, live or a replayed stream), turned to the display's axes and
+//!   predicted to when the glasses light the frame; its keys and proximity reach the bus
+//!   through [`PoseSource::glasses`].
 //!
 //! Sources are shared (`Arc<dyn PoseSource>`): the frame loop predicts from one thread while
 //! the bus driver (`modules/pose`) publishes `latest` from another.
@@ -38,6 +42,8 @@ use visor_types::Pose;
 use visor_types::clock::SharedClock;
 use visor_types::profile::PoseConfig;
 
+use crate::glasses::GlassesFeed;
+
 pub use error::PoseError;
 pub use imu::{IioImu, ImuDevice, ImuOptions, ImuPose, ImuSample};
 pub use sim::{Move, SimControls, SimulatorPose};
@@ -51,6 +57,11 @@ pub trait PoseSource: Send + Sync {
     fn latest(&self) -> Pose;
     /// For logs: "simulator controls", "track assets/poses/x.jsonl (12.0 s)", "IMU iio:device0".
     fn describe(&self) -> String;
+    /// The glasses' other sensors (keys, worn, light) when this pose comes from a pair of
+    /// glasses: the shell's `glasses` module publishes them.
+    fn glasses(&self) -> Option<Arc<GlassesFeed>> {
+        None
+    }
 }
 
 /// An opened pose source, and the simulator's controls when it is the simulator (for the
@@ -76,12 +87,16 @@ pub fn open(config: &PoseConfig, data_root: &Path, clock: SharedClock) -> Result
             let imu = ImuPose::start(Box::new(reader), clock, ImuOptions::at_rate(*rate_hz));
             OpenedPose { source: Arc::new(imu), controls: None }
         }
+        PoseConfig::Glasses { model, replay } => {
+            let glasses = crate::glasses::open_pose(*model, replay.as_deref(), data_root, clock)?;
+            OpenedPose { source: Arc::new(glasses), controls: None }
+        }
     };
     tracing::info!(pose = %opened.source.describe(), "pose source opened");
     Ok(opened)
 }
 
-fn resolve(path: &Path, data_root: &Path) -> PathBuf {
+pub(crate) fn resolve(path: &Path, data_root: &Path) -> PathBuf {
     if path.is_absolute() { path.to_path_buf() } else { data_root.join(path) }
 }
 

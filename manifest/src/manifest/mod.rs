@@ -108,11 +108,18 @@ pub enum Device {
     Input,
     Pose,
     DisplayLayer,
+    /// Tethered glasses' own sensors: keys, proximity (worn), ambient light.
+    Glasses,
 }
 
 impl Device {
-    pub const ALL: [(&'static str, Device); 4] =
-        [("camera", Device::Camera), ("input", Device::Input), ("pose", Device::Pose), ("display-layer", Device::DisplayLayer)];
+    pub const ALL: [(&'static str, Device); 5] = [
+        ("camera", Device::Camera),
+        ("input", Device::Input),
+        ("pose", Device::Pose),
+        ("display-layer", Device::DisplayLayer),
+        ("glasses", Device::Glasses),
+    ];
 
     pub fn name(self) -> &'static str {
         Device::ALL.iter().find(|(_, d)| *d == self).map(|(n, _)| *n).unwrap_or("?")

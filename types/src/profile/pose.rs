@@ -23,6 +23,69 @@ pub enum PoseConfig {
         #[serde(default = "default_imu_rate")]
         rate_hz: f32,
     },
+    /// Tethered AR glasses through their own USB protocol (the `ar-drivers` crate): the IMU
+    /// fused into orientation on the glasses' own timestamps, keys and proximity on the bus.
+    Glasses {
+        /// The model the profile describes; a different pair is still used, with a warning
+        /// naming the profile to pick. None: whichever pair is connected.
+        #[serde(default)]
+        model: Option<GlassesModel>,
+        /// A recorded IMU stream (`*.imu.jsonl`) played instead of live glasses, relative to
+        /// the data folder: for runs and tests without the hardware.
+        #[serde(default)]
+        replay: Option<PathBuf>,
+    },
+}
+
+/// The glasses models the glasses driver (`ar-drivers`) speaks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GlassesModel {
+    XrealAir,
+    XrealLight,
+    RokidAir,
+    RokidMax,
+    MadGazeGlow,
+    GrawoowG530,
+}
+
+impl GlassesModel {
+    pub const ALL: [GlassesModel; 6] = [
+        GlassesModel::XrealAir,
+        GlassesModel::XrealLight,
+        GlassesModel::RokidAir,
+        GlassesModel::RokidMax,
+        GlassesModel::MadGazeGlow,
+        GlassesModel::GrawoowG530,
+    ];
+
+    /// The profile name of the model (`device-profiles/NAME.toml`), as written in TOML.
+    pub fn slug(self) -> &'static str {
+        match self {
+            GlassesModel::XrealAir => "xreal-air",
+            GlassesModel::XrealLight => "xreal-light",
+            GlassesModel::RokidAir => "rokid-air",
+            GlassesModel::RokidMax => "rokid-max",
+            GlassesModel::MadGazeGlow => "mad-gaze-glow",
+            GlassesModel::GrawoowG530 => "grawoow-g530",
+        }
+    }
+
+    /// The name `ar-drivers` gives the model (`ARGlasses::name`).
+    pub fn driver_name(self) -> &'static str {
+        match self {
+            GlassesModel::XrealAir => "Nreal Air",
+            GlassesModel::XrealLight => "Nreal Light",
+            GlassesModel::RokidAir => "Rokid Air",
+            GlassesModel::RokidMax => "Rokid Max",
+            GlassesModel::MadGazeGlow => "Mad Gaze Glow",
+            GlassesModel::GrawoowG530 => "Grawoow G530",
+        }
+    }
+
+    pub fn from_driver_name(name: &str) -> Option<GlassesModel> {
+        GlassesModel::ALL.into_iter().find(|m| m.driver_name() == name)
+    }
 }
 
 fn default_imu_rate() -> f32 {
@@ -35,6 +98,11 @@ impl PoseConfig {
             && !(*rate_hz >= 1.0 && *rate_hz <= 10_000.0)
         {
             p.push(format!("pose.rate_hz is {rate_hz}; use 1 to 10000 readings a second"));
+        }
+        if let PoseConfig::Glasses { replay: Some(file), .. } = self
+            && file.as_os_str().is_empty()
+        {
+            p.push("pose.replay is empty; name a recorded IMU stream (*.imu.jsonl) or leave it out for live glasses".into());
         }
         if let PoseConfig::Track { file } = self
             && file.as_os_str().is_empty()
@@ -52,6 +120,8 @@ pub enum DriverName {
     Camera,
     /// `modules/pose`: the head pose on `pose/head`.
     Pose,
+    /// `modules/glasses`: the glasses' keys, proximity and light on `glasses/`.
+    Glasses,
 }
 
 pub(super) fn default_drivers() -> Vec<DriverName> {

@@ -2,7 +2,8 @@
 //! filter estimate and the device's status.
 //!
 //! The thread owns the device and the filter. Each tick it reads one sample, updates the
-//! filter and swaps the estimate into the shared slot; on a failure it records the new status
+//! filter and swaps the estimate into the shared slot (at the configured rate, or as fast as a
+//! device that waits for its own samples delivers them); on a failure it records the new status
 //! (logged only when the failure changes, so a retry that fails the same way stays quiet),
 //! stops the estimate extrapolating, sleeps the retry interval and reads again, until told to
 //! stop. The lock is held only to swap values, never across a device read.
@@ -129,6 +130,13 @@ impl Worker {
                 Ok(sample) => {
                     filter.update(&sample);
                     self.link.publish(filter.estimate(), &self.name);
+                    if device.paces_itself() {
+                        // Its read waited for the sample: read again at once.
+                        if self.link.lock().stop {
+                            return;
+                        }
+                        continue;
+                    }
                 }
                 Err(error) => {
                     filter.interrupt();

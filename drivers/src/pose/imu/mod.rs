@@ -3,8 +3,9 @@
 //!
 //! This is 3-DoF tracking: a gyroscope and an accelerometer measure how the head turns, not
 //! where it is, so the position stays at the origin. Orientation comes from the attitude filter
-//! (`filter`): gyroscope integration, with pitch and roll pulled slowly towards the
-//! accelerometer's gravity; yaw drifts with the gyroscope's bias. `predict` extrapolates the
+//! (`filter`): Madgwick's fusion — gyroscope integration, pitch and roll stepped towards the
+//! accelerometer's gravity — with the gyroscope's bias learned while the head is still, so yaw
+//! drifts only with what bias is left. `predict` extrapolates the
 //! newest angular velocity to the asked time (at most 100 ms), which is what hides the
 //! motion-to-photon latency.
 //!
@@ -14,7 +15,8 @@
 //! is logged.
 //!
 //! Layout:
-//! - `filter`: [`AttitudeFilter`](filter::AttitudeFilter) and its [`Estimate`](filter::Estimate).
+//! - `filter`: [`AttitudeFilter`](filter::AttitudeFilter) (Madgwick, gyro bias while still) and
+//!   its [`Estimate`](filter::Estimate).
 //! - `iio`: [`IioImu`], the Linux IIO sysfs reader.
 //! - `link`: the reading thread and the state it shares with [`ImuPose`].
 //! - `tests`: the real reader over a temporary sysfs tree, the filter, the thread's life cycle.
@@ -57,6 +59,12 @@ pub trait ImuDevice: Send {
     /// For logs: "IMU iio:device0".
     fn describe(&self) -> String {
         "IMU".to_string()
+    }
+    /// True for a device whose `read` waits for the sensor's next sample (USB glasses stream
+    /// at their own rate): the reading thread then reads back to back instead of pacing reads
+    /// at [`ImuOptions::rate_hz`].
+    fn paces_itself(&self) -> bool {
+        false
     }
 }
 
@@ -101,6 +109,11 @@ impl ImuPose {
     /// True while readings arrive.
     pub fn is_live(&self) -> bool {
         matches!(self.link.lock().status, Status::Live)
+    }
+
+    /// The filter's newest estimate (orientation, rate, learned gyroscope bias), if any.
+    pub fn estimate(&self) -> Option<filter::Estimate> {
+        self.link.lock().estimate
     }
 
     /// Waits up to `timeout` for the first read: `Ok` once the device delivers, else why not.
