@@ -8,12 +8,20 @@
 // So the nearest opaque surface wins and translucent ones blend in depth order, whatever the
 // order of the apps.
 //
+// Tiles. The compositor bins layers into tiles of TILE_PIXELS squared, from the screen bounds
+// of their draws (`compositor/src/coverage.rs`): `tiles` holds one mask per tile, bit i set
+// where layer i may have drawn. A pixel walks only its tile's layers: none takes the camera, one
+// needs no ordering, and only contested tiles select in depth order. Layers outside a tile have
+// no texel there, so the result is the same as walking every layer.
+//
 // Why select instead of sort: a per-pixel array with dynamic indexing is very slow on
 // software rasterizers and costly in registers on GPUs. Selecting the next-nearest layer is a
 // few depth loads per visited layer, and the walk stops as soon as the pixel is opaque — one
 // selection for the usual case of an opaque surface in front.
 
 const MAX_LAYERS: u32 = 16u;
+// Pixels along a tile's side; `TILE_PIXELS` in `compositor/src/coverage.rs`.
+const TILE_PIXELS: u32 = 32u;
 
 struct Params {
     // Where this eye's viewport starts in the output target, in pixels.
@@ -34,6 +42,8 @@ struct Params {
     // Non-zero while the shell asks the user something (a consent dialog is up): the band
     // shows the trusted marker, which no app can draw because no app draws there.
     marker: u32,
+    // Tiles in one row of `tiles`.
+    tile_columns: u32,
 }
 
 @group(0) @binding(0) var camera: texture_2d<f32>;
@@ -41,6 +51,7 @@ struct Params {
 @group(0) @binding(2) var layer_color: texture_2d_array<f32>;
 @group(0) @binding(3) var layer_depth: texture_depth_2d_array;
 @group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(5) var<storage, read> tiles: array<u32>;
 
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
@@ -58,33 +69,52 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
         return vec4<f32>(chrome_band(pixel), 1.0);
     }
 
-    // Layers are visited in the order (depth descending, index ascending); `last_*` is the
-    // position of the layer visited before, so each step picks the first layer after it.
-    // Trusted layers sort as if 1 nearer than anything (depths are at most 1).
-    var last_depth = 3.0;
-    var last_index = -1;
+    var mask = 0u;
+    if count > 0u {
+        let tile = vec2<u32>(pixel) / TILE_PIXELS;
+        mask = tiles[tile.y * params.tile_columns + tile.x] & ((1u << count) - 1u);
+    }
     var color = vec3<f32>(0.0);
     var alpha = 0.0;
-    for (var step = 0u; step < count && alpha < 0.999; step++) {
-        var best_depth = 0.0;
-        var best_index = -1;
-        for (var layer = 0u; layer < count; layer++) {
-            let depth = ranked_depth(textureLoad(layer_depth, pixel, layer, 0), layer);
-            let i = i32(layer);
-            let after_last = depth < last_depth || (depth == last_depth && i > last_index);
-            if depth > 0.0 && after_last && (best_index < 0 || depth > best_depth) {
-                best_depth = depth;
-                best_index = i;
+    if countOneBits(mask) == 1u {
+        // One layer reaches this tile: nothing to order.
+        let layer = countTrailingZeros(mask);
+        if textureLoad(layer_depth, pixel, layer, 0) > 0.0 {
+            let layer_rgba = textureLoad(layer_color, pixel, layer, 0);
+            color = layer_rgba.rgb;
+            alpha = layer_rgba.a;
+        }
+    } else if mask != 0u {
+        // Several: visit them in the order (depth descending, index ascending); `last_*` is
+        // the position of the layer visited before, so each step picks the first layer after
+        // it. Trusted layers sort as if 1 nearer than anything (depths are at most 1).
+        var last_depth = 3.0;
+        var last_index = -1;
+        let steps = countOneBits(mask);
+        for (var step = 0u; step < steps && alpha < 0.999; step++) {
+            var best_depth = 0.0;
+            var best_index = -1;
+            var rest = mask;
+            while rest != 0u {
+                let layer = countTrailingZeros(rest);
+                rest &= rest - 1u;
+                let depth = ranked_depth(textureLoad(layer_depth, pixel, layer, 0), layer);
+                let i = i32(layer);
+                let after_last = depth < last_depth || (depth == last_depth && i > last_index);
+                if depth > 0.0 && after_last && (best_index < 0 || depth > best_depth) {
+                    best_depth = depth;
+                    best_index = i;
+                }
             }
+            if best_index < 0 {
+                break;
+            }
+            let layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
+            color += (1.0 - alpha) * layer_rgba.rgb;
+            alpha += (1.0 - alpha) * layer_rgba.a;
+            last_depth = best_depth;
+            last_index = best_index;
         }
-        if best_index < 0 {
-            break;
-        }
-        let layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
-        color += (1.0 - alpha) * layer_rgba.rgb;
-        alpha += (1.0 - alpha) * layer_rgba.a;
-        last_depth = best_depth;
-        last_index = best_index;
     }
 
     var background = vec3<f32>(0.0);
@@ -128,8 +158,8 @@ struct Probe {
     layer_count: u32,
 }
 
-@group(0) @binding(5) var<uniform> probe: Probe;
-@group(0) @binding(6) var<storage, read_write> probe_depths: array<f32>;
+@group(0) @binding(6) var<uniform> probe: Probe;
+@group(0) @binding(7) var<storage, read_write> probe_depths: array<f32>;
 
 @compute @workgroup_size(16)
 fn cs_probe(@builtin(local_invocation_index) layer: u32) {

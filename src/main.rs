@@ -149,6 +149,12 @@ enum Command {
         /// Vision suite: seconds of the camera → vision pipeline run.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Print the figures as JSON (full precision, one object) instead of Markdown tables.
+        #[arg(long)]
+        json: bool,
+        /// Pose suite: a recorded IMU stream (.imu.jsonl) instead of the shipped one.
+        #[arg(long, value_name = "FILE")]
+        imu_stream: Option<PathBuf>,
     },
 }
 
@@ -162,6 +168,8 @@ enum Suite {
     Install,
     /// Motion-to-photon inside the pipeline, headless and windowed, along a recorded head track.
     Motion,
+    /// The glasses' head pose on a recorded IMU stream: sample-to-pose latency, prediction error.
+    Pose,
 }
 
 #[derive(Subcommand)]
@@ -262,13 +270,11 @@ fn main() -> anyhow::Result<()> {
             let stop = visor::run::stop_on_signals()?;
             visor::soak::command(&visor::soak::SoakOptions { data: data()?, minutes, profile, stop }, print_output)
         }
-        Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts, seconds } => {
+        Command::Bench { suite, eye, layers, iterations, frames, profile, rounds, starts, seconds, json, imu_stream } => {
             let data = data()?;
-            let step = visor::progress::step(format!(
-                "running the {} bench",
-                suite.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
-            ));
-            let table = match suite {
+            let name = suite.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+            let step = visor::progress::step(format!("running the {name} bench"));
+            let report = match suite {
                 Suite::Compositor => {
                     let (eye_width, eye_height) = parse_size(&eye)?;
                     let options = bench::compositor::BenchOptions { eye_width, eye_height, layers, iterations, frames, profile };
@@ -281,7 +287,9 @@ fn main() -> anyhow::Result<()> {
                 Suite::Vision => bench::vision::run(&data, iterations.max(500), seconds)?,
                 Suite::Install => bench::install::run(&data, iterations)?,
                 Suite::Motion => bench::motion::run(&data, &profile, frames)?,
+                Suite::Pose => bench::pose::run(&data, imu_stream.as_deref(), seconds)?,
             };
+            let table = if json { report.json(&name) } else { report.markdown() };
             step.done();
             #[allow(clippy::print_stdout, reason = "the table is the command's output")]
             {

@@ -7,7 +7,8 @@ use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
 
 use crate::camera::CameraTexture;
-use crate::fullscreen::{self, SAMPLER, UNIFORM, fullscreen_pass, texture};
+use crate::coverage::TileMasks;
+use crate::fullscreen::{self, SAMPLER, STORAGE, UNIFORM, fullscreen_pass, texture};
 use crate::layers::EyeLayers;
 
 const SHADER: &str = include_str!("../../shaders/composite.wgsl");
@@ -25,7 +26,8 @@ struct Params {
     trusted_mask: u32,
     band_rows: u32,
     marker: u32,
-    _pad: [u32; 2],
+    tile_columns: u32,
+    _pad: u32,
 }
 
 /// What the shell adds to the composite of apps: its trusted layers, its chrome band and the
@@ -47,6 +49,8 @@ pub struct CompositePass {
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     params: Vec<wgpu::Buffer>,
+    /// Per eye: its tile masks (see `coverage`).
+    tiles: Vec<wgpu::Buffer>,
 }
 
 impl CompositePass {
@@ -59,6 +63,7 @@ impl CompositePass {
             texture(Float { filterable: false }, D2Array),
             texture(Depth, D2Array),
             UNIFORM,
+            STORAGE,
         ];
         let (pipeline, layout) = fullscreen_pass(device, "composite", SHADER, &bindings, output_format);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
@@ -67,10 +72,11 @@ impl CompositePass {
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
-        CompositePass { pipeline, layout, sampler, params: Vec::new() }
+        CompositePass { pipeline, layout, sampler, params: Vec::new(), tiles: Vec::new() }
     }
 
-    /// Records the composite of every eye into `output`, one viewport per eye.
+    /// Records the composite of every eye into `output`, one viewport per eye, each walking
+    /// the layers its `TileMasks` say reach a pixel.
     #[allow(clippy::too_many_arguments, reason = "the frame's GPU state, passed down rather than bundled")]
     pub fn encode(
         &mut self,
@@ -79,7 +85,7 @@ impl CompositePass {
         encoder: &mut wgpu::CommandEncoder,
         output: &wgpu::TextureView,
         camera: &CameraTexture,
-        eyes: &[(Viewport, &EyeLayers)],
+        eyes: &[(Viewport, &EyeLayers, &TileMasks)],
         layer_count: u32,
         camera_weight: f32,
         chrome: Chrome,
@@ -92,10 +98,28 @@ impl CompositePass {
                 mapped_at_creation: false,
             }));
         }
+        for (eye, (_, _, masks)) in eyes.iter().enumerate() {
+            let bytes: &[u8] = bytemuck::cast_slice(&masks.masks);
+            if self.tiles.get(eye).is_none_or(|b| b.size() != bytes.len() as u64) {
+                let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("composite tiles"),
+                    size: bytes.len() as u64,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                if eye < self.tiles.len() {
+                    self.tiles[eye] = buffer;
+                } else {
+                    self.tiles.push(buffer);
+                }
+            }
+            queue.write_buffer(&self.tiles[eye], 0, bytes);
+        }
         let groups: Vec<wgpu::BindGroup> = eyes
             .iter()
             .zip(&self.params)
-            .map(|((viewport, layers), params)| {
+            .zip(&self.tiles)
+            .map(|(((viewport, layers, masks), params), tiles)| {
                 let value = Params {
                     origin: [viewport.x, viewport.y],
                     size: [viewport.width, viewport.height],
@@ -105,7 +129,8 @@ impl CompositePass {
                     trusted_mask: chrome.trusted_mask,
                     band_rows: chrome.band_rows,
                     marker: u32::from(chrome.marker),
-                    _pad: [0; 2],
+                    tile_columns: masks.columns,
+                    _pad: 0,
                 };
                 queue.write_buffer(params, 0, bytemuck::bytes_of(&value));
                 device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -117,12 +142,13 @@ impl CompositePass {
                         wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&layers.color_array) },
                         wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&layers.depth_array) },
                         wgpu::BindGroupEntry { binding: 4, resource: params.as_entire_binding() },
+                        wgpu::BindGroupEntry { binding: 5, resource: tiles.as_entire_binding() },
                     ],
                 })
             })
             .collect();
         let mut pass = fullscreen::begin(encoder, "z-composite", output, &self.pipeline);
-        for ((viewport, _), group) in eyes.iter().zip(&groups) {
+        for ((viewport, _, _), group) in eyes.iter().zip(&groups) {
             pass.set_viewport(viewport.x as f32, viewport.y as f32, viewport.width as f32, viewport.height as f32, 0.0, 1.0);
             pass.set_bind_group(0, group, &[]);
             pass.draw(0..3, 0..1);
@@ -144,13 +170,24 @@ mod mirrors {
         let wgsl = Reflection::parse(SHADER).unwrap();
         let (shader, rust) = (
             wgsl.struct_layout("Params").unwrap(),
-            mirror_layout!(Params { origin, size, layer_count, camera_weight, camera_stale, trusted_mask, band_rows, marker }),
+            mirror_layout!(Params {
+                origin,
+                size,
+                layer_count,
+                camera_weight,
+                camera_stale,
+                trusted_mask,
+                band_rows,
+                marker,
+                tile_columns
+            }),
         );
         assert_eq!(shader.members, rust.members);
         // The mirror rounds the buffer up to 16 bytes (uniform buffers bind in 16-byte units);
         // the shader reads the first `shader.size` of them.
         assert!(rust.size >= shader.size && rust.size % 16 == 0, "{shader:?} vs {rust:?}");
         assert_eq!(wgsl.u32_const("MAX_LAYERS"), Some(MAX_LAYERS));
+        assert_eq!(wgsl.u32_const("TILE_PIXELS"), Some(crate::coverage::TILE_PIXELS));
         let probe = wgsl.struct_layout("Probe").unwrap();
         assert!(probe.size <= 16, "the hit probe writes 16 bytes: {probe:?}");
         assert_eq!(probe.members, [("pixel".to_owned(), 0), ("layer_count".to_owned(), 8)]);

@@ -25,12 +25,14 @@ use visor_types::{CameraFrame, LayerSubmission};
 use crate::camera::CameraTexture;
 use crate::composite::{Chrome, CompositePass, MAX_LAYERS};
 use crate::config::{CPU_ADAPTER_BUDGET_FACTOR, CompositorConfig, DEFAULT_GPU_BUDGET_MS};
+use crate::coverage::{self, Rect, TileMasks};
 use crate::display::{self, Shown, Update};
 use crate::error::CompositorError;
 use crate::gpu::Gpu;
 use crate::hit_test::{self, Hit, HitProbe};
 use crate::layers::EyeLayers;
 use crate::optics::OpticsPass;
+use crate::pass_timer::{GpuStageTimes, Mark, PassTimer};
 use crate::pipelines::{AppPipelines, COLOR_FORMAT};
 use crate::readback::read_texture;
 use crate::renderer::{LayerRenderer, begin_layer_pass};
@@ -51,6 +53,8 @@ pub struct FrameStats {
     pub layers_reprojected: u32,
     /// Layers left out because their app ran past its GPU budget.
     pub layers_over_budget: u32,
+    /// The GPU's own time per stage, where the adapter can time them.
+    pub gpu: Option<GpuStageTimes>,
 }
 
 /// The lens correction and the composited frame it reads.
@@ -88,6 +92,12 @@ pub struct Compositor {
     trusted: Vec<AppId>,
     /// The chrome the last composite drew with.
     chrome: Chrome,
+    /// Per eye: which display slots reach which tiles, for the composite.
+    coverage: Vec<TileMasks>,
+    /// Bin layers by their bounds (off: every tile walks every layer, for comparison).
+    binning: bool,
+    /// GPU timestamps between the frame's stages.
+    timer: PassTimer,
 }
 
 impl Compositor {
@@ -145,6 +155,9 @@ impl Compositor {
             watchdog: GpuWatchdog::new(device, &gpu.queue),
             trusted: Vec::new(),
             chrome: Chrome::default(),
+            coverage: Vec::new(),
+            binning: true,
+            timer: PassTimer::new(device, &gpu.queue),
             pipelines,
             resources,
             config,
@@ -199,7 +212,8 @@ impl Compositor {
             }
         }
         let mut over_budget = Vec::new();
-        if self.watchdog.resolve(&mut encoder, jobs.len()) {
+        let layers_timed = self.watchdog.resolve(&mut encoder, jobs.len());
+        if layers_timed {
             // The layers first, timed, so an app over budget can be left out of this frame.
             queue.submit([encoder.finish()]);
             let apps: Vec<AppId> = jobs.iter().map(|j| j.submission.app).collect();
@@ -212,15 +226,22 @@ impl Compositor {
             layers.iter().enumerate().filter(|(_, s)| self.trusted.contains(&s.app)).fold(0, |mask, (slot, _)| mask | 1 << slot);
         // The band exists while the shell has UI of its own to vouch for.
         self.chrome.band_rows = if self.trusted.is_empty() { 0 } else { chrome_band_rows(self.config.eye_height) };
+        self.timer.mark(&mut encoder, Mark::Start);
         let reprojected = self.update_display(&mut encoder, layers, display);
+        self.update_coverage(layers);
         for &slot in &over_budget {
             for eye in &self.display {
                 drop(begin_layer_pass(&mut encoder, eye, slot, None));
             }
         }
+        self.timer.mark(&mut encoder, Mark::DisplayDone);
         self.encode_composite(&mut encoder, count);
         self.gpu.queue.submit([encoder.finish()]);
         self.gpu.wait_idle();
+        let gpu = self
+            .timer
+            .read(&self.gpu.device)
+            .map(|t| GpuStageTimes { layers_ms: if layers_timed { self.watchdog.last_total_ms() } else { 0.0 }, ..t });
 
         self.slots = layers.iter().map(|s| Some((s.app, s.sequence))).collect();
         for &slot in redraw.iter().chain(&over_budget) {
@@ -240,6 +261,7 @@ impl Compositor {
             layers_rendered: stale.len() as u32,
             layers_reprojected: reprojected,
             layers_over_budget: over_budget.len() as u32,
+            gpu,
         }
     }
 
@@ -304,24 +326,69 @@ impl Compositor {
         warps.len() as u32
     }
 
+    /// Bins the display slots into each eye's tiles by where their pixels can be.
+    fn update_coverage(&mut self, layers: &[Arc<LayerSubmission>]) {
+        let (width, height, eyes) = (self.config.eye_width, self.config.eye_height, self.config.eyes as usize);
+        self.coverage.resize_with(eyes, TileMasks::default);
+        for (eye, masks) in self.coverage.iter_mut().enumerate() {
+            masks.clear(width, height);
+            for (slot, submission) in layers.iter().enumerate() {
+                let bounds = match self.shown.get(slot * eyes + eye) {
+                    Some(Some(shown)) if self.binning => coverage::layer_bounds(submission, &shown.eye, width, height, shown.warped),
+                    // Unknown contents (or binning off): the slot may be anywhere.
+                    _ => Some(Rect::full(width, height)),
+                };
+                if let Some(bounds) = bounds {
+                    masks.cover(slot as u32, bounds);
+                }
+            }
+        }
+    }
+
+    /// Bins layers into tiles by their bounds (the default), or not: every tile then walks
+    /// every layer, as the composite did before binning. For comparing the two.
+    pub fn set_layer_binning(&mut self, on: bool) {
+        self.binning = on;
+    }
+
+    /// Per eye, the share of tiles that no layer, one layer and several layers reach in the
+    /// last frame.
+    pub fn tile_census(&self) -> Vec<[f64; 3]> {
+        self.coverage.iter().map(TileMasks::census).collect()
+    }
+
     /// Re-runs only the z-composite (and the optics pass) over the display layers already in
     /// place and waits for it: what the composite costs on its own, for benchmarks.
-    pub fn composite_only(&mut self) {
+    /// Returns the GPU's own time for it, where the adapter can time it.
+    pub fn composite_only(&mut self) -> Option<GpuStageTimes> {
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        self.timer.mark(&mut encoder, Mark::Start);
+        self.timer.mark(&mut encoder, Mark::DisplayDone);
         self.encode_composite(&mut encoder, self.layer_count);
         self.gpu.queue.submit([encoder.finish()]);
         self.gpu.wait_idle();
+        self.timer.read(&self.gpu.device)
     }
 
     fn encode_composite(&mut self, encoder: &mut wgpu::CommandEncoder, layer_count: u32) {
-        let eyes: Vec<(Viewport, &EyeLayers)> = self.display.iter().enumerate().map(|(i, l)| (self.config.viewport(i as u32), l)).collect();
+        let (width, height) = (self.config.eye_width, self.config.eye_height);
+        self.coverage.resize_with(self.display.len(), || {
+            let mut masks = TileMasks::default();
+            masks.clear(width, height);
+            masks
+        });
+        let eyes: Vec<(Viewport, &EyeLayers, &TileMasks)> =
+            self.display.iter().zip(&self.coverage).enumerate().map(|(i, (l, t))| (self.config.viewport(i as u32), l, t)).collect();
         let weight = if self.config.show_camera { 1.0 } else { 0.0 };
         let Gpu { device, queue, .. } = &self.gpu;
         let target = self.optics.as_ref().map_or(&self.output_view, |o| &o.composited_view);
         self.composite.encode(device, queue, encoder, target, &self.camera, &eyes, layer_count, weight, self.chrome);
+        self.timer.mark(encoder, Mark::CompositeDone);
         if let Some(optics) = &self.optics {
             optics.pass.encode(encoder, &self.output_view);
         }
+        self.timer.mark(encoder, Mark::OpticsDone);
+        self.timer.resolve(encoder);
     }
 
     /// Caps the layers at what the composite can merge, saying so once.

@@ -39,8 +39,9 @@ impl Gpu {
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("visor"),
             required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
-            // For the watchdog's per-layer GPU times, where the adapter has them.
-            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+            // For the watchdog's per-layer GPU times and the per-stage times, where the adapter
+            // has them.
+            required_features: adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS),
             ..Default::default()
         }))
         .map_err(|e| CompositorError::Device { adapter: info.name.clone(), message: e.to_string() })?;

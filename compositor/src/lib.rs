@@ -40,9 +40,11 @@
 //! - `layers`: per-eye color and depth texture arrays.
 //! - `display`: which display layers need a copy or a warp this frame.
 //! - `reproject`: the warp of one layer to the display pose.
+//! - `coverage`: where each layer can show, binned into tiles the composite walks.
 //! - `composite`: the z-composite pass.
 //! - `fullscreen`: the shape every full-screen pass shares (composite, optics, the window's present).
 //! - `optics`: the lens correction, the last pass.
+//! - `pass_timer`: the GPU's own time per stage (display update, composite, optics).
 //! - `hit_test`: [`Hit`], the app under a pixel and where it is in the world.
 //! - `camera`: the camera texture.
 //! - `readback`, `sink`: frames back to the CPU, and where they go ([`DisplaySink`]).
@@ -51,6 +53,7 @@ mod camera;
 mod composite;
 mod compositor;
 mod config;
+mod coverage;
 mod display;
 mod error;
 pub mod fullscreen;
@@ -58,6 +61,7 @@ mod gpu;
 mod hit_test;
 mod layers;
 mod optics;
+mod pass_timer;
 mod pipelines;
 mod readback;
 mod renderer;
@@ -73,5 +77,6 @@ pub use config::{CompositorConfig, DEFAULT_GPU_BUDGET_MS};
 pub use error::CompositorError;
 pub use gpu::Gpu;
 pub use hit_test::Hit;
+pub use pass_timer::GpuStageTimes;
 pub use sink::{DisplaySink, PngSequenceSink};
 pub use watchdog::STRIKES as GPU_STRIKES;

@@ -220,7 +220,7 @@ fn draw_uniform(draw: &DrawCmd) -> DrawUniform {
 }
 
 /// The draw's clip rectangle in layer pixels, `None` when it covers nothing.
-fn scissor(draw: &DrawCmd, width: u32, height: u32) -> Option<[u32; 4]> {
+pub(crate) fn scissor(draw: &DrawCmd, width: u32, height: u32) -> Option<[u32; 4]> {
     let Some(r) = draw.clip else { return Some([0, 0, width, height]) };
     let to_px = |v: f32, size: u32| (v * size as f32).clamp(0.0, size as f32);
     let (x0, y0) = (to_px(r.x, width).floor() as u32, to_px(r.y, height).floor() as u32);

@@ -29,6 +29,8 @@ pub struct GpuWatchdog {
     period_ns: f64,
     strikes: HashMap<AppId, u32>,
     offenders: Vec<(AppId, f64)>,
+    /// Every layer pass of the last judged frame, summed, in milliseconds.
+    last_total_ms: f64,
 }
 
 struct Queries {
@@ -45,7 +47,7 @@ impl GpuWatchdog {
             tracing::warn!("this GPU has no timestamp queries: the watchdog cannot time app layers (their loops are still bounded)");
         }
         let period_ns = f64::from(queue.get_timestamp_period());
-        GpuWatchdog { queries: None, enabled, period_ns, strikes: HashMap::new(), offenders: Vec::new() }
+        GpuWatchdog { queries: None, enabled, period_ns, strikes: HashMap::new(), offenders: Vec::new(), last_total_ms: 0.0 }
     }
 
     /// Makes room to time `passes` layer passes this frame.
@@ -110,6 +112,7 @@ impl GpuWatchdog {
             let (Some(&start), Some(&end)) = (ticks.get(pass * 2), ticks.get(pass * 2 + 1)) else { break };
             *per_app.entry(*app).or_default() += end.saturating_sub(start) as f64 * self.period_ns / 1e6;
         }
+        self.last_total_ms = per_app.values().sum();
         let mut over = Vec::new();
         for (app, ms) in per_app {
             if ms <= budget_ms {
@@ -125,6 +128,11 @@ impl GpuWatchdog {
             }
         }
         over
+    }
+
+    /// The GPU time of every layer pass of the last judged frame, in milliseconds.
+    pub fn last_total_ms(&self) -> f64 {
+        self.last_total_ms
     }
 
     /// Apps over budget [`STRIKES`] frames in a row since the last call, with their last time.

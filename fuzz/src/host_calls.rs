@@ -72,7 +72,7 @@ pub fn fixture() -> &'static Fixture {
         });
         let engine = AppEngine::new().unwrap_or_else(|e| panic!("making the app engine: {e:#}"));
         let component = Component::new(engine.engine(), &bytes).unwrap_or_else(|e| panic!("compiling {}: {e:#}", probe.display()));
-        let fixture = Fixture { engine, probe, component: Precompiled(component) };
+        let fixture = Fixture { engine, probe, component: Precompiled::new(component) };
         // wasmtime turns a guest's `unreachable` (SIGILL) and out-of-bounds access (SIGSEGV:
         // the runaway recursion runs the guest's stack out of its linear memory) into traps
         // through signal handlers that must see those signals before AddressSanitizer's and

@@ -5,8 +5,8 @@
 //! memory the instance holds, which any thread may read.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use semver::Version;
 use visor_types::clock::SharedClock;
@@ -64,14 +64,48 @@ impl AppSpec {
     }
 }
 
-/// A compiled component, shared between the starts of an app.
+/// A compiled component, shared between the starts of an app, with its imports resolved
+/// against the engine's linker on the first start and kept (wasmtime's `InstancePre`): a
+/// restart or a second instance only instantiates.
 #[derive(Clone)]
-pub struct Precompiled(pub Component);
+pub struct Precompiled {
+    component: Component,
+    linked: Arc<OnceLock<AppBindingsPre<HostState>>>,
+}
+
+impl Precompiled {
+    pub fn new(component: Component) -> Precompiled {
+        Precompiled { component, linked: Arc::default() }
+    }
+
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The component linked against `engine`'s imports, resolved once.
+    fn linked(&self, engine: &AppEngine) -> wasmtime::Result<AppBindingsPre<HostState>> {
+        if let Some(pre) = self.linked.get() {
+            return Ok(pre.clone());
+        }
+        let pre = AppBindingsPre::new(engine.linker().instantiate_pre(&self.component)?)?;
+        Ok(self.linked.get_or_init(|| pre).clone())
+    }
+}
 
 impl std::fmt::Debug for Precompiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Precompiled(..)")
     }
+}
+
+/// Where an app's start went: linking (resolving its imports; nothing on a restart, which
+/// reuses the link), instantiating (memories, tables, data) and its own `init`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StartTimings {
+    pub compile: Duration,
+    pub link: Duration,
+    pub instantiate: Duration,
+    pub init: Duration,
 }
 
 pub struct AppInstance {
@@ -82,6 +116,7 @@ pub struct AppInstance {
     frame_number: u64,
     frame_ticks: u64,
     memory: MemoryGauge,
+    started: StartTimings,
 }
 
 impl AppInstance {
@@ -111,21 +146,34 @@ impl AppInstance {
         memory: MemoryGauge,
     ) -> Result<AppInstance, AppError> {
         let app = spec.name.clone();
-        let component = match &spec.precompiled {
-            Some(Precompiled(component)) => component.clone(),
-            None => compile(engine, spec)?,
+        let instantiate_error = |e: wasmtime::Error| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") };
+        let mut started = StartTimings::default();
+        let t = Instant::now();
+        let precompiled = match &spec.precompiled {
+            Some(precompiled) => precompiled.clone(),
+            None => Precompiled::new(compile(engine, spec)?),
         };
+        started.compile = t.elapsed();
+        let t = Instant::now();
+        let pre = precompiled.linked(engine).map_err(instantiate_error)?;
+        started.link = t.elapsed();
+        let t = Instant::now();
         let mut store = Store::new(engine.engine(), HostState::new(spec, bus, logs, clock, memory.clone()));
         store.limiter(|state| &mut state.limits);
-        let instantiate_error = |e: wasmtime::Error| AppError::Instantiate { app: app.clone(), message: format!("{e:#}") };
-        let pre = engine.linker().instantiate_pre(&component).map_err(instantiate_error)?;
-        let pre = AppBindingsPre::new(pre).map_err(instantiate_error)?;
         let frame_ticks = AppEngine::ticks_for_ms(spec.limits.frame_cpu_ms);
         store.set_epoch_deadline(frame_ticks * 10);
         let bindings = pre.instantiate(&mut store).map_err(instantiate_error)?;
-        let mut instance = AppInstance { id, name: app, store, bindings, frame_number: 0, frame_ticks, memory };
+        started.instantiate = t.elapsed();
+        let mut instance = AppInstance { id, name: app, store, bindings, frame_number: 0, frame_ticks, memory, started };
+        let t = Instant::now();
         store_init(&mut instance)?;
+        instance.started.init = t.elapsed();
         Ok(instance)
+    }
+
+    /// What this instance's start cost, step by step.
+    pub fn start_timings(&self) -> StartTimings {
+        self.started
     }
 
     /// Ends the instance, handing back its bus state (identity, subscriptions and what they

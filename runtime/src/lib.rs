@@ -40,7 +40,7 @@ mod runner;
 
 pub use visor_manifest::{manifest, policy};
 
-pub use app::{AppInstance, AppSpec, Precompiled, bare_instantiate_times};
+pub use app::{AppInstance, AppSpec, Precompiled, StartTimings, bare_instantiate_times};
 pub use engine::AppEngine;
 pub use error::AppError;
 pub use host::limiter::MemoryGauge;

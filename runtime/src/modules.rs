@@ -227,7 +227,7 @@ impl ModuleHost {
 
     /// Hands over the app's compiled component, so starting it skips compilation.
     pub fn set_component(&mut self, id: ModuleId, component: wasmtime::component::Component) -> Result<(), ModuleError> {
-        self.module(id)?.precompiled = Some(Precompiled(component));
+        self.module(id)?.precompiled = Some(Precompiled::new(component));
         Ok(())
     }
 

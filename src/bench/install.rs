@@ -8,7 +8,6 @@
 
 mod registry;
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use visor_runtime::registry::{CacheOutcome, Registry};
 
 pub use registry::LoopbackRegistry;
 
+use super::report::{Report, Table, num, text};
 use crate::data::DataDir;
 use crate::module_cmd::{ConsentMode, InstallTimings, install_remote};
 
@@ -39,7 +39,7 @@ impl Drop for Scratch {
 }
 
 /// Runs `runs` cold installs and cached reinstalls; returns the report as a Markdown table.
-pub fn run(data: &DataDir, runs: u32) -> anyhow::Result<String> {
+pub fn run(data: &DataDir, runs: u32) -> anyhow::Result<Report> {
     let hud = data.component("hud")?;
     let server = LoopbackRegistry::start()?;
     let work = Scratch(std::env::temp_dir().join(format!("visor-bench-install-{}", std::process::id())));
@@ -73,17 +73,16 @@ pub fn run(data: &DataDir, runs: u32) -> anyhow::Result<String> {
     }
     let hits = warm.iter().filter(|t| t.cache == Some(CacheOutcome::Hit)).count();
 
-    let mut out = String::new();
-    writeln!(
-        out,
-        "install from a loopback registry ({} {}), hud app ({} KB component), {} runs; publish took {publish_ms:.1} ms\n",
-        registry::EXECUTABLE,
-        server.addr,
-        package.component_bytes.len() / 1024,
-        cold.len()
-    )?;
-    writeln!(out, "| step | first install, median ms | cached reinstall, median ms |")?;
-    writeln!(out, "|---|---:|---:|")?;
+    let mut table = Table::new(
+        format!(
+            "install from a loopback registry ({} {}), hud app ({} KB component), {} runs; publish took {publish_ms:.1} ms",
+            registry::EXECUTABLE,
+            server.addr,
+            package.component_bytes.len() / 1024,
+            cold.len()
+        ),
+        &["step", "first install, median ms", "cached reinstall, median ms"],
+    );
     type Step = fn(&InstallTimings) -> Duration;
     let steps: [(&str, Step); 5] = [
         ("pull (manifest + blobs over HTTP)", |t| t.pull),
@@ -95,8 +94,8 @@ pub fn run(data: &DataDir, runs: u32) -> anyhow::Result<String> {
     for (label, step) in steps {
         let first = median(cold.iter().map(|t| ms(step(t))).collect());
         let again = median(warm.iter().map(|t| ms(step(t))).collect());
-        writeln!(out, "| {label} | {first:.2} | {again:.2} |")?;
+        table.row(vec![text(label), num(first, 2), num(again, 2)]);
     }
-    writeln!(out, "\ncompile cache hits on reinstall: {hits} of {}", warm.len())?;
-    Ok(out)
+    table.note(format!("compile cache hits on reinstall: {hits} of {}", warm.len()));
+    Ok(Report { context: Vec::new(), tables: vec![table] })
 }

@@ -8,11 +8,16 @@
 //! - `vision`: the face detector against onnxruntime, and the camera → vision pipeline.
 //! - `install`: installing from an OCI registry on loopback, first and cached.
 //! - `motion`: motion-to-photon inside the pipeline, headless and windowed.
+//! - `pose`: the glasses' head pose on a recorded IMU stream: sample-to-pose latency and
+//!   prediction error.
+//! - `report`: the tables every suite returns, printed as Markdown or JSON (`--json`).
 
 pub mod compositor;
 pub mod install;
 pub mod modules;
 pub mod motion;
+pub mod pose;
+pub mod report;
 pub mod vision;
 
 /// The `q` quantile of `samples` (sorting them): the sample at the nearest rank, NaN for none.

@@ -13,7 +13,6 @@
 //! Native-to-native bus latency and throughput against raw crossbeam, and frame fan-out, are
 //! in the runtime's own bench: `cargo bench -p visor-runtime --bench bus`.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -28,6 +27,7 @@ use visor_types::clock::{MonotonicClock, SharedClock};
 use visor_types::{AppId, DeviceProfile};
 
 use super::percentile;
+use super::report::{Report, Table, num, text};
 use crate::data::DataDir;
 use crate::shell;
 
@@ -68,7 +68,7 @@ fn echo(
     Ok(Echo { app })
 }
 
-fn wasm_bus(out: &mut String, profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Result<()> {
+fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Result<Table> {
     let clock = MonotonicClock::shared();
     let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let bus = Bus::new(clock.clone());
@@ -127,20 +127,19 @@ fn wasm_bus(out: &mut String, profile: &DeviceProfile, probe: &Path, rounds: u32
     }
     let (t50, t99, i50, f50) =
         (percentile(&mut trip, 0.5), percentile(&mut trip, 0.99), percentile(&mut idle, 0.5), percentile(&mut floor, 0.5));
-    writeln!(out, "bus between two wasm modules (host -> app A -> app B -> host), {rounds} round trips\n")?;
-    writeln!(out, "| measure | value |")?;
-    writeln!(out, "|---|---:|")?;
-    writeln!(out, "| round trip p50 (µs) | {t50:.1} |")?;
-    writeln!(out, "| round trip p99 (µs) | {t99:.1} |")?;
-    writeln!(out, "| two idle frame calls p50 (µs) | {i50:.1} |")?;
-    writeln!(out, "| bus share of the round trip p50 (µs) | {:.1} |", t50 - i50)?;
-    writeln!(out, "| raw crossbeam, same 3 hops p50 (µs) | {f50:.2} |")?;
-    writeln!(out, "| bus share / crossbeam | {:.0}x |", (t50 - i50) / f50.max(1e-3))?;
-    writeln!(out, "| throughput through both apps (msgs/s) | {wasm_rate:.0} |")?;
-    Ok(())
+    let mut table =
+        Table::new(format!("bus between two wasm modules (host -> app A -> app B -> host), {rounds} round trips"), &["measure", "value"]);
+    table.row(vec![text("round trip p50 (µs)"), num(t50, 1)]);
+    table.row(vec![text("round trip p99 (µs)"), num(t99, 1)]);
+    table.row(vec![text("two idle frame calls p50 (µs)"), num(i50, 1)]);
+    table.row(vec![text("bus share of the round trip p50 (µs)"), num(t50 - i50, 2)]);
+    table.row(vec![text("raw crossbeam, same 3 hops p50 (µs)"), num(f50, 2)]);
+    table.row(vec![text("bus share / crossbeam"), num((t50 - i50) / f50.max(1e-3), 1)]);
+    table.row(vec![text("throughput through both apps (msgs/s)"), num(wasm_rate, 0)]);
+    Ok(table)
 }
 
-fn starts(out: &mut String, probe: &Path, iterations: u32) -> anyhow::Result<()> {
+fn starts(probe: &Path, iterations: u32) -> anyhow::Result<Table> {
     let clock = MonotonicClock::shared();
     let spec = AppSpec::new("probe", probe, 60.0);
     let store = tempfile_dir("visor-bench-store")?;
@@ -153,45 +152,62 @@ fn starts(out: &mut String, probe: &Path, iterations: u32) -> anyhow::Result<()>
     )?;
     let registry = Registry::open(&store.join("registry"))?;
     let installed = registry.install(&module_dir)?;
-    writeln!(out, "\nmodule start (probe app, {} KB component), {iterations} starts each\n", std::fs::metadata(probe)?.len() / 1024)?;
-    writeln!(out, "| engine | start | median ms | x floor |")?;
-    writeln!(out, "|---|---|---:|---:|")?;
+    let mut table = Table::new(
+        format!(
+            "module start (probe app, {} KB component), {iterations} starts each, medians in ms",
+            std::fs::metadata(probe)?.len() / 1024
+        ),
+        &["engine", "start", "compile or load", "link", "instantiate", "init", "total", "x floor"],
+    );
     for pooled in [true, false] {
         let engine = AppEngine::with_pooling(pooled).map_err(|e| anyhow::anyhow!("{e:#}"))?;
         let label = if pooled { "pooled" } else { "on demand" };
-        let load = |spec: &AppSpec| -> anyhow::Result<f64> {
+        // One start: (compile or cache load, link, instantiate, init, total) in ms.
+        let start = |spec: &AppSpec, load: &dyn Fn() -> anyhow::Result<Option<Precompiled>>| -> anyhow::Result<[f64; 5]> {
             let t = Instant::now();
-            AppInstance::load(&engine, spec, AppId(1), GuestBus::new(None), Arc::default(), clock.clone())?;
-            Ok(t.elapsed().as_secs_f64() * 1e3)
+            let precompiled = load()?;
+            let loaded = t.elapsed();
+            let spec = AppSpec { precompiled: precompiled.or_else(|| spec.precompiled.clone()), ..spec.clone() };
+            let app = AppInstance::load(&engine, &spec, AppId(1), GuestBus::new(None), Arc::default(), clock.clone())?;
+            let total = t.elapsed();
+            let s = app.start_timings();
+            Ok([loaded + s.compile, s.link, s.instantiate, s.init, total].map(|d| d.as_secs_f64() * 1e3))
         };
-        let mut cold = (0..iterations.div_ceil(4).max(2)).map(|_| load(&spec)).collect::<anyhow::Result<Vec<_>>>()?;
+        let none = || Ok(None);
+        let cold: Vec<[f64; 5]> = (0..iterations.div_ceil(4).max(2)).map(|_| start(&spec, &none)).collect::<anyhow::Result<_>>()?;
         registry.load_component(engine.engine(), &installed)?; // fill the cache once
-        let mut cached = Vec::new();
-        for _ in 0..iterations {
-            let t = Instant::now();
-            let (component, _) = registry.load_component(engine.engine(), &installed)?;
-            let warm = AppSpec { precompiled: Some(Precompiled(component)), ..spec.clone() };
-            AppInstance::load(&engine, &warm, AppId(1), GuestBus::new(None), Arc::default(), clock.clone())?;
-            cached.push(t.elapsed().as_secs_f64() * 1e3);
-        }
+        let from_cache = || Ok(Some(Precompiled::new(registry.load_component(engine.engine(), &installed)?.0)));
+        let cached: Vec<[f64; 5]> = (0..iterations).map(|_| start(&spec, &from_cache)).collect::<anyhow::Result<_>>()?;
         let (component, _) = registry.load_component(engine.engine(), &installed)?;
-        let in_memory = AppSpec { precompiled: Some(Precompiled(component.clone())), ..spec.clone() };
-        let mut restart = (0..iterations).map(|_| load(&in_memory)).collect::<anyhow::Result<Vec<_>>>()?;
+        let in_memory = AppSpec { precompiled: Some(Precompiled::new(component.clone())), ..spec.clone() };
+        let restart: Vec<[f64; 5]> = (0..iterations).map(|_| start(&in_memory, &none)).collect::<anyhow::Result<_>>()?;
         let mut floor: Vec<f64> =
             bare_instantiate_times(&engine, &component, &spec, iterations)?.iter().map(|d| d.as_secs_f64() * 1e3).collect();
         let floor50 = percentile(&mut floor, 0.5);
         for (what, samples) in [
-            ("cold: compile + instantiate + init", &mut cold),
-            ("warm: compile cache + instantiate + init", &mut cached),
-            ("restart: compiled in memory + instantiate + init", &mut restart),
+            ("cold: compile, link, instantiate, init", &cold),
+            ("warm: compile cache, link, instantiate, init", &cached),
+            ("restart: compiled and linked in memory", &restart),
         ] {
-            let p50 = percentile(samples, 0.5);
-            writeln!(out, "| {label} | {what} | {p50:.3} | {:.1} |", p50 / floor50)?;
+            let medians: Vec<f64> = (0..5).map(|i| percentile(&mut samples.iter().map(|s| s[i]).collect::<Vec<_>>(), 0.5)).collect();
+            let mut row = vec![text(label), text(what)];
+            row.extend(medians.iter().map(|&m| num(m, 3)));
+            row.push(num(medians[4] / floor50, 1));
+            table.row(row);
         }
-        writeln!(out, "| {label} | floor: bare wasmtime instantiate | {floor50:.3} | 1.0 |")?;
+        table.row(vec![
+            text(label),
+            text("floor: bare wasmtime instantiate"),
+            num(0.0, 3),
+            num(0.0, 3),
+            num(floor50, 3),
+            num(0.0, 3),
+            num(floor50, 3),
+            num(1.0, 1),
+        ]);
     }
     let _ = std::fs::remove_dir_all(&store);
-    Ok(())
+    Ok(table)
 }
 
 fn tempfile_dir(prefix: &str) -> anyhow::Result<std::path::PathBuf> {
@@ -201,11 +217,12 @@ fn tempfile_dir(prefix: &str) -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-/// Runs the module benchmarks and returns the report as Markdown tables.
-pub fn run(data: &DataDir, profile: &DeviceProfile, rounds: u32, starts_each: u32) -> anyhow::Result<String> {
+/// Runs the module benchmarks and returns the report.
+pub fn run(data: &DataDir, profile: &DeviceProfile, rounds: u32, starts_each: u32) -> anyhow::Result<Report> {
     let probe = data.component("probe")?;
-    let mut out = String::new();
-    wasm_bus(&mut out, profile, &probe, rounds)?;
-    starts(&mut out, &probe, starts_each)?;
-    Ok(out)
+    let mut report = Report::default();
+    report.context("cpus", std::thread::available_parallelism().map_or(0, |n| n.get()).to_string());
+    report.tables.push(wasm_bus(profile, &probe, rounds)?);
+    report.tables.push(starts(&probe, starts_each)?);
+    Ok(report)
 }

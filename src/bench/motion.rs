@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use visor_types::clock::MonotonicClock;
 use visor_types::profile::{DeviceProfile, PoseConfig};
 
+use super::report::{Report, Table, num, text};
 use crate::data::DataDir;
 use crate::run::resolve_apps;
 use crate::shell::Shell;
@@ -63,23 +64,24 @@ pub fn headless(data: &DataDir, profile: &str, frames: u64) -> anyhow::Result<La
 }
 
 /// The table `visor bench motion` prints.
-pub fn table(gpu: &str, runs: &[Latencies], skipped: &[String]) -> String {
-    let mut out = format!("motion-to-photon inside the pipeline (pose measured -> frame out of the compositor), {gpu}\n");
-    out += "| run | frames | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|\n";
+pub fn table(gpu: &str, runs: &[Latencies], skipped: &[String]) -> Report {
+    let mut table = Table::new(
+        "motion-to-photon inside the pipeline (pose measured -> frame out of the compositor)",
+        &["run", "frames", "p50 ms", "p99 ms", "max ms"],
+    );
     for run in runs {
-        out += &format!(
-            "| {} | {} | {:.2} | {:.2} | {:.2} |\n",
-            run.mode,
-            run.samples.len(),
-            run.percentile(0.5),
-            run.percentile(0.99),
-            run.percentile(1.0)
-        );
+        table.row(vec![
+            text(run.mode),
+            text(run.samples.len().to_string()),
+            num(run.percentile(0.5), 2),
+            num(run.percentile(0.99), 2),
+            num(run.percentile(1.0), 2),
+        ]);
     }
     for why in skipped {
-        out += &format!("skipped: {why}\n");
+        table.note(format!("skipped: {why}"));
     }
-    out
+    Report { context: vec![("adapter".to_owned(), gpu.to_owned())], tables: vec![table] }
 }
 
 /// Reads a windowed run's motion log: one line per presented frame, milliseconds.
@@ -93,7 +95,7 @@ pub fn read_log(path: &Path) -> anyhow::Result<Vec<f64>> {
 
 /// `visor bench motion`: the headless run in this process, then the windowed one as a child
 /// `visor run --motion-log` on the current display (skipped, saying why, without one).
-pub fn run(data: &DataDir, profile: &str, frames: u64) -> anyhow::Result<String> {
+pub fn run(data: &DataDir, profile: &str, frames: u64) -> anyhow::Result<Report> {
     let frames = frames.max(120);
     let headless = headless(data, profile, frames)?;
     let gpu = visor_compositor::Gpu::headless()?.describe();

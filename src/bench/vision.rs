@@ -9,7 +9,6 @@
 //!   30 fps and the vision module on the bus — capture-to-detection-on-bus latency p50/p99,
 //!   how many frames vision kept up with, and the CPU share of each module's thread.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
@@ -24,6 +23,7 @@ use visor_types::DeviceProfile;
 use visor_types::clock::MonotonicClock;
 use visor_vision::{Detections, Detector, DetectorConfig, ImageView};
 
+use super::report::{Report, Table, num, text};
 use crate::builtin;
 use crate::data::DataDir;
 
@@ -32,8 +32,7 @@ fn percentiles(samples: &mut [f64]) -> (f64, f64) {
     (super::percentile(samples, 0.5), super::percentile(samples, 0.99))
 }
 
-pub fn run(data: &DataDir, iterations: u32, seconds: u64) -> anyhow::Result<String> {
-    let mut out = String::new();
+pub fn run(data: &DataDir, iterations: u32, seconds: u64) -> anyhow::Result<Report> {
     let config = DetectorConfig::default();
     let repo = data.root();
     let model = repo.join(&config.model);
@@ -51,32 +50,44 @@ pub fn run(data: &DataDir, iterations: u32, seconds: u64) -> anyhow::Result<Stri
     let (w50, w99) = percentiles(&mut whole);
 
     let (w, h) = (config.input.width, config.input.height);
-    writeln!(out, "face detector: {} ({w}x{h} input), {iterations} runs each", detector.model_name())?;
-    writeln!(out)?;
-    writeln!(out, "| runtime | threads | p50 ms | p99 ms | ratio to tract (p50) |")?;
-    writeln!(out, "|---|---:|---:|---:|---:|")?;
-    writeln!(out, "| tract-onnx 0.23 (Visor) | 1 | {t50:.2} | {t99:.2} | 1.00 |")?;
+    let mut report = Report::default();
+    report.context("model", format!("{} ({w}x{h} input)", detector.model_name()));
+    report.context("cpus", std::thread::available_parallelism().map_or(0, |n| n.get()).to_string());
+    let mut table = Table::new(
+        format!("face detector inference, {iterations} runs each"),
+        &["runtime", "threads", "p50 ms", "p99 ms", "ratio to onnxruntime 1 thread (p50)"],
+    );
     let shape = format!("1,{h},{w},3");
+    let mut onnx_rows = Vec::new();
+    let mut floor = f64::NAN;
     for threads in [1, 0] {
+        let label = if threads == 0 { "default".to_string() } else { threads.to_string() };
         match onnxruntime(&model, &input, &shape, iterations, threads) {
             Ok((version, mut ms)) => {
                 let (o50, o99) = percentiles(&mut ms);
-                let label = if threads == 0 { "default".to_string() } else { threads.to_string() };
-                writeln!(out, "| onnxruntime {version} | {label} | {o50:.2} | {o99:.2} | {:.2} |", o50 / t50)?;
+                if threads == 1 {
+                    floor = o50;
+                }
+                onnx_rows.push((format!("onnxruntime {version}"), label, o50, o99));
             }
-            Err(e) => writeln!(out, "| onnxruntime | {threads} | – | – | unavailable: {e:#} |")?,
+            Err(e) => table.note(format!("onnxruntime ({label} threads) unavailable: {e:#}")),
         }
     }
-    writeln!(out)?;
-    writeln!(
-        out,
-        "whole detector on a {}x{} frame (letterbox, inference, decode, NMS): p50 {w50:.2} ms, p99 {w99:.2} ms",
-        frame.width(),
-        frame.height()
-    )?;
-    writeln!(out)?;
-    pipeline(repo, seconds, &mut out)?;
-    Ok(out)
+    table.row(vec![text("tract-onnx (Visor)"), text("1"), num(t50, 2), num(t99, 2), num(t50 / floor, 2)]);
+    for (runtime, threads, o50, o99) in onnx_rows {
+        table.row(vec![text(runtime), text(threads), num(o50, 2), num(o99, 2), num(o50 / floor, 2)]);
+    }
+    report.tables.push(table);
+    let mut whole_table = Table::new(
+        format!("whole detector on a {}x{} frame, {iterations} runs", frame.width(), frame.height()),
+        &["stage", "p50 ms", "p99 ms"],
+    );
+    whole_table.row(vec![text("letterbox + inference + decode + NMS"), num(w50, 2), num(w99, 2)]);
+    whole_table.row(vec![text("of which inference"), num(t50, 2), num(t99, 2)]);
+    report.tables.push(whole_table);
+    report.tables.push(operator_profile(&detector, &input, iterations.min(200))?);
+    report.tables.push(pipeline(repo, seconds)?);
+    Ok(report)
 }
 
 fn time(f: impl FnOnce() -> Result<(), visor_vision::VisionError>) -> anyhow::Result<f64> {
@@ -118,11 +129,11 @@ fn onnxruntime(model: &Path, input: &[f32], shape: &str, iterations: u32, thread
 }
 
 /// Camera driver + vision module on a real bus for `seconds`.
-fn pipeline(repo: &Path, seconds: u64, out: &mut String) -> anyhow::Result<()> {
-    let text = "name = \"bench\"\n[display]\nkind = \"passthrough\"\neyes = 1\neye_width = 320\neye_height = 240\nrefresh_hz = 30\n\
+fn pipeline(repo: &Path, seconds: u64) -> anyhow::Result<Table> {
+    let toml = "name = \"bench\"\n[display]\nkind = \"passthrough\"\neyes = 1\neye_width = 320\neye_height = 240\nrefresh_hz = 30\n\
                 fov_deg = { left = -45, right = 45, up = 36.87, down = -36.87 }\nipd_mm = 64\n\
                 [camera]\nsource = \"replay\"\nfolder = \"assets/camera/astronaut\"\nfps = 30\n";
-    let profile = DeviceProfile::from_toml(text, "bench profile")?;
+    let profile = DeviceProfile::from_toml(toml, "bench profile")?;
     let clock = MonotonicClock::shared();
     let feed = FrameFeed::new(crate::shell::frame_info(&profile, 0, 0, glam::Mat4::IDENTITY));
     let bus = Bus::new(clock.clone());
@@ -165,20 +176,35 @@ fn pipeline(repo: &Path, seconds: u64, out: &mut String) -> anyhow::Result<()> {
     let detections = latencies.len();
     let (l50, l99) = percentiles(&mut latencies);
     let share = |name: &str| (after.get(name).copied().unwrap_or(0.0) - before.get(name).copied().unwrap_or(0.0)) / wall * 100.0;
-    writeln!(out, "pipeline: camera driver replaying assets/camera/astronaut (30 fps) → vision module → bus, {seconds} s")?;
-    writeln!(out)?;
-    writeln!(out, "| figure | value |")?;
-    writeln!(out, "|---|---:|")?;
-    writeln!(out, "| camera frames published | {camera_frames} ({:.1}/s) |", camera_frames as f64 / wall)?;
-    writeln!(out, "| detections published | {detections} ({:.1}/s) |", detections as f64 / wall)?;
-    writeln!(out, "| capture → detection on bus, p50 | {l50:.2} ms |")?;
-    writeln!(out, "| capture → detection on bus, p99 | {l99:.2} ms |")?;
-    writeln!(out, "| vision module thread CPU | {:.1} % of one core |", share("native-vision"))?;
-    writeln!(out, "| camera driver thread CPU | {:.1} % of one core |", share("native-camera"))?;
+    let mut table = Table::new(
+        format!("pipeline: camera driver replaying assets/camera/astronaut (30 fps) → vision module → bus, {seconds} s"),
+        &["figure", "value", "unit"],
+    );
+    table.row(vec![text("camera frames published"), num(camera_frames as f64 / wall, 1), text("per second")]);
+    table.row(vec![text("detections published"), num(detections as f64 / wall, 1), text("per second")]);
+    table.row(vec![text("capture → detection on bus, p50"), num(l50, 2), text("ms")]);
+    table.row(vec![text("capture → detection on bus, p99"), num(l99, 2), text("ms")]);
+    table.row(vec![text("vision module thread CPU"), num(share("native-vision"), 1), text("% of one core")]);
+    table.row(vec![text("camera driver thread CPU"), num(share("native-camera"), 1), text("% of one core")]);
     for id in host.list().iter().map(|m| m.id).collect::<Vec<_>>() {
         host.stop(id)?;
     }
-    Ok(())
+    Ok(table)
+}
+
+/// Where tract's inference time goes, per kind of operator (timing each operator adds a little
+/// to every one, so the total runs above the plain inference time).
+fn operator_profile(detector: &Detector, input: &[f32], runs: u32) -> anyhow::Result<Table> {
+    let profile = detector.profile(input, runs)?;
+    let total: f64 = profile.iter().map(|p| p.per_run.as_secs_f64()).sum::<f64>() * 1e3;
+    let mut table =
+        Table::new(format!("tract inference by operator, mean of {runs} runs"), &["operator", "nodes", "ms per run", "share %"]);
+    for op in profile.iter().take(12) {
+        let ms = op.per_run.as_secs_f64() * 1e3;
+        table.row(vec![text(&op.op), text(op.nodes.to_string()), num(ms, 3), num(ms / total * 100.0, 1)]);
+    }
+    table.note(format!("all operators: {total:.3} ms per run, {} kinds", profile.len()));
+    Ok(table)
 }
 
 /// CPU seconds used so far by each named thread of this process (from /proc).

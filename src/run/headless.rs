@@ -51,7 +51,19 @@ struct TimingLine {
     compositor_ms: f64,
     layers: u32,
     layers_rendered: u32,
+    /// The GPU's own milliseconds per stage (`layers`, `display`, `composite`, `optics`),
+    /// where the adapter has timestamps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_ms: Option<GpuMs>,
     apps: BTreeMap<String, AppTiming>,
+}
+
+#[derive(Serialize)]
+struct GpuMs {
+    layers: f64,
+    display: f64,
+    composite: f64,
+    optics: f64,
 }
 
 impl From<&StepReport> for TimingLine {
@@ -60,6 +72,12 @@ impl From<&StepReport> for TimingLine {
             frame: r.frame,
             display_time_ms: r.display_time_ns as f64 / 1e6,
             compositor_ms: r.stats.ms,
+            gpu_ms: r.stats.gpu.map(|g| GpuMs {
+                layers: g.layers_ms,
+                display: g.display_ms,
+                composite: g.composite_ms,
+                optics: g.optics_ms,
+            }),
             layers: r.stats.layers,
             layers_rendered: r.stats.layers_rendered,
             apps: r.apps.iter().map(|(name, t, s)| (name.clone(), AppTiming { frame_ms: t.as_secs_f64() * 1e3, submission: *s })).collect(),

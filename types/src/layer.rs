@@ -6,12 +6,12 @@
 //! [`ContentId`] that changes whenever their contents change: the compositor keeps GPU copies
 //! keyed by it and uploads only what is new.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytemuck::{Pod, Zeroable};
-use glam::{Mat4, Vec4};
+use glam::{Mat4, Vec3, Vec4};
 
 use crate::frame::FrameInfo;
 use crate::shader::AppShader;
@@ -71,11 +71,39 @@ pub struct VertexData {
     pub vertices: Vec<Vertex>,
     /// What changed since an earlier version, when this one came from a partial write.
     pub dirty: Option<Dirty>,
+    /// The positions' bounding box, found on first asking: the data is immutable once shared.
+    bounds: OnceLock<Option<[Vec3; 2]>>,
 }
 
 impl VertexData {
     pub fn new(vertices: Vec<Vertex>) -> VertexData {
-        VertexData { id: ContentId::next(), vertices, dirty: None }
+        VertexData { id: ContentId::next(), vertices, dirty: None, bounds: OnceLock::new() }
+    }
+
+    /// The vertices `start..end`, to overwrite: the data becomes a new version (a new id, the
+    /// change recorded as in [`Dirty::after_write`], the bounds found afresh). Writing through
+    /// this, rather than into `vertices`, keeps the id and the bounds true.
+    pub fn write(&mut self, start: u32, end: u32, shared: bool) -> &mut [Vertex] {
+        self.dirty = Some(Dirty::after_write(self.id, self.dirty, shared, start, end));
+        self.id = ContentId::next();
+        self.bounds = OnceLock::new();
+        &mut self.vertices[start as usize..end as usize]
+    }
+
+    /// The smallest box (min, max corners, in the draw's model space) holding every vertex
+    /// position, `None` when there are no vertices. A position that is not finite makes the
+    /// box infinite: nothing can be said of where such a draw lands.
+    pub fn bounds(&self) -> Option<[Vec3; 2]> {
+        *self.bounds.get_or_init(|| {
+            let positions = self.vertices.iter().map(|v| Vec3::from_array(v.position));
+            if positions.clone().any(|p| !p.is_finite()) {
+                return Some([Vec3::NEG_INFINITY, Vec3::INFINITY]);
+            }
+            positions.fold(None, |bounds, p| match bounds {
+                None => Some([p, p]),
+                Some([min, max]) => Some([min.min(p), max.max(p)]),
+            })
+        })
     }
 }
 

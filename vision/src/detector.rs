@@ -9,7 +9,7 @@ use crate::VisionError;
 use crate::anchors::{Anchor, Candidate, anchors, decode_layer};
 use crate::config::DetectorConfig;
 use crate::detection::{BBox, Detection};
-use crate::model::OnnxModel;
+use crate::model::{OnnxModel, OpProfile};
 use crate::nms::weighted_nms;
 use crate::preprocess::{ImageView, Letterbox, to_tensor};
 
@@ -52,14 +52,24 @@ impl Detector {
 
     /// Runs the model alone on an input from [`Detector::input_for`]; returns its raw outputs.
     pub fn infer(&self, input: &[f32]) -> Result<Vec<Vec<f32>>, VisionError> {
+        self.model.run(self.input_tensor(input)?)
+    }
+
+    /// An input from [`Detector::input_for`] as the model's tensor.
+    fn input_tensor(&self, input: &[f32]) -> Result<Tensor, VisionError> {
         let spec = &self.config.input;
         let (w, h) = (spec.width as usize, spec.height as usize);
         let shape: [usize; 4] = match spec.layout {
             crate::InputLayout::Nhwc => [1, h, w, 3],
             crate::InputLayout::Nchw => [1, 3, h, w],
         };
-        let tensor = Tensor::from_shape(&shape, input).map_err(|e| VisionError::Inference(format!("{e:#}")))?;
-        self.model.run(tensor)
+        Tensor::from_shape(&shape, input).map_err(|e| VisionError::Inference(format!("{e:#}")))
+    }
+
+    /// Where the model's time goes on an input from [`Detector::input_for`]: per kind of
+    /// operator, over `runs` runs, most first.
+    pub fn profile(&self, input: &[f32], runs: u32) -> Result<Vec<OpProfile>, VisionError> {
+        self.model.profile(&self.input_tensor(input)?, runs)
     }
 
     /// Faces in `image`, best first.

@@ -32,4 +32,5 @@ pub use config::{AnchorLayer, DecoderConfig, DetectorConfig, InputLayout, InputS
 pub use detection::{BBox, Detection, Detections};
 pub use detector::Detector;
 pub use error::VisionError;
+pub use model::OpProfile;
 pub use preprocess::ImageView;

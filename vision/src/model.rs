@@ -1,4 +1,5 @@
-//! Loading an ONNX detector into a runnable tract plan, and running it.
+//! Loading an ONNX detector into a runnable tract plan, running it, and profiling it per
+//! operator.
 //!
 //! One patch is applied to the graph before tract reads it: a `ConstantOfShape` node without a
 //! `value` attribute means "fill with float zero" in the ONNX spec, but tract 0.23 assumes an
@@ -6,8 +7,10 @@
 //! F32 with F64", seen on BlazeFace). Giving such nodes an explicit f32 zero is exactly the
 //! spec's default, so the model computes the same thing.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tract_onnx::pb::attribute_proto::AttributeType;
 use tract_onnx::pb::tensor_proto::DataType;
@@ -19,6 +22,19 @@ use crate::config::{InputLayout, InputSpec};
 
 pub struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
+    /// One run's state, kept between runs: a fresh one per run would set up every operator's
+    /// state again. Locked per run; the detector runs one frame at a time.
+    state: Mutex<TypedSimpleState>,
+}
+
+/// Where one run's time went, per kind of operator (tract's name for it), sorted by time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpProfile {
+    pub op: String,
+    /// Nodes of this kind in the plan.
+    pub nodes: usize,
+    /// Mean time per run, over all nodes of this kind.
+    pub per_run: Duration,
 }
 
 impl OnnxModel {
@@ -42,14 +58,47 @@ impl OnnxModel {
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(bad)?;
-        Ok(OnnxModel { plan })
+        let state = Mutex::new(plan.spawn().map_err(bad)?);
+        Ok(OnnxModel { plan, state })
     }
 
     /// Runs the model on one input tensor; outputs come back flattened, in the order asked for.
     pub fn run(&self, input: Tensor) -> Result<Vec<Vec<f32>>, VisionError> {
         let fail = |e: TractError| VisionError::Inference(format!("{e:#}"));
-        let outputs = self.plan.run(tvec!(input.into())).map_err(fail)?;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let outputs = state.run(tvec!(input.into())).map_err(fail)?;
+        drop(state);
         outputs.iter().map(|t| Ok(t.to_plain_array_view::<f32>().map_err(fail)?.iter().copied().collect())).collect()
+    }
+}
+
+impl OnnxModel {
+    /// Runs the model `runs` times on `input`, timing every operator: where inference time
+    /// goes, by kind of operator, most first.
+    pub fn profile(&self, input: &Tensor, runs: u32) -> Result<Vec<OpProfile>, VisionError> {
+        let fail = |e: TractError| VisionError::Inference(format!("{e:#}"));
+        let mut times: HashMap<usize, Duration> = HashMap::new();
+        let mut state = self.plan.spawn().map_err(fail)?;
+        for _ in 0..runs.max(1) {
+            state
+                .run_plan_with_eval(tvec!(input.clone().into()), |context, op_state, node, inputs| {
+                    let started = Instant::now();
+                    let outputs = tract_onnx::tract_core::plan::eval(context, op_state, node, inputs);
+                    *times.entry(node.id).or_default() += started.elapsed();
+                    outputs
+                })
+                .map_err(fail)?;
+        }
+        let mut by_op: HashMap<String, (usize, Duration)> = HashMap::new();
+        for (id, time) in times {
+            let entry = by_op.entry(self.plan.model().node(id).op().name().to_string()).or_default();
+            entry.0 += 1;
+            entry.1 += time;
+        }
+        let mut profile: Vec<OpProfile> =
+            by_op.into_iter().map(|(op, (nodes, total))| OpProfile { op, nodes, per_run: total / runs.max(1) }).collect();
+        profile.sort_by(|a, b| b.per_run.cmp(&a.per_run));
+        Ok(profile)
     }
 }
 

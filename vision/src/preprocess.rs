@@ -42,17 +42,6 @@ impl<'a> ImageView<'a> {
         let i = y as usize * self.stride as usize + x as usize * 4;
         [self.rgba[i] as f32, self.rgba[i + 1] as f32, self.rgba[i + 2] as f32]
     }
-
-    /// Bilinear sample at continuous pixel coordinates (pixel centres at +0.5), clamped.
-    fn sample(&self, x: f32, y: f32) -> [f32; 3] {
-        let x = (x - 0.5).clamp(0.0, (self.width - 1) as f32);
-        let y = (y - 0.5).clamp(0.0, (self.height - 1) as f32);
-        let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-        let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
-        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-        let (a, b, c, d) = (self.rgb(x0, y0), self.rgb(x1, y0), self.rgb(x0, y1), self.rgb(x1, y1));
-        std::array::from_fn(|k| (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy)
-    }
 }
 
 /// Where the frame sits inside the model input.
@@ -85,7 +74,35 @@ impl Letterbox {
     }
 }
 
+/// One output pixel's source taps along one axis: (source index, weight), the weights summing
+/// to one. `None` where the output pixel lies in the letterbox padding.
+fn axis_taps(outputs: usize, pad: f32, scale: f32, source: u32, offsets: &[f32]) -> Vec<Option<Vec<(usize, f32)>>> {
+    let share = 1.0 / offsets.len() as f32;
+    (0..outputs)
+        .map(|o| {
+            let centre = (o as f32 + 0.5 - pad) / scale;
+            if centre < 0.0 || centre >= source as f32 {
+                return None;
+            }
+            // Each offset is one bilinear tap: two source pixels, weighed by distance.
+            let mut taps: Vec<(usize, f32)> = Vec::with_capacity(offsets.len() * 2);
+            for d in offsets {
+                let at = (centre + d - 0.5).clamp(0.0, (source - 1) as f32);
+                let (i0, f) = (at.floor() as usize, at - at.floor());
+                let i1 = (i0 + 1).min(source as usize - 1);
+                taps.push((i0, (1.0 - f) * share));
+                taps.push((i1, f * share));
+            }
+            Some(taps)
+        })
+        .collect()
+}
+
 /// Builds the model input for `image`.
+///
+/// The filter (a grid of bilinear taps per output pixel, averaged) is separable, so it runs as
+/// two passes: every source row the output needs is filtered across once, then the rows are
+/// blended down — a few multiply-adds per output value instead of the whole grid's reads.
 pub fn to_tensor(image: ImageView<'_>, spec: &InputSpec) -> Result<(Tensor, Letterbox), VisionError> {
     image.check()?;
     let (iw, ih) = (spec.width as usize, spec.height as usize);
@@ -95,31 +112,49 @@ pub fn to_tensor(image: ImageView<'_>, spec: &InputSpec) -> Result<(Tensor, Lett
     let taps = (0.5 / letterbox.scale).ceil().clamp(1.0, 4.0) as usize;
     let step = 1.0 / letterbox.scale / taps as f32;
     let offsets: Vec<f32> = (0..taps).map(|t| (t as f32 + 0.5 - taps as f32 / 2.0) * step).collect();
+    let columns = axis_taps(iw, letterbox.pad_x, letterbox.scale, image.width, &offsets);
+    let rows = axis_taps(ih, letterbox.pad_y, letterbox.scale, image.height, &offsets);
+
+    // Across: each needed source row, filtered to the output's width (RGB per output column).
+    let mut across: Vec<Option<Vec<[f32; 3]>>> = vec![None; image.height as usize];
+    for &(row, _) in rows.iter().flatten().flatten() {
+        if across[row].is_some() {
+            continue;
+        }
+        let line = columns
+            .iter()
+            .map(|taps| {
+                let mut sum = [0.0f32; 3];
+                for &(column, weight) in taps.iter().flatten() {
+                    let p = image.rgb(column as u32, row as u32);
+                    (0..3).for_each(|k| sum[k] += p[k] * weight);
+                }
+                sum
+            })
+            .collect();
+        across[row] = Some(line);
+    }
+
     let [lo, hi] = spec.range;
-    let black = lo;
     let gain = (hi - lo) / 255.0;
-    let mut data = vec![black; iw * ih * 3];
-    for y in 0..ih {
-        for x in 0..iw {
-            let (fx, fy) = ((x as f32 + 0.5 - letterbox.pad_x) / letterbox.scale, (y as f32 + 0.5 - letterbox.pad_y) / letterbox.scale);
-            if fx < 0.0 || fy < 0.0 || fx >= image.width as f32 || fy >= image.height as f32 {
+    let mut data = vec![lo; iw * ih * 3];
+    for (y, row_taps) in rows.iter().enumerate() {
+        let Some(row_taps) = row_taps else { continue };
+        for (x, column_taps) in columns.iter().enumerate() {
+            if column_taps.is_none() {
                 continue;
             }
             let mut sum = [0.0f32; 3];
-            for dy in &offsets {
-                for dx in &offsets {
-                    let s = image.sample(fx + dx, fy + dy);
-                    (0..3).for_each(|k| sum[k] += s[k]);
-                }
+            for &(row, weight) in row_taps {
+                let p = across[row].as_ref().map_or([0.0; 3], |line| line[x]);
+                (0..3).for_each(|k| sum[k] += p[k] * weight);
             }
-            let n = (taps * taps) as f32;
             for (k, channel) in sum.iter().enumerate() {
-                let value = lo + channel / n * gain;
                 let index = match spec.layout {
                     InputLayout::Nhwc => (y * iw + x) * 3 + k,
                     InputLayout::Nchw => k * iw * ih + y * iw + x,
                 };
-                data[index] = value;
+                data[index] = lo + channel * gain;
             }
         }
     }
@@ -152,6 +187,59 @@ mod tests {
         let v = tensor.to_plain_array_view::<f32>().unwrap();
         assert_eq!(v[[0, 0, 0, 0]], -1.0, "top padding row is black");
         assert!((v[[0, 8, 8, 1]] - 1.0).abs() < 1e-5, "picture is white");
+    }
+
+    /// The filter written directly: every bilinear tap of the grid, read and averaged.
+    fn direct(image: ImageView<'_>, spec: &InputSpec) -> Vec<f32> {
+        let lb = Letterbox::fit((image.width, image.height), (spec.width, spec.height));
+        let taps = (0.5 / lb.scale).ceil().clamp(1.0, 4.0) as usize;
+        let step = 1.0 / lb.scale / taps as f32;
+        let offsets: Vec<f32> = (0..taps).map(|t| (t as f32 + 0.5 - taps as f32 / 2.0) * step).collect();
+        let sample = |x: f32, y: f32| -> [f32; 3] {
+            let x = (x - 0.5).clamp(0.0, (image.width - 1) as f32);
+            let y = (y - 0.5).clamp(0.0, (image.height - 1) as f32);
+            let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+            let (x1, y1) = ((x0 + 1).min(image.width - 1), (y0 + 1).min(image.height - 1));
+            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+            let (a, b, c, d) = (image.rgb(x0, y0), image.rgb(x1, y0), image.rgb(x0, y1), image.rgb(x1, y1));
+            std::array::from_fn(|k| (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy)
+        };
+        let (iw, ih) = (spec.width as usize, spec.height as usize);
+        let mut out = vec![spec.range[0]; iw * ih * 3];
+        for y in 0..ih {
+            for x in 0..iw {
+                let (fx, fy) = ((x as f32 + 0.5 - lb.pad_x) / lb.scale, (y as f32 + 0.5 - lb.pad_y) / lb.scale);
+                if fx < 0.0 || fy < 0.0 || fx >= image.width as f32 || fy >= image.height as f32 {
+                    continue;
+                }
+                let mut sum = [0.0f32; 3];
+                for dy in &offsets {
+                    for dx in &offsets {
+                        let s = sample(fx + dx, fy + dy);
+                        (0..3).for_each(|k| sum[k] += s[k]);
+                    }
+                }
+                for k in 0..3 {
+                    let n = (taps * taps) as f32;
+                    out[(y * iw + x) * 3 + k] = spec.range[0] + sum[k] / n * (spec.range[1] - spec.range[0]) / 255.0;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_two_pass_filter_equals_the_grid_of_taps() {
+        for (w, h) in [(320, 240), (640, 480), (100, 300), (57, 31), (1280, 720)] {
+            let rgba: Vec<u8> = (0..w * h * 4).map(|i| ((i * 7919) % 251) as u8).collect();
+            let spec = InputSpec { width: 128, height: 128, layout: InputLayout::Nhwc, range: [-1.0, 1.0] };
+            let image = ImageView::packed(w, h, &rgba).unwrap();
+            let (tensor, _) = to_tensor(image, &spec).unwrap();
+            let fast = tensor.to_plain_array_view::<f32>().unwrap().iter().copied().collect::<Vec<_>>();
+            let slow = direct(image, &spec);
+            let worst = fast.iter().zip(&slow).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(worst < 1e-4, "{w}x{h}: off by {worst}");
+        }
     }
 
     #[test]

@@ -249,9 +249,7 @@ impl Host for HostState {
         g.charge_upload((data.len() * size_of::<Vertex>()) as u64)?;
         let shared = Arc::strong_count(&g.vertex_buffers[id as usize]) > 1;
         let buffer = Arc::make_mut(&mut g.vertex_buffers[id as usize]);
-        buffer.dirty = Some(Dirty::after_write(buffer.id, buffer.dirty, shared, offset, offset + data.len() as u32));
-        buffer.id = ContentId::next();
-        for (slot, v) in buffer.vertices[offset as usize..].iter_mut().zip(&data) {
+        for (slot, v) in buffer.write(offset, offset + data.len() as u32, shared).iter_mut().zip(&data) {
             *slot = convert::vertex(v);
         }
         Ok(())
