@@ -8,11 +8,17 @@
 // So the nearest opaque surface wins and translucent ones blend in depth order, whatever the
 // order of the apps.
 //
-// Tiles. The compositor bins layers into tiles of TILE_PIXELS squared, from the screen bounds
-// of their draws (`compositor/src/coverage.rs`): `tiles` holds one mask per tile, bit i set
-// where layer i may have drawn. A pixel walks only its tile's layers: none takes the camera, one
-// needs no ordering, and only contested tiles select in depth order. Layers outside a tile have
-// no texel there, so the result is the same as walking every layer.
+// Regions. The compositor bins layers into tiles by the screen bounds of their draws
+// (`compositor/src/coverage.rs`) and merges tiles with the same layers into rectangles; each
+// rectangle is one scissored draw with its layer mask in `params`, by one of four entry points:
+// - `fs_band`: the shell's chrome band (the top rows no app reaches);
+// - `fs_camera`: no layer reaches here, only the camera;
+// - `fs_single`: one layer (`params.layer`) over the camera, nothing to order;
+// - `fs_walk`: several layers (`params.mask`), visited in depth order.
+// A layer outside a rectangle has no texel there, so the result is exactly the walk over every
+// layer. Separate entry points rather than branches: software rasterizers (lavapipe) run every
+// branch of a shader under a lane mask, so a branch not taken still costs its full price there,
+// and on GPUs a draw's mask and layer are uniform, which keeps their warps together.
 //
 // Why select instead of sort: a per-pixel array with dynamic indexing is very slow on
 // software rasterizers and costly in registers on GPUs. Selecting the next-nearest layer is a
@@ -20,8 +26,6 @@
 // selection for the usual case of an opaque surface in front.
 
 const MAX_LAYERS: u32 = 16u;
-// Pixels along a tile's side; `TILE_PIXELS` in `compositor/src/coverage.rs`.
-const TILE_PIXELS: u32 = 32u;
 
 struct Params {
     // Where this eye's viewport starts in the output target, in pixels.
@@ -37,13 +41,13 @@ struct Params {
     // Bit i set: layer i is the shell's own (the launcher, the consent dialog), drawn over
     // every app whatever its depth.
     trusted_mask: u32,
-    // The top rows of the eye no app layer reaches: the shell's chrome band.
-    band_rows: u32,
     // Non-zero while the shell asks the user something (a consent dialog is up): the band
     // shows the trusted marker, which no app can draw because no app draws there.
     marker: u32,
-    // Tiles in one row of `tiles`.
-    tile_columns: u32,
+    // The layers that reach this draw's rectangle (`fs_walk`).
+    mask: u32,
+    // The one layer that reaches it (`fs_single`).
+    layer: u32,
 }
 
 @group(0) @binding(0) var camera: texture_2d<f32>;
@@ -51,81 +55,93 @@ struct Params {
 @group(0) @binding(2) var layer_color: texture_2d_array<f32>;
 @group(0) @binding(3) var layer_depth: texture_depth_2d_array;
 @group(0) @binding(4) var<uniform> params: Params;
-@group(0) @binding(5) var<storage, read> tiles: array<u32>;
 
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
-    // One triangle that covers the viewport.
+    // One triangle that covers the viewport; the scissor cuts it to the draw's rectangle.
     let xy = vec2<f32>(f32((index << 1u) & 2u), f32(index & 2u));
     return vec4<f32>(xy * 2.0 - 1.0, 0.0, 1.0);
 }
 
-@fragment
-fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    let pixel = vec2<i32>(position.xy) - vec2<i32>(params.origin);
-    let count = min(params.layer_count, MAX_LAYERS);
+fn eye_pixel(position: vec4<f32>) -> vec2<i32> {
+    return vec2<i32>(position.xy) - vec2<i32>(params.origin);
+}
 
-    if pixel.y < i32(params.band_rows) {
-        return vec4<f32>(chrome_band(pixel), 1.0);
-    }
+// The camera picture at `pixel` (black on optical see-through), hatched when stale.
+fn camera_at(pixel: vec2<i32>) -> vec3<f32> {
+    let uv = (vec2<f32>(pixel) + 0.5) / vec2<f32>(params.size);
+    let picture = textureSampleLevel(camera, camera_sampler, uv, 0.0).rgb * params.camera_weight;
+    return select(picture, stale_picture(picture, pixel), params.camera_stale != 0u);
+}
 
-    var mask = 0u;
-    if count > 0u {
-        let tile = vec2<u32>(pixel) / TILE_PIXELS;
-        mask = tiles[tile.y * params.tile_columns + tile.x] & ((1u << count) - 1u);
-    }
-    var color = vec3<f32>(0.0);
-    var alpha = 0.0;
-    if countOneBits(mask) == 1u {
-        // One layer reaches this tile: nothing to order.
-        let layer = countTrailingZeros(mask);
-        if textureLoad(layer_depth, pixel, layer, 0) > 0.0 {
-            let layer_rgba = textureLoad(layer_color, pixel, layer, 0);
-            color = layer_rgba.rgb;
-            alpha = layer_rgba.a;
-        }
-    } else if mask != 0u {
-        // Several: visit them in the order (depth descending, index ascending); `last_*` is
-        // the position of the layer visited before, so each step picks the first layer after
-        // it. Trusted layers sort as if 1 nearer than anything (depths are at most 1).
-        var last_depth = 3.0;
-        var last_index = -1;
-        let steps = countOneBits(mask);
-        for (var step = 0u; step < steps && alpha < 0.999; step++) {
-            var best_depth = 0.0;
-            var best_index = -1;
-            var rest = mask;
-            while rest != 0u {
-                let layer = countTrailingZeros(rest);
-                rest &= rest - 1u;
-                let depth = ranked_depth(textureLoad(layer_depth, pixel, layer, 0), layer);
-                let i = i32(layer);
-                let after_last = depth < last_depth || (depth == last_depth && i > last_index);
-                if depth > 0.0 && after_last && (best_index < 0 || depth > best_depth) {
-                    best_depth = depth;
-                    best_index = i;
-                }
-            }
-            if best_index < 0 {
-                break;
-            }
-            let layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
-            color += (1.0 - alpha) * layer_rgba.rgb;
-            alpha += (1.0 - alpha) * layer_rgba.a;
-            last_depth = best_depth;
-            last_index = best_index;
-        }
-    }
-
+// `color` (premultiplied, `alpha` covered) over the camera; the camera is not read where the
+// layers are opaque.
+fn over_camera(color: vec3<f32>, alpha: f32, pixel: vec2<i32>) -> vec4<f32> {
     var background = vec3<f32>(0.0);
     if alpha < 0.999 {
-        let uv = (vec2<f32>(pixel) + 0.5) / vec2<f32>(params.size);
-        background = textureSampleLevel(camera, camera_sampler, uv, 0.0).rgb * params.camera_weight;
-        if params.camera_stale != 0u {
-            background = stale_picture(background, pixel);
-        }
+        background = camera_at(pixel);
     }
     return vec4<f32>(color + (1.0 - alpha) * background, 1.0);
+}
+
+@fragment
+fn fs_band(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    return vec4<f32>(chrome_band(eye_pixel(position)), 1.0);
+}
+
+@fragment
+fn fs_camera(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    return vec4<f32>(camera_at(eye_pixel(position)), 1.0);
+}
+
+@fragment
+fn fs_single(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    let pixel = eye_pixel(position);
+    var rgba = vec4<f32>(0.0);
+    if textureLoad(layer_depth, pixel, params.layer, 0) > 0.0 {
+        rgba = textureLoad(layer_color, pixel, params.layer, 0);
+    }
+    return over_camera(rgba.rgb, rgba.a, pixel);
+}
+
+@fragment
+fn fs_walk(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    let pixel = eye_pixel(position);
+    let mask = params.mask & ((1u << min(params.layer_count, MAX_LAYERS)) - 1u);
+    // Layers are visited in the order (depth descending, index ascending); `last_*` is the
+    // position of the layer visited before, so each step picks the first layer after it.
+    // Trusted layers sort as if 1 nearer than anything (depths are at most 1).
+    var last_depth = 3.0;
+    var last_index = -1;
+    var color = vec3<f32>(0.0);
+    var alpha = 0.0;
+    let steps = countOneBits(mask);
+    for (var step = 0u; step < steps && alpha < 0.999; step++) {
+        var best_depth = 0.0;
+        var best_index = -1;
+        // The mask is the same for every pixel of the draw: so is each layer index here.
+        var rest = mask;
+        while rest != 0u {
+            let layer = countTrailingZeros(rest);
+            rest &= rest - 1u;
+            let depth = ranked_depth(textureLoad(layer_depth, pixel, layer, 0), layer);
+            let i = i32(layer);
+            let after_last = depth < last_depth || (depth == last_depth && i > last_index);
+            if depth > 0.0 && after_last && (best_index < 0 || depth > best_depth) {
+                best_depth = depth;
+                best_index = i;
+            }
+        }
+        if best_index < 0 {
+            break;
+        }
+        let layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
+        color += (1.0 - alpha) * layer_rgba.rgb;
+        alpha += (1.0 - alpha) * layer_rgba.a;
+        last_depth = best_depth;
+        last_index = best_index;
+    }
+    return over_camera(color, alpha, pixel);
 }
 
 // A layer's depth for ordering: trusted layers rank above every app layer.
@@ -158,8 +174,8 @@ struct Probe {
     layer_count: u32,
 }
 
-@group(0) @binding(6) var<uniform> probe: Probe;
-@group(0) @binding(7) var<storage, read_write> probe_depths: array<f32>;
+@group(0) @binding(5) var<uniform> probe: Probe;
+@group(0) @binding(6) var<storage, read_write> probe_depths: array<f32>;
 
 @compute @workgroup_size(16)
 fn cs_probe(@builtin(local_invocation_index) layer: u32) {

@@ -7,13 +7,16 @@ use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
 
 use crate::camera::CameraTexture;
-use crate::coverage::TileMasks;
-use crate::fullscreen::{self, SAMPLER, STORAGE, UNIFORM, fullscreen_pass, texture};
+use crate::coverage::{Rect, TileMasks};
+use crate::fullscreen::{self, SAMPLER, UNIFORM_PER_DRAW, fullscreen_pipelines, texture};
 use crate::layers::EyeLayers;
 
 const SHADER: &str = include_str!("../../shaders/composite.wgsl");
 /// Must match `MAX_LAYERS` in the shader.
 pub const MAX_LAYERS: u32 = 16;
+
+/// Draw entries sit at multiples of this in the params buffer (wgpu's dynamic-offset alignment).
+const ALIGN: usize = 256;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -24,9 +27,9 @@ struct Params {
     camera_weight: f32,
     camera_stale: u32,
     trusted_mask: u32,
-    band_rows: u32,
     marker: u32,
-    tile_columns: u32,
+    mask: u32,
+    layer: u32,
     _pad: u32,
 }
 
@@ -44,13 +47,32 @@ pub struct Chrome {
     pub camera_stale: bool,
 }
 
+/// The shader's entry points, in the order of `CompositePass::pipelines`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Band = 0,
+    Camera = 1,
+    Single = 2,
+    Walk = 3,
+}
+
+const ENTRIES: [&str; 4] = ["fs_band", "fs_camera", "fs_single", "fs_walk"];
+
+/// One scissored draw: a rectangle of one eye, by one entry point, with its params entry.
+struct Draw {
+    eye: usize,
+    rect: Rect,
+    kind: Kind,
+    offset: u32,
+}
+
 pub struct CompositePass {
-    pipeline: wgpu::RenderPipeline,
+    pipelines: Vec<wgpu::RenderPipeline>,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
-    params: Vec<wgpu::Buffer>,
-    /// Per eye: its tile masks (see `coverage`).
-    tiles: Vec<wgpu::Buffer>,
+    /// Every draw's params, `ALIGN` apart.
+    params: Option<wgpu::Buffer>,
+    staging: Vec<u8>,
 }
 
 impl CompositePass {
@@ -62,21 +84,21 @@ impl CompositePass {
             SAMPLER,
             texture(Float { filterable: false }, D2Array),
             texture(Depth, D2Array),
-            UNIFORM,
-            STORAGE,
+            UNIFORM_PER_DRAW,
         ];
-        let (pipeline, layout) = fullscreen_pass(device, "composite", SHADER, &bindings, output_format);
+        let (pipelines, layout) = fullscreen_pipelines(device, "composite", SHADER, &bindings, output_format, &ENTRIES);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("camera"),
             mag_filter: wgpu::FilterMode::Linear,
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
-        CompositePass { pipeline, layout, sampler, params: Vec::new(), tiles: Vec::new() }
+        CompositePass { pipelines, layout, sampler, params: None, staging: Vec::new() }
     }
 
-    /// Records the composite of every eye into `output`, one viewport per eye, each walking
-    /// the layers its `TileMasks` say reach a pixel.
+    /// Records the composite of every eye into `output`, one viewport per eye: the chrome band,
+    /// then one draw per region of equal coverage (`TileMasks::regions`), each by the entry
+    /// point its layers call for.
     #[allow(clippy::too_many_arguments, reason = "the frame's GPU state, passed down rather than bundled")]
     pub fn encode(
         &mut self,
@@ -90,49 +112,44 @@ impl CompositePass {
         camera_weight: f32,
         chrome: Chrome,
     ) {
-        while self.params.len() < eyes.len() {
-            self.params.push(device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("composite params"),
-                size: size_of::<Params>() as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }));
-        }
-        for (eye, (_, _, masks)) in eyes.iter().enumerate() {
-            let bytes: &[u8] = bytemuck::cast_slice(&masks.masks);
-            if self.tiles.get(eye).is_none_or(|b| b.size() != bytes.len() as u64) {
-                let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("composite tiles"),
-                    size: bytes.len() as u64,
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                if eye < self.tiles.len() {
-                    self.tiles[eye] = buffer;
-                } else {
-                    self.tiles.push(buffer);
-                }
+        self.staging.clear();
+        let mut draws = Vec::new();
+        for (eye, (viewport, layers, masks)) in eyes.iter().enumerate() {
+            let count = layer_count.min(layers.capacity).min(MAX_LAYERS);
+            let base = Params {
+                origin: [viewport.x, viewport.y],
+                size: [viewport.width, viewport.height],
+                layer_count: count,
+                camera_weight,
+                camera_stale: u32::from(chrome.camera_stale),
+                trusted_mask: chrome.trusted_mask,
+                marker: u32::from(chrome.marker),
+                mask: 0,
+                layer: 0,
+                _pad: 0,
+            };
+            let band = chrome.band_rows.min(viewport.height);
+            if band > 0 {
+                let offset = self.push(&base);
+                draws.push(Draw { eye, rect: Rect { x0: 0, y0: 0, x1: viewport.width, y1: band }, kind: Kind::Band, offset });
             }
-            queue.write_buffer(&self.tiles[eye], 0, bytes);
+            let all = if count == 0 { 0 } else { u32::MAX >> (32 - count) };
+            for (rect, mask) in masks.regions(viewport.width, viewport.height, band) {
+                let mask = mask & all;
+                let kind = match mask.count_ones() {
+                    0 => Kind::Camera,
+                    1 => Kind::Single,
+                    _ => Kind::Walk,
+                };
+                let offset = self.push(&Params { mask, layer: mask.trailing_zeros().min(31), ..base });
+                draws.push(Draw { eye, rect, kind, offset });
+            }
         }
+        self.upload(device, queue);
+        let Some(params) = &self.params else { return };
         let groups: Vec<wgpu::BindGroup> = eyes
             .iter()
-            .zip(&self.params)
-            .zip(&self.tiles)
-            .map(|(((viewport, layers, masks), params), tiles)| {
-                let value = Params {
-                    origin: [viewport.x, viewport.y],
-                    size: [viewport.width, viewport.height],
-                    layer_count: layer_count.min(layers.capacity).min(MAX_LAYERS),
-                    camera_weight,
-                    camera_stale: u32::from(chrome.camera_stale),
-                    trusted_mask: chrome.trusted_mask,
-                    band_rows: chrome.band_rows,
-                    marker: u32::from(chrome.marker),
-                    tile_columns: masks.columns,
-                    _pad: 0,
-                };
-                queue.write_buffer(params, 0, bytemuck::bytes_of(&value));
+            .map(|(_, layers, _)| {
                 device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("composite"),
                     layout: &self.layout,
@@ -141,17 +158,59 @@ impl CompositePass {
                         wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(&self.sampler) },
                         wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&layers.color_array) },
                         wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&layers.depth_array) },
-                        wgpu::BindGroupEntry { binding: 4, resource: params.as_entire_binding() },
-                        wgpu::BindGroupEntry { binding: 5, resource: tiles.as_entire_binding() },
+                        wgpu::BindGroupEntry {
+                            binding: 4,
+                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                buffer: params,
+                                offset: 0,
+                                size: wgpu::BufferSize::new(size_of::<Params>() as u64),
+                            }),
+                        },
                     ],
                 })
             })
             .collect();
-        let mut pass = fullscreen::begin(encoder, "z-composite", output, &self.pipeline);
-        for ((viewport, _, _), group) in eyes.iter().zip(&groups) {
+        let mut pass = fullscreen::begin(encoder, "z-composite", output, &self.pipelines[Kind::Walk as usize]);
+        let mut current = Kind::Walk;
+        for (eye, (viewport, _, _)) in eyes.iter().enumerate() {
             pass.set_viewport(viewport.x as f32, viewport.y as f32, viewport.width as f32, viewport.height as f32, 0.0, 1.0);
-            pass.set_bind_group(0, group, &[]);
-            pass.draw(0..3, 0..1);
+            for draw in draws.iter().filter(|d| d.eye == eye) {
+                if draw.kind != current {
+                    pass.set_pipeline(&self.pipelines[draw.kind as usize]);
+                    current = draw.kind;
+                }
+                let Rect { x0, y0, x1, y1 } = draw.rect;
+                pass.set_scissor_rect(viewport.x + x0, viewport.y + y0, x1 - x0, y1 - y0);
+                pass.set_bind_group(0, &groups[eye], &[draw.offset]);
+                pass.draw(0..3, 0..1);
+            }
+        }
+    }
+
+    /// Appends one draw's params; returns its offset.
+    fn push(&mut self, params: &Params) -> u32 {
+        let offset = self.staging.len();
+        self.staging.extend_from_slice(bytemuck::bytes_of(params));
+        self.staging.resize(offset + ALIGN, 0);
+        offset as u32
+    }
+
+    /// Uploads the frame's params, growing the buffer when they outgrow it.
+    fn upload(&mut self, device: &wgpu::Device, queue: &wgpu::Queue) {
+        let needed = (self.staging.len() as u64).max(ALIGN as u64);
+        if self.params.as_ref().is_some_and(|b| b.size() < needed) {
+            self.params = None;
+        }
+        let buffer = self.params.get_or_insert_with(|| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("composite params"),
+                size: needed.next_power_of_two().max(64 * ALIGN as u64),
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        });
+        if !self.staging.is_empty() {
+            queue.write_buffer(buffer, 0, &self.staging);
         }
     }
 }
@@ -170,24 +229,13 @@ mod mirrors {
         let wgsl = Reflection::parse(SHADER).unwrap();
         let (shader, rust) = (
             wgsl.struct_layout("Params").unwrap(),
-            mirror_layout!(Params {
-                origin,
-                size,
-                layer_count,
-                camera_weight,
-                camera_stale,
-                trusted_mask,
-                band_rows,
-                marker,
-                tile_columns
-            }),
+            mirror_layout!(Params { origin, size, layer_count, camera_weight, camera_stale, trusted_mask, marker, mask, layer }),
         );
         assert_eq!(shader.members, rust.members);
         // The mirror rounds the buffer up to 16 bytes (uniform buffers bind in 16-byte units);
         // the shader reads the first `shader.size` of them.
         assert!(rust.size >= shader.size && rust.size % 16 == 0, "{shader:?} vs {rust:?}");
         assert_eq!(wgsl.u32_const("MAX_LAYERS"), Some(MAX_LAYERS));
-        assert_eq!(wgsl.u32_const("TILE_PIXELS"), Some(crate::coverage::TILE_PIXELS));
         let probe = wgsl.struct_layout("Probe").unwrap();
         assert!(probe.size <= 16, "the hit probe writes 16 bytes: {probe:?}");
         assert_eq!(probe.members, [("pixel".to_owned(), 0), ("layer_count".to_owned(), 8)]);

@@ -12,10 +12,12 @@
 //! empty texel: its bounds grow by [`WARP_MARGIN`].
 //!
 //! The eye is cut into tiles of [`TILE_PIXELS`] squared; each tile holds a bit mask of the
-//! slots whose bounds reach it. A tile no layer reaches takes only the camera, a tile one layer
-//! reaches takes that layer without ordering anything, and only contested tiles walk the depth
-//! order — so the composite's work follows what apps cover, and its result is exactly what the
-//! walk over every layer gives (a layer outside a tile has no texel there to contribute).
+//! slots whose bounds reach it, and tiles with equal masks merge into rectangles
+//! ([`TileMasks::regions`]), each one draw of the composite. A region no layer reaches takes
+//! only the camera, one that one layer reaches takes that layer without ordering anything, and
+//! only contested regions walk the depth order — so the composite's work follows what apps
+//! cover, and its result is exactly what the walk over every layer gives (a layer outside a
+//! region has no texel there to contribute).
 
 use glam::{Mat4, Vec3, Vec4Swizzles};
 use visor_types::frame::EyeView;
@@ -23,7 +25,7 @@ use visor_types::layer::{DrawCmd, LayerSubmission, Pipeline};
 
 use crate::renderer::scissor;
 
-/// Pixels along a tile's side; `TILE_PIXELS` in `shaders/composite.wgsl`.
+/// Pixels along a tile's side.
 pub const TILE_PIXELS: u32 = 32;
 
 /// Pixels a warped slot's bounds grow by: two of the warp's grid tiles, well past where its
@@ -131,6 +133,45 @@ impl TileMasks {
         }
     }
 
+    /// The eye cut into rectangles that the same layers reach, each with its mask: tiles with
+    /// equal masks side by side make one span, and a span with the same place and mask as one
+    /// in the row above extends it. Everything above `top` (the chrome band) is left out; the
+    /// rectangles cover the rest of the `width` x `height` eye exactly once.
+    pub fn regions(&self, width: u32, height: u32, top: u32) -> Vec<(Rect, u32)> {
+        let mut done: Vec<(Rect, u32)> = Vec::new();
+        // Rectangles still growing: they reached the bottom of the previous row.
+        let mut open: Vec<(Rect, u32)> = Vec::new();
+        for row in 0..self.rows {
+            let (y0, y1) = ((row * TILE_PIXELS).max(top), ((row + 1) * TILE_PIXELS).min(height));
+            if y1 <= y0 {
+                continue;
+            }
+            let masks = &self.masks[(row * self.columns) as usize..((row + 1) * self.columns) as usize];
+            let mut next = Vec::new();
+            let mut column = 0;
+            while column < self.columns {
+                let mask = masks[column as usize];
+                let start = column;
+                while column < self.columns && masks[column as usize] == mask {
+                    column += 1;
+                }
+                let (x0, x1) = (start * TILE_PIXELS, (column * TILE_PIXELS).min(width));
+                match open.iter().position(|(r, m)| *m == mask && r.x0 == x0 && r.x1 == x1 && r.y1 == y0) {
+                    Some(i) => {
+                        let (mut rect, _) = open.swap_remove(i);
+                        rect.y1 = y1;
+                        next.push((rect, mask));
+                    }
+                    None => next.push((Rect { x0, y0, x1, y1 }, mask)),
+                }
+            }
+            done.append(&mut open);
+            open = next;
+        }
+        done.append(&mut open);
+        done
+    }
+
     /// Share of tiles no layer reaches, one reaches, and more than one reach.
     pub fn census(&self) -> [f64; 3] {
         let mut counts = [0usize; 3];
@@ -228,5 +269,32 @@ mod tests {
         tiles.cover(0, Rect { x0: 0, y0: 0, x1: 64, y1: 32 });
         tiles.cover(1, Rect { x0: 0, y0: 0, x1: 10, y1: 10 });
         assert_eq!(tiles.census(), [0.5, 0.25, 0.25]);
+    }
+
+    #[test]
+    fn regions_cover_the_eye_below_the_band_once_with_their_tiles_masks() {
+        let (width, height, top) = (200, 150, 10);
+        let mut tiles = TileMasks::default();
+        tiles.clear(width, height);
+        tiles.cover(0, Rect { x0: 40, y0: 40, x1: 120, y1: 100 });
+        tiles.cover(1, Rect { x0: 100, y0: 0, x1: 200, y1: 60 });
+        let regions = tiles.regions(width, height, top);
+        let mut seen = vec![0u32; (width * height) as usize];
+        for (rect, mask) in &regions {
+            for y in rect.y0..rect.y1 {
+                for x in rect.x0..rect.x1 {
+                    seen[(y * width + x) as usize] += 1;
+                    let tile = tiles.masks[((y / TILE_PIXELS) * tiles.columns + x / TILE_PIXELS) as usize];
+                    assert_eq!(*mask, tile, "pixel ({x}, {y})");
+                }
+            }
+        }
+        for y in 0..height {
+            for x in 0..width {
+                assert_eq!(seen[(y * width + x) as usize], u32::from(y >= top), "pixel ({x}, {y})");
+            }
+        }
+        // Equal rows merge: far fewer rectangles than row spans.
+        assert!(regions.len() <= 12, "{regions:?}");
     }
 }

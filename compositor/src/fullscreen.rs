@@ -8,12 +8,9 @@
 pub const UNIFORM: wgpu::BindingType =
     wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None };
 
-/// A read-only storage buffer binding.
-pub const STORAGE: wgpu::BindingType = wgpu::BindingType::Buffer {
-    ty: wgpu::BufferBindingType::Storage { read_only: true },
-    has_dynamic_offset: false,
-    min_binding_size: None,
-};
+/// A uniform buffer binding addressed by a dynamic offset: one buffer, one entry per draw.
+pub const UNIFORM_PER_DRAW: wgpu::BindingType =
+    wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: true, min_binding_size: None };
 
 /// A filtering sampler binding.
 pub const SAMPLER: wgpu::BindingType = wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering);
@@ -32,6 +29,19 @@ pub fn fullscreen_pass(
     bindings: &[wgpu::BindingType],
     target: wgpu::TextureFormat,
 ) -> (wgpu::RenderPipeline, wgpu::BindGroupLayout) {
+    let (mut pipelines, layout) = fullscreen_pipelines(device, label, wgsl, bindings, target, &["fs_main"]);
+    (pipelines.remove(0), layout)
+}
+
+/// [`fullscreen_pass`] with one pipeline per fragment entry point, all sharing one layout.
+pub fn fullscreen_pipelines(
+    device: &wgpu::Device,
+    label: &str,
+    wgsl: &str,
+    bindings: &[wgpu::BindingType],
+    target: wgpu::TextureFormat,
+    fragment_entries: &[&str],
+) -> (Vec<wgpu::RenderPipeline>, wgpu::BindGroupLayout) {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
         .iter()
         .enumerate()
@@ -45,23 +55,33 @@ pub fn fullscreen_pass(
         bind_group_layouts: &[Some(&layout)],
         immediate_size: 0,
     });
-    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-        label: Some(label),
-        layout: Some(&pipeline_layout),
-        vertex: wgpu::VertexState { module: &module, entry_point: Some("vs_main"), compilation_options: Default::default(), buffers: &[] },
-        primitive: Default::default(),
-        depth_stencil: None,
-        multisample: Default::default(),
-        fragment: Some(wgpu::FragmentState {
-            module: &module,
-            entry_point: Some("fs_main"),
-            compilation_options: Default::default(),
-            targets: &[Some(target.into())],
-        }),
-        multiview_mask: None,
-        cache: None,
-    });
-    (pipeline, layout)
+    let pipelines = fragment_entries
+        .iter()
+        .map(|&entry| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: Default::default(),
+                depth_stencil: None,
+                multisample: Default::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    targets: &[Some(target.into())],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        })
+        .collect();
+    (pipelines, layout)
 }
 
 /// Begins a pass over `target` that clears it to black and draws with `pipeline`: every

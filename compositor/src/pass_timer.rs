@@ -67,10 +67,6 @@ impl PassTimer {
         PassTimer { queries, period_ns: f64::from(queue.get_timestamp_period()) }
     }
 
-    pub fn enabled(&self) -> bool {
-        self.queries.is_some()
-    }
-
     /// Writes timestamp `mark` once the GPU has done everything recorded before it.
     pub fn mark(&self, encoder: &mut wgpu::CommandEncoder, mark: Mark) {
         if let Some(q) = &self.queries {
