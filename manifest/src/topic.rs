@@ -59,6 +59,8 @@ pub const RESERVED_SEGMENT: &str = "shell";
 pub struct Topic {
     name: Arc<str>,
     hash: u64,
+    /// Under `shell/`: found once here, asked on every publish.
+    reserved: bool,
 }
 
 impl Topic {
@@ -81,7 +83,8 @@ impl Topic {
     fn from_checked(name: Arc<str>) -> Topic {
         static KEY: OnceLock<RandomState> = OnceLock::new();
         let hash = KEY.get_or_init(RandomState::new).hash_one(&*name);
-        Topic { name, hash }
+        let reserved = name.split('/').next() == Some(RESERVED_SEGMENT);
+        Topic { name, hash, reserved }
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,7 +97,7 @@ impl Topic {
 
     /// Whether the topic is under `shell/`, reserved to the shell capability.
     pub fn is_reserved(&self) -> bool {
-        self.segments().next() == Some(RESERVED_SEGMENT)
+        self.reserved
     }
 }
 
@@ -171,6 +174,9 @@ enum Segment {
 pub struct TopicPattern {
     text: Arc<str>,
     segments: Box<[Segment]>,
+    /// No wildcards: it matches the topic of the same name and no other (checked on every
+    /// publish, so by one string comparison rather than segment by segment).
+    exact: bool,
 }
 
 impl TopicPattern {
@@ -203,12 +209,17 @@ impl TopicPattern {
                 }
             });
         }
-        Ok(TopicPattern { text: text.into(), segments: segments.into() })
+        Ok(TopicPattern::from_parts(text.into(), segments.into()))
     }
 
     /// The pattern that matches exactly one topic.
     pub fn exact(topic: &Topic) -> TopicPattern {
-        TopicPattern { text: topic.name.clone(), segments: topic.segments().map(|s| Segment::Literal(s.into())).collect() }
+        TopicPattern::from_parts(topic.name.clone(), topic.segments().map(|s| Segment::Literal(s.into())).collect())
+    }
+
+    fn from_parts(text: Arc<str>, segments: Box<[Segment]>) -> TopicPattern {
+        let exact = segments.iter().all(|s| matches!(s, Segment::Literal(_)));
+        TopicPattern { text, segments, exact }
     }
 
     pub fn as_str(&self) -> &str {
@@ -217,11 +228,13 @@ impl TopicPattern {
 
     /// The single topic this pattern matches, when it has no wildcards.
     pub fn as_topic(&self) -> Option<Topic> {
-        let exact = self.segments.iter().all(|s| matches!(s, Segment::Literal(_)));
-        exact.then(|| Topic::from_checked(self.text.clone()))
+        self.exact.then(|| Topic::from_checked(self.text.clone()))
     }
 
     pub fn matches(&self, topic: &Topic) -> bool {
+        if self.exact {
+            return *self.text == *topic.name;
+        }
         let mut parts = topic.segments();
         for segment in self.segments.iter() {
             match segment {
