@@ -90,7 +90,7 @@ fn draw_bounds(draw: &DrawCmd, view_proj: &Mat4, width: u32, height: u32) -> Opt
         let p = Vec3::select(glam::BVec3::new(corner & 1 != 0, corner & 2 != 0, corner & 4 != 0), max, min);
         let c = to_clip * p.extend(1.0);
         // Behind the eye (or on its plane), the projection is unbounded: assume everything.
-        if !(c.w > 1e-6) || !c.is_finite() {
+        if !c.is_finite() || c.w <= 1e-6 {
             return Some(clip);
         }
         let ndc = c.xy() / c.w;

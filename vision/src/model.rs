@@ -97,7 +97,7 @@ impl OnnxModel {
         }
         let mut profile: Vec<OpProfile> =
             by_op.into_iter().map(|(op, (nodes, total))| OpProfile { op, nodes, per_run: total / runs.max(1) }).collect();
-        profile.sort_by(|a, b| b.per_run.cmp(&a.per_run));
+        profile.sort_by_key(|p| std::cmp::Reverse(p.per_run));
         Ok(profile)
     }
 }
