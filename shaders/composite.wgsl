@@ -48,6 +48,8 @@ struct Params {
     mask: u32,
     // The one layer that reaches it (`fs_single`).
     layer: u32,
+    // 1 normally; less while the glasses are off the user's head (the display dims).
+    brightness: f32,
 }
 
 @group(0) @binding(0) var camera: texture_2d<f32>;
@@ -81,17 +83,22 @@ fn over_camera(color: vec3<f32>, alpha: f32, pixel: vec2<i32>) -> vec4<f32> {
     if alpha < 0.999 {
         background = camera_at(pixel);
     }
-    return vec4<f32>(color + (1.0 - alpha) * background, 1.0);
+    return shown(color + (1.0 - alpha) * background);
+}
+
+// The pixel as the display shows it: dimmed while nobody wears the glasses.
+fn shown(rgb: vec3<f32>) -> vec4<f32> {
+    return vec4<f32>(rgb * params.brightness, 1.0);
 }
 
 @fragment
 fn fs_band(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    return vec4<f32>(chrome_band(eye_pixel(position)), 1.0);
+    return shown(chrome_band(eye_pixel(position)));
 }
 
 @fragment
 fn fs_camera(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    return vec4<f32>(camera_at(eye_pixel(position)), 1.0);
+    return shown(camera_at(eye_pixel(position)));
 }
 
 @fragment

@@ -1,10 +1,13 @@
 //! Glasses from the outside, without glasses: `visor devices` on a machine with none, every
-//! glasses profile telling the truth about its model, and the replay profile's pose opened the
-//! way the shell opens it.
+//! glasses profile telling the truth about its model, the replay profile's pose opened the
+//! way the shell opens it, and the shell pausing and dimming while nobody wears the glasses.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use visor_types::DeviceProfile;
 use visor_types::profile::{DriverName, GlassesModel, PoseConfig};
@@ -78,4 +81,56 @@ fn the_replay_profile_opens_a_pose_that_moves_and_hands_out_the_glasses_sensors(
     }
     let now = clock.now_ns();
     assert_eq!(opened.source.predict(now + 16_000_000).timestamp_ns, now + 16_000_000);
+}
+
+/// Taking the glasses off (the driver module says so on `glasses/worn`) pauses the displayed
+/// apps and dims the display; putting them back on resumes those apps and the brightness.
+#[test]
+fn glasses_taken_off_pause_the_apps_and_dim_the_display() {
+    use visor::shell::Shell;
+    use visor_runtime::AppStatus;
+    use visor_runtime::bus::{BusCapabilities, ModuleRef, Payload, Topic, TopicPattern};
+    use visor_runtime::policy::Policy;
+    use visor_types::clock::MonotonicClock;
+
+    let profile = common::profile(1);
+    let mut shell = Shell::new(profile.clone(), &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap();
+    let app = shell.launch(&common::component("probe"), &[("PROBE_X", "-0.9,0.9"), ("PROBE_COLOR", "0,1,0,1")]).unwrap();
+    shell.publish(0, shell.clock.now_ns());
+    let caps = BusCapabilities {
+        publish: vec![TopicPattern::from_str("glasses/worn").unwrap()],
+        messages_per_second: 100,
+        ..BusCapabilities::none()
+    };
+    let driver = shell.modules.bus().endpoint(ModuleRef::new(950, "glasses"), caps);
+    let worn = Topic::new("glasses/worn").unwrap();
+    let mut frame = 0;
+    fn step_until(shell: &mut Shell, frame: &mut u64, what: &str, done: &dyn Fn(&mut Shell) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done(shell) {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            shell.step(*frame, shell.clock.now_ns());
+            *frame += 1;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let green = |shell: &mut Shell| shell.compositor.read_frame().unwrap().get_pixel(80, 60).0[1];
+    step_until(&mut shell, &mut frame, "the app draws", &|s| s.modules.app(app).is_some_and(|a| a.frames() > 2) && green(s) > 200);
+    let bright = green(&mut shell);
+
+    driver.publish(&worn, Payload::json(&serde_json::json!({ "kind": "worn", "worn": false, "at_ns": 1 })).unwrap()).unwrap();
+    step_until(&mut shell, &mut frame, "the app is paused", &|s| s.modules.app(app).is_some_and(|a| a.status() == AppStatus::Paused));
+    shell.step(frame, shell.clock.now_ns());
+    let dim = green(&mut shell);
+    assert!(dim < bright / 2, "the display dims while nobody wears the glasses: {dim} against {bright}");
+    let frames = shell.modules.app(app).unwrap().frames();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(shell.modules.app(app).unwrap().frames(), frames, "a paused app draws nothing");
+
+    driver.publish(&worn, Payload::json(&serde_json::json!({ "kind": "worn", "worn": true, "at_ns": 2 })).unwrap()).unwrap();
+    step_until(&mut shell, &mut frame, "the app runs again", &|s| {
+        s.modules.app(app).is_some_and(|a| a.status() == AppStatus::Running && a.frames() > frames)
+    });
+    shell.step(frame, shell.clock.now_ns());
+    assert!(green(&mut shell) > 200, "the display is bright again");
 }

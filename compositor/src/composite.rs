@@ -30,7 +30,7 @@ struct Params {
     marker: u32,
     mask: u32,
     layer: u32,
-    _pad: u32,
+    brightness: f32,
 }
 
 /// What the shell adds to the composite of apps: its trusted layers, its chrome band and the
@@ -45,7 +45,12 @@ pub struct Chrome {
     pub marker: bool,
     /// The camera picture is old: dim and hatch it.
     pub camera_stale: bool,
+    /// Nobody wears the glasses: the whole display dims.
+    pub dimmed: bool,
 }
+
+/// How bright the display is while dimmed.
+const DIMMED: f32 = 0.1;
 
 /// The shader's entry points, in the order of `CompositePass::pipelines`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +131,7 @@ impl CompositePass {
                 marker: u32::from(chrome.marker),
                 mask: 0,
                 layer: 0,
-                _pad: 0,
+                brightness: if chrome.dimmed { DIMMED } else { 1.0 },
             };
             let band = chrome.band_rows.min(viewport.height);
             if band > 0 {
@@ -229,7 +234,18 @@ mod mirrors {
         let wgsl = Reflection::parse(SHADER).unwrap();
         let (shader, rust) = (
             wgsl.struct_layout("Params").unwrap(),
-            mirror_layout!(Params { origin, size, layer_count, camera_weight, camera_stale, trusted_mask, marker, mask, layer }),
+            mirror_layout!(Params {
+                origin,
+                size,
+                layer_count,
+                camera_weight,
+                camera_stale,
+                trusted_mask,
+                marker,
+                mask,
+                layer,
+                brightness
+            }),
         );
         assert_eq!(shader.members, rust.members);
         // The mirror rounds the buffer up to 16 bytes (uniform buffers bind in 16-byte units);

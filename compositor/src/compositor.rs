@@ -290,6 +290,11 @@ impl Compositor {
         self.chrome.camera_stale = stale;
     }
 
+    /// Dims the whole display (nobody is wearing the glasses), or brings it back.
+    pub fn set_dimmed(&mut self, dimmed: bool) {
+        self.chrome.dimmed = dimmed;
+    }
+
     /// Changes the GPU time one app's layer may take per frame.
     pub fn set_gpu_budget_ms(&mut self, budget_ms: f64) {
         self.config.gpu_budget_ms = budget_ms;

@@ -10,7 +10,8 @@
 //!
 //! Input enters through [`Shell::pointer`] and [`Shell::key`] and is routed by `input`. With a
 //! module store attached ([`Shell::serve_store`]), `service` answers the launcher on the
-//! `shell/` topics between frames.
+//! `shell/` topics between frames. `worn` pauses the apps and dims the display while nobody
+//! wears the glasses (`glasses/worn`).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 mod input;
 mod service;
+mod worn;
 
 pub use input::{KeyInput, PointerInput, PointerKind};
 pub use service::{ShellService, module_kind};
@@ -57,6 +59,8 @@ pub struct Shell {
     router: input::Router,
     /// Answers the `shell/` topics, once a store is attached.
     service: Option<ShellService>,
+    /// Glasses taken off pause the apps and dim the display.
+    worn: worn::WornWatch,
 }
 
 /// What the shell's own bus endpoints (its camera queue, the admin panel's tap) may hold.
@@ -99,9 +103,10 @@ impl Shell {
         let feed = FrameFeed::new(displayed.clone());
         let bus = Bus::new(clock.clone());
         let frames = TopicPattern::from_str(builtin::camera::FRAMES).expect("a valid pattern");
+        let worn_topic = TopicPattern::from_str(builtin::glasses::WORN).expect("a valid pattern");
         let caps = BusCapabilities {
             publish: Vec::new(),
-            subscribe: vec![frames.clone()],
+            subscribe: vec![frames.clone(), worn_topic],
             messages_per_second: 0,
             shell: false,
             serve: Vec::new(),
@@ -111,6 +116,7 @@ impl Shell {
         // Room for the largest camera picture (8K RGBA is 133 MiB): the shell's own queue of one.
         compositor_endpoint.budget().set_limit(SHELL_BUS_BUDGET);
         let camera_frames = compositor_endpoint.subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
+        let worn = worn::WornWatch::new(&compositor_endpoint)?;
         let mut modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
         builtin::register(&mut modules, &profile, data, clock.clone(), opened.source.clone());
         builtin::load(&mut modules, data, &profile.drivers)?;
@@ -128,6 +134,7 @@ impl Shell {
             displayed,
             router: input::Router::default(),
             service: None,
+            worn,
         })
     }
 
@@ -251,6 +258,8 @@ impl Shell {
     /// marker while a consent request waits, and whether the camera picture is too old to
     /// show as live.
     fn update_chrome(&mut self) {
+        let worn = self.worn.update(&mut self.modules);
+        self.compositor.set_dimmed(!worn);
         self.compositor.set_trusted_apps(self.modules.trusted_apps());
         self.compositor.set_marker(self.service.as_ref().is_some_and(|s| s.consent_pending()));
         let age_ns = self.camera.as_ref().map(|frame| self.clock.now_ns().saturating_sub(frame.timestamp_ns));

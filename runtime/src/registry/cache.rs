@@ -197,6 +197,11 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 /// The cached component, if the file is there, carries a sound tag for this component and
 /// engine, and wasmtime accepts it; anything else is a miss (logged when it is damage or a
 /// forgery, not absence).
+///
+/// The file is read into memory and checked there, not memory-mapped with
+/// `Component::deserialize_file` (which would skip a copy): a mapping shows later writes to the
+/// file, so whoever can write it could change the code after its tag was checked. Restarts do
+/// not come here at all: the module host keeps the compiled component in memory.
 fn load_cached(engine: &Engine, signer: &Signer, cwasm: &Path, tag: &Path) -> Option<Component> {
     let bytes = fs::read(cwasm).ok()?;
     let recorded = fs::read_to_string(tag).unwrap_or_default();
