@@ -58,10 +58,14 @@ if [ "$soak_minutes" != 0 ]; then
     target/release/visor soak --minutes "$soak_minutes"
 fi
 
-# The parsers under libFuzzer (fuzz/, its own ASan build in fuzz/target): regression inputs, then
-# 20 s a target. VISOR_FUZZ=0 skips it.
-if [ "${VISOR_FUZZ:-1}" != 0 ]; then
-    say "fuzzing the parsers (scripts/fuzz.sh all 20; VISOR_FUZZ=0 skips)"
+# The parsers under libFuzzer (fuzz/, its own AddressSanitizer build in fuzz/target): 20 s a
+# target from the committed seeds. Behind VISOR_FUZZ=1: installing cargo-fuzz and the cold
+# sanitizer build took CI past its time, and the suite above already replays every committed
+# corpus and regression input through the same checks (tests/fuzz_replay.rs).
+if [ "${VISOR_FUZZ:-0}" = 1 ]; then
+    say "fuzzing the parsers (scripts/fuzz.sh all 20)"
     bash scripts/fuzz.sh all 20
+else
+    say "not fuzzing (VISOR_FUZZ=1 runs scripts/fuzz.sh all 20 here; the committed inputs were replayed above)"
 fi
 say "all tests passed"

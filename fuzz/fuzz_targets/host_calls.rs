@@ -3,8 +3,8 @@
 //!
 //! Asserts the app loads, that every frame ends in a layer or an error for the guest alone, never
 //! a host panic or sanitizer report, and that the instance's memory and bus budget stay within
-//! their limits and the budget is empty once it ends. The checks: `visor_fuzz::host_calls`.
+//! their limits and the budget is empty once it ends. The checks: `visor_fuzzing::host_calls`.
 
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzz::host_calls::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzzing::host_calls::run(data));

@@ -2,8 +2,8 @@
 //!
 //! Asserts it never panics, that a refusal names a problem, and that an accepted manifest keeps
 //! its limits within `Limits::MAX`, its entry inside its folder, its patterns round-tripping, and
-//! gets nothing from the empty policy. The checks: `visor_fuzz::manifest`.
+//! gets nothing from the empty policy. The checks: `visor_fuzzing::manifest`.
 
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzz::manifest::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzzing::manifest::run(data));

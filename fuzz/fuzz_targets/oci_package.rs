@@ -3,8 +3,8 @@
 //! `Signature::from_json`/`verify`, `Package::from_dir` (scratch folder), `check_signature` and `admit`.
 //!
 //! Asserts no panic, round trips, and that only a signature for exactly this package is accepted
-//! and an unknown publisher is refused by default. The checks: `visor_fuzz::oci_package`.
+//! and an unknown publisher is refused by default. The checks: `visor_fuzzing::oci_package`.
 
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzz::oci_package::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzzing::oci_package::run(data));

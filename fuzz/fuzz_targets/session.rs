@@ -2,8 +2,8 @@
 //! `visor_drivers::session::Session::open` (through a scratch folder) and `PoseTrack::from_jsonl`.
 //!
 //! Asserts no panic, that a refusal names a problem, and that accepted sessions and tracks are
-//! ordered, sized and sample unit orientations at any time. The checks: `visor_fuzz::session`.
+//! ordered, sized and sample unit orientations at any time. The checks: `visor_fuzzing::session`.
 
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzz::session::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzzing::session::run(data));

@@ -3,8 +3,8 @@
 //!
 //! Asserts no panic in parsing, `matches` or `covers`; that a topic's own text is a pattern
 //! matching it; that `covers` is reflexive, agrees with `matches`, and never claims more than
-//! `matches` allows. The checks: `visor_fuzz::topic`.
+//! `matches` allows. The checks: `visor_fuzzing::topic`.
 
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzz::topic::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzzing::topic::run(data));

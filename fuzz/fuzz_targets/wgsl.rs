@@ -2,8 +2,8 @@
 //! prepends the prelude and validates with naga.
 //!
 //! Asserts it returns `Ok` or `Err` and never panics, and that an accepted shader's source (what
-//! the compositor compiles) validates again with both entry points. The checks: `visor_fuzz::wgsl`.
+//! the compositor compiles) validates again with both entry points. The checks: `visor_fuzzing::wgsl`.
 
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzz::wgsl::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| visor_fuzzing::wgsl::run(data));

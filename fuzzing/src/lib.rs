@@ -1,4 +1,4 @@
-//! The bodies of Visor's fuzz targets: each module's `run` takes libFuzzer's bytes, feeds them to
+//! The bodies of Visor's fuzz targets (`fuzz/fuzz_targets/`, one line each over a check here): each module's `run` takes libFuzzer's bytes, feeds them to
 //! one of Visor's parsers (or, for `host_calls`, to a guest that turns them into host calls)
 //! through its public API, and asserts what that code promises about what it accepts. The targets in `fuzz_targets/` stay one line each (as wasmtime keeps its
 //! `crates/fuzzing` apart from its thin targets), so a reader finds every check here.
@@ -28,6 +28,19 @@ pub mod policy;
 pub mod session;
 pub mod topic;
 pub mod wgsl;
+
+/// Every target by the name of its file in `fuzz/fuzz_targets/` and its check: what the test
+/// suite replays the committed corpus and regression inputs through.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("device_profile", device_profile::run),
+    ("host_calls", host_calls::run),
+    ("manifest", manifest::run),
+    ("oci_package", oci_package::run),
+    ("policy", policy::run),
+    ("session", session::run),
+    ("topic", topic::run),
+    ("wgsl", wgsl::run),
+];
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -20,7 +20,8 @@
 //!
 //! `VISOR_FUZZ_LOG=1` prints each input's guest log and the error that ended it.
 //!
-//! The probe component comes from `VISOR_PROBE_WASM`, else the guest build's output beside
+//! The probe component comes from [`use_probe`] (the test suite's replay passes the one its guest
+//! build made), else `VISOR_PROBE_WASM`, else the guest build's output beside
 //! this checkout (`target/guests/wasm32-wasip2/release/probe.wasm`), which
 //! `cargo test --release --test hostile host_calls` in the repository root builds, as does
 //! `scripts/fuzz.sh` (with `fuzz/guests`) before it fuzzes.
@@ -55,13 +56,23 @@ pub struct Fixture {
     pub component: Precompiled,
 }
 
+static PROBE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Runs the probe component at `path` rather than the one `VISOR_PROBE_WASM` names; has an
+/// effect only before the first input. Returns false when a probe was already chosen.
+pub fn use_probe(path: PathBuf) -> bool {
+    PROBE.set(path).is_ok()
+}
+
 /// The process's [`Fixture`], made by the first input, after checking that guest traps are
 /// contained. Panics, naming the fix, when the probe component is missing.
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let probe = std::env::var_os(PROBE_ENV)
-            .map(PathBuf::from)
+        let probe = PROBE
+            .get()
+            .cloned()
+            .or_else(|| std::env::var_os(PROBE_ENV).map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/guests/wasm32-wasip2/release/probe.wasm"));
         let bytes = std::fs::read(&probe).unwrap_or_else(|e| {
             panic!(
