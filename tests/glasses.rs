@@ -39,7 +39,7 @@ fn every_model_has_a_glasses_profile_named_after_it() {
     let dir = repo().join("device-profiles");
     for model in GlassesModel::ALL {
         let profile = DeviceProfile::find(model.slug(), &dir).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(profile.pose, PoseConfig::Glasses { model: Some(model), replay: None }, "{}", model.slug());
+        assert_eq!(profile.pose, PoseConfig::Glasses { model: Some(model), replay: None, keys: Default::default() }, "{}", model.slug());
         assert!(profile.drivers.contains(&DriverName::Glasses) && profile.drivers.contains(&DriverName::Pose), "{}", model.slug());
         assert!(!profile.drivers.contains(&DriverName::Camera), "{}: the camera driver is not loaded", model.slug());
         assert_eq!((profile.display.eyes, profile.display.eye_width, profile.display.eye_height), (2, 1920, 1080), "{}", model.slug());
@@ -133,4 +133,84 @@ fn glasses_taken_off_pause_the_apps_and_dim_the_display() {
     });
     shell.step(frame, shell.clock.now_ns());
     assert!(green(&mut shell) > 200, "the display is bright again");
+}
+
+/// The glasses' first key (the profile's default binding) opens the launcher in front of the
+/// head and gives it the focus; pressed again it closes it. Other keys leave it alone.
+#[test]
+fn the_first_glasses_key_opens_and_closes_the_launcher() {
+    use visor::shell::Shell;
+    use visor_runtime::bus::{BusCapabilities, ModuleRef, Payload, Topic, TopicPattern};
+    use visor_runtime::policy::Policy;
+    use visor_types::clock::MonotonicClock;
+
+    let mut shell = Shell::new(common::profile(1), &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap();
+    shell.set_launcher(common::component("launcher"));
+    let caps = BusCapabilities {
+        publish: vec![TopicPattern::from_str("glasses/keys").unwrap()],
+        messages_per_second: 100,
+        ..BusCapabilities::none()
+    };
+    let driver = shell.modules.bus().endpoint(ModuleRef::new(950, "glasses"), caps);
+    let keys = Topic::new("glasses/keys").unwrap();
+    let press =
+        |key: u8| driver.publish(&keys, Payload::json(&serde_json::json!({ "kind": "key", "key": key, "at_ns": 1 })).unwrap()).unwrap();
+    let showing = |shell: &mut Shell| shell.modules.display_apps().any(|a| a.name() == "launcher" && a.frames() > 0);
+    let mut frame = 0;
+    let mut step_until = |shell: &mut Shell, what: &str, done: &dyn Fn(&mut Shell) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done(shell) {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            shell.step(frame, shell.clock.now_ns());
+            frame += 1;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+
+    press(2);
+    for _ in 0..20 {
+        shell.step(0, shell.clock.now_ns());
+    }
+    assert!(shell.modules.find("launcher").is_none(), "an unbound key opens nothing");
+    press(0);
+    step_until(&mut shell, "the launcher shows", &showing);
+    assert_eq!(shell.focused().as_deref(), Some("launcher"));
+    press(0);
+    step_until(&mut shell, "the launcher is closed", &|s| !s.modules.display_apps().any(|a| a.name() == "launcher"));
+    press(0);
+    step_until(&mut shell, "the launcher shows again", &showing);
+}
+
+/// Glasses that report their v-sync decide when a frame is seen: the shell's display times
+/// fall on the refresh edges of the replayed pair (60 Hz here), whatever the lead asked for.
+#[test]
+fn frames_are_timed_to_the_glasses_vsync() {
+    use visor::shell::Shell;
+    use visor_drivers::glasses::synth::{Motion, Synth};
+    use visor_runtime::policy::Policy;
+    use visor_types::clock::MonotonicClock;
+
+    let dir = tempfile::tempdir().unwrap();
+    let stream = dir.path().join("still-vsync.imu.jsonl");
+    let mut synth = Synth::new(Motion::Still, 30.0);
+    synth.vsync_hz = Some(60.0);
+    std::fs::write(&stream, synth.stream().to_jsonl()).unwrap();
+    let mut profile = common::profile(1);
+    profile.pose = PoseConfig::Glasses { model: None, replay: Some(stream), keys: Default::default() };
+    let shell = Shell::new(profile, &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while shell.vsync().is_none() {
+        assert!(Instant::now() < deadline, "no v-sync phase from the replayed pair");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A second of events to settle the period and phase.
+    std::thread::sleep(Duration::from_secs(1));
+    let vsync = shell.vsync().unwrap();
+    let period = 1e9 / 60.0;
+    assert!((vsync.period_ns as f64 - period).abs() < 50_000.0, "{vsync:?}");
+    for lead_ms in [0, 3, 8, 13, 16, 21, 40] {
+        let t = shell.display_time(Duration::from_millis(lead_ms));
+        let phase = (t as f64 - vsync.edge_ns as f64).rem_euclid(period);
+        assert!(phase.min(period - phase) < 200_000.0, "lead {lead_ms} ms: {phase} ns off a refresh edge");
+    }
 }

@@ -3,8 +3,9 @@
 //! per app the last `frame` call's ms and the submission shown. [`Display::None`](super::Display::None)
 //! keeps no frames, only the timing log: a server run until Ctrl-C or SIGTERM.
 //!
-//! Frames are paced at the profile's refresh rate by default, so apps at their own rates meet
-//! the display as they would on a device; `--unpaced` runs as fast as the compositor can.
+//! Frames are paced at the profile's refresh rate by default — or by the glasses' v-sync where
+//! the pair reports it — so apps at their own rates meet the display as they would on a
+//! device; `--unpaced` runs as fast as the compositor can.
 //! The admin panel (`--admin`) is answered between frames.
 
 use std::collections::BTreeMap;
@@ -111,11 +112,22 @@ fn frame_loop(running: &mut Running, options: &RunOptions, out: &Path, frames: O
     let mut total_ms = 0.0;
     let mut frame = 0;
     while frames.is_none_or(|n| frame < n) && !options.stop.load(Ordering::Relaxed) {
-        let due = start + period.mul_f64(frame as f64);
-        if paced && due > Instant::now() {
-            std::thread::sleep(due - Instant::now());
-        }
-        let display_time_ns = start_ns + period.as_nanos() as u64 * (frame + 1);
+        let display_time_ns = match shell.vsync().filter(|_| paced) {
+            // Glasses that report their v-sync pace the frames: one a refresh, shown at the next.
+            Some(v) => {
+                let now = shell.clock.now_ns();
+                let edge = v.next_edge(now + 1);
+                std::thread::sleep(Duration::from_nanos(edge - now));
+                edge + v.period_ns
+            }
+            None => {
+                let due = start + period.mul_f64(frame as f64);
+                if paced && due > Instant::now() {
+                    std::thread::sleep(due - Instant::now());
+                }
+                start_ns + period.as_nanos() as u64 * (frame + 1)
+            }
+        };
         let report = shell.step(frame, display_time_ns);
         total_ms += report.stats.ms;
         if let Some(admin) = admin.as_mut() {

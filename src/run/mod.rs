@@ -152,6 +152,12 @@ pub fn resolve_apps(data: &DataDir, named: &[PathBuf]) -> anyhow::Result<Vec<Pat
 /// launcher's `shell/` topics over `registry` either way.
 pub fn start_apps(shell: &mut Shell, data: &DataDir, registry: &Registry, apps: &[PathBuf], launcher: bool) -> anyhow::Result<()> {
     shell.serve_store(registry.clone())?;
+    // A glasses key opens the launcher later even when the run did not start with it.
+    match data.component(LAUNCHER) {
+        Ok(component) => shell.set_launcher(component),
+        Err(e) if !launcher => tracing::debug!("no launcher to open from a key: {e}"),
+        Err(e) => return Err(e.into()),
+    }
     if launcher {
         shell.launch(&data.component(LAUNCHER)?, &[])?;
     }

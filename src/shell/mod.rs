@@ -11,13 +11,15 @@
 //! Input enters through [`Shell::pointer`] and [`Shell::key`] and is routed by `input`. With a
 //! module store attached ([`Shell::serve_store`]), `service` answers the launcher on the
 //! `shell/` topics between frames. `worn` pauses the apps and dims the display while nobody
-//! wears the glasses (`glasses/worn`).
+//! wears the glasses (`glasses/worn`); `keys` binds the glasses' keys to the launcher and to
+//! recentring (`glasses/keys`).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 mod input;
+mod keys;
 mod service;
 mod worn;
 
@@ -29,6 +31,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use glam::Mat4;
 use visor_compositor::{Compositor, CompositorConfig, FrameStats, Gpu};
+use visor_drivers::glasses::VsyncPhase;
 use visor_drivers::pose::{PoseSource, SimControls};
 use visor_runtime::bus::{Bus, BusCapabilities, ModuleRef, Overflow, QueueOptions, Subscription, TopicPattern};
 use visor_runtime::manifest::{Capabilities, Device, Entry, Exports, Limits, Manifest, ModuleKind, Triggers, Version};
@@ -37,6 +40,7 @@ use visor_runtime::policy::Policy;
 use visor_runtime::{AppEngine, AppStatus, FrameFeed};
 use visor_types::clock::SharedClock;
 use visor_types::input::Key;
+use visor_types::profile::{GlassesKeys, PoseConfig};
 use visor_types::{AppId, CameraFrame, DeviceProfile, FrameInfo, Pose};
 
 use crate::builtin;
@@ -61,6 +65,10 @@ pub struct Shell {
     service: Option<ShellService>,
     /// Glasses taken off pause the apps and dim the display.
     worn: worn::WornWatch,
+    /// The glasses' keys bound to the launcher and recentring.
+    keys: keys::KeyWatch,
+    /// The launcher's component, once a run has one to offer ([`Shell::set_launcher`]).
+    launcher: Option<PathBuf>,
 }
 
 /// What the shell's own bus endpoints (its camera queue, the admin panel's tap) may hold.
@@ -70,6 +78,9 @@ pub const SHELL_BUS_BUDGET: u64 = 256 << 20;
 /// (dimmed, hatched). Half a second is many frames late for any camera, and longer than any
 /// honest hiccup of a USB camera.
 pub const CAMERA_STALE_NS: u64 = 500_000_000;
+
+/// V-sync events older than this no longer pace frames: the pair stopped reporting them.
+pub const VSYNC_STALE_NS: u64 = 500_000_000;
 
 /// What one [`Shell::step`] did.
 pub struct StepReport {
@@ -103,10 +114,10 @@ impl Shell {
         let feed = FrameFeed::new(displayed.clone());
         let bus = Bus::new(clock.clone());
         let frames = TopicPattern::from_str(builtin::camera::FRAMES).expect("a valid pattern");
-        let worn_topic = TopicPattern::from_str(builtin::glasses::WORN).expect("a valid pattern");
+        let glasses = [builtin::glasses::WORN, builtin::glasses::KEYS].map(|t| TopicPattern::from_str(t).expect("a valid pattern"));
         let caps = BusCapabilities {
             publish: Vec::new(),
-            subscribe: vec![frames.clone(), worn_topic],
+            subscribe: [vec![frames.clone()], glasses.to_vec()].concat(),
             messages_per_second: 0,
             shell: false,
             serve: Vec::new(),
@@ -117,6 +128,11 @@ impl Shell {
         compositor_endpoint.budget().set_limit(SHELL_BUS_BUDGET);
         let camera_frames = compositor_endpoint.subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
         let worn = worn::WornWatch::new(&compositor_endpoint)?;
+        let bindings = match &profile.pose {
+            PoseConfig::Glasses { keys, .. } => *keys,
+            _ => GlassesKeys::default(),
+        };
+        let keys = keys::KeyWatch::new(&compositor_endpoint, bindings)?;
         let mut modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
         builtin::register(&mut modules, &profile, data, clock.clone(), opened.source.clone());
         builtin::load(&mut modules, data, &profile.drivers)?;
@@ -135,6 +151,8 @@ impl Shell {
             router: input::Router::default(),
             service: None,
             worn,
+            keys,
+            launcher: None,
         })
     }
 
@@ -219,6 +237,7 @@ impl Shell {
     pub fn step(&mut self, frame: u64, display_time_ns: u64) -> StepReport {
         let (display, measured) = self.publish(frame + 1, display_time_ns);
         self.modules.poll_triggers();
+        self.obey_keys();
         if let Some(mut service) = self.service.take() {
             service.serve(self);
             self.service = Some(service);
@@ -341,6 +360,76 @@ impl Shell {
             app.resume();
         }
         Some((app.name().to_string(), pause))
+    }
+
+    /// Names the launcher's component, which a glasses key (or [`Shell::toggle_launcher`])
+    /// opens and closes.
+    pub fn set_launcher(&mut self, component: PathBuf) {
+        self.launcher = Some(component);
+    }
+
+    /// Closes the launcher when it shows, else opens it — in front of the head, where it
+    /// places itself when it starts — and gives it the focus. Returns whether it is open now.
+    pub fn toggle_launcher(&mut self) -> anyhow::Result<bool> {
+        let name = crate::run::LAUNCHER;
+        if let Some(id) = self.modules.find(name) {
+            if self.modules.display_apps().any(|a| a.id() == AppId(id)) {
+                self.modules.stop(id)?;
+                tracing::info!("launcher closed");
+                return Ok(false);
+            }
+            self.modules.start(id)?;
+        } else {
+            let Some(component) = self.launcher.clone() else {
+                anyhow::bail!("this run has no launcher to open: start visor with --launcher, or use a build that bundles the apps");
+            };
+            self.launch(&component, &[])?;
+        }
+        self.focus_app(name);
+        tracing::info!("launcher opened");
+        Ok(true)
+    }
+
+    /// Takes the head's current heading as straight ahead, where the pose source can (the
+    /// glasses' IMU); returns whether it could.
+    pub fn recentre(&self) -> bool {
+        let Some(feed) = self.pose.glasses() else { return false };
+        feed.request_recentre();
+        tracing::info!("recentred: the current heading is straight ahead");
+        true
+    }
+
+    /// The glasses' display refresh, where the pair reports its v-sync and did so lately.
+    pub fn vsync(&self) -> Option<VsyncPhase> {
+        let phase = self.pose.glasses()?.vsync_phase()?;
+        phase.fresh(self.clock.now_ns(), VSYNC_STALE_NS).then_some(phase)
+    }
+
+    /// When a frame started now is seen: `lead` from now, moved to the nearest refresh edge
+    /// of the glasses where they report their v-sync, so each frame's head pose is predicted
+    /// for the moment the display lights it.
+    pub fn display_time(&self, lead: Duration) -> u64 {
+        let due = self.clock.now_ns() + lead.as_nanos() as u64;
+        match self.vsync() {
+            Some(v) => v.next_edge(due.saturating_sub(v.period_ns / 2)),
+            None => due,
+        }
+    }
+
+    /// Acts on the glasses' bound keys pressed since the last frame.
+    fn obey_keys(&mut self) {
+        for action in self.keys.take() {
+            match action {
+                keys::KeyAction::ToggleLauncher => {
+                    if let Err(e) = self.toggle_launcher() {
+                        tracing::warn!("the launcher key: {e:#}");
+                    }
+                }
+                keys::KeyAction::Recentre => {
+                    self.recentre();
+                }
+            }
+        }
     }
 
     fn app_name(&mut self, app: AppId) -> Option<String> {

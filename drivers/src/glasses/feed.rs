@@ -55,7 +55,8 @@ struct State {
     next: u64,
     log: VecDeque<(u64, GlassesNews)>,
     rate_window: Option<(u64, u32)>,
-    last_vsync_ns: Option<u64>,
+    vsyncs: VsyncFit,
+    vsync: Option<VsyncPhase>,
     /// The last pair's IMU-to-display rotation and display delay (ns): kept after it is lost,
     /// so the head holds where it was.
     geometry: Option<(Quat, u64)>,
@@ -130,7 +131,8 @@ impl GlassesFeed {
         state.info = Some(info.clone());
         state.geometry = Some((info.imu_to_display, info.display_delay_us.saturating_mul(1000)));
         state.rate_window = None;
-        state.last_vsync_ns = None;
+        state.vsyncs = VsyncFit::default();
+        state.vsync = None;
         push(&mut state, GlassesNews::Connected { name: info.name.clone(), serial: info.serial.clone(), at_ns });
     }
 
@@ -143,6 +145,8 @@ impl GlassesFeed {
         }
         state.status = GlassesStatus { problem: Some(reason.to_string()), ..GlassesStatus::default() };
         state.info = None;
+        state.vsyncs = VsyncFit::default();
+        state.vsync = None;
         if was_connected {
             push(&mut state, GlassesNews::Lost { reason: reason.to_string(), at_ns });
         }
@@ -179,12 +183,104 @@ impl GlassesFeed {
 
     pub(super) fn vsync(&self, at_ns: u64) {
         let mut state = self.lock();
-        if let Some(last) = state.last_vsync_ns.replace(at_ns) {
-            let period_ms = at_ns.saturating_sub(last) as f32 * 1e-6;
-            // Smoothed: v-sync events arrive over USB with a millisecond of jitter.
-            let smoothed = state.status.vsync_period_ms.map_or(period_ms, |p| p + (period_ms - p) * 0.1);
-            state.status.vsync_period_ms = Some(smoothed);
+        state.vsyncs.add(at_ns);
+        state.vsync = state.vsyncs.phase();
+        state.status.vsync_period_ms = state.vsync.map(|v| v.period_ns as f32 * 1e-6);
+    }
+
+    /// When the glasses' display refreshes, from its v-sync events; `None` before two or
+    /// after a loss.
+    pub fn vsync_phase(&self) -> Option<VsyncPhase> {
+        self.lock().vsync
+    }
+}
+
+/// The v-sync events the refresh is fitted to: about two seconds of a 60 Hz display.
+const VSYNC_FIT: usize = 120;
+/// The longest period taken from two v-sync events: a display refreshing under 20 times a
+/// second is not one.
+const MAX_VSYNC_PERIOD_NS: u64 = 50_000_000;
+
+/// The recent v-sync events, each numbered by its refresh (a lost event leaves a gap in the
+/// numbers), and the straight line through them by least squares: its slope is the period, and
+/// its value at the newest number an edge. USB delivers each event a millisecond or so late and
+/// unevenly; the fit averages that jitter out where smoothing each gap would not.
+#[derive(Default)]
+struct VsyncFit {
+    /// (refresh number, arrival ns).
+    events: VecDeque<(u64, u64)>,
+    fitted: Option<VsyncPhase>,
+}
+
+impl VsyncFit {
+    fn add(&mut self, at_ns: u64) {
+        let Some(&(k, last)) = self.events.back() else {
+            self.events.push_back((0, at_ns));
+            return;
+        };
+        let gap = at_ns.saturating_sub(last);
+        let period = self.fitted.map_or(gap, |f| f.period_ns);
+        let refreshes = if period == 0 { 0 } else { (gap as f64 / period as f64).round() as u64 };
+        if refreshes == 0 {
+            return; // Twice for one refresh.
         }
+        if gap > MAX_VSYNC_PERIOD_NS * refreshes.min(8) || refreshes > 8 {
+            // Too slow to be a display, or a long silence: start over.
+            *self = VsyncFit::default();
+            self.events.push_back((0, at_ns));
+            return;
+        }
+        self.events.push_back((k + refreshes, at_ns));
+        while self.events.len() > VSYNC_FIT {
+            self.events.pop_front();
+        }
+        self.fitted = self.fit(at_ns);
+    }
+
+    fn fit(&self, seen_ns: u64) -> Option<VsyncPhase> {
+        let &(k0, t0) = self.events.front()?;
+        let &(k_last, _) = self.events.back()?;
+        let n = self.events.len() as f64;
+        let points = || self.events.iter().map(|&(k, t)| ((k - k0) as f64, t.saturating_sub(t0) as f64));
+        let (mean_x, mean_y) = points().fold((0.0, 0.0), |(x, y), (px, py)| (x + px / n, y + py / n));
+        let (sxy, sxx) = points().fold((0.0, 0.0), |(sxy, sxx), (x, y)| (sxy + (x - mean_x) * (y - mean_y), sxx + (x - mean_x).powi(2)));
+        if sxx <= 0.0 {
+            return None;
+        }
+        let period = sxy / sxx;
+        let edge = t0 as f64 + mean_y + period * ((k_last - k0) as f64 - mean_x);
+        (period >= 1.0).then(|| VsyncPhase { edge_ns: edge.max(0.0) as u64, period_ns: period as u64, seen_ns })
+    }
+
+    fn phase(&self) -> Option<VsyncPhase> {
+        self.fitted
+    }
+}
+
+/// The glasses' display refresh as the shell's clock sees it: one refresh edge and the period.
+/// Edges are fitted to v-sync events' arrival times, so they run late by the USB transport's
+/// mean delay (about a millisecond), which no event tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VsyncPhase {
+    pub edge_ns: u64,
+    pub period_ns: u64,
+    /// When the last v-sync event arrived: a phase not refreshed for a while is stale.
+    pub seen_ns: u64,
+}
+
+impl VsyncPhase {
+    /// The first refresh edge at or after `t_ns`.
+    pub fn next_edge(&self, t_ns: u64) -> u64 {
+        if t_ns <= self.edge_ns {
+            self.edge_ns - (self.edge_ns - t_ns) / self.period_ns * self.period_ns
+        } else {
+            self.edge_ns + (t_ns - self.edge_ns).div_ceil(self.period_ns) * self.period_ns
+        }
+    }
+
+    /// Whether v-sync events still came within `max_age_ns` of `now_ns`.
+    pub fn fresh(&self, now_ns: u64, max_age_ns: u64) -> bool {
+        now_ns.saturating_sub(self.seen_ns) <= max_age_ns
     }
 }
 
@@ -194,5 +290,42 @@ fn push(state: &mut State, news: GlassesNews) {
     state.log.push_back((n, news));
     while state.log.len() > LOG {
         state.log.pop_front();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refresh_phase_follows_jittered_vsync_events() {
+        let feed = GlassesFeed::default();
+        assert_eq!(feed.vsync_phase(), None);
+        // 72 Hz, each event 1 to 1.9 ms late, one lost on the way.
+        let period = 13_888_889u64;
+        for i in 0..200u64 {
+            if i == 100 {
+                continue;
+            }
+            feed.vsync(5_000_000_000 + i * period + 1_000_000 + (i * 7919 % 10) * 100_000);
+        }
+        let v = feed.vsync_phase().unwrap();
+        assert!((v.period_ns as i64 - period as i64).abs() < 100_000, "{v:?}");
+        // The phase sits within the transport delay of a true edge.
+        let edge = v.next_edge(6_000_000_000);
+        let off = (edge - 5_000_000_000) % period;
+        assert!((1_000_000..=2_000_000).contains(&off), "{off} ns after a true edge");
+        assert!((feed.status().vsync_period_ms.unwrap() - 13.889).abs() < 0.1);
+    }
+
+    #[test]
+    fn next_edge_is_the_first_at_or_after() {
+        let v = VsyncPhase { edge_ns: 1000, period_ns: 100, seen_ns: 1000 };
+        assert_eq!(v.next_edge(1000), 1000);
+        assert_eq!(v.next_edge(1001), 1100);
+        assert_eq!(v.next_edge(950), 1000);
+        assert_eq!(v.next_edge(900), 900);
+        assert_eq!(v.next_edge(899), 900);
+        assert!(v.fresh(1400, 500) && !v.fresh(1600, 500));
     }
 }

@@ -55,7 +55,7 @@ pub use adapter::{GlassesImu, GlassesOptions};
 pub use clock::ClockMap;
 pub use display::{ModeKeeper, default_state_dir};
 pub use error::GlassesError;
-pub use feed::{GlassesFeed, GlassesNews, GlassesStatus};
+pub use feed::{GlassesFeed, GlassesNews, GlassesStatus, VsyncPhase};
 pub use pose::{GlassesPose, open_pose};
 pub use replay::{Pacing, Plug, ReplayFinder};
 pub use stream::{ImuStream, StreamEvent, StreamHeader, StreamRecorder};

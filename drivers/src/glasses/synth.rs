@@ -85,6 +85,9 @@ pub struct Synth {
     pub seed: u64,
     /// Other events, at seconds from the start (keys, worn).
     pub extras: Vec<(f64, GlassesEvent)>,
+    /// The display's v-sync events, this many a second from the start (each arriving 1 to
+    /// 1.25 ms late); `None`: the model reports none.
+    pub vsync_hz: Option<f64>,
 }
 
 impl Synth {
@@ -102,6 +105,7 @@ impl Synth {
             accel_noise: 0.03,
             seed: 1,
             extras: Vec::new(),
+            vsync_hz: None,
         }
     }
 
@@ -139,7 +143,7 @@ impl Synth {
             display_delay_us: 15_000,
             imu_to_display: Quat::from_rotation_x(0.022).to_array(),
             synthesized: Some(format!(
-                "{} s still, then {} for {} s; {} Hz; gyro bias {:?} rad/s, noise {} rad/s and {} m/s² RMS; seed {}",
+                "{} s still, then {} for {} s; {} Hz; gyro bias {:?} rad/s, noise {} rad/s and {} m/s² RMS; seed {}{}",
                 self.still_s,
                 self.motion.describe(),
                 self.seconds,
@@ -147,7 +151,8 @@ impl Synth {
                 self.gyro_bias.to_array(),
                 self.gyro_noise,
                 self.accel_noise,
-                self.seed
+                self.seed,
+                self.vsync_hz.map(|hz| format!("; v-sync at {hz} Hz")).unwrap_or_default()
             )),
         }
     }
@@ -170,6 +175,15 @@ impl Synth {
             let host_us = ((t * 1e6).round() as u64 + delay).max(arrived);
             arrived = host_us;
             events.push(StreamEvent::Imu { host_us, t_us: Synth::device_us(t), gyro: round(gyro), accel: round(accel) });
+        }
+        if let Some(hz) = self.vsync_hz {
+            // Its own noise, so a stream's samples are the same with v-sync or without.
+            let mut late = Noise(self.seed.wrapping_add(0x5eed).max(1));
+            let n = ((self.still_s + self.seconds) * hz).floor() as u64;
+            for k in 0..n {
+                let host_us = (k as f64 / hz * 1e6).round() as u64 + MIN_DELAY_US + late.below(250);
+                events.push(StreamEvent::Vsync { host_us });
+            }
         }
         for (t, event) in &self.extras {
             events.push(StreamEvent::from_event(event, (t * 1e6).round() as u64 + MIN_DELAY_US));

@@ -87,7 +87,7 @@ pub fn open(config: &PoseConfig, data_root: &Path, clock: SharedClock) -> Result
             let imu = ImuPose::start(Box::new(reader), clock, ImuOptions::at_rate(*rate_hz));
             OpenedPose { source: Arc::new(imu), controls: None }
         }
-        PoseConfig::Glasses { model, replay } => {
+        PoseConfig::Glasses { model, replay, .. } => {
             let glasses = crate::glasses::open_pose(*model, replay.as_deref(), data_root, clock)?;
             OpenedPose { source: Arc::new(glasses), controls: None }
         }

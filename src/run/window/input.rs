@@ -14,8 +14,10 @@ use visor_drivers::pose::Move;
 use winit::keyboard::{Key, KeyCode, NamedKey, PhysicalKey};
 
 /// The help lines the overlay shows.
-pub const HELP: [&str; 2] =
-    ["F1 overlay  F2 screenshot  F3 stereo/mono  Tab focus  F5 pause", "right-drag look (+WASD move, Q/E down/up, R reset)  Ctrl+Q quit"];
+pub const HELP: [&str; 2] = [
+    "F1 overlay  F2 screenshot  F3 stereo/mono  F4 launcher  Tab focus  F5 pause",
+    "right-drag look (+WASD move, Q/E down/up, R reset)  Ctrl+Q quit",
+];
 
 /// What a key does in the simulator.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +25,8 @@ pub enum Action {
     ToggleOverlay,
     Screenshot,
     ToggleStereo,
+    /// Opens or closes the launcher (what the glasses' launcher key does).
+    ToggleLauncher,
     CycleFocus,
     TogglePause,
     ResetPose,
@@ -59,6 +63,7 @@ pub fn action(logical: &Key, physical: PhysicalKey, context: KeyContext) -> Acti
             NamedKey::F1 => return Action::ToggleOverlay,
             NamedKey::F2 => return Action::Screenshot,
             NamedKey::F3 => return Action::ToggleStereo,
+            NamedKey::F4 => return Action::ToggleLauncher,
             NamedKey::Tab => return Action::CycleFocus,
             NamedKey::F5 | NamedKey::Pause => return Action::TogglePause,
             NamedKey::Escape if !context.app_focused => return Action::Quit,
@@ -115,6 +120,7 @@ mod tests {
     fn shell_keys() {
         let named = |n| action(&Key::Named(n), code(KeyCode::F24), KeyContext::default());
         assert_eq!(named(NamedKey::F1), Action::ToggleOverlay);
+        assert_eq!(named(NamedKey::F4), Action::ToggleLauncher);
         assert_eq!(named(NamedKey::F2), Action::Screenshot);
         assert_eq!(named(NamedKey::F3), Action::ToggleStereo);
         assert_eq!(named(NamedKey::Tab), Action::CycleFocus);

@@ -2,6 +2,10 @@
 //! (or a profile's `display.output`) picks one. Tethered glasses (XREAL, Rokid, …) show up as a
 //! monitor of their own, so picking their output is how Visor drives them.
 //!
+//! With a glasses profile and no output named, [`glasses_output`] looks for the glasses'
+//! monitor by its size: the pair's side-by-side mode (both eyes across), else — the only
+//! monitor besides the primary at one eye's size — the pair before it switched.
+//!
 //! winit only enumerates monitors from inside a running event loop, so [`list_outputs`] starts
 //! one, reads the list when it resumes and ends it at once.
 
@@ -77,6 +81,40 @@ pub fn find_output(event_loop: &ActiveEventLoop, name: &str) -> anyhow::Result<M
     )
 }
 
+/// The monitor a pair of glasses of `eye_width`x`eye_height` an eye (`eyes` of them) most
+/// likely is, among the event loop's: its name, or `None` (with a warning) when no monitor or
+/// more than one fits.
+pub fn glasses_output(event_loop: &ActiveEventLoop, eyes: u32, eye_width: u32, eye_height: u32) -> Option<MonitorHandle> {
+    let primary = event_loop.primary_monitor();
+    let monitors: Vec<MonitorHandle> = event_loop.available_monitors().collect();
+    let outputs: Vec<Output> = monitors.iter().map(|m| Output::of(m, primary.as_ref())).collect();
+    match pick_glasses(&outputs, eyes, eye_width, eye_height) {
+        Ok(i) => Some(monitors[i].clone()),
+        Err(why) => {
+            tracing::warn!("{why}; opening a desktop window (name the glasses' monitor with --output NAME; `visor outputs` lists them)");
+            None
+        }
+    }
+}
+
+/// The index of the glasses' monitor among `outputs`, or why none can be told apart.
+fn pick_glasses(outputs: &[Output], eyes: u32, eye_width: u32, eye_height: u32) -> Result<usize, String> {
+    let sized = |w: u32, h: u32| outputs.iter().enumerate().filter(move |(_, o)| (o.width, o.height) == (w, h)).map(|(i, _)| i);
+    let across: Vec<usize> = sized(eye_width * eyes, eye_height).collect();
+    if let [only] = across[..] {
+        return Ok(only);
+    }
+    if across.len() > 1 {
+        return Err(format!("{} monitors are {}x{}, the glasses' side-by-side size", across.len(), eye_width * eyes, eye_height));
+    }
+    let one_eye: Vec<usize> = sized(eye_width, eye_height).filter(|&i| !outputs[i].primary).collect();
+    match one_eye[..] {
+        [only] => Ok(only),
+        [] => Err(format!("no monitor is {}x{} or {eye_width}x{eye_height}, the glasses' sizes", eye_width * eyes, eye_height)),
+        _ => Err(format!("{} monitors besides the primary are {eye_width}x{eye_height}, one eye of the glasses", one_eye.len())),
+    }
+}
+
 struct Lister(Option<Vec<Output>>);
 
 impl ApplicationHandler for Lister {
@@ -87,4 +125,26 @@ impl ApplicationHandler for Lister {
     }
 
     fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, _: WindowEvent) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(name: &str, width: u32, height: u32, primary: bool) -> Output {
+        Output { name: name.into(), width, height, x: 0, y: 0, refresh_hz: Some(60.0), primary }
+    }
+
+    #[test]
+    fn the_glasses_are_the_monitor_of_their_size() {
+        let laptop = output("eDP-1", 1920, 1080, true);
+        // Side by side already (a pair left in 3D, or switched before the window opened).
+        assert_eq!(pick_glasses(&[laptop.clone(), output("DP-1", 3840, 1080, false)], 2, 1920, 1080), Ok(1));
+        // Still in its own 2D mode: the one monitor besides the primary at one eye's size.
+        assert_eq!(pick_glasses(&[laptop.clone(), output("DP-1", 1920, 1080, false)], 2, 1920, 1080), Ok(1));
+        // A laptop alone, or two external 1080p monitors: no guess.
+        assert!(pick_glasses(std::slice::from_ref(&laptop), 2, 1920, 1080).is_err());
+        let two = [laptop, output("DP-1", 1920, 1080, false), output("HDMI-1", 1920, 1080, false)];
+        assert!(pick_glasses(&two, 2, 1920, 1080).unwrap_err().contains("2 monitors"));
+    }
 }

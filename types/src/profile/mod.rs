@@ -18,7 +18,7 @@ mod pose;
 
 pub use camera::{CameraConfig, DEFAULT_HFOV_DEG, LensConfig, LiveConfig, Mount, PixelFormat, SourceConfig};
 pub use display::{Display, DisplayKind, FovDegrees, Optics};
-pub use pose::{DriverName, GlassesModel, PoseConfig};
+pub use pose::{DriverName, GlassesKeys, GlassesModel, PoseConfig};
 
 use crate::frame::{EyeView, Viewport};
 use crate::math::{Fov, NEAR_PLANE, projection};

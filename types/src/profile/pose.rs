@@ -34,7 +34,31 @@ pub enum PoseConfig {
         /// the data folder: for runs and tests without the hardware.
         #[serde(default)]
         replay: Option<PathBuf>,
+        /// What the pair's keys do in the shell.
+        #[serde(default)]
+        keys: GlassesKeys,
     },
+}
+
+/// The shell's bindings for a pair's keys, by the key numbers `ar-drivers` reports (from 0, in
+/// the order of the model's protocol: on the XREAL Light 0 is up and 1 down; on the Rokid
+/// pairs each bit of the key byte). A key bound to nothing is still published on
+/// `glasses/keys` for apps; the same key twice is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlassesKeys {
+    /// Opens the launcher in front of the head, or closes it when it is open.
+    pub launcher: Option<u8>,
+    /// Takes the current heading as straight ahead.
+    pub recentre: Option<u8>,
+}
+
+impl Default for GlassesKeys {
+    /// The first key opens the launcher and the second recentres: every supported model has
+    /// at least two keys (or a key and a rocker).
+    fn default() -> Self {
+        GlassesKeys { launcher: Some(0), recentre: Some(1) }
+    }
 }
 
 /// The glasses models the glasses driver (`ar-drivers`) speaks to.
@@ -103,6 +127,11 @@ impl PoseConfig {
             && file.as_os_str().is_empty()
         {
             p.push("pose.replay is empty; name a recorded IMU stream (*.imu.jsonl) or leave it out for live glasses".into());
+        }
+        if let PoseConfig::Glasses { keys: GlassesKeys { launcher: Some(a), recentre: Some(b) }, .. } = self
+            && a == b
+        {
+            p.push(format!("pose.keys binds key {a} to both the launcher and recentring; give each its own key"));
         }
         if let PoseConfig::Track { file } = self
             && file.as_os_str().is_empty()

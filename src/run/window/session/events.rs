@@ -46,6 +46,10 @@ impl Session {
                     self.redraw_overlay();
                 }
             }
+            Action::ToggleLauncher => match self.running.shell.toggle_launcher() {
+                Ok(open) => self.say(format!("launcher {}", if open { "open" } else { "closed" })),
+                Err(e) => self.say(format!("{e:#}")),
+            },
             Action::CycleFocus => match self.running.shell.cycle_focus() {
                 Some(name) => self.say(format!("focus: {name}")),
                 None => self.say("no app to focus".into()),

@@ -20,6 +20,7 @@ use visor_compositor::Gpu;
 use visor_drivers::pose::SimControls;
 use visor_runtime::AppStatus;
 use visor_types::DeviceProfile;
+use visor_types::profile::PoseConfig;
 use winit::dpi::PhysicalSize;
 use winit::event::{ElementState, WindowEvent};
 use winit::event_loop::ActiveEventLoop;
@@ -95,7 +96,12 @@ impl Session {
         };
         let (frame_width, frame_height) = (profile.display.eye_width * profile.display.eyes, profile.display.eye_height);
         let output = window_options.output.as_deref().or(profile.display.output.as_deref());
-        let fullscreen = output.map(|name| super::outputs::find_output(event_loop, name)).transpose()?;
+        let mut fullscreen = output.map(|name| super::outputs::find_output(event_loop, name)).transpose()?;
+        // Live glasses and no output named: their own monitor, found by its size.
+        if output.is_none() && matches!(profile.pose, PoseConfig::Glasses { replay: None, .. }) {
+            let d = &profile.display;
+            fullscreen = super::outputs::glasses_output(event_loop, d.eyes, d.eye_width, d.eye_height);
+        }
         let size = initial_size(event_loop, frame_width, frame_height);
         let mut attributes = Window::default_attributes()
             .with_title(format!("Visor — {}", profile.name))
@@ -201,7 +207,7 @@ impl Session {
         if self.minimized || self.occluded {
             return Flow::Continue;
         }
-        let display_time_ns = self.running.shell.clock.now_ns() + self.refresh.as_nanos() as u64;
+        let display_time_ns = self.running.shell.display_time(self.refresh);
         let report = self.running.shell.step(self.frame, display_time_ns);
         self.timing.frame(report.stats.ms);
         self.app_times = report.apps.iter().map(|(name, time, _)| (name.clone(), *time)).collect();
