@@ -107,6 +107,17 @@ impl StreamEvent {
         }
     }
 
+    fn host_us_mut(&mut self) -> &mut u64 {
+        match self {
+            StreamEvent::Imu { host_us, .. }
+            | StreamEvent::Magnetometer { host_us, .. }
+            | StreamEvent::Key { host_us, .. }
+            | StreamEvent::Worn { host_us, .. }
+            | StreamEvent::Light { host_us, .. }
+            | StreamEvent::Vsync { host_us } => host_us,
+        }
+    }
+
     /// The event as the glasses gave it, its device time moved by `device_shift_us` (a looped
     /// replay keeps the device clock running forward).
     pub fn event(&self, device_shift_us: u64) -> GlassesEvent {
@@ -174,6 +185,15 @@ impl ImuStream {
         out
     }
 
+    /// Moves the arrival times' zero `origin_us` later, dropping the events that came before it
+    /// (a recording put on the clock of a camera session that began after it).
+    pub fn rebase(&mut self, origin_us: u64) {
+        self.events.retain(|e| e.host_us() >= origin_us);
+        for event in &mut self.events {
+            *event.host_us_mut() -= origin_us;
+        }
+    }
+
     /// From the first event's arrival to the last's, µs.
     pub fn duration_us(&self) -> u64 {
         match (self.events.first(), self.events.last()) {
@@ -206,6 +226,13 @@ impl StreamRecorder {
         let line = serde_json::to_string(header).map_err(|e| failed(std::io::Error::other(e)))?;
         writeln!(recorder.out, "{line}").map_err(failed)?;
         Ok(recorder)
+    }
+
+    /// Counts arrival times from `origin_ns` on the shell's clock rather than from the first
+    /// event's arrival.
+    pub fn with_origin(mut self, origin_ns: u64) -> StreamRecorder {
+        self.first_ns = Some(origin_ns);
+        self
     }
 
     /// Appends `event`, which arrived at `arrival_ns` on the shell's clock.

@@ -41,6 +41,8 @@ pub struct RecordReport {
     pub dropped: usize,
     /// Why recording stopped before `duration` (the camera was lost), if it did.
     pub stopped_early: Option<String>,
+    /// The first frame's capture time on the recording clock: the session's time zero.
+    pub origin_ns: u64,
 }
 
 /// Records `source` into `folder` for `options.duration` of `clock` time.
@@ -55,6 +57,7 @@ pub fn record(
     let mut writer: Option<WriterThread> = None;
     let mut last_sequence = None;
     let mut stopped_early = None;
+    let mut origin_ns = None;
     loop {
         let now = clock.now_ns();
         if now >= end {
@@ -67,6 +70,7 @@ pub fn record(
         }
         if last_sequence != Some(frame.sequence) {
             last_sequence = Some(frame.sequence);
+            origin_ns.get_or_insert(frame.timestamp_ns);
             let sink = match &mut writer {
                 Some(sink) => sink,
                 None => writer.insert(WriterThread::start(SessionWriter::create(folder, options.format, source.intrinsics())?)),
@@ -84,7 +88,7 @@ pub fn record(
     if dropped > 0 {
         tracing::warn!(dropped, "the encoder fell behind; frames were dropped (--format jpeg is faster than png)");
     }
-    Ok(RecordReport { session: session_writer.finish()?, dropped, stopped_early })
+    Ok(RecordReport { session: session_writer.finish()?, dropped, stopped_early, origin_ns: origin_ns.unwrap_or(start) })
 }
 
 fn lost(event: CameraEvent) -> Option<String> {
