@@ -29,6 +29,7 @@ pub mod keys_cmd;
 pub mod login_cmd;
 pub mod module_cmd;
 pub mod progress;
+pub mod project;
 pub mod record;
 pub mod run;
 pub mod shell;

@@ -9,6 +9,8 @@
 //! - `visor module|keys|registry …`: the module store, signing keys, registry logins.
 //! - `visor record --out DIR --seconds S [--profile NAME] [--format jpeg|png]`: a camera session.
 //! - `visor bench SUITE`: figures as tables.
+//! - `visor new NAME`, `visor build [DIR]`, `visor dev [DIR]`: app projects anywhere, built into
+//!   packages, run with reload in place on every save.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -89,6 +91,36 @@ enum Command {
         /// App components (.wasm); none starts the installed modules marked `boot`, or the
         /// sample apps when none is installed (and no --launcher).
         apps: Vec<PathBuf>,
+    },
+    /// Create an app project in ./NAME: manifest, source, WIT world, SDK, README.
+    New {
+        name: String,
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: visor::project::new::Lang,
+    },
+    /// Build the app project in DIR into a component and a package (DIR/target/visor/) for
+    /// `visor run`, `visor module install` and `publish`.
+    Build {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Run the app project in DIR and, on every save, rebuild it and upgrade it in place (same
+    /// module and bus identity, subscriptions kept); a failed build keeps the last good one.
+    Dev {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// No window: frames go to --out (with --frames N) or nowhere (0: until Ctrl-C).
+        #[arg(long)]
+        headless: bool,
+        #[arg(long, default_value_t = 0)]
+        frames: u64,
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[arg(long, default_value = "desktop-sim")]
+        profile: String,
+        /// Window: full screen on this monitor (`visor outputs`).
+        #[arg(long, value_name = "NAME", conflicts_with = "headless")]
+        output: Option<String>,
     },
     /// List the monitors a window can go full screen on (tethered glasses show up as one).
     Outputs,
@@ -242,6 +274,38 @@ fn main() -> anyhow::Result<()> {
                 stop: visor::run::stop_on_signals()?,
                 pose_track,
                 launcher,
+                dev: None,
+                display,
+            })
+        }
+        Command::New { name, lang } => print_output(&visor::project::new::new_cmd(&name, lang)?),
+        Command::Build { dir } => print_output(&visor::project::build_cmd(&dir)?),
+        Command::Dev { dir, headless, frames, out, profile, output } => {
+            let display = if !headless {
+                let screenshot_dir = PathBuf::from(".");
+                Display::Window(window::WindowOptions {
+                    exit_after_frames: None,
+                    screenshot_at: None,
+                    screenshot_dir,
+                    motion_log: None,
+                    output,
+                })
+            } else if frames == 0 {
+                Display::None(headless::NoDisplayOptions { out, frames: None, paced: true })
+            } else {
+                Display::Png(headless::PngOptions { out, frames, paced: true })
+            };
+            visor::run::run(RunOptions {
+                data: data()?,
+                profile,
+                apps: Vec::new(),
+                store,
+                startup_timeout: Duration::from_secs(60),
+                admin: None,
+                stop: visor::run::stop_on_signals()?,
+                pose_track: None,
+                launcher: false,
+                dev: Some(dir),
                 display,
             })
         }

@@ -75,7 +75,7 @@ impl fmt::Display for GuestToolchain {
 /// Why the guests could not be built. Each message names what is missing and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum GuestBuildError {
-    #[error("no guest workspace at {0}: expected the apps/ workspace (apps/Cargo.toml) in the repository root")]
+    #[error("no Cargo.toml in {0}: expected the apps/ workspace in the repository root, or an app project made by `visor new`")]
     NoWorkspace(PathBuf),
     #[error(
         "neither rustup's wasm32-wasip2 target nor Debian's rustc-web toolchain is installed: \
@@ -105,7 +105,7 @@ pub enum GuestBuildError {
         /// The tail of cargo's stderr.
         output: String,
     },
-    #[error("the guest build succeeded but left no .wasm components in {0}: check the [[bin]] targets in apps/")]
+    #[error("the guest build succeeded but left no component at {0}: check the crate's name and `crate-type = [\"cdylib\"]`")]
     NoOutput(PathBuf),
 }
 
@@ -117,6 +117,7 @@ pub fn build_guests(repo: &Path) -> Result<GuestArtifacts, GuestBuildError> {
     }
     let toolchain = GuestToolchain::detect(&workspace)?;
     let mut cmd = cargo_command(&toolchain, &workspace, &target_dir(repo));
+    cmd.arg("--workspace");
 
     tracing::info!(workspace = %workspace.display(), %toolchain, "building guests for {GUEST_TARGET}");
     tracing::debug!(?cmd, "guest build command");
@@ -144,6 +145,38 @@ pub fn build_guests(repo: &Path) -> Result<GuestArtifacts, GuestBuildError> {
         "guests built"
     );
     Ok(artifacts)
+}
+
+/// Builds one app project — a crate outside the guest workspace (what `visor new` makes) — for
+/// `wasm32-wasip2` into `target_dir`, and returns its component: `crate_name`'s cdylib, with
+/// `-` as `_` in the file name. `target_dir` may be shared between projects (the standard
+/// library and common crates then build once). A failure carries the tail of the compiler's
+/// own messages.
+pub fn build_project(project: &Path, target_dir: &Path, crate_name: &str) -> Result<PathBuf, GuestBuildError> {
+    if !project.join("Cargo.toml").is_file() {
+        return Err(GuestBuildError::NoWorkspace(project.to_path_buf()));
+    }
+    let toolchain = GuestToolchain::detect(project)?;
+    let mut cmd = cargo_command(&toolchain, project, target_dir);
+    cmd.arg("--lib");
+    tracing::info!(project = %project.display(), %toolchain, "building for {GUEST_TARGET}");
+    let program = format!("{} (app build)", cmd.get_program().to_string_lossy());
+    let out = cmd.stdin(Stdio::null()).output().map_err(|source| GuestBuildError::Spawn { program, source })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let output = format!("cargo said:\n{}", tail(&stderr, STDERR_TAIL_LINES));
+        return Err(GuestBuildError::Failed {
+            workspace: project.to_path_buf(),
+            toolchain: toolchain.to_string(),
+            status: out.status,
+            output,
+        });
+    }
+    let component = target_dir.join(GUEST_TARGET).join("release").join(format!("{}.wasm", crate_name.replace('-', "_")));
+    if !component.is_file() {
+        return Err(GuestBuildError::NoOutput(component));
+    }
+    Ok(component)
 }
 
 /// Puts each app's `visor.toml` beside its component as `<component>.toml`
@@ -242,7 +275,7 @@ fn cargo_command(toolchain: &GuestToolchain, workspace: &Path, target_dir: &Path
         cmd.env_remove(var);
     }
     cmd.env("RUSTC", rustc);
-    cmd.args(["build", "--release", "--workspace", "--target", GUEST_TARGET]);
+    cmd.args(["build", "--release", "--target", GUEST_TARGET]);
     cmd.arg("--target-dir").arg(target_dir);
 
     if let GuestToolchain::Debian { wasi_libc, linker, .. } = toolchain {
@@ -333,6 +366,6 @@ mod tests {
     fn a_repo_without_apps_is_named_in_the_error() {
         let err = build_guests(Path::new("/nonexistent-visor-repo")).unwrap_err();
         assert!(matches!(err, GuestBuildError::NoWorkspace(_)));
-        assert!(err.to_string().contains("apps/Cargo.toml"), "{err}");
+        assert!(err.to_string().contains("Cargo.toml"), "{err}");
     }
 }

@@ -101,7 +101,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
 }
 
 fn frame_loop(running: &mut Running, options: &RunOptions, out: &Path, frames: Option<u64>, paced: bool, pngs: bool) -> anyhow::Result<()> {
-    let Running { shell, admin } = running;
+    let Running { shell, admin, dev } = running;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut sink = if pngs { Some(PngSequenceSink::new(out)?) } else { None };
     let log_path = out.join("timing.jsonl");
@@ -132,6 +132,9 @@ fn frame_loop(running: &mut Running, options: &RunOptions, out: &Path, frames: O
         total_ms += report.stats.ms;
         if let Some(admin) = admin.as_mut() {
             admin.serve(shell);
+        }
+        if let Some(dev) = dev.as_mut() {
+            dev.poll(shell);
         }
         let preview = admin.as_ref().filter(|a| a.wants_frame());
         if sink.is_some() || preview.is_some() {

@@ -30,6 +30,7 @@ use visor_types::clock::MonotonicClock;
 
 use crate::admin_backend::{AdminLink, AdminOptions};
 use crate::data::DataDir;
+use crate::project::dev::DevReload;
 use crate::shell::Shell;
 use crate::{module_cmd, progress};
 
@@ -58,6 +59,9 @@ pub struct RunOptions {
     pub pose_track: Option<PathBuf>,
     /// Start the launcher app.
     pub launcher: bool,
+    /// `visor dev`: run this app project instead of `apps`, rebuilt and upgraded in place on
+    /// every save.
+    pub dev: Option<PathBuf>,
     pub display: Display,
 }
 
@@ -101,6 +105,8 @@ pub fn resolve_profile(data: &DataDir, profile: &str, pose_track: Option<&Path>)
 pub struct Running {
     // Fields drop in order: the admin panel lets go of the shell before the shell stops.
     pub admin: Option<AdminLink>,
+    /// `visor dev`'s project, polled between frames.
+    pub dev: Option<DevReload>,
     pub shell: Shell,
 }
 
@@ -111,7 +117,16 @@ pub fn start(options: &RunOptions, profile: DeviceProfile, gpu: Gpu) -> anyhow::
     let policy = module_cmd::load_policy(&registry)?;
     let mut shell = Shell::with_gpu(gpu, profile, options.data.root(), MonotonicClock::shared(), policy)?;
     tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "shell started");
-    start_apps(&mut shell, &options.data, &registry, &options.apps, options.launcher)?;
+    let dev = match &options.dev {
+        Some(project) => {
+            shell.serve_store(registry)?;
+            Some(DevReload::start(crate::project::Project::open(project)?, &mut shell)?)
+        }
+        None => {
+            start_apps(&mut shell, &options.data, &registry, &options.apps, options.launcher)?;
+            None
+        }
+    };
     shell.publish(0, shell.clock.now_ns());
     // Apps compile on their own threads (from the cache after the first start): this wait is
     // where that time shows.
@@ -119,7 +134,7 @@ pub fn start(options: &RunOptions, profile: DeviceProfile, gpu: Gpu) -> anyhow::
     shell.wait_for_apps(options.startup_timeout);
     step.done();
     let admin = options.admin.as_ref().map(|a| AdminLink::start(a, &shell)).transpose()?;
-    Ok(Running { admin, shell })
+    Ok(Running { admin, dev, shell })
 }
 
 impl Running {

@@ -181,7 +181,13 @@ impl Shell {
     /// devices). Named by the user, it is granted what its manifest asks; the modules it
     /// depends on start with it.
     pub fn launch(&mut self, component: &Path, env: &[(&str, &str)]) -> anyhow::Result<ModuleId> {
-        let mut manifest = launch_manifest(component)?;
+        let dir = component.parent().unwrap_or(Path::new(".")).to_path_buf();
+        self.launch_module(launch_manifest(component)?, &dir, env)
+    }
+
+    /// Loads and starts the module `manifest` describes, its files in `dir`, granted what the
+    /// manifest asks (the user named it); a name already loaded gets a number after it.
+    pub fn launch_module(&mut self, mut manifest: Manifest, dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<ModuleId> {
         let base = manifest.name.clone();
         for n in 2.. {
             if self.modules.find(&manifest.name).is_none() {
@@ -190,8 +196,7 @@ impl Shell {
             manifest.name = format!("{base}-{n}");
         }
         self.modules.policy_mut().allow_all(&manifest);
-        let dir = component.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let id = self.modules.load(manifest, &dir)?;
+        let id = self.modules.load(manifest, dir)?;
         self.modules.set_env(id, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())?;
         self.modules.start(id)?;
         Ok(id)
@@ -463,11 +468,19 @@ pub fn frame_info(profile: &DeviceProfile, frame: u64, display_time_ns: u64, hea
     FrameInfo { display_time_ns, frame_number: frame, head, eyes: profile.eye_views(head) }
 }
 
-/// The manifest beside `component` (`<component>.toml`), or [`dev_manifest`]'s when it has none.
+/// The manifest beside `component` (`<component>.toml`, or the folder's `visor.toml` — a
+/// package `visor build` made — when its entry is this component), or [`dev_manifest`]'s when
+/// it has none.
 pub fn launch_manifest(component: &Path) -> anyhow::Result<Manifest> {
-    let beside = component.with_extension("toml");
+    let mut beside = component.with_extension("toml");
     if !beside.is_file() {
-        return dev_manifest(component);
+        let package = component.with_file_name(visor_runtime::manifest::MANIFEST_FILE);
+        let names_it = |m: &Manifest| component.file_name().is_some_and(|f| m.entry == Entry::Component(PathBuf::from(f)));
+        let manifest = std::fs::read_to_string(&package).ok().and_then(|t| Manifest::parse(&t, &package.display().to_string()).ok());
+        match manifest {
+            Some(m) if names_it(&m) => beside = package,
+            _ => return dev_manifest(component),
+        }
     }
     let text = std::fs::read_to_string(&beside).with_context(|| format!("reading {}", beside.display()))?;
     let manifest = Manifest::parse(&text, &beside.display().to_string())?;

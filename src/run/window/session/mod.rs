@@ -214,6 +214,9 @@ impl Session {
         if let Err(e) = self.serve_admin() {
             tracing::warn!("admin panel preview: {e:#}");
         }
+        if let Some(said) = self.running.dev.as_mut().and_then(|dev| dev.poll(&mut self.running.shell)) {
+            self.say(said);
+        }
         if self.screenshot_at == Some(self.frame)
             && let Err(e) = self.screenshot(self.frame)
         {
@@ -234,7 +237,7 @@ impl Session {
     }
 
     fn serve_admin(&mut self) -> anyhow::Result<()> {
-        let Running { admin, shell } = &mut self.running;
+        let Running { admin, shell, .. } = &mut self.running;
         let Some(admin) = admin else { return Ok(()) };
         admin.serve(shell);
         if admin.wants_frame() {

@@ -1,0 +1,165 @@
+//! App projects outside the Visor checkout: `visor new` makes one from a template built into
+//! the binary (`new`), `visor build` compiles it into a component and packs it with its
+//! manifest, and `visor dev` runs it and reloads it in place on every save (`dev`).
+//!
+//! A project is a folder holding `visor.toml` (the app's manifest) and its sources. Its
+//! language is told by what else is there: `Cargo.toml` is Rust, built by the same toolchain
+//! code the tests use for `apps/` (`visor-guest-build`: rustup's `wasm32-wasip2`, else Debian's
+//! recipe). The build goes to the project's `target/` (or `VISOR_BUILD_TARGET_DIR`, which
+//! several projects may share); the package — `visor.toml` beside the component its `entry`
+//! names — to `target/visor/`, ready for `visor run`, `visor module install` and `publish`.
+
+pub mod dev;
+pub mod new;
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use anyhow::Context;
+use visor_runtime::manifest::{Entry, MANIFEST_FILE, Manifest};
+
+/// Where `visor build` puts the package, inside the project.
+pub const PACKAGE_DIR: &str = "target/visor";
+
+/// The language a project is written in, from the files it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Rust,
+}
+
+/// An app project: its folder, manifest and language.
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub language: Language,
+    /// The Rust crate whose cdylib is the component.
+    crate_name: String,
+    /// Where builds go, when not the default ([`Project::target_dir`]).
+    target: Option<PathBuf>,
+}
+
+/// A finished build: the component (in the build's target dir) and how long it took.
+pub struct Built {
+    pub component: PathBuf,
+    pub seconds: f64,
+}
+
+impl Project {
+    /// Reads the project in `dir`; says what is missing when it is not one.
+    pub fn open(dir: &Path) -> anyhow::Result<Project> {
+        let dir = std::path::absolute(dir).with_context(|| format!("the project folder {}", dir.display()))?;
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&manifest_path).with_context(|| {
+            format!("{} is not a Visor app project: it has no {MANIFEST_FILE} (`visor new NAME` makes one)", dir.display())
+        })?;
+        let manifest = Manifest::parse(&text, &manifest_path.display().to_string())?;
+        let cargo = dir.join("Cargo.toml");
+        anyhow::ensure!(
+            cargo.is_file(),
+            "{} has no Cargo.toml: this visor builds app projects in Rust (made by `visor new NAME`)",
+            dir.display()
+        );
+        let crate_name = crate_name(&cargo)?;
+        Ok(Project { dir, manifest, language: Language::Rust, crate_name, target: None })
+    }
+
+    /// Builds into `target` rather than the default ([`Project::target_dir`]).
+    pub fn with_target_dir(mut self, target: Option<PathBuf>) -> Project {
+        self.target = target;
+        self
+    }
+
+    /// The component file the manifest's `entry` names.
+    pub fn entry(&self) -> anyhow::Result<&Path> {
+        match &self.manifest.entry {
+            Entry::Component(file) => Ok(file),
+            other => anyhow::bail!("{}'s entry is {other:?}; an app's entry is `{{ component = \"FILE.wasm\" }}`", self.manifest.name),
+        }
+    }
+
+    /// The build's target dir: the one given, else `VISOR_BUILD_TARGET_DIR`, else the
+    /// project's `target/`.
+    pub fn target_dir(&self) -> PathBuf {
+        self.target
+            .clone()
+            .or_else(|| std::env::var_os("VISOR_BUILD_TARGET_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| self.dir.join("target"))
+    }
+
+    /// Compiles the project into a component. The error carries the compiler's own messages.
+    pub fn build(&self) -> anyhow::Result<Built> {
+        let started = Instant::now();
+        let component = match self.language {
+            Language::Rust => visor_guest_build::build_project(&self.dir, &self.target_dir(), &self.crate_name)?,
+        };
+        Ok(Built { component, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Builds and packs the component beside the manifest in [`PACKAGE_DIR`]; returns that
+    /// folder.
+    pub fn package(&self) -> anyhow::Result<(PathBuf, Built)> {
+        let built = self.build()?;
+        let out = self.dir.join(PACKAGE_DIR);
+        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+        let entry = out.join(self.entry()?);
+        std::fs::copy(&built.component, &entry).with_context(|| format!("copying the component to {}", entry.display()))?;
+        let manifest = out.join(MANIFEST_FILE);
+        std::fs::copy(self.dir.join(MANIFEST_FILE), &manifest).with_context(|| format!("writing {}", manifest.display()))?;
+        Ok((out, built))
+    }
+
+    /// The newest modification time among the project's sources (everything but `target/`
+    /// and hidden files): a save anywhere moves it.
+    pub fn sources_changed_at(&self) -> SystemTime {
+        newest(&self.dir, true)
+    }
+}
+
+fn newest(dir: &Path, top: bool) -> SystemTime {
+    let mut latest = SystemTime::UNIX_EPOCH;
+    let Ok(entries) = std::fs::read_dir(dir) else { return latest };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || (top && name == "target") {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let at = if meta.is_dir() { newest(&entry.path(), false) } else { meta.modified().unwrap_or(latest) };
+        latest = latest.max(at);
+    }
+    latest
+}
+
+/// `[package] name` of a Cargo.toml.
+fn crate_name(cargo: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(cargo).with_context(|| format!("reading {}", cargo.display()))?;
+    let value: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", cargo.display()))?;
+    value
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("{} names no [package] name", cargo.display()))
+}
+
+/// `visor build [DIR]`: the package and what to do with it.
+pub fn build_cmd(dir: &Path) -> anyhow::Result<String> {
+    let project = Project::open(dir)?;
+    let step = crate::progress::step(format!("building {}", project.manifest.name));
+    let (out, built) = project.package()?;
+    step.done();
+    let entry = out.join(project.entry()?);
+    let size = std::fs::metadata(&entry).map(|m| m.len()).unwrap_or(0);
+    Ok(format!(
+        "built {} {} in {:.1} s: {} ({} KiB)\n  run it:      visor run {}\n  install it:  visor module install {}\n",
+        project.manifest.name,
+        project.manifest.version,
+        built.seconds,
+        entry.display(),
+        size / 1024,
+        entry.display(),
+        out.display()
+    ))
+}

@@ -1,0 +1,128 @@
+//! App projects as a new user makes them, outside the checkout: `visor new`, `visor build`,
+//! `visor run` of the package; and `visor dev`'s reload in place, driven in-process so a test
+//! can edit a source file between frames and look at the pixels.
+//!
+//! The builds share `target/guests` with the guest workspace (`VISOR_BUILD_TARGET_DIR`), so
+//! the standard library built for the samples is not built again.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use visor::project::dev::DevReload;
+use visor::shell::Shell;
+use visor_runtime::policy::Policy;
+use visor_types::clock::MonotonicClock;
+
+fn visor(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_visor"));
+    command.current_dir(dir).env("VISOR_BUILD_TARGET_DIR", common::repo().join("target/guests"));
+    command
+}
+
+fn run_ok(command: &mut Command) -> String {
+    let output = command.output().expect("running visor");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{command:?} failed:\n{text}");
+    text
+}
+
+/// Whether `rgb` is the template's square colour (0.15, 0.55, 0.95): blue over green over red.
+fn is_template_blue(rgb: [u8; 3]) -> bool {
+    rgb[2] > 180 && rgb[1] > 60 && rgb[1] < rgb[2] && rgb[0] < rgb[1]
+}
+
+#[test]
+fn a_new_rust_project_builds_and_runs_from_anywhere() {
+    common::guests(); // The samples' build, whose standard library this build reuses.
+    let home = tempfile::tempdir().unwrap();
+    let said = run_ok(visor(home.path()).args(["new", "hello-ar"]));
+    assert!(said.contains("visor dev"), "{said}");
+    let project = home.path().join("hello-ar");
+    let said = run_ok(visor(&project).arg("build"));
+    assert!(said.contains("visor module install"), "{said}");
+    let package = project.join("target/visor");
+    assert!(package.join("visor.toml").is_file() && package.join("hello_ar.wasm").is_file());
+
+    let out = home.path().join("frames");
+    let profile = common::repo().join("tests/profiles/window-test.toml");
+    run_ok(
+        visor(&project)
+            .args(["run", "--headless", "--frames", "3", "--unpaced", "--profile"])
+            .arg(&profile)
+            .arg("--out")
+            .arg(&out)
+            .arg("--store")
+            .arg(home.path().join("store"))
+            .arg(package.join("hello_ar.wasm")),
+    );
+    let frame = image::open(out.join("frame-000002.png")).unwrap().to_rgb8();
+    // Both eyes (320x240 each) show the square straight ahead.
+    for x in [160, 480] {
+        let centre = frame.get_pixel(x, 120).0;
+        assert!(is_template_blue(centre), "the square at ({x}, 120): {centre:?}");
+    }
+    let corner = frame.get_pixel(10, 10).0;
+    assert!(corner.iter().all(|&c| c < 20), "nothing but the square: {corner:?}");
+}
+
+#[test]
+fn visor_dev_reloads_a_saved_change_in_place_and_keeps_the_last_good_build() {
+    common::guests();
+    let home = tempfile::tempdir().unwrap();
+    let project = visor::project::new::create(home.path(), "dev-square", visor::project::new::Lang::Rust).unwrap();
+    let project = visor::project::Project::open(&project).unwrap().with_target_dir(Some(common::repo().join("target/guests")));
+
+    let mut shell = Shell::new(common::profile(1), &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap();
+    let mut dev = DevReload::start(project.clone(), &mut shell).unwrap();
+    let module = dev.module();
+    let mut frame = 0;
+    let mut said: Vec<String> = Vec::new();
+    let mut step_until = |shell: &mut Shell, dev: &mut DevReload, what: &str, done: &dyn Fn(&mut Shell, &[String]) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while !done(shell, &said) {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}; the dev loop said {said:?}");
+            said.extend(dev.poll(shell));
+            shell.step(frame, shell.clock.now_ns());
+            frame += 1;
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let centre = |shell: &mut Shell| {
+        let [r, g, b, _] = shell.compositor.read_frame().unwrap().get_pixel(80, 60).0;
+        [r, g, b]
+    };
+    step_until(&mut shell, &mut dev, "the square shows", &|s, _| is_template_blue(centre(s)));
+
+    // A saved change: the square turns red, in the same module, which keeps running.
+    let source = project.dir.join("src/lib.rs");
+    let text = std::fs::read_to_string(&source).unwrap();
+    let red = text.replace("const COLOR: [f32; 4] = [0.15, 0.55, 0.95, 1.0];", "const COLOR: [f32; 4] = [0.95, 0.1, 0.1, 1.0];");
+    assert_ne!(red, text, "the template's COLOR line moved: update this test");
+    std::fs::write(&source, &red).unwrap();
+    let is_red = |s: &mut Shell| {
+        let [r, g, b] = centre(s);
+        // 0.1 linear is 89 in the sRGB frame.
+        r > 200 && g < 120 && b < 120
+    };
+    step_until(&mut shell, &mut dev, "the square turns red", &|s, said| {
+        is_red(s) && said.iter().any(|l| l.contains("reloaded dev-square as 0.1.0-dev.2"))
+    });
+    assert_eq!(shell.modules.find("dev-square"), Some(module), "the same module, not a second one");
+    assert!(shell.modules.app(module).unwrap().crashes().is_empty());
+
+    // A broken save: the compiler's own message comes back, and the red square stays.
+    std::fs::write(&source, red.replace("struct Square {", "struct Square {{")).unwrap();
+    step_until(&mut shell, &mut dev, "the failed build is reported", &|_, said| said.iter().any(|l| l.contains("build failed")));
+    let report = said.iter().find(|l| l.contains("build failed")).unwrap();
+    assert!(report.contains("error") && report.contains("src/lib.rs"), "the compiler's message, with the file: {report}");
+    for _ in 0..10 {
+        said.extend(dev.poll(&mut shell));
+        shell.step(frame, shell.clock.now_ns());
+        frame += 1;
+    }
+    assert!(is_red(&mut shell), "the last good build still shows");
+    assert_eq!(shell.modules.app(module).unwrap().version().to_string(), "0.1.0-dev.2");
+}
