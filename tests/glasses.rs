@@ -16,6 +16,25 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Steps `shell` (frames numbered from `frame` on) until `done`, for at most a minute.
+fn step_until(shell: &mut visor::shell::Shell, frame: &mut u64, what: &str, done: &dyn Fn(&mut visor::shell::Shell) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(shell) {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        shell.step(*frame, shell.clock.now_ns());
+        *frame += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// An endpoint standing in for the glasses driver module, allowed to publish on `topic`.
+fn fake_driver(shell: &visor::shell::Shell, topic: &str) -> visor_runtime::bus::Endpoint {
+    use visor_runtime::bus::{BusCapabilities, ModuleRef, TopicPattern};
+    let caps =
+        BusCapabilities { publish: vec![TopicPattern::from_str(topic).unwrap()], messages_per_second: 100, ..BusCapabilities::none() };
+    shell.modules.bus().endpoint(ModuleRef::new(950, "glasses"), caps)
+}
+
 #[test]
 fn visor_devices_says_there_are_no_glasses_and_succeeds() {
     let home = tempfile::tempdir().unwrap();
@@ -89,7 +108,7 @@ fn the_replay_profile_opens_a_pose_that_moves_and_hands_out_the_glasses_sensors(
 fn glasses_taken_off_pause_the_apps_and_dim_the_display() {
     use visor::shell::Shell;
     use visor_runtime::AppStatus;
-    use visor_runtime::bus::{BusCapabilities, ModuleRef, Payload, Topic, TopicPattern};
+    use visor_runtime::bus::{Payload, Topic};
     use visor_runtime::policy::Policy;
     use visor_types::clock::MonotonicClock;
 
@@ -97,23 +116,9 @@ fn glasses_taken_off_pause_the_apps_and_dim_the_display() {
     let mut shell = Shell::new(profile.clone(), &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap();
     let app = shell.launch(&common::component("probe"), &[("PROBE_X", "-0.9,0.9"), ("PROBE_COLOR", "0,1,0,1")]).unwrap();
     shell.publish(0, shell.clock.now_ns());
-    let caps = BusCapabilities {
-        publish: vec![TopicPattern::from_str("glasses/worn").unwrap()],
-        messages_per_second: 100,
-        ..BusCapabilities::none()
-    };
-    let driver = shell.modules.bus().endpoint(ModuleRef::new(950, "glasses"), caps);
+    let driver = fake_driver(&shell, "glasses/worn");
     let worn = Topic::new("glasses/worn").unwrap();
     let mut frame = 0;
-    fn step_until(shell: &mut Shell, frame: &mut u64, what: &str, done: &dyn Fn(&mut Shell) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !done(shell) {
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            shell.step(*frame, shell.clock.now_ns());
-            *frame += 1;
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
     let green = |shell: &mut Shell| shell.compositor.read_frame().unwrap().get_pixel(80, 60).0[1];
     step_until(&mut shell, &mut frame, "the app draws", &|s| s.modules.app(app).is_some_and(|a| a.frames() > 2) && green(s) > 200);
     let bright = green(&mut shell);
@@ -140,32 +145,18 @@ fn glasses_taken_off_pause_the_apps_and_dim_the_display() {
 #[test]
 fn the_first_glasses_key_opens_and_closes_the_launcher() {
     use visor::shell::Shell;
-    use visor_runtime::bus::{BusCapabilities, ModuleRef, Payload, Topic, TopicPattern};
+    use visor_runtime::bus::{Payload, Topic};
     use visor_runtime::policy::Policy;
     use visor_types::clock::MonotonicClock;
 
     let mut shell = Shell::new(common::profile(1), &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap();
     shell.set_launcher(common::component("launcher"));
-    let caps = BusCapabilities {
-        publish: vec![TopicPattern::from_str("glasses/keys").unwrap()],
-        messages_per_second: 100,
-        ..BusCapabilities::none()
-    };
-    let driver = shell.modules.bus().endpoint(ModuleRef::new(950, "glasses"), caps);
+    let driver = fake_driver(&shell, "glasses/keys");
     let keys = Topic::new("glasses/keys").unwrap();
     let press =
         |key: u8| driver.publish(&keys, Payload::json(&serde_json::json!({ "kind": "key", "key": key, "at_ns": 1 })).unwrap()).unwrap();
     let showing = |shell: &mut Shell| shell.modules.display_apps().any(|a| a.name() == "launcher" && a.frames() > 0);
     let mut frame = 0;
-    let mut step_until = |shell: &mut Shell, what: &str, done: &dyn Fn(&mut Shell) -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !done(shell) {
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            shell.step(frame, shell.clock.now_ns());
-            frame += 1;
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    };
 
     press(2);
     for _ in 0..20 {
@@ -173,12 +164,12 @@ fn the_first_glasses_key_opens_and_closes_the_launcher() {
     }
     assert!(shell.modules.find("launcher").is_none(), "an unbound key opens nothing");
     press(0);
-    step_until(&mut shell, "the launcher shows", &showing);
+    step_until(&mut shell, &mut frame, "the launcher shows", &showing);
     assert_eq!(shell.focused().as_deref(), Some("launcher"));
     press(0);
-    step_until(&mut shell, "the launcher is closed", &|s| !s.modules.display_apps().any(|a| a.name() == "launcher"));
+    step_until(&mut shell, &mut frame, "the launcher is closed", &|s| !s.modules.display_apps().any(|a| a.name() == "launcher"));
     press(0);
-    step_until(&mut shell, "the launcher shows again", &showing);
+    step_until(&mut shell, &mut frame, "the launcher shows again", &showing);
 }
 
 /// Glasses that report their v-sync decide when a frame is seen: the shell's display times

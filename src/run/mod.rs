@@ -169,12 +169,14 @@ pub fn start_apps(shell: &mut Shell, data: &DataDir, registry: &Registry, apps: 
     shell.serve_store(registry.clone())?;
     // A glasses key opens the launcher later even when the run did not start with it.
     match data.component(LAUNCHER) {
-        Ok(component) => shell.set_launcher(component),
+        Ok(component) => {
+            if launcher {
+                shell.launch(&component, &[])?;
+            }
+            shell.set_launcher(component);
+        }
         Err(e) if !launcher => tracing::debug!("no launcher to open from a key: {e}"),
         Err(e) => return Err(e.into()),
-    }
-    if launcher {
-        shell.launch(&data.component(LAUNCHER)?, &[])?;
     }
     let booted = if apps.is_empty() {
         let step = progress::step("starting the installed modules marked boot");

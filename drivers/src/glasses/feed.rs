@@ -56,7 +56,6 @@ struct State {
     log: VecDeque<(u64, GlassesNews)>,
     rate_window: Option<(u64, u32)>,
     vsyncs: VsyncFit,
-    vsync: Option<VsyncPhase>,
     /// The last pair's IMU-to-display rotation and display delay (ns): kept after it is lost,
     /// so the head holds where it was.
     geometry: Option<(Quat, u64)>,
@@ -132,7 +131,6 @@ impl GlassesFeed {
         state.geometry = Some((info.imu_to_display, info.display_delay_us.saturating_mul(1000)));
         state.rate_window = None;
         state.vsyncs = VsyncFit::default();
-        state.vsync = None;
         push(&mut state, GlassesNews::Connected { name: info.name.clone(), serial: info.serial.clone(), at_ns });
     }
 
@@ -146,7 +144,6 @@ impl GlassesFeed {
         state.status = GlassesStatus { problem: Some(reason.to_string()), ..GlassesStatus::default() };
         state.info = None;
         state.vsyncs = VsyncFit::default();
-        state.vsync = None;
         if was_connected {
             push(&mut state, GlassesNews::Lost { reason: reason.to_string(), at_ns });
         }
@@ -184,14 +181,13 @@ impl GlassesFeed {
     pub(super) fn vsync(&self, at_ns: u64) {
         let mut state = self.lock();
         state.vsyncs.add(at_ns);
-        state.vsync = state.vsyncs.phase();
-        state.status.vsync_period_ms = state.vsync.map(|v| v.period_ns as f32 * 1e-6);
+        state.status.vsync_period_ms = state.vsyncs.fitted.map(|v| v.period_ns as f32 * 1e-6);
     }
 
     /// When the glasses' display refreshes, from its v-sync events; `None` before two or
     /// after a loss.
     pub fn vsync_phase(&self) -> Option<VsyncPhase> {
-        self.lock().vsync
+        self.lock().vsyncs.fitted
     }
 }
 
@@ -250,10 +246,6 @@ impl VsyncFit {
         let period = sxy / sxx;
         let edge = t0 as f64 + mean_y + period * ((k_last - k0) as f64 - mean_x);
         (period >= 1.0).then(|| VsyncPhase { edge_ns: edge.max(0.0) as u64, period_ns: period as u64, seen_ns })
-    }
-
-    fn phase(&self) -> Option<VsyncPhase> {
-        self.fitted
     }
 }
 
