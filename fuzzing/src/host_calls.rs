@@ -97,6 +97,7 @@ pub fn fixture() -> &'static Fixture {
 }
 
 /// Runs the probe with `env` for one frame, which must trap and leave the process running.
+#[allow(clippy::print_stderr)] // see `run`
 fn assert_traps(fixture: &Fixture, env: &[(&str, &str)]) {
     let clock = MonotonicClock::shared();
     let spec = env.iter().fold(AppSpec::new("trap", &fixture.probe, 60.0), |spec, (key, value)| spec.with_env(key, value));
@@ -113,6 +114,9 @@ fn assert_traps(fixture: &Fixture, env: &[(&str, &str)]) {
     }
 }
 
+// The verbose lines go to stderr on purpose: libFuzzer (and the replay test's captured output)
+// shows stderr beside the input that caused it, and no tracing subscriber runs under libFuzzer.
+#[allow(clippy::print_stderr)]
 pub fn run(data: &[u8]) {
     if data.len() > MAX_LEN {
         return;

@@ -29,9 +29,12 @@ pub mod session;
 pub mod topic;
 pub mod wgsl;
 
+/// One target's check: a panic is a finding.
+pub type Check = fn(&[u8]);
+
 /// Every target by the name of its file in `fuzz/fuzz_targets/` and its check: what the test
 /// suite replays the committed corpus and regression inputs through.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("device_profile", device_profile::run),
     ("host_calls", host_calls::run),
     ("manifest", manifest::run),
