@@ -106,6 +106,18 @@ else
     cargo install --locked wasm-component-ld
 fi
 
+# --- Node.js and Python's venv: the tools that build JavaScript and Python apps -----------------
+# `visor toolchain install` (below, after the build) puts componentize-js (npm) and
+# componentize-py (PyPI) into Visor's toolchains folder; they need npm and `python3 -m venv`.
+script_pkgs=()
+command -v npm >/dev/null 2>&1 || script_pkgs+=(nodejs npm)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || script_pkgs+=(python3-venv)
+if [ "${#script_pkgs[@]}" -gt 0 ]; then
+    say "installing ${script_pkgs[*]}"
+    "${as_root[@]}" apt-get update
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${script_pkgs[@]}"
+fi
+
 if [ "$deps_only" -eq 1 ]; then
     say "dependencies ready (--deps-only: not building)"
     exit 0
@@ -115,6 +127,10 @@ fi
 # The build compiles the guest apps too (build.rs), to carry them inside the binary.
 say "building visor and the guest apps it carries (cargo build --release)"
 cargo build --release
+
+# The same command a user runs; a no-op when both are installed.
+say "installing the Python and JavaScript app toolchains (visor toolchain install python js)"
+target/release/visor toolchain install python js
 
 if [ "$build_only" -eq 1 ]; then
     say "built (--build-only: not installing visor or running the main job)"

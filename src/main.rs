@@ -98,6 +98,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "rust")]
         lang: visor::project::new::Lang,
     },
+    /// Install the pinned tools that build Python and JavaScript apps (componentize-py from
+    /// PyPI, componentize-js from npm) into Visor's toolchains folder.
+    Toolchain {
+        #[command(subcommand)]
+        action: ToolchainCommand,
+    },
     /// Build the app project in DIR into a component and a package (DIR/target/visor/) for
     /// `visor run`, `visor module install` and `publish`.
     Build {
@@ -202,6 +208,8 @@ enum Suite {
     Motion,
     /// The glasses' head pose on a recorded IMU stream: sample-to-pose latency, prediction error.
     Pose,
+    /// `visor dev`: save-to-new-pixels per language (--iterations saves each), build and upgrade.
+    Dev,
 }
 
 #[derive(Subcommand)]
@@ -280,6 +288,9 @@ fn main() -> anyhow::Result<()> {
         }
         Command::New { name, lang } => print_output(&visor::project::new::new_cmd(&name, lang)?),
         Command::Build { dir } => print_output(&visor::project::build_cmd(&dir)?),
+        Command::Toolchain { action: ToolchainCommand::Install { langs } } => {
+            print_output(&visor::project::new::install_toolchains(&langs)?)
+        }
         Command::Dev { dir, headless, frames, out, profile, output } => {
             let display = if !headless {
                 let screenshot_dir = PathBuf::from(".");
@@ -352,6 +363,7 @@ fn main() -> anyhow::Result<()> {
                 Suite::Install => bench::install::run(&data, iterations)?,
                 Suite::Motion => bench::motion::run(&data, &profile, frames)?,
                 Suite::Pose => bench::pose::run(&data, imu_stream.as_deref(), seconds)?,
+                Suite::Dev => bench::dev::run(&data, &profile, iterations)?,
             };
             let table = if json { report.json(&name) } else { report.markdown() };
             step.done();
@@ -362,6 +374,16 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+#[derive(Subcommand)]
+enum ToolchainCommand {
+    /// Install the tools for LANGS (python, js; both when none is named); installed ones are
+    /// left as they are.
+    Install {
+        #[arg(value_enum)]
+        langs: Vec<visor::project::new::Lang>,
+    },
 }
 
 /// A command's text output, on stdout (logs go to stderr).

@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use visor::project::dev::DevReload;
+use visor::project::new::Lang;
 use visor::shell::Shell;
 use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
@@ -34,17 +35,19 @@ fn is_template_blue(rgb: [u8; 3]) -> bool {
     rgb[2] > 180 && rgb[1] > 60 && rgb[1] < rgb[2] && rgb[0] < rgb[1]
 }
 
-#[test]
-fn a_new_rust_project_builds_and_runs_from_anywhere() {
-    common::guests(); // The samples' build, whose standard library this build reuses.
+/// `visor new NAME --lang LANG` in a folder outside the checkout, `visor build`, then
+/// `visor run --headless` of the package: the template's square shows in both eyes.
+fn new_project_builds_and_runs(lang: &str, name: &str) {
+    common::guests(); // The samples' build, whose standard library a Rust build reuses.
     let home = tempfile::tempdir().unwrap();
-    let said = run_ok(visor(home.path()).args(["new", "hello-ar"]));
+    let said = run_ok(visor(home.path()).args(["new", name, "--lang", lang]));
     assert!(said.contains("visor dev"), "{said}");
-    let project = home.path().join("hello-ar");
+    let project = home.path().join(name);
     let said = run_ok(visor(&project).arg("build"));
     assert!(said.contains("visor module install"), "{said}");
     let package = project.join("target/visor");
-    assert!(package.join("visor.toml").is_file() && package.join("hello_ar.wasm").is_file());
+    let component = package.join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(package.join("visor.toml").is_file() && component.is_file(), "{said}");
 
     let out = home.path().join("frames");
     let profile = common::repo().join("tests/profiles/window-test.toml");
@@ -56,23 +59,82 @@ fn a_new_rust_project_builds_and_runs_from_anywhere() {
             .arg(&out)
             .arg("--store")
             .arg(home.path().join("store"))
-            .arg(package.join("hello_ar.wasm")),
+            .arg(&component),
     );
     let frame = image::open(out.join("frame-000002.png")).unwrap().to_rgb8();
     // Both eyes (320x240 each) show the square straight ahead.
     for x in [160, 480] {
         let centre = frame.get_pixel(x, 120).0;
-        assert!(is_template_blue(centre), "the square at ({x}, 120): {centre:?}");
+        assert!(is_template_blue(centre), "{lang}: the square at ({x}, 120): {centre:?}");
     }
     let corner = frame.get_pixel(10, 10).0;
-    assert!(corner.iter().all(|&c| c < 20), "nothing but the square: {corner:?}");
+    assert!(corner.iter().all(|&c| c < 20), "{lang}: nothing but the square: {corner:?}");
+}
+
+#[test]
+fn a_new_rust_project_builds_and_runs_from_anywhere() {
+    new_project_builds_and_runs("rust", "hello-ar");
+}
+
+/// Needs componentize-py (`visor toolchain install python`, which the set-up script runs).
+#[test]
+fn a_new_python_project_builds_and_runs_from_anywhere() {
+    new_project_builds_and_runs("python", "hello-py");
+}
+
+/// Needs componentize-js (`visor toolchain install js`, which the set-up script runs).
+#[test]
+fn a_new_javascript_project_builds_and_runs_from_anywhere() {
+    new_project_builds_and_runs("js", "hello-js");
+}
+
+/// A template's edits for the dev test: its source file, the colour line turned red, a broken
+/// save, and what the tool's error must name.
+struct Edits {
+    lang: Lang,
+    name: &'static str,
+    source: &'static str,
+    color: (&'static str, &'static str),
+    broken: (&'static str, &'static str),
 }
 
 #[test]
 fn visor_dev_reloads_a_saved_change_in_place_and_keeps_the_last_good_build() {
+    dev_reloads_in_place(Edits {
+        lang: Lang::Rust,
+        name: "dev-square",
+        source: "src/lib.rs",
+        color: ("const COLOR: [f32; 4] = [0.15, 0.55, 0.95, 1.0];", "const COLOR: [f32; 4] = [0.95, 0.1, 0.1, 1.0];"),
+        broken: ("struct Square {", "struct Square {{"),
+    });
+}
+
+#[test]
+fn visor_dev_reloads_a_python_app_in_place() {
+    dev_reloads_in_place(Edits {
+        lang: Lang::Python,
+        name: "dev-square-py",
+        source: "app.py",
+        color: ("COLOR = (0.15, 0.55, 0.95, 1.0)", "COLOR = (0.95, 0.1, 0.1, 1.0)"),
+        broken: ("class Square(App):", "class Square(App)"),
+    });
+}
+
+#[test]
+fn visor_dev_reloads_a_javascript_app_in_place() {
+    dev_reloads_in_place(Edits {
+        lang: Lang::Js,
+        name: "dev-square-js",
+        source: "app.js",
+        color: ("const COLOR = [0.15, 0.55, 0.95, 1.0];", "const COLOR = [0.95, 0.1, 0.1, 1.0];"),
+        broken: ("class Square {", "class Square {{"),
+    });
+}
+
+fn dev_reloads_in_place(edits: Edits) {
     common::guests();
     let home = tempfile::tempdir().unwrap();
-    let project = visor::project::new::create(home.path(), "dev-square", visor::project::new::Lang::Rust).unwrap();
+    let project = visor::project::new::create(home.path(), edits.name, edits.lang).unwrap();
     let project = visor::project::Project::open(&project).unwrap().with_target_dir(Some(common::repo().join("target/guests")));
 
     let mut shell = Shell::new(common::profile(1), &common::repo(), MonotonicClock::shared(), Policy::default()).unwrap();
@@ -97,9 +159,9 @@ fn visor_dev_reloads_a_saved_change_in_place_and_keeps_the_last_good_build() {
     step_until(&mut shell, &mut dev, "the square shows", &|s, _| is_template_blue(centre(s)));
 
     // A saved change: the square turns red, in the same module, which keeps running.
-    let source = project.dir.join("src/lib.rs");
+    let source = project.dir.join(edits.source);
     let text = std::fs::read_to_string(&source).unwrap();
-    let red = text.replace("const COLOR: [f32; 4] = [0.15, 0.55, 0.95, 1.0];", "const COLOR: [f32; 4] = [0.95, 0.1, 0.1, 1.0];");
+    let red = text.replace(edits.color.0, edits.color.1);
     assert_ne!(red, text, "the template's COLOR line moved: update this test");
     std::fs::write(&source, &red).unwrap();
     let is_red = |s: &mut Shell| {
@@ -108,16 +170,17 @@ fn visor_dev_reloads_a_saved_change_in_place_and_keeps_the_last_good_build() {
         r > 200 && g < 120 && b < 120
     };
     step_until(&mut shell, &mut dev, "the square turns red", &|s, said| {
-        is_red(s) && said.iter().any(|l| l.contains("reloaded dev-square as 0.1.0-dev.2"))
+        is_red(s) && said.iter().any(|l| l.contains(&format!("reloaded {} as 0.1.0-dev.2", edits.name)))
     });
-    assert_eq!(shell.modules.find("dev-square"), Some(module), "the same module, not a second one");
+    assert_eq!(shell.modules.find(edits.name), Some(module), "the same module, not a second one");
     assert!(shell.modules.app(module).unwrap().crashes().is_empty());
 
     // A broken save: the compiler's own message comes back, and the red square stays.
-    std::fs::write(&source, red.replace("struct Square {", "struct Square {{")).unwrap();
+    std::fs::write(&source, red.replace(edits.broken.0, edits.broken.1)).unwrap();
     step_until(&mut shell, &mut dev, "the failed build is reported", &|_, said| said.iter().any(|l| l.contains("build failed")));
     let report = said.iter().find(|l| l.contains("build failed")).unwrap();
-    assert!(report.contains("error") && report.contains("src/lib.rs"), "the compiler's message, with the file: {report}");
+    let file = edits.source.rsplit('/').next().unwrap();
+    assert!(report.contains("rror") && report.contains(file), "the compiler's message, with the file: {report}");
     for _ in 0..10 {
         said.extend(dev.poll(&mut shell));
         shell.step(frame, shell.clock.now_ns());

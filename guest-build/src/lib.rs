@@ -20,8 +20,11 @@
 //! processes) are safe: cargo's lock on the target dir serialises them, and a no-op rebuild takes
 //! about a second. Cargo's output is captured and its tail goes into the error.
 //!
-//! Layout: one file — toolchain detection ([`GuestToolchain::detect`]), the cargo invocation
-//! ([`build_guests`]) and its error type ([`GuestBuildError`]).
+//! Layout: this file — Rust: toolchain detection ([`GuestToolchain::detect`]), the cargo
+//! invocations ([`build_guests`], [`build_project`]) and the error type ([`GuestBuildError`]);
+//! [`scripted`] — Python and JavaScript projects, through `componentize-py` and `componentize-js`.
+
+pub mod scripted;
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -97,7 +100,7 @@ pub enum GuestBuildError {
         #[source]
         source: io::Error,
     },
-    #[error("building the guests in {workspace} with the {toolchain} toolchain failed ({status}); {output}")]
+    #[error("building {} with the {toolchain} toolchain failed ({status}); {output}", workspace.display())]
     Failed {
         workspace: PathBuf,
         toolchain: String,
@@ -105,6 +108,14 @@ pub enum GuestBuildError {
         /// The tail of cargo's stderr.
         output: String,
     },
+    #[error("{tool} is not installed: run `{fix}` (or point {tool}'s VISOR_COMPONENTIZE_* variable at one)")]
+    MissingTool { tool: &'static str, fix: String },
+    #[error("{var} names {}, which is not a file: point it at the componentizer, or unset it", path.display())]
+    ToolOverride { var: &'static str, path: PathBuf },
+    #[error("{what} failed ({status}): {fix}; it said:\n{output}")]
+    Install { what: &'static str, fix: &'static str, status: std::process::ExitStatus, output: String },
+    #[error("{} is not a complete app project: it needs {entry} and the wit/ folder (`visor new` makes both)", project.display())]
+    NoScript { project: PathBuf, entry: &'static str },
     #[error("the guest build succeeded but left no component at {0}: check the crate's name and `crate-type = [\"cdylib\"]`")]
     NoOutput(PathBuf),
 }

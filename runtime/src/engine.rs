@@ -1,6 +1,7 @@
 //! The wasmtime engine every app shares, configured once for the component model, the
-//! pooling allocator that makes instantiation cheap, and the epoch ticker that turns per-frame
-//! CPU budgets into interrupts.
+//! pooling allocator that makes instantiation cheap, Cranelift's incremental cache (so a
+//! rebuilt app compiles only what changed), and the epoch ticker that turns per-frame CPU
+//! budgets into interrupts.
 //!
 //! Epoch interruption costs a load and compare on loop back-edges and function entries — far
 //! cheaper than fuel — and lets one ticker thread bound every app: a store's deadline is a
@@ -15,6 +16,7 @@ use visor_manifest::limits::MAX_MEMORY_BYTES;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::function_cache::FunctionCache;
 use crate::host::HostState;
 
 /// How often the epoch advances; CPU budgets are whole ticks.
@@ -51,6 +53,9 @@ impl AppEngine {
         config.epoch_interruption(true);
         // Deep recursion traps inside the guest's own stack allowance.
         config.max_wasm_stack(1 << 20);
+        // Functions compiled before are reused by content: a rebuilt app recompiles only what
+        // changed (`function_cache`).
+        config.enable_incremental_compilation(Arc::new(FunctionCache::default()))?;
         if pooling {
             // Slots are reserved address space, not memory: a component built by
             // wasm-component-ld has a handful of core instances (the app, the WASI adapter,

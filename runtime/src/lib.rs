@@ -31,6 +31,7 @@ mod app;
 pub mod bus;
 mod engine;
 mod error;
+mod function_cache;
 pub mod host;
 mod inbox;
 pub mod modules;

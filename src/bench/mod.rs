@@ -10,9 +10,11 @@
 //! - `motion`: motion-to-photon inside the pipeline, headless and windowed.
 //! - `pose`: the glasses' head pose on a recorded IMU stream: sample-to-pose latency and
 //!   prediction error.
+//! - `dev`: `visor dev`'s save-to-new-pixels per language (build and upgrade apart).
 //! - `report`: the tables every suite returns, printed as Markdown or JSON (`--json`).
 
 pub mod compositor;
+pub mod dev;
 pub mod install;
 pub mod modules;
 pub mod motion;

@@ -39,6 +39,16 @@ pub struct DevReload {
     building: Option<Receiver<anyhow::Result<Built>>>,
     /// An upgrade sent to the app, not yet seen through.
     swapping: Option<Swap>,
+    /// The last reload seen through.
+    last: Option<Reload>,
+}
+
+/// How long a reload took: the build, and the upgrade from its end until the app ran the new
+/// version.
+#[derive(Clone, Copy, Debug)]
+pub struct Reload {
+    pub build_s: f64,
+    pub swap_s: f64,
 }
 
 struct Swap {
@@ -57,7 +67,17 @@ impl DevReload {
         step.done();
         let builds = project.dir.join(BUILDS_DIR);
         std::fs::create_dir_all(&builds).with_context(|| format!("creating {}", builds.display()))?;
-        let mut dev = DevReload { project, module: 0, builds, generation: 0, seen, looked: Instant::now(), building: None, swapping: None };
+        let mut dev = DevReload {
+            project,
+            module: 0,
+            builds,
+            generation: 0,
+            seen,
+            looked: Instant::now(),
+            building: None,
+            swapping: None,
+            last: None,
+        };
         let manifest = dev.next_generation(&built)?;
         dev.module = shell.launch_module(manifest, &dev.builds.clone(), &[])?;
         tracing::info!(app = %dev.project.manifest.name, seconds = format!("{:.1}", built.seconds), "built and started; watching {} for saves", dev.project.dir.display());
@@ -67,6 +87,11 @@ impl DevReload {
     /// The module the project runs as.
     pub fn module(&self) -> ModuleId {
         self.module
+    }
+
+    /// The last reload that took, with its times.
+    pub fn last_reload(&self) -> Option<Reload> {
+        self.last
     }
 
     /// Between frames: sees a swap through, takes a finished build, or starts one after a
@@ -170,6 +195,7 @@ impl DevReload {
                 swap.sent.elapsed().as_millis()
             );
             tracing::info!("{said}");
+            self.last = Some(Reload { build_s: swap.build_s, swap_s: swap.sent.elapsed().as_secs_f64() });
             self.swapping = None;
             return Some(said);
         }

@@ -5,7 +5,9 @@
 //! A project is a folder holding `visor.toml` (the app's manifest) and its sources. Its
 //! language is told by what else is there: `Cargo.toml` is Rust, built by the same toolchain
 //! code the tests use for `apps/` (`visor-guest-build`: rustup's `wasm32-wasip2`, else Debian's
-//! recipe). The build goes to the project's `target/` (or `VISOR_BUILD_TARGET_DIR`, which
+//! recipe); `app.py` is Python and `app.js` JavaScript, built by `componentize-py` and
+//! `componentize-js` (`visor_guest_build::scripted`, installed by `visor toolchain install`).
+//! The build goes to the project's `target/` (or `VISOR_BUILD_TARGET_DIR`, which
 //! several projects may share); the package — `visor.toml` beside the component its `entry`
 //! names — to `target/visor/`, ready for `visor run`, `visor module install` and `publish`.
 
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
+use visor_guest_build::scripted::{self, Script};
 use visor_runtime::manifest::{Entry, MANIFEST_FILE, Manifest};
 
 /// Where `visor build` puts the package, inside the project.
@@ -25,6 +28,26 @@ pub const PACKAGE_DIR: &str = "target/visor";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Language {
     Rust,
+    Python,
+    JavaScript,
+}
+
+impl Language {
+    /// The language of the project in `dir`, from the file it builds from.
+    fn of(dir: &Path) -> Option<Language> {
+        [("Cargo.toml", Language::Rust), ("app.py", Language::Python), ("app.js", Language::JavaScript)]
+            .into_iter()
+            .find_map(|(file, language)| dir.join(file).is_file().then_some(language))
+    }
+
+    /// The componentizer that builds it, for the scripting languages.
+    fn script(self) -> Option<Script> {
+        match self {
+            Language::Rust => None,
+            Language::Python => Some(Script::Python),
+            Language::JavaScript => Some(Script::JavaScript),
+        }
+    }
 }
 
 /// An app project: its folder, manifest and language.
@@ -33,7 +56,7 @@ pub struct Project {
     pub dir: PathBuf,
     pub manifest: Manifest,
     pub language: Language,
-    /// The Rust crate whose cdylib is the component.
+    /// The Rust crate whose cdylib is the component; the app's name for the other languages.
     crate_name: String,
     /// Where builds go, when not the default ([`Project::target_dir`]).
     target: Option<PathBuf>,
@@ -54,14 +77,18 @@ impl Project {
             format!("{} is not a Visor app project: it has no {MANIFEST_FILE} (`visor new NAME` makes one)", dir.display())
         })?;
         let manifest = Manifest::parse(&text, &manifest_path.display().to_string())?;
-        let cargo = dir.join("Cargo.toml");
-        anyhow::ensure!(
-            cargo.is_file(),
-            "{} has no Cargo.toml: this visor builds app projects in Rust (made by `visor new NAME`)",
-            dir.display()
-        );
-        let crate_name = crate_name(&cargo)?;
-        Ok(Project { dir, manifest, language: Language::Rust, crate_name, target: None })
+        let language = Language::of(&dir).with_context(|| {
+            format!(
+                "{} holds none of Cargo.toml (Rust), app.py (Python) or app.js (JavaScript): \
+                 `visor new NAME --lang rust|python|js` makes a project to start from",
+                dir.display()
+            )
+        })?;
+        let crate_name = match language {
+            Language::Rust => crate_name(&dir.join("Cargo.toml"))?,
+            _ => manifest.name.clone(),
+        };
+        Ok(Project { dir, manifest, language, crate_name, target: None })
     }
 
     /// Builds into `target` rather than the default ([`Project::target_dir`]).
@@ -90,8 +117,9 @@ impl Project {
     /// Compiles the project into a component. The error carries the compiler's own messages.
     pub fn build(&self) -> anyhow::Result<Built> {
         let started = Instant::now();
-        let component = match self.language {
-            Language::Rust => visor_guest_build::build_project(&self.dir, &self.target_dir(), &self.crate_name)?,
+        let component = match self.language.script() {
+            None => visor_guest_build::build_project(&self.dir, &self.target_dir(), &self.crate_name)?,
+            Some(script) => scripted::build(&self.dir, &self.target_dir(), script, &self.crate_name)?,
         };
         Ok(Built { component, seconds: started.elapsed().as_secs_f64() })
     }
@@ -109,8 +137,8 @@ impl Project {
         Ok((out, built))
     }
 
-    /// The newest modification time among the project's sources (everything but `target/`
-    /// and hidden files): a save anywhere moves it.
+    /// The newest modification time among the project's sources (everything but `target/`,
+    /// hidden files and what the tools write themselves): a save anywhere moves it.
     pub fn sources_changed_at(&self) -> SystemTime {
         newest(&self.dir, true)
     }
@@ -122,7 +150,9 @@ fn newest(dir: &Path, top: bool) -> SystemTime {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || (top && name == "target") {
+        // Python writes `__pycache__/` while componentize-py reads the app: counting it would
+        // make every build look like a save.
+        if name.starts_with('.') || (top && name == "target") || name == "__pycache__" || name == "node_modules" {
             continue;
         }
         let Ok(meta) = entry.metadata() else { continue };

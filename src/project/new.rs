@@ -1,17 +1,23 @@
-//! `visor new NAME [--lang rust]`: a new app project in `./NAME`, from templates compiled into
-//! this binary (so an installed `visor` makes them anywhere): `visor.toml`, the source of an
-//! app that draws a square and answers the pointer, the WIT world it builds against, the Rust
-//! SDK beside it (`sdk/`, the same files as Visor's own `apps/sdk`), a README and a
-//! `.gitignore`. The project builds on its own, outside any Visor checkout.
+//! `visor new NAME [--lang rust|python|js]`: a new app project in `./NAME`, from templates
+//! compiled into this binary (so an installed `visor` makes them anywhere): `visor.toml`, the
+//! source of an app that draws a square and answers the pointer, the WIT world it builds
+//! against, the language's SDK beside it (Rust: `sdk/`, the same files as Visor's own
+//! `apps/sdk`; Python: the `visor/` package from `apps/sdk-python`; JavaScript: `visor.js` from
+//! `apps/sdk-js`), a README and a `.gitignore`. The project builds on its own, outside any
+//! Visor checkout.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clap::ValueEnum;
+use visor_guest_build::scripted::{self, Script};
 
 /// The languages `visor new` writes projects in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
     Rust,
+    Python,
+    Js,
 }
 
 /// A template file: its path in the project and its text, `{{name}}` (the app's name) and
@@ -35,6 +41,34 @@ const RUST_SDK: &[(&str, &str)] = &[
     ("sdk/src/panel.rs", include_str!("../../apps/sdk/src/panel.rs")),
 ];
 
+const PYTHON: &[(&str, &str)] = &[
+    ("app.py", include_str!("../../templates/python/app.py")),
+    ("visor.toml", include_str!("../../templates/python/visor.toml")),
+    ("README.md", include_str!("../../templates/python/README.md")),
+    (".gitignore", include_str!("../../templates/python/gitignore")),
+];
+
+const PYTHON_SDK: &[(&str, &str)] = &[
+    ("wit/visor.wit", include_str!("../../apps/wit/visor.wit")),
+    ("visor/__init__.py", include_str!("../../apps/sdk-python/visor/__init__.py")),
+    ("visor/app.py", include_str!("../../apps/sdk-python/visor/app.py")),
+    ("visor/canvas.py", include_str!("../../apps/sdk-python/visor/canvas.py")),
+    ("visor/log.py", include_str!("../../apps/sdk-python/visor/log.py")),
+    ("visor/mat4.py", include_str!("../../apps/sdk-python/visor/mat4.py")),
+    ("visor/mesh.py", include_str!("../../apps/sdk-python/visor/mesh.py")),
+    ("visor/panel.py", include_str!("../../apps/sdk-python/visor/panel.py")),
+];
+
+const JS: &[(&str, &str)] = &[
+    ("app.js", include_str!("../../templates/js/app.js")),
+    ("visor.toml", include_str!("../../templates/js/visor.toml")),
+    ("README.md", include_str!("../../templates/js/README.md")),
+    (".gitignore", include_str!("../../templates/js/gitignore")),
+];
+
+const JS_SDK: &[(&str, &str)] =
+    &[("wit/visor.wit", include_str!("../../apps/wit/visor.wit")), ("visor.js", include_str!("../../apps/sdk-js/visor.js"))];
+
 /// Whether `name` can name an app: what a manifest accepts (lowercase letters, digits and
 /// `-`, starting with a letter, at most 64 characters), which is also a crate name.
 fn check_name(name: &str) -> anyhow::Result<()> {
@@ -56,6 +90,8 @@ pub fn create(parent: &Path, name: &str, lang: Lang) -> anyhow::Result<PathBuf> 
     let crate_file = name.replace('-', "_");
     let (templates, verbatim) = match lang {
         Lang::Rust => (RUST, RUST_SDK),
+        Lang::Python => (PYTHON, PYTHON_SDK),
+        Lang::Js => (JS, JS_SDK),
     };
     let fill = |text: &str| text.replace("{{name}}", name).replace("{{crate}}", &crate_file);
     let files = templates.iter().map(|(path, text)| (*path, fill(text))).chain(verbatim.iter().map(|(p, t)| (*p, t.to_string())));
@@ -69,13 +105,70 @@ pub fn create(parent: &Path, name: &str, lang: Lang) -> anyhow::Result<PathBuf> 
     Ok(dir)
 }
 
-/// `visor new`: the project and the next steps.
+/// The template square's colour, on one line of each language's source.
+pub const TEMPLATE_COLOR: [f32; 4] = [0.15, 0.55, 0.95, 1.0];
+
+impl Lang {
+    /// The template's source file, where its colour line is.
+    pub fn template_source(self) -> &'static str {
+        match self {
+            Lang::Rust => "src/lib.rs",
+            Lang::Python => "app.py",
+            Lang::Js => "app.js",
+        }
+    }
+
+    /// The template's colour line set to `rgba`, as written in [`Lang::template_source`]
+    /// (what `visor bench dev` and the tests edit to see a reload).
+    pub fn template_color_line(self, [r, g, b, a]: [f32; 4]) -> String {
+        match self {
+            Lang::Rust => format!("const COLOR: [f32; 4] = [{r:?}, {g:?}, {b:?}, {a:?}];"),
+            Lang::Python => format!("COLOR = ({r:?}, {g:?}, {b:?}, {a:?})"),
+            Lang::Js => format!("const COLOR = [{r:?}, {g:?}, {b:?}, {a:?}];"),
+        }
+    }
+
+    /// The componentizer that builds the language, for the scripting ones.
+    pub fn script(self) -> Option<Script> {
+        match self {
+            Lang::Rust => None,
+            Lang::Python => Some(Script::Python),
+            Lang::Js => Some(Script::JavaScript),
+        }
+    }
+}
+
+/// `visor new`: the project and the next steps (installing the language's tools first when
+/// they are missing).
 pub fn new_cmd(name: &str, lang: Lang) -> anyhow::Result<String> {
     let dir = create(&std::env::current_dir().context("the current folder")?, name, lang)?;
+    let install = match lang.script() {
+        Some(script) if scripted::find(script).is_err() => format!("  visor toolchain install {}\n", script.key()),
+        _ => String::new(),
+    };
     Ok(format!(
-        "created {} ({lang:?})\n  cd {name}\n  visor dev      # run it; each save reloads it in place\n  visor build    # package it into target/visor/\n",
-        dir.display()
+        "created {} ({})\n{install}  cd {name}\n  visor dev      # run it; each save reloads it in place\n  visor build    # package it into target/visor/\n",
+        dir.display(),
+        lang.to_possible_value().map_or_else(|| format!("{lang:?}"), |v| v.get_name().to_owned())
     ))
+}
+
+/// `visor toolchain install [LANG…]`: the pinned componentizers for `langs` (Python and
+/// JavaScript when empty; Rust's toolchain is rustup's or Debian's, not Visor's to install).
+pub fn install_toolchains(langs: &[Lang]) -> anyhow::Result<String> {
+    let scripts: Vec<Script> =
+        if langs.is_empty() { Script::ALL.to_vec() } else { langs.iter().filter_map(|lang| lang.script()).collect() };
+    let mut said = String::new();
+    if langs.contains(&Lang::Rust) {
+        said.push_str("rust: Visor builds with rustup's wasm32-wasip2 target (`rustup target add wasm32-wasip2`) or Debian's rustc-web (scripts/setup.sh)\n");
+    }
+    for script in scripts {
+        let step = crate::progress::step(format!("installing {}", script.package()));
+        let tool = scripted::install(script)?;
+        step.done();
+        said.push_str(&format!("{}: {}\n", script.key(), tool.display()));
+    }
+    Ok(said)
 }
 
 #[cfg(test)]
@@ -96,5 +189,18 @@ mod tests {
         assert!(dir.join("wit/visor.wit").is_file() && dir.join("sdk/src/panel.rs").is_file() && dir.join(".gitignore").is_file());
         let again = create(parent.path(), "hello-ar", Lang::Rust).unwrap_err();
         assert!(again.to_string().contains("already exists"), "{again}");
+        for (lang, source) in [(Lang::Python, "app.py"), (Lang::Js, "app.js")] {
+            let dir = create(parent.path(), &format!("{lang:?}-app").to_lowercase(), lang).unwrap();
+            assert!(!std::fs::read_to_string(dir.join(source)).unwrap().contains("{{"), "{lang:?}");
+            assert!(dir.join("wit/visor.wit").is_file() && dir.join("README.md").is_file(), "{lang:?}");
+        }
+        for lang in [Lang::Rust, Lang::Python, Lang::Js] {
+            let text = match lang {
+                Lang::Rust => RUST[1].1,
+                Lang::Python => PYTHON[0].1,
+                Lang::Js => JS[0].1,
+            };
+            assert!(text.contains(&lang.template_color_line(TEMPLATE_COLOR)), "{lang:?}'s template lost its colour line");
+        }
     }
 }

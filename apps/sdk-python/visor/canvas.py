@@ -1,0 +1,51 @@
+"""`Canvas`: RGBA8 pixels with 8x8 bitmap text (the public-domain font8x8 "basic" glyphs, as
+the Rust SDK's canvas uses), for labels drawn into textures."""
+
+# 128 glyphs of 8 rows, a bit per pixel, least significant bit leftmost (font8x8's BASIC_LEGACY).
+_FONT = bytes.fromhex("000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000183c3c1818001800363600000000000036367f367f3636000c3e031e301f0c00006333180c6663001c361c6e3b336e000606030000000000180c0606060c1800060c1818180c060000663cff3c660000000c0c3f0c0c000000000000000c0c060000003f0000000000000000000c0c006030180c060301003e63737b6f673e000c0e0c0c0c0c3f001e33301c06333f001e33301c30331e00383c36337f3078003f031f3030331e001c06031f33331e003f3330180c0c0c001e33331e33331e001e33333e30180e00000c0c00000c0c00000c0c00000c0c06180c0603060c180000003f00003f0000060c1830180c06001e3330180c000c003e637b7b7b031e000c1e33333f3333003f66663e66663f003c66030303663c001f36666666361f007f46161e16467f007f46161e16060f003c66030373667c003333333f333333001e0c0c0c0c0c1e007830303033331e006766361e366667000f06060646667f0063777f7f6b63630063676f7b736363001c36636363361c003f66663e06060f001e3333333b1e38003f66663e366667001e33070e38331e003f2d0c0c0c0c1e003333333333333f0033333333331e0c006363636b7f7763006363361c1c3663003333331e0c0c1e007f6331184c667f001e06060606061e0003060c18306040001e18181818181e00081c36630000000000000000000000ff0c0c18000000000000001e303e336e000706063e66663b0000001e3303331e003830303e33336e0000001e333f031e001c36060f06060f0000006e33333e301f0706366e666667000c000e0c0c0c1e00300030303033331e070666361e3667000e0c0c0c0c0c1e000000337f7f6b630000001f333333330000001e3333331e0000003b66663e060f00006e33333e307800003b6e66060f0000003e031e301f00080c3e0c0c2c18000000333333336e0000003333331e0c000000636b7f7f3600000063361c36630000003333333e301f00003f190c263f00380c0c070c0c38001818180018181800070c0c380c0c07006e3b0000000000000000000000000000")
+
+
+class Canvas:
+    def __init__(self, width, height):
+        self.width, self.height = int(width), int(height)
+        self.pixels = bytearray(self.width * self.height * 4)
+
+    def clear(self, rgba):
+        self.pixels[:] = bytes(rgba) * (self.width * self.height)
+
+    def rect(self, x, y, width, height, rgba):
+        """Fill a rectangle, clipped to the canvas."""
+        x0, y0 = max(0, int(x)), max(0, int(y))
+        x1, y1 = min(self.width, int(x + width)), min(self.height, int(y + height))
+        if x1 <= x0:
+            return
+        row = bytes(rgba) * (x1 - x0)
+        for py in range(y0, y1):
+            at = (py * self.width + x0) * 4
+            self.pixels[at : at + len(row)] = row
+
+    def outline(self, x, y, width, height, rgba):
+        """A one-pixel outline of a rectangle."""
+        if width <= 0 or height <= 0:
+            return
+        self.rect(x, y, width, 1, rgba)
+        self.rect(x, y + height - 1, width, 1, rgba)
+        self.rect(x, y, 1, height, rgba)
+        self.rect(x + width - 1, y, 1, height, rgba)
+
+    def text(self, x, y, text, scale, rgba):
+        """ASCII `text` with its top-left at (x, y), each font pixel `scale` canvas pixels."""
+        pen = x
+        for ch in text:
+            code = ord(ch) if ord(ch) < 128 else ord("?")
+            for row in range(8):
+                bits = _FONT[code * 8 + row]
+                for col in range(8):
+                    if bits & (1 << col):
+                        self.rect(pen + col * scale, y + row * scale, scale, scale, rgba)
+            pen += 8 * scale
+
+    @staticmethod
+    def text_width(text, scale):
+        """How wide `text` draws at `scale`, in canvas pixels."""
+        return len(text) * 8 * scale

@@ -1,0 +1,242 @@
+//! Python and JavaScript apps: a project's script turned into a component by the Bytecode
+//! Alliance's own tools, `componentize-py` (PyPI) and `componentize-js` (npm), which bundle an
+//! interpreter (CPython, SpiderMonkey) with the app and bind the project's `wit/` world.
+//!
+//! Visor pins one version of each and keeps it in its own toolchains folder
+//! ([`toolchains_dir`]): a Python virtual environment in `python/`, an npm prefix in `js/`.
+//! [`install`] puts them there (`visor toolchain install python js`, which the set-up script
+//! runs); [`find`] looks for a tool in this order: the `VISOR_COMPONENTIZE_PY` /
+//! `VISOR_COMPONENTIZE_JS` override, that folder, then `PATH`. A missing tool is an error that
+//! names the command installing it.
+//!
+//! Data in: a project folder holding `app.py` or `app.js` and `wit/visor.wit`. Data out: the
+//! component file in the build's target folder, or the tool's own messages on failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::{GuestBuildError, STDERR_TAIL_LINES, tail};
+
+/// The scripting languages an app can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    Python,
+    JavaScript,
+}
+
+impl Script {
+    /// Both, in the order `visor toolchain install` takes them.
+    pub const ALL: [Script; 2] = [Script::Python, Script::JavaScript];
+
+    /// The file a project in this language starts from.
+    pub fn entry_file(self) -> &'static str {
+        match self {
+            Script::Python => "app.py",
+            Script::JavaScript => "app.js",
+        }
+    }
+
+    /// The componentizer's command name.
+    pub fn tool(self) -> &'static str {
+        match self {
+            Script::Python => "componentize-py",
+            Script::JavaScript => "componentize-js",
+        }
+    }
+
+    /// The pinned package the toolchains folder gets (the one Visor's tests build with).
+    pub fn package(self) -> &'static str {
+        match self {
+            Script::Python => "componentize-py==0.25.1",
+            Script::JavaScript => "@bytecodealliance/componentize-js@0.23.0",
+        }
+    }
+
+    /// The word `visor toolchain install` takes for it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Script::Python => "python",
+            Script::JavaScript => "js",
+        }
+    }
+
+    /// The environment variable that points at a componentizer of the user's choosing.
+    fn override_var(self) -> &'static str {
+        match self {
+            Script::Python => "VISOR_COMPONENTIZE_PY",
+            Script::JavaScript => "VISOR_COMPONENTIZE_JS",
+        }
+    }
+
+    /// Where [`install`] puts the tool's executable inside the toolchains folder.
+    fn installed_at(self, toolchains: &Path) -> PathBuf {
+        match self {
+            Script::Python => toolchains.join("python/bin/componentize-py"),
+            Script::JavaScript => toolchains.join("js/node_modules/.bin/componentize-js"),
+        }
+    }
+}
+
+/// Visor's toolchains folder: `VISOR_TOOLCHAINS`, else `$XDG_DATA_HOME/visor/toolchains`, else
+/// `~/.local/share/visor/toolchains`.
+pub fn toolchains_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VISOR_TOOLCHAINS") {
+        return PathBuf::from(dir);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from(".local/share"));
+    data.join("visor/toolchains")
+}
+
+/// The componentizer for `script`: the override, Visor's installed copy, or one on `PATH`.
+pub fn find(script: Script) -> Result<PathBuf, GuestBuildError> {
+    if let Some(tool) = std::env::var_os(script.override_var()) {
+        let tool = PathBuf::from(tool);
+        return if tool.is_file() { Ok(tool) } else { Err(GuestBuildError::ToolOverride { var: script.override_var(), path: tool }) };
+    }
+    let installed = script.installed_at(&toolchains_dir());
+    if installed.is_file() {
+        return Ok(installed);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(script.tool()))
+        .find(|tool| tool.is_file())
+        .ok_or(GuestBuildError::MissingTool { tool: script.tool(), fix: format!("visor toolchain install {}", script.key()) })
+}
+
+/// Installs the pinned componentizer for `script` into the toolchains folder (a no-op when it
+/// is there already) and returns its executable. Needs `python3` with `venv`, or `npm`.
+pub fn install(script: Script) -> Result<PathBuf, GuestBuildError> {
+    let toolchains = toolchains_dir();
+    let tool = script.installed_at(&toolchains);
+    if tool.is_file() {
+        return Ok(tool);
+    }
+    std::fs::create_dir_all(&toolchains)
+        .map_err(|source| GuestBuildError::Spawn { program: format!("mkdir {}", toolchains.display()), source })?;
+    tracing::info!(package = script.package(), dir = %toolchains.display(), "installing");
+    match script {
+        Script::Python => {
+            let venv = toolchains.join("python");
+            run_step(Command::new("python3").arg("-m").arg("venv").arg(&venv), "python3 -m venv", "apt-get install python3-venv")?;
+            run_step(
+                Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", script.package()]),
+                "pip install componentize-py",
+                "check the network reaches PyPI",
+            )?;
+        }
+        Script::JavaScript => {
+            let prefix = toolchains.join("js");
+            run_step(
+                Command::new("npm")
+                    .args(["install", "--no-fund", "--no-audit", "--loglevel=error", "--prefix"])
+                    .arg(&prefix)
+                    .arg(script.package()),
+                "npm install componentize-js",
+                "apt-get install nodejs npm, and check the network reaches the npm registry",
+            )?;
+        }
+    }
+    if tool.is_file() { Ok(tool) } else { Err(GuestBuildError::NoOutput(tool)) }
+}
+
+/// Runs one install step; a failure carries its output and `fix`.
+fn run_step(cmd: &mut Command, what: &'static str, fix: &'static str) -> Result<(), GuestBuildError> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| GuestBuildError::Spawn { program: format!("{what} (is it installed? {fix})"), source })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    Err(GuestBuildError::Install { what, fix, status: out.status, output: tail(&said, STDERR_TAIL_LINES) })
+}
+
+/// Builds the `script` project in `project` into `target_dir/wasm32-wasip2/<name>.wasm` and
+/// returns that path. A failure carries the tool's own messages (the Python or JavaScript
+/// error, with its line).
+pub fn build(project: &Path, target_dir: &Path, script: Script, name: &str) -> Result<PathBuf, GuestBuildError> {
+    if !project.join(script.entry_file()).is_file() || !project.join("wit").is_dir() {
+        return Err(GuestBuildError::NoScript { project: project.to_path_buf(), entry: script.entry_file() });
+    }
+    let tool = find(script)?;
+    let out_dir = target_dir.join(crate::GUEST_TARGET);
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|source| GuestBuildError::Spawn { program: format!("mkdir {}", out_dir.display()), source })?;
+    let component = out_dir.join(format!("{}.wasm", name.replace('-', "_")));
+    let mut cmd = Command::new(&tool);
+    cmd.current_dir(project);
+    match script {
+        // `-d wit -w app` binds the world; `componentize app` takes app.py (and the `visor`
+        // helper package beside it) from the project folder.
+        Script::Python => cmd.args(["-d", "wit", "-w", "app", "componentize", "app", "-o"]).arg(&component),
+        // The relative `./visor.js` import is bundled in; WASI HTTP is left out (Visor gives
+        // apps the bus, not an HTTP client), so the component imports only what Visor provides.
+        Script::JavaScript => {
+            cmd.args(["app.js", "--wit", "wit", "--world-name", "app", "--disable", "http", "fetch-event", "-o"]).arg(&component)
+        }
+    };
+    tracing::info!(project = %project.display(), tool = %tool.display(), "building");
+    let program = format!("{} (app build)", tool.display());
+    let out = cmd.stdin(Stdio::null()).output().map_err(|source| GuestBuildError::Spawn { program, source })?;
+    if !out.status.success() {
+        // Both tools print the script's own error on stderr, some of it on stdout.
+        // componentize-js says only that parsing failed; Node's parser says where.
+        let mut said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if script == Script::JavaScript {
+            said.extend(js_syntax_error(project));
+        }
+        return Err(GuestBuildError::Failed {
+            workspace: project.to_path_buf(),
+            toolchain: script.tool().to_owned(),
+            status: out.status,
+            output: format!("{} said:\n{}", script.tool(), tail(&said, STDERR_TAIL_LINES)),
+        });
+    }
+    if !component.is_file() {
+        return Err(GuestBuildError::NoOutput(component));
+    }
+    Ok(component)
+}
+
+/// The first syntax error Node finds in the project's top-level `.js` files, named by file and
+/// line (parsed as ES modules; nothing is run or resolved).
+fn js_syntax_error(project: &Path) -> Option<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(project)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "js"))
+        .collect();
+    files.sort();
+    files.into_iter().find_map(|file| {
+        let source = std::fs::File::open(&file).ok()?;
+        let out = Command::new("node").args(["--input-type=module", "--check"]).stdin(source).output().ok()?;
+        if out.status.success() {
+            return None;
+        }
+        let said = String::from_utf8_lossy(&out.stderr);
+        let name = file.file_name()?.to_string_lossy().into_owned();
+        // Up to the error's own line; the rest is Node's stack.
+        let lines: Vec<&str> = said.lines().collect();
+        let end = lines.iter().position(|line| line.contains("Error:")).map_or(lines.len(), |i| i + 1);
+        Some(format!("\n{}\n", lines[..end].join("\n").replace("[stdin]", &name)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_project_file_is_named() {
+        let dir = std::env::temp_dir().join("visor-scripted-empty");
+        let _ = std::fs::create_dir_all(&dir);
+        let err = build(&dir, &dir.join("target"), Script::Python, "x").unwrap_err();
+        assert!(err.to_string().contains("app.py"), "{err}");
+    }
+}
