@@ -36,6 +36,11 @@ cargo clippy --release --workspace --all-targets --quiet --manifest-path apps/Ca
     --target-dir target/guest-clippy -- -D warnings
 
 # Crates by weight: the installer and the shared types stay free of the heavy engines.
+# The Rust SDK's examples, run on the host (the bindings compile there; the examples that
+# need Visor's imports are compile-only).
+say "testing the Rust SDK's documentation examples (cargo test --doc -p visor-sdk)"
+cargo test --release --doc --quiet --manifest-path apps/Cargo.toml -p visor-sdk --target-dir target/guest-clippy
+
 say "checking crate weights (visor-oci without wasmtime, visor-types without naga)"
 if cargo tree -p visor-oci -e normal --prefix none | grep '^wasmtime ' >/dev/null; then
     echo "visor-oci depends on wasmtime: keep manifests and policy in visor-manifest" >&2

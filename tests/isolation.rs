@@ -43,6 +43,8 @@ fn a_trap_in_frame_stops_only_that_app() {
     let mut frame = step_until(&mut shell, 0, "the trapping app fails", failed);
     let AppStatus::Failed(why) = shell.modules.info(trapping).unwrap().status else { unreachable!() };
     assert!(why.contains("trapped in frame 3") && why.contains("unreachable"), "the report says what happened: {why}");
+    // The probe keeps line tables: the report names the guest's function and source line.
+    assert!(why.contains("probe/src/lib.rs:") && why.contains("frame"), "the report names the guest's source line: {why}");
 
     let before = shell.modules.app(healthy).unwrap().frames();
     let started = Instant::now();
@@ -180,4 +182,32 @@ fn a_file_that_is_not_a_component_is_refused_clearly() {
     let _ = std::fs::remove_file(&path);
     assert!(matches!(err, AppError::Compile { .. }), "{err}");
     assert!(err.to_string().contains("is not a WebAssembly component"), "{err}");
+}
+
+/// A component whose exports are not the app world's is refused once, at load, with what it has
+/// and what Visor expects — not restarted as if it had crashed.
+#[test]
+fn a_component_that_does_not_fit_the_app_world_is_refused_once() {
+    let profile = common::profile(1);
+    let mut shell = shell(&profile);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("misfit.wasm");
+    // A component exporting `frame` with the wrong signature and no `init`.
+    let wat = r#"(component
+        (core module $m (func (export "frame") (param i32)))
+        (core instance $i (instantiate $m))
+        (func $frame (param "count" u32) (canon lift (core func $i "frame")))
+        (export "frame" (func $frame)))"#;
+    std::fs::write(&path, wat).unwrap();
+    let id = shell.launch(&path, &[]).unwrap();
+    let failed = |s: &Shell| matches!(s.modules.info(id).unwrap().status, visor_runtime::AppStatus::Failed(_));
+    let frame = step_until(&mut shell, 0, "the misfit is refused", failed);
+    let AppStatus::Failed(why) = shell.modules.info(id).unwrap().status else { unreachable!() };
+    assert!(why.contains("does not fit Visor's app world"), "{why}");
+    assert!(why.contains("it exports: frame: func(count)"), "what the component has: {why}");
+    assert!(why.contains("Visor expects") && why.contains("init: func()"), "what Visor expects: {why}");
+    // No restarts: the status stays failed and one crash is on record.
+    step_until(&mut shell, frame, "a few more frames", |_| true);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(shell.modules.info(id).unwrap().crashes.len(), 1, "refused once, not retried");
 }

@@ -155,7 +155,10 @@ impl AppInstance {
         };
         started.compile = t.elapsed();
         let t = Instant::now();
-        let pre = precompiled.linked(engine).map_err(instantiate_error)?;
+        let pre = precompiled.linked(engine).map_err(|e| AppError::Misfit {
+            app: app.clone(),
+            message: crate::misfit::explain(engine.engine(), precompiled.component(), &e),
+        })?;
         started.link = t.elapsed();
         let t = Instant::now();
         let mut store = Store::new(engine.engine(), HostState::new(spec, bus, logs, clock, memory.clone()));
@@ -230,13 +233,8 @@ impl AppInstance {
             Some(trap) => trap.to_string(),
             None => e.root_cause().to_string(),
         };
-        // Where it happened, briefly: a runaway recursion's backtrace has thousands of frames.
-        if let Some(trace) = e.downcast_ref::<WasmBacktrace>() {
-            let text = trace.to_string();
-            let lines: Vec<&str> = text.lines().skip(1).take(3).map(str::trim).collect();
-            if !lines.is_empty() {
-                message.push_str(&format!(" (at {})", lines.join(" <- ")));
-            }
+        if let Some(place) = e.downcast_ref::<WasmBacktrace>().and_then(trap_location) {
+            message.push_str(&format!(" (at {place})"));
         }
         let stderr = self.store.data().stderr_text();
         if !stderr.is_empty() {
@@ -269,6 +267,33 @@ pub fn bare_instantiate_times(
         times.push(started.elapsed());
     }
     Ok(times)
+}
+
+/// Where a trap happened, briefly (a runaway recursion's backtrace has thousands of frames):
+/// the innermost places, each a guest function with its source file and line where the
+/// component carries line tables (inlined functions each count), else its name.
+fn trap_location(trace: &WasmBacktrace) -> Option<String> {
+    const PLACES: usize = 4;
+    let demangled = |name: &str| rustc_demangle::demangle(name).to_string();
+    let mut places = Vec::new();
+    for frame in trace.frames() {
+        if frame.symbols().is_empty() {
+            let module = frame.module().name().unwrap_or("wasm");
+            places.push(frame.func_name().map(demangled).unwrap_or_else(|| format!("{module}!function {}", frame.func_index())));
+        }
+        for symbol in frame.symbols() {
+            let name = symbol.name().map(demangled).unwrap_or_else(|| "?".to_owned());
+            places.push(match (symbol.file(), symbol.line()) {
+                (Some(file), Some(line)) => format!("{name} ({file}:{line})"),
+                _ => name,
+            });
+        }
+        if places.len() >= PLACES {
+            break;
+        }
+    }
+    places.truncate(PLACES);
+    (!places.is_empty()).then(|| places.join(" <- "))
 }
 
 fn compile(engine: &AppEngine, spec: &AppSpec) -> Result<Component, AppError> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use visor_manifest::limits::MAX_MEMORY_BYTES;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, WasmBacktraceDetails};
 
 use crate::function_cache::FunctionCache;
 use crate::host::HostState;
@@ -56,6 +56,9 @@ impl AppEngine {
         // Functions compiled before are reused by content: a rebuilt app recompiles only what
         // changed (`function_cache`).
         config.enable_incremental_compilation(Arc::new(FunctionCache::default()))?;
+        // A trap names the guest's source file and line where the component carries line
+        // tables (read when it is compiled; nothing is paid by components without them).
+        config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
         if pooling {
             // Slots are reserved address space, not memory: a component built by
             // wasm-component-ld has a handful of core instances (the app, the WASI adapter,

@@ -34,6 +34,7 @@ mod error;
 mod function_cache;
 pub mod host;
 mod inbox;
+pub mod misfit;
 pub mod modules;
 pub mod native;
 pub mod registry;

@@ -29,7 +29,9 @@ _app = None
 
 def _fail(what):
     # The last lines of the traceback: where it happened and what it was.
-    raise Err(f"{what} raised:\n{traceback.format_exc(limit=-8).rstrip()}")
+    # componentize-py mounts the project at /0: name files as the author sees them.
+    trace = traceback.format_exc(limit=-8).rstrip().replace('File "/0/', 'File "')
+    raise Err(f"{what} raised:\n{trace}")
 
 
 def export(cls):

@@ -3,6 +3,18 @@
 
 use font8x8::legacy::BASIC_LEGACY;
 
+/// RGBA pixels, row by row from the top, ready for `gfx::update_texture`.
+///
+/// ```
+/// use visor_sdk::canvas::Canvas;
+/// let mut canvas = Canvas::new(64, 16);
+/// canvas.clear([0, 0, 0, 255]);
+/// canvas.text(0, 0, "Hi", 1, [255, 255, 255, 255]);
+/// assert_eq!(Canvas::text_width("Hi", 2), 32);
+/// // Some of the "H" is white; the far corner stays black.
+/// assert!(canvas.pixels()[..64 * 8 * 4].chunks(4).any(|px| px == [255, 255, 255, 255]));
+/// assert_eq!(&canvas.pixels()[canvas.pixels().len() - 4..], &[0, 0, 0, 255]);
+/// ```
 pub struct Canvas {
     width: u32,
     height: u32,

@@ -11,12 +11,47 @@
 //! - [`canvas`]: an RGBA canvas with bitmap text, for labels drawn into textures;
 //! - [`panel`]: a textured rectangle in the world showing a canvas (HUDs, windows).
 //!
-//! ```ignore
-//! struct Hello;
-//! impl visor_sdk::App for Hello {
-//!     fn init() -> Result<Self, String> { Ok(Hello) }
-//!     fn frame(&mut self, info: &visor_sdk::FrameInfo) -> Result<(), String> { Ok(()) }
+//! A whole app: a quad a metre ahead, drawn every frame with the built-in `unlit` pipeline
+//! (this example compiles as a test; it runs inside Visor, where the imports exist):
+//!
+//! ```no_run
+//! use visor_sdk::glam::{Mat4, Vec3, Vec4};
+//! use visor_sdk::{gfx, mesh};
+//!
+//! struct Hello {
+//!     vertices: gfx::BufferId,
+//!     indices: gfx::BufferId,
+//!     count: u32,
+//!     pipeline: gfx::PipelineId,
 //! }
+//!
+//! impl visor_sdk::App for Hello {
+//!     fn init() -> Result<Self, String> {
+//!         let (v, i) = mesh::quad(0.5, 0.5, Vec4::new(0.2, 0.6, 1.0, 1.0));
+//!         let vertices = gfx::create_vertex_buffer(v.len() as u32).map_err(|e| e.to_string())?;
+//!         gfx::update_vertex_buffer(vertices, 0, &v).map_err(|e| e.to_string())?;
+//!         let indices = gfx::create_index_buffer(i.len() as u32).map_err(|e| e.to_string())?;
+//!         gfx::update_index_buffer(indices, 0, &i).map_err(|e| e.to_string())?;
+//!         let pipeline = gfx::builtin(gfx::BuiltinPipeline::Unlit);
+//!         Ok(Hello { vertices, indices, count: i.len() as u32, pipeline })
+//!     }
+//!
+//!     fn frame(&mut self, _info: &visor_sdk::FrameInfo) -> Result<(), String> {
+//!         let draw = gfx::Draw {
+//!             pipeline: self.pipeline,
+//!             vertices: self.vertices,
+//!             indices: Some(self.indices),
+//!             first: 0,
+//!             count: self.count,
+//!             model: Mat4::from_translation(Vec3::new(0.0, 0.0, -1.0)).into(),
+//!             texture: None,
+//!             clip: None,
+//!             clip_planes: Vec::new(),
+//!         };
+//!         gfx::submit_draw(&draw).map_err(|e| e.to_string())
+//!     }
+//! }
+//!
 //! visor_sdk::app!(Hello);
 //! ```
 //!

@@ -1,4 +1,12 @@
 //! Conversions between the WIT math records and glam, so apps do their math in glam.
+//!
+//! ```
+//! use visor_sdk::bindings::visor::app::types::Mat4;
+//! let model = visor_sdk::glam::Mat4::from_translation(visor_sdk::glam::Vec3::new(0.0, 0.0, -1.0));
+//! let wit: Mat4 = model.into(); // what gfx::Draw takes, column-major
+//! assert_eq!(wit.c3.z, -1.0);
+//! assert_eq!(visor_sdk::glam::Mat4::from(wit), model); // and back, e.g. from FrameInfo's head pose
+//! ```
 
 use crate::bindings::visor::app::types::{Mat4, Vec2, Vec3, Vec4};
 

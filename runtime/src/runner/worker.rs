@@ -69,6 +69,14 @@ impl Worker {
                     self.set_status(AppStatus::Failed(why));
                     return;
                 }
+                Exit::Crashed(e) if e.is_permanent() => {
+                    // Starting again would load the same component: say why once and stop.
+                    input.write(None);
+                    tracing::error!(app = %self.spec.name, "{e}");
+                    self.record_crash(e.to_string());
+                    self.set_status(AppStatus::Failed(e.to_string()));
+                    return;
+                }
                 Exit::Crashed(e) => {
                     // A crashed app shows nothing: its last layer may be what broke it.
                     input.write(None);
