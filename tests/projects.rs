@@ -157,6 +157,9 @@ fn dev_reloads_in_place(edits: Edits) {
         [r, g, b]
     };
     step_until(&mut shell, &mut dev, "the square shows", &|s, _| is_template_blue(centre(s)));
+    // The guest's own log lines reach the dev overlay.
+    let ready = format!("{} [info]: {} ready", edits.name, edits.name);
+    assert!(std::iter::from_fn(|| dev.guest_line(&shell)).any(|line| line == ready), "the overlay is offered {ready:?}");
 
     // A saved change: the square turns red, in the same module, which keeps running.
     let source = project.dir.join(edits.source);

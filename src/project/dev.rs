@@ -41,6 +41,8 @@ pub struct DevReload {
     swapping: Option<Swap>,
     /// The last reload seen through.
     last: Option<Reload>,
+    /// The time of the newest guest log line shown so far.
+    log_seen_ns: u64,
 }
 
 /// How long a reload took: the build, and the upgrade from its end until the app ran the new
@@ -77,6 +79,7 @@ impl DevReload {
             building: None,
             swapping: None,
             last: None,
+            log_seen_ns: 0,
         };
         let manifest = dev.next_generation(&built)?;
         dev.module = shell.launch_module(manifest, &dev.builds.clone(), &[])?;
@@ -121,6 +124,15 @@ impl DevReload {
             }
         }
         None
+    }
+
+    /// The app's next log line not shown yet, as `name [level]: message`, for the window's
+    /// overlay (the log has it already, under the guest's own target).
+    pub fn guest_line(&mut self, shell: &Shell) -> Option<String> {
+        let app = shell.modules.app(self.module)?;
+        let line = app.logs().lines().into_iter().find(|line| line.time_ns > self.log_seen_ns)?;
+        self.log_seen_ns = line.time_ns;
+        Some(format!("{} [{}]: {}", self.name(), line.level, line.message))
     }
 
     fn name(&self) -> &str {

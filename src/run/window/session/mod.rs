@@ -216,6 +216,10 @@ impl Session {
         }
         if let Some(said) = self.running.dev.as_mut().and_then(|dev| dev.poll(&mut self.running.shell)) {
             self.say(said);
+        } else if let Some(line) = self.running.dev.as_mut().and_then(|dev| dev.guest_line(&self.running.shell)) {
+            // Already in the log (the guest's own target): only shown.
+            self.notice = Some((line, Instant::now()));
+            self.redraw_overlay();
         }
         if self.screenshot_at == Some(self.frame)
             && let Err(e) = self.screenshot(self.frame)
