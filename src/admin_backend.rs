@@ -130,7 +130,11 @@ impl AdminLink {
             // A reply nobody waits for any more (the request timed out) is dropped.
             match request {
                 Request::Modules(reply) => {
-                    let _ = reply.send(views::module_rows(&shell.modules, &self.restarts));
+                    let mut rows = views::module_rows(&shell.modules, &self.restarts);
+                    for row in &mut rows {
+                        row.view.upgrade_to = shell.upgrade_available(&row.view.name);
+                    }
+                    let _ = reply.send(rows);
                 }
                 Request::AppLogs(reply) => {
                     let _ = reply.send(views::app_logs(&shell.modules, shell.clock.as_ref()));
@@ -143,19 +147,23 @@ impl AdminLink {
     }
 
     fn act(&mut self, shell: &mut Shell, name: &str, action: ModuleAction) -> Result<(), BackendError> {
+        // `NAME@VERSION` names a version to upgrade to.
+        let module = name.split_once('@').map_or(name, |(module, _)| module);
+        let id = shell.modules.find(module).ok_or_else(|| BackendError::UnknownModule(module.to_string()))?;
         let modules = &mut shell.modules;
-        let id = modules.find(name).ok_or_else(|| BackendError::UnknownModule(name.to_string()))?;
         let done = match action {
-            ModuleAction::Start => modules.start(id),
-            ModuleAction::Stop => modules.stop(id),
+            ModuleAction::Start => modules.start(id).map_err(|e| e.to_string()),
+            ModuleAction::Stop => modules.stop(id).map_err(|e| e.to_string()),
             ModuleAction::Restart => {
                 *self.restarts.entry(name.to_string()).or_default() += 1;
-                modules.restart(id)
+                modules.restart(id).map_err(|e| e.to_string())
             }
             ModuleAction::Remove => {
                 self.restarts.remove(name);
-                modules.unload(id).map(drop)
+                modules.unload(id).map(drop).map_err(|e| e.to_string())
             }
+            // To the newest version in the store, which the shell holds.
+            ModuleAction::Upgrade => shell.upgrade_module(name).map(drop).map_err(|e| format!("{e:#}")),
         };
         done.map_err(|e| BackendError::Failed(format!("cannot {action} '{name}': {e}")))
     }

@@ -226,6 +226,15 @@ enum ModuleCommand {
     Info { target: String },
     /// Grant a module what its manifest asks for (written to the store's policy.toml).
     Grant { name: String },
+    /// Upgrade NAME, running in a shell on this machine, to NAME@VERSION or the newest
+    /// installed version, in place (same bus identity, subscriptions kept; a version that fails
+    /// to start leaves the old one running). Asks the shell through its admin panel.
+    Upgrade {
+        target: String,
+        /// The shell's admin panel, when more than one runs here.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<std::net::SocketAddr>,
+    },
 }
 
 fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
@@ -326,14 +335,16 @@ fn main() -> anyhow::Result<()> {
             print_output(if text.is_empty() { "no monitors\n" } else { &text })
         }
         Command::Module { command } => {
-            let registry = module_cmd::open_store(store.as_deref())?;
+            // Every command but `upgrade` (which asks a running shell) works on the store.
+            let registry = || module_cmd::open_store(store.as_deref());
             let out = match command {
-                ModuleCommand::Install(args) => module_cmd::install_cmd(&registry, &args)?,
-                ModuleCommand::Publish(args) => module_cmd::publish(&registry, &args)?,
-                ModuleCommand::List => module_cmd::list(&registry)?,
-                ModuleCommand::Remove { target } => module_cmd::remove(&registry, &target)?,
-                ModuleCommand::Info { target } => module_cmd::info(&registry, &target)?,
-                ModuleCommand::Grant { name } => module_cmd::grant(&registry, &name)?,
+                ModuleCommand::Install(args) => module_cmd::install_cmd(&registry()?, &args)?,
+                ModuleCommand::Publish(args) => module_cmd::publish(&registry()?, &args)?,
+                ModuleCommand::List => module_cmd::list(&registry()?)?,
+                ModuleCommand::Remove { target } => module_cmd::remove(&registry()?, &target)?,
+                ModuleCommand::Info { target } => module_cmd::info(&registry()?, &target)?,
+                ModuleCommand::Grant { name } => module_cmd::grant(&registry()?, &name)?,
+                ModuleCommand::Upgrade { target, admin } => module_cmd::upgrade_cmd(&target, admin)?,
             };
             print_output(&out)
         }

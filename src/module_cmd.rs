@@ -9,16 +9,19 @@
 //! been revoked since.
 //!
 //! Layout: this file (local commands, listing, booting); `remote` (publish and install over
-//! OCI, with signatures and the audit state); `consent` (asking what a download may do).
+//! OCI, with signatures and the audit state); `consent` (asking what a download may do);
+//! `running` (upgrading a module in a running shell, in place).
 
 mod consent;
 mod remote;
+mod running;
 
 pub use consent::ConsentMode;
 pub use consent::{asks, grant_named, limits_text};
 pub use remote::{
     Fetched, InstallArgs, InstallTimings, PublishArgs, RemoteInstall, audit_text, fetch, finish, install_remote, is_revoked, publish,
 };
+pub use running::{upgrade_cmd, upgrade_running};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -114,3 +114,73 @@ fn frames_0_runs_until_ctrl_c_then_ends_cleanly() {
     // The panel went with it.
     assert!(request("GET", &format!("{}/", visor.base), &[], None).is_err());
 }
+
+/// `visor module upgrade NAME` moves a module running in a shell on this machine to the newest
+/// installed version in place — through the admin API, with the token the shell left — and the
+/// API offers the upgrade (`upgrade_to`) until then.
+#[test]
+fn module_upgrade_moves_a_running_module_to_the_newest_installed_version_in_place() {
+    common::guests();
+    let visor_cli = |store: &std::path::Path, args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_visor")).arg("--store").arg(store).args(args).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "visor {args:?}:\n{text}");
+        text
+    };
+    let package = |store: &std::path::Path, version: &str| {
+        let dir = store.with_file_name(format!("spinner-{version}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(common::component("cube"), dir.join("cube.wasm")).unwrap();
+        let manifest = format!(
+            "name = \"spinner\"\nversion = \"{version}\"\nkind = \"app\"\nentry = {{ component = \"cube.wasm\" }}\n\
+             [triggers]\nboot = true\n[capabilities]\ndevices = [\"display-layer\"]\n"
+        );
+        std::fs::write(dir.join("visor.toml"), manifest).unwrap();
+        dir
+    };
+    let visor = VisorRun::start_with_store("upgrade", |store| {
+        visor_cli(store, &["module", "install", package(store, "0.1.0").to_str().unwrap()]);
+        visor_cli(store, &["module", "grant", "spinner"]);
+    });
+    let store = visor.out.join("store");
+    let spinner = || {
+        let modules = visor.api("GET", "/api/modules").json();
+        modules["modules"].as_array().unwrap().iter().find(|m| m["name"] == "spinner").cloned().unwrap_or_default()
+    };
+    let wait_for = |what: &str, ok: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let now = spinner();
+            if ok(&now) {
+                return now;
+            }
+            assert!(std::time::Instant::now() < deadline, "waited for {what}: {now}\n{}", visor.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let before = wait_for("spinner 0.1.0 running", &|m| m["state"] == "running" && m["version"] == "0.1.0");
+    assert!(before["upgrade_to"].is_null(), "nothing newer is installed yet: {before}");
+
+    visor_cli(&store, &["module", "install", package(&store, "0.2.0").to_str().unwrap()]);
+    wait_for("the API offers 0.2.0", &|m| m["upgrade_to"] == "0.2.0");
+    let xdg = visor.out.join("xdg");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+        .args(["module", "upgrade", "spinner"])
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success() && said.contains("upgrade spinner"), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    let after = wait_for("spinner 0.2.0 running", &|m| m["state"] == "running" && m["version"] == "0.2.0");
+    assert_eq!(after["id"], before["id"], "the same module, upgraded in place");
+    assert!(after["upgrade_to"].is_null(), "{after}");
+
+    // Asking again says there is nothing newer, as the shell's own words.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+        .args(["module", "upgrade", "spinner"])
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .output()
+        .unwrap();
+    let refusal = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success() && refusal.contains("already runs 0.2.0"), "{refusal}");
+}

@@ -68,6 +68,9 @@ pub struct ModuleView {
     pub last_error: Option<String>,
     /// What its manifest asked for and the policy did not grant.
     pub denied: Vec<String>,
+    /// A newer version in the store, which the `upgrade` action moves it to in place.
+    #[serde(default)]
+    pub upgrade_to: Option<Version>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,10 +92,13 @@ pub enum ModuleAction {
     Stop,
     Restart,
     Remove,
+    /// To the newest installed version, in place (same bus identity, subscriptions kept).
+    Upgrade,
 }
 
 impl ModuleAction {
-    pub const ALL: [ModuleAction; 4] = [ModuleAction::Start, ModuleAction::Stop, ModuleAction::Restart, ModuleAction::Remove];
+    pub const ALL: [ModuleAction; 5] =
+        [ModuleAction::Start, ModuleAction::Stop, ModuleAction::Restart, ModuleAction::Remove, ModuleAction::Upgrade];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -100,6 +106,7 @@ impl ModuleAction {
             ModuleAction::Stop => "stop",
             ModuleAction::Restart => "restart",
             ModuleAction::Remove => "remove",
+            ModuleAction::Upgrade => "upgrade",
         }
     }
 }
@@ -117,7 +124,7 @@ impl FromStr for ModuleAction {
         ModuleAction::ALL
             .into_iter()
             .find(|a| a.as_str() == text)
-            .ok_or_else(|| BackendError::BadRequest(format!("no module action '{text}'; use one of start, stop, restart, remove")))
+            .ok_or_else(|| BackendError::BadRequest(format!("no module action '{text}'; use one of start, stop, restart, remove, upgrade")))
     }
 }
 

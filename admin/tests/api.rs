@@ -40,6 +40,7 @@ fn module(name: &str) -> ModuleView {
         restarts: 0,
         last_error: None,
         denied: Vec::new(),
+        upgrade_to: None,
     }
 }
 
@@ -56,6 +57,7 @@ impl ModuleControl for FakeShell {
             ModuleAction::Stop => modules[index].state = ModuleState::Stopped,
             ModuleAction::Restart => modules[index].restarts += 1,
             ModuleAction::Remove => drop(modules.remove(index)),
+            ModuleAction::Upgrade => modules[index].version = Version::new(2, 0, 0),
         }
         Ok(())
     }

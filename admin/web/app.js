@@ -74,7 +74,7 @@ function cpuText(m) {
   return m.last_frame_ms == null ? total : total + " (frame " + m.last_frame_ms.toFixed(2) + " ms)";
 }
 
-const ACTIONS = ["start", "stop", "restart", "remove"];
+const ACTIONS = ["start", "stop", "restart", "remove", "upgrade"];
 
 function newModuleRow(name) {
   const row = document.createElement("tr");
@@ -112,7 +112,9 @@ function renderModules(modules) {
     if (!row.dataset.busy) {
       const live = m.state !== "stopped" && m.state !== "failed";
       for (const button of row.cells[8].querySelectorAll("button")) {
-        button.disabled = button.dataset.action === "start" ? live : button.dataset.action === "stop" && !live;
+        const action = button.dataset.action;
+        button.disabled = action === "start" ? live : action === "upgrade" ? !m.upgrade_to : action === "stop" && !live;
+        if (action === "upgrade") button.title = m.upgrade_to ? "to " + m.upgrade_to + ", in place" : "no newer version installed";
       }
     }
   }
@@ -125,7 +127,7 @@ async function act(name, action, row) {
   for (const button of row.querySelectorAll("button")) button.disabled = true;
   try {
     await api("modules/" + encodeURIComponent(name) + "/" + action, { method: "POST" });
-    setStatus(action + " " + name + ": done");
+    setStatus(action + " " + name + ": " + (action === "upgrade" ? "sent (the module list shows the new version once it runs)" : "done"));
   } catch (error) {
     reportError(error);
   } finally {

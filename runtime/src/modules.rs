@@ -360,6 +360,33 @@ impl ModuleHost {
     /// Replaces a module's version in place: same id, same bus identity; a running app swaps
     /// between two frames and keeps its subscriptions.
     pub fn upgrade(&mut self, id: ModuleId, manifest: Manifest, dir: &Path) -> Result<(), ModuleError> {
+        self.upgrade_to(id, manifest, dir, None)
+    }
+
+    /// [`ModuleHost::upgrade`] to a version in the store, with its compiled code from the
+    /// store's cache (compiled at install), so the swap only instantiates.
+    pub fn upgrade_installed(&mut self, id: ModuleId, registry: &Registry, module: &InstalledModule) -> Result<(), ModuleError> {
+        let compiled = match &module.component {
+            Some(component) => match registry.load_component(self.engine.engine(), module) {
+                Ok((compiled, _)) => Some((Precompiled::new(compiled), component.path.clone())),
+                // The swap compiles it again and reports a failure as the app's own.
+                Err(e) => {
+                    tracing::warn!(module = %module.id(), "{e}");
+                    None
+                }
+            },
+            None => None,
+        };
+        self.upgrade_to(id, module.manifest.clone(), &module.dir, compiled)
+    }
+
+    fn upgrade_to(
+        &mut self,
+        id: ModuleId,
+        manifest: Manifest,
+        dir: &Path,
+        compiled: Option<(Precompiled, PathBuf)>,
+    ) -> Result<(), ModuleError> {
         let module = self.module(id)?;
         if module.manifest.name != manifest.name {
             return Err(ModuleError::Rename { module: module.manifest.name.clone(), other: manifest.name });
@@ -374,8 +401,7 @@ impl ModuleHost {
         module.endpoint.budget().set_limit(manifest.limits.bus_queue_bytes());
         module.manifest = manifest;
         module.dir = dir.to_path_buf();
-        module.precompiled = None;
-        module.component_path = None;
+        (module.precompiled, module.component_path) = compiled.map_or((None, None), |(code, path)| (Some(code), Some(path)));
         module.grant = grant;
         let running_app = matches!(module.runner, Some(Runner::App(_)));
         if running_app {

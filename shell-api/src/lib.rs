@@ -31,6 +31,9 @@ pub const OPEN: &str = "shell/cmd/open";
 pub const ANSWER: &str = "shell/cmd/answer";
 pub const FOCUS: &str = "shell/cmd/focus";
 pub const STOP: &str = "shell/cmd/stop";
+/// `NAME` or `NAME@VERSION`: move the running module to that installed version (the newest
+/// when none is named) in place, keeping its bus identity and subscriptions.
+pub const UPGRADE: &str = "shell/cmd/upgrade";
 /// The pattern covering every command topic.
 pub const COMMANDS: &str = "shell/cmd/#";
 
@@ -128,6 +131,10 @@ pub struct InstalledModule {
     /// Who vouched for it: "trusted publisher alice (ed25519 …)", "installed from a folder", …
     pub publisher: String,
     pub running: bool,
+    /// The older version running now, when this (newer) one can replace it in place
+    /// ([`UPGRADE`]).
+    #[serde(default)]
+    pub upgrade_from: Option<Version>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -197,6 +204,7 @@ mod tests {
                     kind,
                     publisher: "alice".into(),
                     running: true,
+                    upgrade_from: Some(Version::new(0, 0, 9)),
                 })
                 .collect(),
             busy: None,

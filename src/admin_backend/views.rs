@@ -66,6 +66,8 @@ fn row(host: &ModuleHost, info: ModuleInfo, panel_restarts: &HashMap<String, u32
         restarts: crash_restarts + panel_restarts.get(&info.name).copied().unwrap_or(0),
         last_error,
         denied: info.denied,
+        // Filled in by the caller, which has the store.
+        upgrade_to: None,
     };
     ModuleRow { view, thread }
 }

@@ -341,6 +341,21 @@ impl Shell {
     }
 
     /// Gives the keyboard focus to the displayed app `name`; whether there is one.
+    /// Moves the running module `target` names (`NAME` or `NAME@VERSION`) to that version in
+    /// the store, the newest when none is named, in place (`module_cmd::upgrade_running`).
+    pub fn upgrade_module(&mut self, target: &str) -> anyhow::Result<String> {
+        let registry = self.service.as_ref().map(|s| s.registry().clone());
+        let registry = registry.ok_or_else(|| anyhow::anyhow!("this shell runs without a module store: nothing to upgrade from"))?;
+        crate::module_cmd::upgrade_running(&registry, &mut self.modules, target)
+    }
+
+    /// The newest version of `name` in the store, when it is newer than the one loaded.
+    pub fn upgrade_available(&self, name: &str) -> Option<visor_runtime::manifest::Version> {
+        let running = self.modules.info(self.modules.find(name)?)?.version;
+        let newest = self.service.as_ref()?.registry().get(name, None).ok()??.version().clone();
+        (newest > running).then_some(newest)
+    }
+
     pub fn focus_app(&mut self, name: &str) -> bool {
         let Some(app) = self.modules.display_apps().find(|a| a.name() == name).map(|a| a.id()) else { return false };
         let deliveries = self.router.focus(Some(app));

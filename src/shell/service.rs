@@ -80,6 +80,11 @@ impl ShellService {
         })
     }
 
+    /// The store it installs into.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Whether a consent request waits for the user's answer (the compositor lights the
     /// trusted marker meanwhile).
     pub fn consent_pending(&self) -> bool {
@@ -97,6 +102,10 @@ impl ShellService {
                 api::ANSWER => self.answer(shell, &text),
                 api::FOCUS => self.focus(shell, &text),
                 api::STOP => self.stop(shell, &text),
+                api::UPGRADE => match module_cmd::upgrade_running(&self.registry, &mut shell.modules, &text) {
+                    Ok(done) => self.say(true, done),
+                    Err(e) => self.say(false, format!("{e:#}")),
+                },
                 other => self.say(false, format!("'{other}' is not a shell command")),
             }
         }

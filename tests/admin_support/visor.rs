@@ -22,9 +22,16 @@ pub struct VisorRun {
 impl VisorRun {
     /// Starts the sample apps with the admin panel on a free port and waits for its URL.
     pub fn start(name: &str) -> VisorRun {
+        Self::start_with_store(name, |_| {})
+    }
+
+    /// [`VisorRun::start`] with a store `prepare` fills first (given its folder): what is
+    /// installed there for boot runs instead of the sample apps.
+    pub fn start_with_store(name: &str, prepare: impl FnOnce(&std::path::Path)) -> VisorRun {
         let out = std::env::temp_dir().join(format!("visor-admin-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(out.join("xdg")).unwrap();
+        prepare(&out.join("store"));
         let addr = format!("127.0.0.1:{}", super::free_port());
         let mut child = Command::new(env!("CARGO_BIN_EXE_visor"))
             .args(["run", "--headless", "--frames", "0", "--admin", &addr, "--out"])

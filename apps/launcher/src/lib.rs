@@ -143,6 +143,8 @@ impl Launcher {
             Widget::Tab(i) => self.send(api::FOCUS, state.apps[i].name.clone()),
             Widget::CloseTab(i) => self.send(api::STOP, state.apps[i].name.clone()),
             Widget::Url => self.set_editing(true),
+            // A newer version than the one running: the row offers the upgrade, in place.
+            Widget::Installed(i) if state.installed[i].upgrade_from.is_some() => self.send(api::UPGRADE, state.installed[i].name.clone()),
             Widget::Installed(i) => self.send(api::OPEN, state.installed[i].name.clone()),
             Widget::Check(i) => {
                 if let Some(tick) = self.checks.1.get_mut(i) {

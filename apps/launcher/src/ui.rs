@@ -147,7 +147,11 @@ pub fn draw(canvas: &mut Canvas, view: &View) {
                 }
                 canvas.text(r.x + 6, r.y + 6, &fit(&format!("{} {} {}", m.name, m.version, m.kind), 26), 1, TEXT);
                 canvas.text(r.x + 222, r.y + 6, &fit(&m.publisher, 26), 1, DIM);
-                let (label, color) = if m.running { ("RUNNING", OK) } else { ("OPEN", ACCENT) };
+                let (label, color) = match (&m.upgrade_from, m.running) {
+                    (Some(_), _) => ("UPGRADE", ACCENT),
+                    (None, true) => ("RUNNING", OK),
+                    (None, false) => ("OPEN", ACCENT),
+                };
                 canvas.text(r.x + r.w - 8 - Canvas::text_width(label, 1), r.y + 6, label, 1, color);
             }
             Widget::Check(_) | Widget::Install | Widget::Cancel => {}

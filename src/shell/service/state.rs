@@ -27,6 +27,7 @@ impl InstalledList {
                         kind: module_kind(m.manifest.kind),
                         publisher: module_cmd::audit_text(&keyring, &m.audit),
                         running: false,
+                        upgrade_from: None,
                     })
                     .collect(),
             ),
@@ -37,10 +38,18 @@ impl InstalledList {
         }
     }
 
-    /// The list, each marked running or not as the shell stands now.
+    /// The list, each marked running or not as the shell stands now, and offering an upgrade
+    /// where an older version runs.
     pub fn with_running(&self, shell: &Shell) -> Vec<InstalledModule> {
-        let running = |name: &str| shell.modules.find(name).and_then(|id| shell.modules.info(id)).is_some_and(|i| is_running(&i.status));
-        self.0.iter().map(|m| InstalledModule { running: running(&m.name), ..m.clone() }).collect()
+        let running = |name: &str| shell.modules.find(name).and_then(|id| shell.modules.info(id)).filter(|i| is_running(&i.status));
+        self.0
+            .iter()
+            .map(|m| {
+                let info = running(&m.name);
+                let upgrade_from = info.as_ref().map(|i| i.version.clone()).filter(|v| *v < m.version);
+                InstalledModule { running: info.is_some(), upgrade_from, ..m.clone() }
+            })
+            .collect()
     }
 }
 
