@@ -120,8 +120,10 @@ enum Command {
         headless: bool,
         #[arg(long, default_value_t = 0)]
         frames: u64,
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
+        /// Where frames and timing.jsonl go (default: DIR/target/visor-dev/out, apart from the
+        /// sources, whose changes trigger reloads).
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long, default_value = "desktop-sim")]
         profile: String,
         /// Window: full screen on this monitor (`visor outputs`).
@@ -301,8 +303,10 @@ fn main() -> anyhow::Result<()> {
             print_output(&visor::project::new::install_toolchains(&langs)?)
         }
         Command::Dev { dir, headless, frames, out, profile, output } => {
+            let out = out.unwrap_or_else(|| dir.join("target/visor-dev/out"));
             let display = if !headless {
-                let screenshot_dir = PathBuf::from(".");
+                // Not into the sources, where a new file would count as a save.
+                let screenshot_dir = out.clone();
                 Display::Window(window::WindowOptions {
                     exit_after_frames: None,
                     screenshot_at: None,

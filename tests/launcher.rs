@@ -261,6 +261,37 @@ fn typing_a_reference_fetches_asks_installs_and_runs_it() {
     let _ = std::fs::remove_dir_all(&work);
 }
 
+/// The first row of the installed list (apps/launcher/src/ui.rs: `LIST_TOP` 82, `ROW` 22).
+const FIRST_INSTALLED: (f32, f32) = (256.0, 93.0);
+
+#[test]
+fn a_newer_installed_version_is_offered_and_upgrades_the_running_app_in_place() {
+    let work = oci::scratch("launcher-upgrade");
+    let store = work.join("store");
+    oci::ok(oci::visor(&store, &["module", "install", oci::module_dir(&work, &common::component("hud"), "1.0.0").to_str().unwrap()]));
+    oci::ok(oci::visor(&store, &["module", "grant", "hud"]));
+    let mut desk = Desk::new(&store);
+    desk.click(FIRST_INSTALLED);
+    let running = desk.until("hud 1.0.0 running", |s| s.apps.iter().any(|a| a.name == "hud" && a.state == ModuleState::Running));
+    assert!(running.installed.iter().all(|m| m.upgrade_from.is_none()), "nothing newer yet: {:?}", running.installed);
+    let module = desk.shell.modules.find("hud").unwrap();
+
+    // 2.0.0 is installed beside it: the row offers the upgrade, and a click makes it.
+    oci::ok(oci::visor(&store, &["module", "install", oci::module_dir(&work, &common::component("hud"), "2.0.0").to_str().unwrap()]));
+    let offered = desk.until("the upgrade offered", |s| s.installed.iter().any(|m| m.name == "hud" && m.upgrade_from.is_some()));
+    let row = offered.installed.iter().find(|m| m.name == "hud").unwrap();
+    assert_eq!((&row.version, row.upgrade_from.as_ref()), (&api::Version::new(2, 0, 0), Some(&api::Version::new(1, 0, 0))));
+    desk.click(FIRST_INSTALLED);
+    let upgraded = desk.until("hud 2.0.0 running", |s| {
+        s.apps.iter().any(|a| a.name == "hud" && a.version == api::Version::new(2, 0, 0) && a.state == ModuleState::Running)
+    });
+    let notice = upgraded.notice.unwrap();
+    assert!(notice.ok && notice.text.contains("upgrading hud from 1.0.0 to 2.0.0"), "{notice:?}");
+    assert_eq!(desk.shell.modules.find("hud"), Some(module), "the same module, upgraded in place");
+    assert!(upgraded.installed.iter().all(|m| m.upgrade_from.is_none()), "{:?}", upgraded.installed);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
 #[test]
 fn modules_without_the_shell_capability_cannot_command_the_shell() {
     let work = oci::scratch("launcher-deny");

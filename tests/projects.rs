@@ -96,6 +96,8 @@ struct Edits {
     source: &'static str,
     color: (&'static str, &'static str),
     broken: (&'static str, &'static str),
+    /// What the reload after the colour change says of how it was done.
+    reloaded_by: &'static str,
 }
 
 #[test]
@@ -106,6 +108,7 @@ fn visor_dev_reloads_a_saved_change_in_place_and_keeps_the_last_good_build() {
         source: "src/lib.rs",
         color: ("const COLOR: [f32; 4] = [0.15, 0.55, 0.95, 1.0];", "const COLOR: [f32; 4] = [0.95, 0.1, 0.1, 1.0];"),
         broken: ("struct Square {", "struct Square {{"),
+        reloaded_by: "build",
     });
 }
 
@@ -117,6 +120,8 @@ fn visor_dev_reloads_a_python_app_in_place() {
         source: "app.py",
         color: ("COLOR = (0.15, 0.55, 0.95, 1.0)", "COLOR = (0.95, 0.1, 0.1, 1.0)"),
         broken: ("class Square(App):", "class Square(App)"),
+        // The dev loader restarts on the code it has, with the new sources.
+        reloaded_by: "sources only",
     });
 }
 
@@ -128,6 +133,7 @@ fn visor_dev_reloads_a_javascript_app_in_place() {
         source: "app.js",
         color: ("const COLOR = [0.15, 0.55, 0.95, 1.0];", "const COLOR = [0.95, 0.1, 0.1, 1.0];"),
         broken: ("class Square {", "class Square {{"),
+        reloaded_by: "build",
     });
 }
 
@@ -191,4 +197,6 @@ fn dev_reloads_in_place(edits: Edits) {
     }
     assert!(is_red(&mut shell), "the last good build still shows");
     assert_eq!(shell.modules.app(module).unwrap().version().to_string(), "0.1.0-dev.2");
+    let reloaded = said.iter().find(|l| l.starts_with("reloaded")).unwrap();
+    assert!(reloaded.contains(edits.reloaded_by), "{reloaded}");
 }

@@ -107,6 +107,13 @@ pub fn find(script: Script) -> Result<PathBuf, GuestBuildError> {
         .ok_or(GuestBuildError::MissingTool { tool: script.tool(), fix: format!("visor toolchain install {}", script.key()) })
 }
 
+/// A Python for host-side checks: the toolchains folder's (the one componentize-py runs
+/// under), else `python3` on `PATH`.
+pub fn python() -> PathBuf {
+    let venv = toolchains_dir().join("python/bin/python3");
+    if venv.is_file() { venv } else { PathBuf::from("python3") }
+}
+
 /// Installs the pinned componentizer for `script` into the toolchains folder (a no-op when it
 /// is there already) and returns its executable. Needs `python3` with `venv`, or `npm`.
 pub fn install(script: Script) -> Result<PathBuf, GuestBuildError> {
@@ -160,16 +167,9 @@ fn run_step(cmd: &mut Command, what: &'static str, fix: &'static str) -> Result<
 /// returns that path. A failure carries the tool's own messages (the Python or JavaScript
 /// error, with its line).
 pub fn build(project: &Path, target_dir: &Path, script: Script, name: &str) -> Result<PathBuf, GuestBuildError> {
-    if !project.join(script.entry_file()).is_file() || !project.join("wit").is_dir() {
-        return Err(GuestBuildError::NoScript { project: project.to_path_buf(), entry: script.entry_file() });
-    }
-    let tool = find(script)?;
-    let out_dir = target_dir.join(crate::GUEST_TARGET);
-    std::fs::create_dir_all(&out_dir)
-        .map_err(|source| GuestBuildError::Spawn { program: format!("mkdir {}", out_dir.display()), source })?;
-    let component = out_dir.join(format!("{}.wasm", name.replace('-', "_")));
-    let mut cmd = Command::new(&tool);
-    cmd.current_dir(project);
+    check_project(project, script)?;
+    let component = output(target_dir, &format!("{}.wasm", name.replace('-', "_")))?;
+    let mut cmd = Command::new(find(script)?);
     match script {
         // `-d wit -w app` binds the world; `componentize app` takes app.py (and the `visor`
         // helper package beside it) from the project folder.
@@ -180,8 +180,56 @@ pub fn build(project: &Path, target_dir: &Path, script: Script, name: &str) -> R
             cmd.args(["app.js", "--wit", "wit", "--world-name", "app", "--disable", "http", "fetch-event", "-o"]).arg(&component)
         }
     };
-    tracing::info!(project = %project.display(), tool = %tool.display(), "building");
-    let program = format!("{} (app build)", tool.display());
+    run_tool(project, script, cmd, component)
+}
+
+/// Builds a Python project's dev component for `visor dev`: `loader` — the dev loader's
+/// source, whose `PREIMPORT = []` line gets `preimport` — as the app module in place of
+/// `app.py`, beside the project's `visor` package. Returns
+/// `target_dir/wasm32-wasip2/<name>-dev.wasm`.
+pub fn build_python_dev(
+    project: &Path,
+    target_dir: &Path,
+    name: &str,
+    loader: &str,
+    preimport: &[String],
+) -> Result<PathBuf, GuestBuildError> {
+    check_project(project, Script::Python)?;
+    let stage = target_dir.join("visor-dev-loader");
+    std::fs::create_dir_all(&stage).map_err(|source| GuestBuildError::Spawn { program: format!("mkdir {}", stage.display()), source })?;
+    // Module names are dotted identifiers, which Rust's debug quoting writes as Python does.
+    let names: Vec<String> = preimport.iter().map(|module| format!("{module:?}")).collect();
+    let loader = loader.replacen("PREIMPORT = []", &format!("PREIMPORT = [{}]", names.join(", ")), 1);
+    let file = stage.join("visor_dev_loader.py");
+    std::fs::write(&file, loader).map_err(|source| GuestBuildError::Spawn { program: format!("writing {}", file.display()), source })?;
+    let component = output(target_dir, &format!("{}-dev.wasm", name.replace('-', "_")))?;
+    let mut cmd = Command::new(find(Script::Python)?);
+    cmd.args(["-d", "wit", "-w", "app", "componentize", "-p", ".", "-p"]).arg(&stage).args(["visor_dev_loader", "-o"]).arg(&component);
+    run_tool(project, Script::Python, cmd, component)
+}
+
+/// Whether `project` holds what a `script` build needs.
+fn check_project(project: &Path, script: Script) -> Result<(), GuestBuildError> {
+    if project.join(script.entry_file()).is_file() && project.join("wit").is_dir() {
+        Ok(())
+    } else {
+        Err(GuestBuildError::NoScript { project: project.to_path_buf(), entry: script.entry_file() })
+    }
+}
+
+/// `target_dir/wasm32-wasip2/file`, its folder made.
+fn output(target_dir: &Path, file: &str) -> Result<PathBuf, GuestBuildError> {
+    let out_dir = target_dir.join(crate::GUEST_TARGET);
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|source| GuestBuildError::Spawn { program: format!("mkdir {}", out_dir.display()), source })?;
+    Ok(out_dir.join(file))
+}
+
+/// Runs a componentizer in `project` and checks it left `component`.
+fn run_tool(project: &Path, script: Script, mut cmd: Command, component: PathBuf) -> Result<PathBuf, GuestBuildError> {
+    cmd.current_dir(project);
+    tracing::info!(project = %project.display(), tool = ?cmd.get_program(), "building");
+    let program = format!("{} (app build)", cmd.get_program().to_string_lossy());
     let out = cmd.stdin(Stdio::null()).output().map_err(|source| GuestBuildError::Spawn { program, source })?;
     if !out.status.success() {
         // Both tools print the script's own error on stderr, some of it on stdout.

@@ -82,6 +82,11 @@ impl Precompiled {
         &self.component
     }
 
+    /// Compiles the component file at `path` for `engine` (`app` names it in the error).
+    pub fn compile_file(engine: &AppEngine, app: &str, path: &std::path::Path) -> Result<Precompiled, AppError> {
+        compile(engine, &AppSpec::new(app, path, 60.0)).map(Precompiled::new)
+    }
+
     /// The component linked against `engine`'s imports, resolved once.
     fn linked(&self, engine: &AppEngine) -> wasmtime::Result<AppBindingsPre<HostState>> {
         if let Some(pre) = self.linked.get() {

@@ -363,6 +363,20 @@ impl ModuleHost {
         self.upgrade_to(id, manifest, dir, None)
     }
 
+    /// [`ModuleHost::upgrade`] with the component at `path` already compiled (`code`): the swap
+    /// only instantiates. `visor dev` compiles each build on its own thread, and reloads a
+    /// Python app's sources on the code it already has.
+    pub fn upgrade_compiled(
+        &mut self,
+        id: ModuleId,
+        manifest: Manifest,
+        dir: &Path,
+        code: Precompiled,
+        path: PathBuf,
+    ) -> Result<(), ModuleError> {
+        self.upgrade_to(id, manifest, dir, Some((code, path)))
+    }
+
     /// [`ModuleHost::upgrade`] to a version in the store, with its compiled code from the
     /// store's cache (compiled at install), so the swap only instantiates.
     pub fn upgrade_installed(&mut self, id: ModuleId, registry: &Registry, module: &InstalledModule) -> Result<(), ModuleError> {

@@ -4,23 +4,28 @@
 //!
 //! [`DevReload`] lives beside the frame loop, which calls [`DevReload::poll`] between frames.
 //! A poll never blocks a frame: it looks at the sources' modification times (at most four
-//! times a second), builds on a thread of its own, and swaps the new component in when the
-//! build is done. Each build is its own generation, `target/visor-dev/CRATE-N.wasm` at version
-//! `VERSION-dev.N`, so the last good generation stays on disk to fall back to. A build that
-//! fails, or a generation whose `init` fails, leaves the last good one running; the compiler's
-//! or the guest's own message comes back from the poll (the window's overlay shows it) and goes
-//! to the log.
+//! times a second), builds and compiles on a thread of its own, and swaps the new component in
+//! when that is done. Each build is its own generation, `target/visor-dev/NAME-N.wasm` at
+//! version `VERSION-dev.N`, so the last good generation stays on disk to fall back to. A build
+//! that fails, or a generation whose `init` fails, leaves the last good one running; the
+//! compiler's or the guest's own message comes back from the poll (the window's overlay shows
+//! it) and goes to the log.
+//!
+//! Python projects mostly skip the build: their component is the dev loader (`pydev`), and a
+//! save that changes only the sources restarts the app in place on the code already compiled,
+//! with the new sources in its environment.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use visor_runtime::AppStatus;
 use visor_runtime::manifest::{Entry, Manifest, Version};
 use visor_runtime::modules::ModuleId;
+use visor_runtime::{AppEngine, AppStatus, Precompiled};
 
-use super::{Built, Project};
+use super::{Built, Language, Project, pydev};
 use crate::shell::Shell;
 
 /// How often the sources' times are looked at.
@@ -36,7 +41,11 @@ pub struct DevReload {
     /// The sources' time when the running (or building) generation's build started.
     seen: SystemTime,
     looked: Instant,
-    building: Option<Receiver<anyhow::Result<Built>>>,
+    building: Option<Receiver<anyhow::Result<DevBuild>>>,
+    /// The newest generation's compiled code and its file: what a Python save restarts on.
+    code: Option<(Precompiled, PathBuf)>,
+    /// For a Python project, what its dev build baked in.
+    python: Option<Baked>,
     /// An upgrade sent to the app, not yet seen through.
     swapping: Option<Swap>,
     /// The last reload seen through.
@@ -45,19 +54,39 @@ pub struct DevReload {
     log_seen_ns: u64,
 }
 
-/// How long a reload took: the build, and the upgrade from its end until the app ran the new
-/// version.
+/// How long a reload took: the build, compiling it, and the swap from then until the app ran
+/// the new version. A Python save that changed only sources has neither build nor compile.
 #[derive(Clone, Copy, Debug)]
 pub struct Reload {
     pub build_s: f64,
+    pub compile_s: f64,
     pub swap_s: f64,
+}
+
+/// A finished build, compiled, with the environment its generation starts with.
+struct DevBuild {
+    built: Built,
+    code: Precompiled,
+    compile_s: f64,
+    env: Vec<(String, String)>,
+    python: Option<Baked>,
+}
+
+/// What a Python dev build baked in: the modules it imported at build time, and the digest of
+/// its SDK, WIT and manifest.
+struct Baked {
+    imports: BTreeSet<String>,
+    digest: u64,
 }
 
 struct Swap {
     version: Version,
     build_s: f64,
+    compile_s: f64,
     sent: Instant,
     crashes_before: usize,
+    /// Only the sources changed (a Python save on the code already compiled).
+    sources_only: bool,
 }
 
 impl DevReload {
@@ -65,7 +94,7 @@ impl DevReload {
     pub fn start(project: Project, shell: &mut Shell) -> anyhow::Result<DevReload> {
         let seen = project.sources_changed_at();
         let step = crate::progress::step(format!("building {}", project.manifest.name));
-        let built = project.build()?;
+        let build = build_generation(&project, shell.modules.engine(), Target::Dev)?;
         step.done();
         let builds = project.dir.join(BUILDS_DIR);
         std::fs::create_dir_all(&builds).with_context(|| format!("creating {}", builds.display()))?;
@@ -77,13 +106,18 @@ impl DevReload {
             seen,
             looked: Instant::now(),
             building: None,
+            code: None,
+            python: None,
             swapping: None,
             last: None,
             log_seen_ns: 0,
         };
-        let manifest = dev.next_generation(&built)?;
-        dev.module = shell.launch_module(manifest, &dev.builds.clone(), &[])?;
-        tracing::info!(app = %dev.project.manifest.name, seconds = format!("{:.1}", built.seconds), "built and started; watching {} for saves", dev.project.dir.display());
+        let (manifest, file) = dev.next_generation(&build.built)?;
+        dev.module = shell.launch_compiled(manifest, &dev.builds.clone(), build.env, Some(build.code.clone()))?;
+        dev.code = Some((build.code, file));
+        dev.python = build.python;
+        let (app, seconds) = (&dev.project.manifest.name, build.built.seconds);
+        tracing::info!(app = %app, seconds = format!("{seconds:.1}"), "built and started; watching {} for saves", dev.project.dir.display());
         Ok(dev)
     }
 
@@ -97,8 +131,8 @@ impl DevReload {
         self.last
     }
 
-    /// Between frames: sees a swap through, takes a finished build, or starts one after a
-    /// save. Returns what the user should be told, when something happened.
+    /// Between frames: sees a swap through, takes a finished build, or reloads or starts a
+    /// build after a save. Returns what the user should be told, when something happened.
     pub fn poll(&mut self, shell: &mut Shell) -> Option<String> {
         if let Some(said) = self.see_swap(shell) {
             return Some(said);
@@ -110,7 +144,7 @@ impl DevReload {
                 Err(TryRecvError::Disconnected) => Err(anyhow::anyhow!("the build thread ended without a result")),
             };
             self.building = None;
-            return match result.and_then(|built| self.swap(shell, built)) {
+            return match result.and_then(|build| self.swap(shell, build)) {
                 Ok(()) => None,
                 Err(e) => Some(self.say_error(format!("the build failed; {} keeps running its last good build:\n{e:#}", self.name()))),
             };
@@ -120,7 +154,11 @@ impl DevReload {
             let changed = self.project.sources_changed_at();
             if changed > self.seen {
                 self.seen = changed;
-                return Some(self.build_in_background());
+                return Some(match self.classify_save() {
+                    Save::Sources(sources) => self.reload_sources(shell, sources),
+                    Save::Check => self.build_in_background(shell, Target::Plain),
+                    Save::Build => self.build_in_background(shell, Target::Dev),
+                });
             }
         }
         None
@@ -139,16 +177,16 @@ impl DevReload {
         &self.project.manifest.name
     }
 
-    fn build_in_background(&mut self) -> String {
+    fn build_in_background(&mut self, shell: &Shell, target: Target) -> String {
         let (done, result) = std::sync::mpsc::channel();
         // The manifest too may have changed (capabilities, limits): read the project afresh.
         let project = match Project::open(&self.project.dir) {
             Ok(project) => project.with_target_dir(self.project.target.clone()),
             Err(e) => return self.say_error(format!("{e:#}; still running the last good build")),
         };
-        let building = project.clone();
+        let (building, engine) = (project.clone(), shell.modules.engine().clone());
         let spawned = std::thread::Builder::new().name("visor-dev-build".into()).spawn(move || {
-            let _ = done.send(building.build());
+            let _ = done.send(build_generation(&building, &engine, target));
         });
         if let Err(e) = spawned {
             return self.say_error(format!("cannot start a build: {e}"));
@@ -159,37 +197,93 @@ impl DevReload {
         format!("rebuilding {}", self.name())
     }
 
-    /// Copies `built` in as the next generation and returns the manifest that runs it.
-    fn next_generation(&mut self, built: &Built) -> anyhow::Result<Manifest> {
+    /// What a save needs (see `pydev`): only a Python save whose sources alone changed, and
+    /// parse, skips the build.
+    fn classify_save(&self) -> Save {
+        let (Some(baked), Some(_)) = (&self.python, &self.code) else { return Save::Build };
+        let Ok(sources) = pydev::read(&self.project.dir) else { return Save::Build };
+        if sources.digest != baked.digest || !sources.imports.is_subset(&baked.imports) {
+            Save::Build
+        } else if !pydev::parses(&sources.files) {
+            Save::Check
+        } else {
+            Save::Sources(sources)
+        }
+    }
+
+    /// A Python save that changed only the sources: the app restarts in place on the code it
+    /// has, with the new sources in its environment.
+    fn reload_sources(&mut self, shell: &mut Shell, sources: pydev::PySources) -> String {
+        let Some((code, file)) = self.code.clone() else { return self.build_in_background(shell, Target::Dev) };
+        let version = self.next_version();
+        let mut manifest = self.project.manifest.clone();
+        manifest.entry = Entry::Component(PathBuf::from(file.file_name().unwrap_or_default()));
+        manifest.version = version.clone();
+        let crashes_before = shell.modules.app(self.module).map_or(0, |a| a.crashes().len());
+        let env = vec![(pydev::SOURCES_VAR.to_owned(), sources.json)];
+        let sent = shell
+            .modules
+            .set_env(self.module, env)
+            .and_then(|()| shell.modules.upgrade_compiled(self.module, manifest, &self.builds, code, file.clone()));
+        if let Err(e) = sent {
+            return self.say_error(format!("cannot reload {}: {e}", self.name()));
+        }
+        let sent = Instant::now();
+        self.swapping = Some(Swap { version, build_s: 0.0, compile_s: 0.0, sent, crashes_before, sources_only: true });
+        tracing::info!(app = %self.name(), "saved: reloading the sources");
+        format!("reloading {}", self.name())
+    }
+
+    /// The next generation's version, `X.Y.Z-dev.N`.
+    fn next_version(&mut self) -> Version {
         self.generation += 1;
-        let n = self.generation;
+        let v = &self.project.manifest.version;
+        Version::parse(&format!("{}.{}.{}-dev.{}", v.major, v.minor, v.patch, self.generation)).expect("a valid version")
+    }
+
+    /// Copies `built` in as the next generation; returns the manifest that runs it and its file.
+    /// Generations older than the one running go.
+    fn next_generation(&mut self, built: &Built) -> anyhow::Result<(Manifest, PathBuf)> {
+        let version = self.next_version();
         let stem = built.component.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let file = format!("{stem}-{n}.wasm");
+        let file = format!("{stem}-{}.wasm", self.generation);
         let to = self.builds.join(&file);
         std::fs::copy(&built.component, &to).with_context(|| format!("copying the build to {}", to.display()))?;
-        // Two back is no longer anyone's fallback.
-        if n > 2 {
-            let _ = std::fs::remove_file(self.builds.join(format!("{stem}-{}.wasm", n - 2)));
+        let running = self.code.as_ref().map(|(_, path)| path.clone());
+        for entry in std::fs::read_dir(&self.builds).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "wasm") && path != to && Some(&path) != running.as_ref() {
+                let _ = std::fs::remove_file(&path);
+            }
         }
         let mut manifest = self.project.manifest.clone();
         manifest.entry = Entry::Component(PathBuf::from(file));
-        let v = &manifest.version;
-        manifest.version = Version::parse(&format!("{}.{}.{}-dev.{n}", v.major, v.minor, v.patch)).expect("a valid version");
-        Ok(manifest)
+        manifest.version = version;
+        Ok((manifest, to))
     }
 
-    fn swap(&mut self, shell: &mut Shell, built: Built) -> anyhow::Result<()> {
-        let manifest = self.next_generation(&built)?;
+    fn swap(&mut self, shell: &mut Shell, build: DevBuild) -> anyhow::Result<()> {
+        let (manifest, file) = self.next_generation(&build.built)?;
         let version = manifest.version.clone();
         let crashes_before = shell.modules.app(self.module).map_or(0, |a| a.crashes().len());
         let stopped = shell.modules.app(self.module).is_none_or(|a| matches!(a.status(), AppStatus::Failed(_) | AppStatus::Stopped));
-        shell.modules.upgrade(self.module, manifest, &self.builds)?;
+        shell.modules.set_env(self.module, build.env)?;
+        shell.modules.upgrade_compiled(self.module, manifest, &self.builds, build.code.clone(), file.clone())?;
         if stopped {
             // Nothing running to swap under: the new generation starts afresh.
             shell.modules.stop(self.module)?;
             shell.modules.start(self.module)?;
         }
-        self.swapping = Some(Swap { version, build_s: built.seconds, sent: Instant::now(), crashes_before });
+        self.code = Some((build.code, file));
+        self.python = build.python;
+        self.swapping = Some(Swap {
+            version,
+            build_s: build.built.seconds,
+            compile_s: build.compile_s,
+            sent: Instant::now(),
+            crashes_before,
+            sources_only: false,
+        });
         Ok(())
     }
 
@@ -199,27 +293,74 @@ impl DevReload {
         let swap = self.swapping.as_ref()?;
         let app = shell.modules.app(self.module)?;
         if app.version() == swap.version {
-            let said = format!(
-                "reloaded {} as {} (build {:.1} s, swap {} ms): same module, subscriptions kept",
-                self.name(),
-                swap.version,
-                swap.build_s,
-                swap.sent.elapsed().as_millis()
-            );
+            let swap_s = swap.sent.elapsed().as_secs_f64();
+            let how = if swap.sources_only {
+                format!("sources only, swap {:.0} ms", swap_s * 1e3)
+            } else {
+                format!("build {:.1} s, compile {:.1} s, swap {:.0} ms", swap.build_s, swap.compile_s, swap_s * 1e3)
+            };
+            let said = format!("reloaded {} as {} ({how}): same module, subscriptions kept", self.name(), swap.version);
             tracing::info!("{said}");
-            self.last = Some(Reload { build_s: swap.build_s, swap_s: swap.sent.elapsed().as_secs_f64() });
+            self.last = Some(Reload { build_s: swap.build_s, compile_s: swap.compile_s, swap_s });
             self.swapping = None;
             return Some(said);
         }
         let crashes = app.crashes();
         let failed = crashes.iter().skip(swap.crashes_before).find(|c| c.reason.contains(&swap.version.to_string()))?;
-        let said = format!("{}'s new build did not start; the last good build runs on:\n{}", self.name(), failed.reason);
+        let reason = failed.reason.clone();
+        let sources_only = swap.sources_only;
         self.swapping = None;
-        Some(self.say_error(said))
+        let said = format!("{}'s new build did not start; the last good build runs on:\n{reason}", self.name());
+        let said = self.say_error(said);
+        // A module the dev build did not import (a `from x import (` over several lines, say):
+        // a full build imports it.
+        if sources_only && (reason.contains("ModuleNotFoundError") || reason.contains("ImportError")) {
+            return Some(format!("{said}\n{}", self.build_in_background(shell, Target::Dev)));
+        }
+        Some(said)
     }
 
     fn say_error(&self, said: String) -> String {
         tracing::error!(app = %self.name(), "{said}");
         said
     }
+}
+
+/// What a save needs.
+enum Save {
+    /// Only Python sources changed, and they parse: restart on the code there is.
+    Sources(pydev::PySources),
+    /// Python sources the host's parser refuses: the real build says what is wrong, in
+    /// componentize-py's words (and runs the app, should the host's Python be the one wrong).
+    Check,
+    /// Anything else: a build.
+    Build,
+}
+
+/// Which component a build makes.
+#[derive(Clone, Copy)]
+enum Target {
+    /// What `visor dev` runs: for Python, the dev loader.
+    Dev,
+    /// What `visor build` makes.
+    Plain,
+}
+
+/// Builds `project` for `visor dev` and compiles the result (on the calling thread): a Python
+/// project as the dev loader with its sources in the environment (unless `target` is plain),
+/// any other as `visor build` does.
+fn build_generation(project: &Project, engine: &AppEngine, target: Target) -> anyhow::Result<DevBuild> {
+    let (built, env, python) = match (project.language, target) {
+        (Language::Python, Target::Dev) => {
+            let sources = pydev::read(&project.dir)?;
+            let built = project.build_python_dev(&sources.imports)?;
+            let env = vec![(pydev::SOURCES_VAR.to_owned(), sources.json)];
+            (built, env, Some(Baked { imports: sources.imports, digest: sources.digest }))
+        }
+        _ => (project.build()?, Vec::new(), None),
+    };
+    let started = Instant::now();
+    let code = Precompiled::compile_file(engine, &project.manifest.name, &built.component)?;
+    let compile_s = started.elapsed().as_secs_f64();
+    Ok(DevBuild { built, code, compile_s, env, python })
 }

@@ -13,6 +13,7 @@
 
 pub mod dev;
 pub mod new;
+pub mod pydev;
 
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
@@ -121,6 +122,15 @@ impl Project {
             None => visor_guest_build::build_project(&self.dir, &self.target_dir(), &self.crate_name)?,
             Some(script) => scripted::build(&self.dir, &self.target_dir(), script, &self.crate_name)?,
         };
+        Ok(Built { component, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Builds a Python project's dev component (`pydev`): the dev loader in place of `app.py`,
+    /// importing `imports` while it builds.
+    pub fn build_python_dev(&self, imports: &std::collections::BTreeSet<String>) -> anyhow::Result<Built> {
+        let started = Instant::now();
+        let imports: Vec<String> = imports.iter().cloned().collect();
+        let component = scripted::build_python_dev(&self.dir, &self.target_dir(), &self.crate_name, pydev::LOADER, &imports)?;
         Ok(Built { component, seconds: started.elapsed().as_secs_f64() })
     }
 

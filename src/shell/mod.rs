@@ -187,7 +187,20 @@ impl Shell {
 
     /// Loads and starts the module `manifest` describes, its files in `dir`, granted what the
     /// manifest asks (the user named it); a name already loaded gets a number after it.
-    pub fn launch_module(&mut self, mut manifest: Manifest, dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<ModuleId> {
+    pub fn launch_module(&mut self, manifest: Manifest, dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<ModuleId> {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.launch_compiled(manifest, dir, env, None)
+    }
+
+    /// [`Shell::launch_module`] with the environment owned and, when given, the component
+    /// already compiled (`visor dev` compiles on its build thread).
+    pub fn launch_compiled(
+        &mut self,
+        mut manifest: Manifest,
+        dir: &Path,
+        env: Vec<(String, String)>,
+        code: Option<visor_runtime::Precompiled>,
+    ) -> anyhow::Result<ModuleId> {
         let base = manifest.name.clone();
         for n in 2.. {
             if self.modules.find(&manifest.name).is_none() {
@@ -197,7 +210,10 @@ impl Shell {
         }
         self.modules.policy_mut().allow_all(&manifest);
         let id = self.modules.load(manifest, dir)?;
-        self.modules.set_env(id, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())?;
+        self.modules.set_env(id, env)?;
+        if let Some(code) = code {
+            self.modules.set_component(id, code.component().clone())?;
+        }
         self.modules.start(id)?;
         Ok(id)
     }
