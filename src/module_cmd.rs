@@ -274,7 +274,7 @@ pub fn boot(registry: &Registry, host: &mut ModuleHost) -> usize {
 }
 
 /// The newest version of each module in `installed`, in name order.
-fn newest_of_each(installed: Vec<InstalledModule>) -> Vec<InstalledModule> {
+pub fn newest_of_each(installed: Vec<InstalledModule>) -> Vec<InstalledModule> {
     let mut newest: std::collections::BTreeMap<String, InstalledModule> = std::collections::BTreeMap::new();
     for module in installed {
         match newest.get(module.name()) {

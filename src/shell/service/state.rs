@@ -18,8 +18,9 @@ impl InstalledList {
     pub fn read(registry: &Registry) -> InstalledList {
         let keyring = Keyring::in_store(registry.root());
         match registry.list() {
+            // The newest of each: the one the launcher opens, or offers as an upgrade.
             Ok(modules) => InstalledList(
-                modules
+                module_cmd::newest_of_each(modules)
                     .into_iter()
                     .map(|m| InstalledModule {
                         name: m.name().to_string(),
