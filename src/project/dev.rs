@@ -52,6 +52,8 @@ pub struct DevReload {
     last: Option<Reload>,
     /// The time of the newest guest log line shown so far.
     log_seen_ns: u64,
+    /// The time of the newest crash shown so far.
+    crash_seen_ns: u64,
 }
 
 /// How long a reload took: the build, compiling it, and the swap from then until the app ran
@@ -111,6 +113,7 @@ impl DevReload {
             swapping: None,
             last: None,
             log_seen_ns: 0,
+            crash_seen_ns: 0,
         };
         let (manifest, file) = dev.next_generation(&build.built)?;
         dev.module = shell.launch_compiled(manifest, &dev.builds.clone(), build.env, Some(build.code.clone()))?;
@@ -164,10 +167,18 @@ impl DevReload {
         None
     }
 
-    /// The app's next log line not shown yet, as `name [level]: message`, for the window's
-    /// overlay (the log has it already, under the guest's own target).
+    /// For the window's overlay: the app's newest crash not shown yet (a trap, with the guest's
+    /// source line where it has line tables), else its next log line, as `name [level]:
+    /// message`. The log has both already.
     pub fn guest_line(&mut self, shell: &Shell) -> Option<String> {
         let app = shell.modules.app(self.module)?;
+        // A swap in flight reports its own failure.
+        if self.swapping.is_none()
+            && let Some(crash) = app.crashes().into_iter().rfind(|c| c.at_ns > self.crash_seen_ns)
+        {
+            self.crash_seen_ns = crash.at_ns;
+            return Some(format!("{} crashed: {}", self.name(), crash.reason));
+        }
         let line = app.logs().lines().into_iter().find(|line| line.time_ns > self.log_seen_ns)?;
         self.log_seen_ns = line.time_ns;
         Some(format!("{} [{}]: {}", self.name(), line.level, line.message))
@@ -308,6 +319,7 @@ impl DevReload {
         let crashes = app.crashes();
         let failed = crashes.iter().skip(swap.crashes_before).find(|c| c.reason.contains(&swap.version.to_string()))?;
         let reason = failed.reason.clone();
+        self.crash_seen_ns = crashes.iter().map(|c| c.at_ns).max().unwrap_or(self.crash_seen_ns);
         let sources_only = swap.sources_only;
         self.swapping = None;
         let said = format!("{}'s new build did not start; the last good build runs on:\n{reason}", self.name());
