@@ -7,7 +7,9 @@
 //! [`install`] puts them there (`visor toolchain install python js`, which the set-up script
 //! runs); [`find`] looks for a tool in this order: the `VISOR_COMPONENTIZE_PY` /
 //! `VISOR_COMPONENTIZE_JS` override, that folder, then `PATH`. A missing tool is an error that
-//! names the command installing it.
+//! names the command installing it. `visor dev`'s dev loaders are built here too
+//! ([`build_python_dev`], [`build_js_dev`]), and esbuild, installed beside componentize-js,
+//! bundles a JavaScript app for its loader ([`bundle_js`]).
 //!
 //! Data in: a project folder holding `app.py` or `app.js` and `wit/visor.wit`. Data out: the
 //! component file in the build's target folder, or the tool's own messages on failure.
@@ -49,6 +51,15 @@ impl Script {
         match self {
             Script::Python => "componentize-py==0.25.1",
             Script::JavaScript => "@bytecodealliance/componentize-js@0.23.0",
+        }
+    }
+
+    /// Pinned helpers installed beside it: esbuild bundles a JavaScript app for `visor dev`'s
+    /// loader.
+    fn helpers(self) -> &'static [&'static str] {
+        match self {
+            Script::Python => &[],
+            Script::JavaScript => &["esbuild@0.25.12"],
         }
     }
 
@@ -119,7 +130,7 @@ pub fn python() -> PathBuf {
 pub fn install(script: Script) -> Result<PathBuf, GuestBuildError> {
     let toolchains = toolchains_dir();
     let tool = script.installed_at(&toolchains);
-    if tool.is_file() {
+    if tool.is_file() && (script != Script::JavaScript || esbuild_in(&toolchains).is_file()) {
         return Ok(tool);
     }
     std::fs::create_dir_all(&toolchains)
@@ -137,17 +148,85 @@ pub fn install(script: Script) -> Result<PathBuf, GuestBuildError> {
         }
         Script::JavaScript => {
             let prefix = toolchains.join("js");
+            // An older install without a helper: npm adding to it in place can leave it broken
+            // (seen with componentize-js's own dependencies), so it starts afresh.
+            let _ = std::fs::remove_dir_all(&prefix);
             run_step(
                 Command::new("npm")
                     .args(["install", "--no-fund", "--no-audit", "--loglevel=error", "--prefix"])
                     .arg(&prefix)
-                    .arg(script.package()),
+                    .arg(script.package())
+                    .args(script.helpers()),
                 "npm install componentize-js",
                 "apt-get install nodejs npm, and check the network reaches the npm registry",
             )?;
         }
     }
     if tool.is_file() { Ok(tool) } else { Err(GuestBuildError::NoOutput(tool)) }
+}
+
+/// esbuild in the toolchains folder `toolchains`.
+fn esbuild_in(toolchains: &Path) -> PathBuf {
+    toolchains.join("js/node_modules/.bin/esbuild")
+}
+
+/// Bundles a JavaScript project's `app.js` and its relative imports into one CommonJS script for
+/// `visor dev`'s loader, leaving the app world's interfaces and `./visor.js` to it. The outer
+/// error: esbuild is missing or would not run; the inner one: esbuild's own message (a syntax
+/// error or an import it cannot find, with file, line and column).
+pub fn bundle_js(project: &Path) -> Result<Result<String, String>, GuestBuildError> {
+    let esbuild = esbuild_in(&toolchains_dir());
+    if !esbuild.is_file() {
+        return Err(GuestBuildError::MissingTool { tool: "esbuild", fix: "visor toolchain install js".to_owned() });
+    }
+    let out = Command::new(&esbuild)
+        .args(["app.js", "--bundle", "--format=cjs", "--platform=neutral", "--external:visor:*", "--external:./visor.js"])
+        .args(["--log-level=error", "--color=false"])
+        .current_dir(project)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| GuestBuildError::Spawn { program: esbuild.display().to_string(), source })?;
+    if out.status.success() {
+        Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
+    } else {
+        Ok(Err(format!("esbuild said:\n{}", tail(&String::from_utf8_lossy(&out.stderr), STDERR_TAIL_LINES))))
+    }
+}
+
+/// Builds a JavaScript project's dev component for `visor dev`: `loader` as the entry in place
+/// of `app.js`, with the project's `visor.js`, against the `app-dev` world (`dev_wit`: files
+/// added beside the project's `wit/`), in a staging folder. Returns
+/// `target_dir/wasm32-wasip2/<name>-dev.wasm`.
+pub fn build_js_dev(
+    project: &Path,
+    target_dir: &Path,
+    name: &str,
+    loader: &str,
+    dev_wit: &[(&str, &str)],
+) -> Result<PathBuf, GuestBuildError> {
+    check_project(project, Script::JavaScript)?;
+    let stage = target_dir.join("visor-dev-loader-js");
+    let _ = std::fs::remove_dir_all(&stage);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(PathBuf::from("visor_dev_loader.js"), loader.as_bytes().to_vec())];
+    let read = |path: PathBuf| {
+        std::fs::read(&path).map_err(|source| GuestBuildError::Spawn { program: format!("reading {}", path.display()), source })
+    };
+    files.push((PathBuf::from("visor.js"), read(project.join("visor.js"))?));
+    for entry in std::fs::read_dir(project.join("wit")).into_iter().flatten().flatten() {
+        if entry.path().is_file() {
+            files.push((Path::new("wit").join(entry.file_name()), read(entry.path())?));
+        }
+    }
+    files.extend(dev_wit.iter().map(|(path, text)| (Path::new("wit").join(path), text.as_bytes().to_vec())));
+    for (path, bytes) in files {
+        let path = stage.join(path);
+        let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, bytes));
+        written.map_err(|source| GuestBuildError::Spawn { program: format!("writing {}", path.display()), source })?;
+    }
+    let component = output(target_dir, &format!("{}-dev.wasm", name.replace('-', "_")))?;
+    let mut cmd = Command::new(find(Script::JavaScript)?);
+    cmd.args(["visor_dev_loader.js", "--wit", "wit", "--world-name", "app-dev", "--disable", "http", "fetch-event", "-o"]).arg(&component);
+    run_tool(&stage, Script::JavaScript, cmd, component)
 }
 
 /// Runs one install step; a failure carries its output and `fix`.

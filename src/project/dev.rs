@@ -11,9 +11,9 @@
 //! compiler's or the guest's own message comes back from the poll (the window's overlay shows
 //! it) and goes to the log.
 //!
-//! Python projects mostly skip the build: their component is the dev loader (`pydev`), and a
-//! save that changes only the sources restarts the app in place on the code already compiled,
-//! with the new sources in its environment.
+//! Python and JavaScript projects mostly skip the build: their component is a dev loader
+//! (`pydev`, `jsdev`), and a save that changes only the sources restarts the app in place on
+//! the code already compiled, with the new sources in its environment.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ use visor_runtime::manifest::{Entry, Manifest, Version};
 use visor_runtime::modules::ModuleId;
 use visor_runtime::{AppEngine, AppStatus, Precompiled};
 
-use super::{Built, Language, Project, pydev};
+use super::{Built, Language, Project, jsdev, pydev};
 use crate::shell::Shell;
 
 /// How often the sources' times are looked at.
@@ -42,10 +42,10 @@ pub struct DevReload {
     seen: SystemTime,
     looked: Instant,
     building: Option<Receiver<anyhow::Result<DevBuild>>>,
-    /// The newest generation's compiled code and its file: what a Python save restarts on.
+    /// The newest generation's compiled code and its file: what a source-only save restarts on.
     code: Option<(Precompiled, PathBuf)>,
-    /// For a Python project, what its dev build baked in.
-    python: Option<Baked>,
+    /// For a Python or JavaScript project on its dev loader, what the build baked in.
+    baked: Option<Baked>,
     /// An upgrade sent to the app, not yet seen through.
     swapping: Option<Swap>,
     /// The last reload seen through.
@@ -57,7 +57,7 @@ pub struct DevReload {
 }
 
 /// How long a reload took: the build, compiling it, and the swap from then until the app ran
-/// the new version. A Python save that changed only sources has neither build nor compile.
+/// the new version. A source-only save (Python, JavaScript) has neither build nor compile.
 #[derive(Clone, Copy, Debug)]
 pub struct Reload {
     pub build_s: f64,
@@ -71,11 +71,11 @@ struct DevBuild {
     code: Precompiled,
     compile_s: f64,
     env: Vec<(String, String)>,
-    python: Option<Baked>,
+    baked: Option<Baked>,
 }
 
-/// What a Python dev build baked in: the modules it imported at build time, and the digest of
-/// its SDK, WIT and manifest.
+/// What a dev loader build baked in: the modules it imported at build time (Python), and the
+/// digest of its SDK, WIT and manifest.
 struct Baked {
     imports: BTreeSet<String>,
     digest: u64,
@@ -87,7 +87,7 @@ struct Swap {
     compile_s: f64,
     sent: Instant,
     crashes_before: usize,
-    /// Only the sources changed (a Python save on the code already compiled).
+    /// Only the sources changed (a save on the dev loader's code, already compiled).
     sources_only: bool,
 }
 
@@ -109,7 +109,7 @@ impl DevReload {
             looked: Instant::now(),
             building: None,
             code: None,
-            python: None,
+            baked: None,
             swapping: None,
             last: None,
             log_seen_ns: 0,
@@ -118,7 +118,7 @@ impl DevReload {
         let (manifest, file) = dev.next_generation(&build.built)?;
         dev.module = shell.launch_compiled(manifest, &dev.builds.clone(), build.env, Some(build.code.clone()))?;
         dev.code = Some((build.code, file));
-        dev.python = build.python;
+        dev.baked = build.baked;
         let (app, seconds) = (&dev.project.manifest.name, build.built.seconds);
         tracing::info!(app = %app, seconds = format!("{seconds:.1}"), "built and started; watching {} for saves", dev.project.dir.display());
         Ok(dev)
@@ -158,7 +158,10 @@ impl DevReload {
             if changed > self.seen {
                 self.seen = changed;
                 return Some(match self.classify_save() {
-                    Save::Sources(sources) => self.reload_sources(shell, sources),
+                    Save::Sources(env) => self.reload_sources(shell, env),
+                    Save::Refused(why) => {
+                        self.say_error(format!("the build failed; {} keeps running its last good build:\n{why}", self.name()))
+                    }
                     Save::Check => self.build_in_background(shell, Target::Plain),
                     Save::Build => self.build_in_background(shell, Target::Dev),
                 });
@@ -208,30 +211,42 @@ impl DevReload {
         format!("rebuilding {}", self.name())
     }
 
-    /// What a save needs (see `pydev`): only a Python save whose sources alone changed, and
-    /// parse, skips the build.
+    /// What a save needs (see `pydev`, `jsdev`): only a save on a dev loader whose sources
+    /// alone changed skips the build.
     fn classify_save(&self) -> Save {
-        let (Some(baked), Some(_)) = (&self.python, &self.code) else { return Save::Build };
-        let Ok(sources) = pydev::read(&self.project.dir) else { return Save::Build };
-        if sources.digest != baked.digest || !sources.imports.is_subset(&baked.imports) {
-            Save::Build
-        } else if !pydev::parses(&sources.files) {
-            Save::Check
-        } else {
-            Save::Sources(sources)
+        let (Some(baked), Some(_)) = (&self.baked, &self.code) else { return Save::Build };
+        let dir = &self.project.dir;
+        match self.project.language {
+            Language::Python => {
+                let Ok(sources) = pydev::read(dir) else { return Save::Build };
+                if sources.digest != baked.digest || !sources.imports.is_subset(&baked.imports) {
+                    Save::Build
+                } else if !pydev::parses(&sources.files) {
+                    Save::Check
+                } else {
+                    Save::Sources(vec![(pydev::SOURCES_VAR.to_owned(), sources.json)])
+                }
+            }
+            Language::JavaScript => match jsdev::read(dir) {
+                Ok(sources) if sources.digest == baked.digest => match sources.bundle {
+                    Ok(bundle) => Save::Sources(vec![(pydev::SOURCES_VAR.to_owned(), bundle)]),
+                    Err(why) => Save::Refused(why),
+                },
+                _ => Save::Build,
+            },
+            Language::Rust => Save::Build,
         }
     }
 
-    /// A Python save that changed only the sources: the app restarts in place on the code it
-    /// has, with the new sources in its environment.
-    fn reload_sources(&mut self, shell: &mut Shell, sources: pydev::PySources) -> String {
+    /// A save that changed only the sources: the app restarts in place on the code it has,
+    /// with the new sources in its environment (`env`).
+    fn reload_sources(&mut self, shell: &mut Shell, env: Vec<(String, String)>) -> String {
         let Some((code, file)) = self.code.clone() else { return self.build_in_background(shell, Target::Dev) };
         let version = self.next_version();
         let mut manifest = self.project.manifest.clone();
         manifest.entry = Entry::Component(PathBuf::from(file.file_name().unwrap_or_default()));
         manifest.version = version.clone();
         let crashes_before = shell.modules.app(self.module).map_or(0, |a| a.crashes().len());
-        let env = vec![(pydev::SOURCES_VAR.to_owned(), sources.json)];
         let sent = shell
             .modules
             .set_env(self.module, env)
@@ -286,7 +301,7 @@ impl DevReload {
             shell.modules.start(self.module)?;
         }
         self.code = Some((build.code, file));
-        self.python = build.python;
+        self.baked = build.baked;
         self.swapping = Some(Swap {
             version,
             build_s: build.built.seconds,
@@ -340,8 +355,11 @@ impl DevReload {
 
 /// What a save needs.
 enum Save {
-    /// Only Python sources changed, and they parse: restart on the code there is.
-    Sources(pydev::PySources),
+    /// Only sources changed, and they parse: restart on the code there is, with this
+    /// environment.
+    Sources(Vec<(String, String)>),
+    /// Sources the bundler refuses, in its words (the last good build runs on).
+    Refused(String),
     /// Python sources the host's parser refuses: the real build says what is wrong, in
     /// componentize-py's words (and runs the app, should the host's Python be the one wrong).
     Check,
@@ -359,20 +377,30 @@ enum Target {
 }
 
 /// Builds `project` for `visor dev` and compiles the result (on the calling thread): a Python
-/// project as the dev loader with its sources in the environment (unless `target` is plain),
-/// any other as `visor build` does.
+/// or JavaScript project as its dev loader with its sources in the environment (unless
+/// `target` is plain, or esbuild is missing), any other as `visor build` does.
 fn build_generation(project: &Project, engine: &AppEngine, target: Target) -> anyhow::Result<DevBuild> {
-    let (built, env, python) = match (project.language, target) {
-        (Language::Python, Target::Dev) => {
+    let js = match (project.language, target) {
+        (Language::JavaScript, Target::Dev) => jsdev::read(&project.dir).ok(),
+        _ => None,
+    };
+    let (built, env, baked) = match (project.language, target, js) {
+        (Language::Python, Target::Dev, _) => {
             let sources = pydev::read(&project.dir)?;
             let built = project.build_python_dev(&sources.imports)?;
             let env = vec![(pydev::SOURCES_VAR.to_owned(), sources.json)];
             (built, env, Some(Baked { imports: sources.imports, digest: sources.digest }))
+        }
+        (Language::JavaScript, Target::Dev, Some(sources)) => {
+            let bundle = sources.bundle.map_err(|why| anyhow::anyhow!("{why}"))?;
+            let built = project.build_js_dev()?;
+            let env = vec![(pydev::SOURCES_VAR.to_owned(), bundle)];
+            (built, env, Some(Baked { imports: BTreeSet::new(), digest: sources.digest }))
         }
         _ => (project.build()?, Vec::new(), None),
     };
     let started = Instant::now();
     let code = Precompiled::compile_file(engine, &project.manifest.name, &built.component)?;
     let compile_s = started.elapsed().as_secs_f64();
-    Ok(DevBuild { built, code, compile_s, env, python })
+    Ok(DevBuild { built, code, compile_s, env, baked })
 }

@@ -12,6 +12,7 @@
 //! names — to `target/visor/`, ready for `visor run`, `visor module install` and `publish`.
 
 pub mod dev;
+pub mod jsdev;
 pub mod new;
 pub mod pydev;
 
@@ -131,6 +132,14 @@ impl Project {
         let started = Instant::now();
         let imports: Vec<String> = imports.iter().cloned().collect();
         let component = scripted::build_python_dev(&self.dir, &self.target_dir(), &self.crate_name, pydev::LOADER, &imports)?;
+        Ok(Built { component, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Builds a JavaScript project's dev component (`jsdev`): the dev loader in place of
+    /// `app.js`.
+    pub fn build_js_dev(&self) -> anyhow::Result<Built> {
+        let started = Instant::now();
+        let component = scripted::build_js_dev(&self.dir, &self.target_dir(), &self.crate_name, jsdev::LOADER, jsdev::DEV_WIT)?;
         Ok(Built { component, seconds: started.elapsed().as_secs_f64() })
     }
 

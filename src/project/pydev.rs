@@ -54,7 +54,8 @@ pub fn read(dir: &Path) -> anyhow::Result<PySources> {
     // The project's own modules load from the sources, never at build time.
     let own: BTreeSet<&str> = modules.keys().map(|m| m.split('.').next().unwrap_or(m)).collect();
     let imports = imported.into_iter().filter(|m| !own.contains(m.split('.').next().unwrap_or(m))).collect();
-    Ok(PySources { json: serde_json::Value::Object(modules).to_string(), imports, digest: baked(dir), files })
+    let digest = digest(dir, &["visor", "wit", visor_runtime::manifest::MANIFEST_FILE]);
+    Ok(PySources { json: serde_json::Value::Object(modules).to_string(), imports, digest, files })
 }
 
 /// Whether the host's Python parses every file (the fast path's guard).
@@ -116,13 +117,17 @@ fn imports_of(text: &str, out: &mut BTreeSet<String>) {
     }
 }
 
-/// A digest of the files a dev build bakes in.
-fn baked(dir: &Path) -> u64 {
+/// A digest of the files and folders `parts` of the project in `dir`: what a dev build bakes in.
+pub fn digest(dir: &Path, parts: &[&str]) -> u64 {
     let mut files = Vec::new();
-    for sub in ["visor", "wit"] {
-        let _ = walk(&dir.join(sub), &mut files);
+    for part in parts {
+        let path = dir.join(part);
+        if path.is_dir() {
+            let _ = walk(&path, &mut files);
+        } else {
+            files.push(path);
+        }
     }
-    files.push(dir.join(visor_runtime::manifest::MANIFEST_FILE));
     files.sort();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for file in files {
