@@ -68,7 +68,7 @@ pub fn run(data: &DataDir, profile: &str, rounds: u32) -> anyhow::Result<Report>
             num(goal_s(lang), 0),
         ]);
     }
-    table.note("build: the language's tool (cargo, componentize-py, componentize-js); upgrade: compile (Cranelift, reusing unchanged functions), instantiate, init, until the app runs the new version; save → pixels includes noticing the save (sources are looked at four times a second) and the frame that shows it. A Python save that changes only sources skips build and compile: the dev loader restarts on the code it has");
+    table.note("build: the language's tool (cargo, componentize-py, componentize-js); upgrade: compile (Cranelift, reusing unchanged functions), instantiate, init, until the app runs the new version; save → pixels includes noticing the save (sources are looked at four times a second) and the frame that shows it. A Python or JavaScript save that changes only sources skips build and compile: the dev loader restarts on the code it has (JavaScript's esbuild bundling, milliseconds, is in save → pixels)");
     let mut report = Report::default();
     report.context("profile", profile.name.clone());
     report.tables.push(table);
