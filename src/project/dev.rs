@@ -247,12 +247,8 @@ impl DevReload {
         manifest.entry = Entry::Component(PathBuf::from(file.file_name().unwrap_or_default()));
         manifest.version = version.clone();
         let crashes_before = shell.modules.app(self.module).map_or(0, |a| a.crashes().len());
-        let sent = shell
-            .modules
-            .set_env(self.module, env)
-            .and_then(|()| shell.modules.upgrade_compiled(self.module, manifest, &self.builds, code, file.clone()));
-        if let Err(e) = sent {
-            return self.say_error(format!("cannot reload {}: {e}", self.name()));
+        if let Err(e) = self.send_upgrade(shell, manifest, env, code, file) {
+            return self.say_error(format!("cannot reload {}: {e:#}", self.name()));
         }
         let sent = Instant::now();
         self.swapping = Some(Swap { version, build_s: 0.0, compile_s: 0.0, sent, crashes_before, sources_only: true });
@@ -292,14 +288,7 @@ impl DevReload {
         let (manifest, file) = self.next_generation(&build.built)?;
         let version = manifest.version.clone();
         let crashes_before = shell.modules.app(self.module).map_or(0, |a| a.crashes().len());
-        let stopped = shell.modules.app(self.module).is_none_or(|a| matches!(a.status(), AppStatus::Failed(_) | AppStatus::Stopped));
-        shell.modules.set_env(self.module, build.env)?;
-        shell.modules.upgrade_compiled(self.module, manifest, &self.builds, build.code.clone(), file.clone())?;
-        if stopped {
-            // Nothing running to swap under: the new generation starts afresh.
-            shell.modules.stop(self.module)?;
-            shell.modules.start(self.module)?;
-        }
+        self.send_upgrade(shell, manifest, build.env, build.code.clone(), file.clone())?;
         self.code = Some((build.code, file));
         self.baked = build.baked;
         self.swapping = Some(Swap {
@@ -310,6 +299,27 @@ impl DevReload {
             crashes_before,
             sources_only: false,
         });
+        Ok(())
+    }
+
+    /// Hands the module its next generation: `manifest` on `code` (compiled from `file`), with
+    /// `env`, through the runtime's upgrade; an app that is not running (its last generation
+    /// failed) starts on it afresh.
+    fn send_upgrade(
+        &self,
+        shell: &mut Shell,
+        manifest: Manifest,
+        env: Vec<(String, String)>,
+        code: Precompiled,
+        file: PathBuf,
+    ) -> anyhow::Result<()> {
+        let stopped = shell.modules.app(self.module).is_none_or(|a| matches!(a.status(), AppStatus::Failed(_) | AppStatus::Stopped));
+        shell.modules.set_env(self.module, env)?;
+        shell.modules.upgrade_compiled(self.module, manifest, &self.builds, code, file)?;
+        if stopped {
+            shell.modules.stop(self.module)?;
+            shell.modules.start(self.module)?;
+        }
         Ok(())
     }
 
