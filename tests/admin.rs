@@ -163,12 +163,14 @@ fn module_upgrade_moves_a_running_module_to_the_newest_installed_version_in_plac
 
     visor_cli(&store, &["module", "install", package(&store, "0.2.0").to_str().unwrap()]);
     wait_for("the API offers 0.2.0", &|m| m["upgrade_to"] == "0.2.0");
-    let xdg = visor.out.join("xdg");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
-        .args(["module", "upgrade", "spinner"])
-        .env("XDG_RUNTIME_DIR", &xdg)
-        .output()
-        .unwrap();
+    let upgrade = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+            .args(["module", "upgrade", "spinner"])
+            .env("XDG_RUNTIME_DIR", visor.out.join("xdg"))
+            .output()
+            .unwrap()
+    };
+    let output = upgrade();
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success() && said.contains("upgrade spinner"), "{said}{}", String::from_utf8_lossy(&output.stderr));
     let after = wait_for("spinner 0.2.0 running", &|m| m["state"] == "running" && m["version"] == "0.2.0");
@@ -176,11 +178,7 @@ fn module_upgrade_moves_a_running_module_to_the_newest_installed_version_in_plac
     assert!(after["upgrade_to"].is_null(), "{after}");
 
     // Asking again says there is nothing newer, as the shell's own words.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
-        .args(["module", "upgrade", "spinner"])
-        .env("XDG_RUNTIME_DIR", &xdg)
-        .output()
-        .unwrap();
+    let again = upgrade();
     let refusal = String::from_utf8_lossy(&again.stderr);
     assert!(!again.status.success() && refusal.contains("already runs 0.2.0"), "{refusal}");
 }

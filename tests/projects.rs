@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use visor::project::dev::DevReload;
-use visor::project::new::Lang;
+use visor::project::new::{Lang, TEMPLATE_COLOR};
 use visor::shell::Shell;
 use visor_runtime::policy::Policy;
 use visor_types::clock::MonotonicClock;
@@ -88,13 +88,11 @@ fn a_new_javascript_project_builds_and_runs_from_anywhere() {
     new_project_builds_and_runs("js", "hello-js");
 }
 
-/// A template's edits for the dev test: its source file, the colour line turned red, a broken
-/// save, and what the tool's error must name.
+/// A template's edits for the dev test (its colour line, turned red, is the template's own,
+/// `Lang::template_color_line`): a broken save, and how the reload is done.
 struct Edits {
     lang: Lang,
     name: &'static str,
-    source: &'static str,
-    color: (&'static str, &'static str),
     broken: (&'static str, &'static str),
     /// What the reload after the colour change says of how it was done.
     reloaded_by: &'static str,
@@ -105,8 +103,6 @@ fn visor_dev_reloads_a_saved_change_in_place_and_keeps_the_last_good_build() {
     dev_reloads_in_place(Edits {
         lang: Lang::Rust,
         name: "dev-square",
-        source: "src/lib.rs",
-        color: ("const COLOR: [f32; 4] = [0.15, 0.55, 0.95, 1.0];", "const COLOR: [f32; 4] = [0.95, 0.1, 0.1, 1.0];"),
         broken: ("struct Square {", "struct Square {{"),
         reloaded_by: "build",
     });
@@ -117,8 +113,6 @@ fn visor_dev_reloads_a_python_app_in_place() {
     dev_reloads_in_place(Edits {
         lang: Lang::Python,
         name: "dev-square-py",
-        source: "app.py",
-        color: ("COLOR = (0.15, 0.55, 0.95, 1.0)", "COLOR = (0.95, 0.1, 0.1, 1.0)"),
         broken: ("class Square(App):", "class Square(App)"),
         // The dev loader restarts on the code it has, with the new sources.
         reloaded_by: "sources only",
@@ -130,8 +124,6 @@ fn visor_dev_reloads_a_javascript_app_in_place() {
     dev_reloads_in_place(Edits {
         lang: Lang::Js,
         name: "dev-square-js",
-        source: "app.js",
-        color: ("const COLOR = [0.15, 0.55, 0.95, 1.0];", "const COLOR = [0.95, 0.1, 0.1, 1.0];"),
         broken: ("class Square {", "class Square {{"),
         // The dev loader restarts on the code it has, with the app bundled anew by esbuild.
         reloaded_by: "sources only",
@@ -169,9 +161,9 @@ fn dev_reloads_in_place(edits: Edits) {
     assert!(std::iter::from_fn(|| dev.guest_line(&shell)).any(|line| line == ready), "the overlay is offered {ready:?}");
 
     // A saved change: the square turns red, in the same module, which keeps running.
-    let source = project.dir.join(edits.source);
+    let source = project.dir.join(edits.lang.template_source());
     let text = std::fs::read_to_string(&source).unwrap();
-    let red = text.replace(edits.color.0, edits.color.1);
+    let red = text.replace(&edits.lang.template_color_line(TEMPLATE_COLOR), &edits.lang.template_color_line([0.95, 0.1, 0.1, 1.0]));
     assert_ne!(red, text, "the template's COLOR line moved: update this test");
     std::fs::write(&source, &red).unwrap();
     let is_red = |s: &mut Shell| {
@@ -189,7 +181,7 @@ fn dev_reloads_in_place(edits: Edits) {
     std::fs::write(&source, red.replace(edits.broken.0, edits.broken.1)).unwrap();
     step_until(&mut shell, &mut dev, "the failed build is reported", &|_, said| said.iter().any(|l| l.contains("build failed")));
     let report = said.iter().find(|l| l.contains("build failed")).unwrap();
-    let file = edits.source.rsplit('/').next().unwrap();
+    let file = edits.lang.template_source().rsplit('/').next().unwrap();
     assert!(report.to_lowercase().contains("error") && report.contains(file), "the compiler's message, with the file: {report}");
     for _ in 0..10 {
         said.extend(dev.poll(&mut shell));

@@ -4,8 +4,9 @@
 //!
 //! [`DevReload`] lives beside the frame loop, which calls [`DevReload::poll`] between frames.
 //! A poll never blocks a frame: it looks at the sources' modification times (at most four
-//! times a second), builds and compiles on a thread of its own, and swaps the new component in
-//! when that is done. Each build is its own generation, `target/visor-dev/NAME-N.wasm` at
+//! times a second); what a save needs — reading and checking the sources (Python's parser,
+//! esbuild), building, compiling — runs on a thread of its own, and the poll that finds it
+//! done swaps the new code or sources in. Each build is its own generation, `target/visor-dev/NAME-N.wasm` at
 //! version `VERSION-dev.N`, so the last good generation stays on disk to fall back to. A build
 //! that fails, or a generation whose `init` fails, leaves the last good one running; the
 //! compiler's or the guest's own message comes back from the poll (the window's overlay shows
@@ -41,7 +42,8 @@ pub struct DevReload {
     /// The sources' time when the running (or building) generation's build started.
     seen: SystemTime,
     looked: Instant,
-    building: Option<Receiver<anyhow::Result<DevBuild>>>,
+    /// The work a save set off (reading, bundling, checking or building), on its own thread.
+    building: Option<Receiver<anyhow::Result<Prepared>>>,
     /// The newest generation's compiled code and its file: what a source-only save restarts on.
     code: Option<(Precompiled, PathBuf)>,
     /// For a Python or JavaScript project on its dev loader, what the build baked in.
@@ -76,6 +78,7 @@ struct DevBuild {
 
 /// What a dev loader build baked in: the modules it imported at build time (Python), and the
 /// digest of its SDK, WIT and manifest.
+#[derive(Clone)]
 struct Baked {
     imports: BTreeSet<String>,
     digest: u64,
@@ -147,24 +150,20 @@ impl DevReload {
                 Err(TryRecvError::Disconnected) => Err(anyhow::anyhow!("the build thread ended without a result")),
             };
             self.building = None;
-            return match result.and_then(|build| self.swap(shell, build)) {
-                Ok(()) => None,
-                Err(e) => Some(self.say_error(format!("the build failed; {} keeps running its last good build:\n{e:#}", self.name()))),
+            let failure = match result {
+                Ok(Prepared::Sources(env)) => return Some(self.reload_sources(shell, env)),
+                Ok(Prepared::Refused(why)) => why,
+                Ok(Prepared::Built(build)) => format!("{:#}", self.swap(shell, *build).err()?),
+                Err(e) => format!("{e:#}"),
             };
+            return Some(self.say_error(format!("the build failed; {} keeps running its last good build:\n{failure}", self.name())));
         }
         if self.looked.elapsed() >= LOOK_EVERY {
             self.looked = Instant::now();
             let changed = self.project.sources_changed_at();
             if changed > self.seen {
                 self.seen = changed;
-                return Some(match self.classify_save() {
-                    Save::Sources(env) => self.reload_sources(shell, env),
-                    Save::Refused(why) => {
-                        self.say_error(format!("the build failed; {} keeps running its last good build:\n{why}", self.name()))
-                    }
-                    Save::Check => self.build_in_background(shell, Target::Plain),
-                    Save::Build => self.build_in_background(shell, Target::Dev),
-                });
+                return Some(self.work_in_background(shell, None));
             }
         }
         None
@@ -177,12 +176,12 @@ impl DevReload {
         let app = shell.modules.app(self.module)?;
         // A swap in flight reports its own failure.
         if self.swapping.is_none()
-            && let Some(crash) = app.crashes().into_iter().rfind(|c| c.at_ns > self.crash_seen_ns)
+            && let Some(crash) = app.last_crash().filter(|c| c.at_ns > self.crash_seen_ns)
         {
             self.crash_seen_ns = crash.at_ns;
             return Some(format!("{} crashed: {}", self.name(), crash.reason));
         }
-        let line = app.logs().lines().into_iter().find(|line| line.time_ns > self.log_seen_ns)?;
+        let line = app.logs().next_after(self.log_seen_ns)?;
         self.log_seen_ns = line.time_ns;
         Some(format!("{} [{}]: {}", self.name(), line.level, line.message))
     }
@@ -191,7 +190,10 @@ impl DevReload {
         &self.project.manifest.name
     }
 
-    fn build_in_background(&mut self, shell: &Shell, target: Target) -> String {
+    /// Sets off what a save needs on a thread of its own — reading and checking the sources
+    /// (which runs Python's parser or esbuild), and building unless they alone changed — or the
+    /// build `target` when given. Its outcome is taken by a later poll.
+    fn work_in_background(&mut self, shell: &Shell, target: Option<Target>) -> String {
         let (done, result) = std::sync::mpsc::channel();
         // The manifest too may have changed (capabilities, limits): read the project afresh.
         let project = match Project::open(&self.project.dir) {
@@ -199,49 +201,29 @@ impl DevReload {
             Err(e) => return self.say_error(format!("{e:#}; still running the last good build")),
         };
         let (building, engine) = (project.clone(), shell.modules.engine().clone());
+        // A save on a dev loader's code may skip the build: that needs the code and what it baked.
+        let baked = self.code.as_ref().and(self.baked.clone());
         let spawned = std::thread::Builder::new().name("visor-dev-build".into()).spawn(move || {
-            let _ = done.send(build_generation(&building, &engine, target));
+            let target = match target.map_or_else(|| classify_save(&building, baked.as_ref()), Save::Build) {
+                Save::Sources(env) => return drop(done.send(Ok(Prepared::Sources(env)))),
+                Save::Refused(why) => return drop(done.send(Ok(Prepared::Refused(why)))),
+                Save::Build(target) => target,
+            };
+            let _ = done.send(build_generation(&building, &engine, target).map(|build| Prepared::Built(Box::new(build))));
         });
         if let Err(e) = spawned {
             return self.say_error(format!("cannot start a build: {e}"));
         }
         self.project = project;
         self.building = Some(result);
-        tracing::info!(app = %self.name(), "saved: rebuilding");
-        format!("rebuilding {}", self.name())
-    }
-
-    /// What a save needs (see `pydev`, `jsdev`): only a save on a dev loader whose sources
-    /// alone changed skips the build.
-    fn classify_save(&self) -> Save {
-        let (Some(baked), Some(_)) = (&self.baked, &self.code) else { return Save::Build };
-        let dir = &self.project.dir;
-        match self.project.language {
-            Language::Python => {
-                let Ok(sources) = pydev::read(dir) else { return Save::Build };
-                if sources.digest != baked.digest || !sources.imports.is_subset(&baked.imports) {
-                    Save::Build
-                } else if !pydev::parses(&sources.files) {
-                    Save::Check
-                } else {
-                    Save::Sources(vec![(pydev::SOURCES_VAR.to_owned(), sources.json)])
-                }
-            }
-            Language::JavaScript => match jsdev::read(dir) {
-                Ok(sources) if sources.digest == baked.digest => match sources.bundle {
-                    Ok(bundle) => Save::Sources(vec![(pydev::SOURCES_VAR.to_owned(), bundle)]),
-                    Err(why) => Save::Refused(why),
-                },
-                _ => Save::Build,
-            },
-            Language::Rust => Save::Build,
-        }
+        tracing::info!(app = %self.name(), "saved: reloading");
+        format!("reloading {}", self.name())
     }
 
     /// A save that changed only the sources: the app restarts in place on the code it has,
     /// with the new sources in its environment (`env`).
     fn reload_sources(&mut self, shell: &mut Shell, env: Vec<(String, String)>) -> String {
-        let Some((code, file)) = self.code.clone() else { return self.build_in_background(shell, Target::Dev) };
+        let Some((code, file)) = self.code.clone() else { return self.work_in_background(shell, Some(Target::Dev)) };
         let version = self.next_version();
         let mut manifest = self.project.manifest.clone();
         manifest.entry = Entry::Component(PathBuf::from(file.file_name().unwrap_or_default()));
@@ -252,8 +234,8 @@ impl DevReload {
         }
         let sent = Instant::now();
         self.swapping = Some(Swap { version, build_s: 0.0, compile_s: 0.0, sent, crashes_before, sources_only: true });
-        tracing::info!(app = %self.name(), "saved: reloading the sources");
-        format!("reloading {}", self.name())
+        tracing::info!(app = %self.name(), "reloading the sources");
+        format!("reloading {}'s sources", self.name())
     }
 
     /// The next generation's version, `X.Y.Z-dev.N`.
@@ -352,7 +334,7 @@ impl DevReload {
         // A module the dev build did not import (a `from x import (` over several lines, say):
         // a full build imports it.
         if sources_only && (reason.contains("ModuleNotFoundError") || reason.contains("ImportError")) {
-            return Some(format!("{said}\n{}", self.build_in_background(shell, Target::Dev)));
+            return Some(format!("{said}\n{}", self.work_in_background(shell, Some(Target::Dev))));
         }
         Some(said)
     }
@@ -370,11 +352,44 @@ enum Save {
     Sources(Vec<(String, String)>),
     /// Sources the bundler refuses, in its words (the last good build runs on).
     Refused(String),
-    /// Python sources the host's parser refuses: the real build says what is wrong, in
-    /// componentize-py's words (and runs the app, should the host's Python be the one wrong).
-    Check,
-    /// Anything else: a build.
-    Build,
+    /// A build: `Plain` for Python sources the host's parser refuses, so that componentize-py
+    /// says what is wrong (and the app runs, should the host's Python be the one wrong);
+    /// `Dev` for anything else.
+    Build(Target),
+}
+
+/// What the work a save set off came to.
+enum Prepared {
+    Sources(Vec<(String, String)>),
+    Refused(String),
+    Built(Box<DevBuild>),
+}
+
+/// What a save of `project` needs (see `pydev`, `jsdev`): only a save on a dev loader
+/// (`baked`: what its build baked in) whose sources alone changed skips the build.
+fn classify_save(project: &Project, baked: Option<&Baked>) -> Save {
+    let Some(baked) = baked else { return Save::Build(Target::Dev) };
+    let dir = &project.dir;
+    match project.language {
+        Language::Python => {
+            let Ok(sources) = pydev::read(dir) else { return Save::Build(Target::Dev) };
+            if sources.digest != baked.digest || !sources.imports.is_subset(&baked.imports) {
+                Save::Build(Target::Dev)
+            } else if !pydev::parses(&sources.files) {
+                Save::Build(Target::Plain)
+            } else {
+                Save::Sources(vec![(super::SOURCES_VAR.to_owned(), sources.json)])
+            }
+        }
+        Language::JavaScript => match jsdev::read(dir) {
+            Ok(sources) if sources.digest == baked.digest => match sources.bundle {
+                Ok(bundle) => Save::Sources(vec![(super::SOURCES_VAR.to_owned(), bundle)]),
+                Err(why) => Save::Refused(why),
+            },
+            _ => Save::Build(Target::Dev),
+        },
+        Language::Rust => Save::Build(Target::Dev),
+    }
 }
 
 /// Which component a build makes.
@@ -398,13 +413,13 @@ fn build_generation(project: &Project, engine: &AppEngine, target: Target) -> an
         (Language::Python, Target::Dev, _) => {
             let sources = pydev::read(&project.dir)?;
             let built = project.build_python_dev(&sources.imports)?;
-            let env = vec![(pydev::SOURCES_VAR.to_owned(), sources.json)];
+            let env = vec![(super::SOURCES_VAR.to_owned(), sources.json)];
             (built, env, Some(Baked { imports: sources.imports, digest: sources.digest }))
         }
         (Language::JavaScript, Target::Dev, Some(sources)) => {
             let bundle = sources.bundle.map_err(|why| anyhow::anyhow!("{why}"))?;
             let built = project.build_js_dev()?;
-            let env = vec![(pydev::SOURCES_VAR.to_owned(), bundle)];
+            let env = vec![(super::SOURCES_VAR.to_owned(), bundle)];
             (built, env, Some(Baked { imports: BTreeSet::new(), digest: sources.digest }))
         }
         _ => (project.build()?, Vec::new(), None),

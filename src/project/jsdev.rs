@@ -23,7 +23,7 @@ pub const DEV_WIT: &[(&str, &str)] = &[
 
 /// A JavaScript project's sources as the dev loader takes them.
 pub struct JsSources {
-    /// The bundle for [`super::pydev::SOURCES_VAR`], or esbuild's message.
+    /// The bundle for [`super::SOURCES_VAR`], or esbuild's message.
     pub bundle: Result<String, String>,
     /// A digest of what a build bakes in: `visor.js`, `wit/` and `visor.toml`.
     pub digest: u64,
@@ -32,5 +32,5 @@ pub struct JsSources {
 /// Bundles the JavaScript project in `dir`; an error when esbuild is not installed.
 pub fn read(dir: &Path) -> anyhow::Result<JsSources> {
     let bundle = scripted::bundle_js(dir)?;
-    Ok(JsSources { bundle, digest: super::pydev::digest(dir, &["visor.js", "wit", visor_runtime::manifest::MANIFEST_FILE]) })
+    Ok(JsSources { bundle, digest: super::digest(dir, &["visor.js", "wit", visor_runtime::manifest::MANIFEST_FILE]) })
 }

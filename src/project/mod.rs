@@ -16,6 +16,7 @@ pub mod jsdev;
 pub mod new;
 pub mod pydev;
 
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -179,6 +180,44 @@ fn newest(dir: &Path, top: bool) -> SystemTime {
         latest = latest.max(at);
     }
     latest
+}
+
+/// The environment variable a dev loader (`pydev`, `jsdev`) reads the project's sources from.
+pub const SOURCES_VAR: &str = "VISOR_DEV_SOURCES";
+
+/// A digest of the files and folders `parts` of the project in `dir`: what a dev build bakes in.
+pub fn digest(dir: &Path, parts: &[&str]) -> u64 {
+    let mut files = Vec::new();
+    for part in parts {
+        let path = dir.join(part);
+        if path.is_dir() {
+            let _ = walk(&path, &mut files);
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for file in files {
+        file.hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if entry.file_name() == "__pycache__" {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// `[package] name` of a Cargo.toml.

@@ -1,6 +1,6 @@
 //! `visor dev` for Python without a rebuild per save. The project's component is built once
 //! around the dev loader (`apps/sdk-python/visor_dev_loader.py`) instead of `app.py`, and the
-//! project's sources reach it through the environment on every start ([`SOURCES_VAR`]): a saved
+//! project's sources reach it through the environment on every start ([`super::SOURCES_VAR`]): a saved
 //! change then only restarts the app in place on the code already compiled — tens of
 //! milliseconds where componentize-py and a compile take seconds.
 //!
@@ -11,7 +11,6 @@
 //! componentize-py run is also the authority on errors.
 
 use std::collections::BTreeSet;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -20,12 +19,9 @@ use anyhow::Context;
 /// The dev loader's source, compiled into the binary.
 pub const LOADER: &str = include_str!("../../apps/sdk-python/visor_dev_loader.py");
 
-/// The environment variable the loader reads the sources from.
-pub const SOURCES_VAR: &str = "VISOR_DEV_SOURCES";
-
 /// A Python project's sources as the dev loader takes them.
 pub struct PySources {
-    /// `{"module.name": ["file.py", "text", is_package]}`, for [`SOURCES_VAR`].
+    /// `{"module.name": ["file.py", "text", is_package]}`, for [`super::SOURCES_VAR`].
     pub json: String,
     /// What the sources import, but for the project's own modules: imported at build time.
     pub imports: BTreeSet<String>,
@@ -54,7 +50,7 @@ pub fn read(dir: &Path) -> anyhow::Result<PySources> {
     // The project's own modules load from the sources, never at build time.
     let own: BTreeSet<&str> = modules.keys().map(|m| m.split('.').next().unwrap_or(m)).collect();
     let imports = imported.into_iter().filter(|m| !own.contains(m.split('.').next().unwrap_or(m))).collect();
-    let digest = digest(dir, &["visor", "wit", visor_runtime::manifest::MANIFEST_FILE]);
+    let digest = super::digest(dir, &["visor", "wit", visor_runtime::manifest::MANIFEST_FILE]);
     Ok(PySources { json: serde_json::Value::Object(modules).to_string(), imports, digest, files })
 }
 
@@ -115,41 +111,6 @@ fn imports_of(text: &str, out: &mut BTreeSet<String>) {
             out.extend(names.split(',').map(first_word).filter(|n| dotted(n)).map(|n| format!("{module}.{n}")));
         }
     }
-}
-
-/// A digest of the files and folders `parts` of the project in `dir`: what a dev build bakes in.
-pub fn digest(dir: &Path, parts: &[&str]) -> u64 {
-    let mut files = Vec::new();
-    for part in parts {
-        let path = dir.join(part);
-        if path.is_dir() {
-            let _ = walk(&path, &mut files);
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for file in files {
-        file.hash(&mut hasher);
-        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
-    }
-    hasher.finish()
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let path = entry.path();
-        if entry.file_name() == "__pycache__" {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -76,6 +76,13 @@ impl LogRing {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).lines.iter().cloned().collect()
     }
 
+    /// The oldest kept line logged after `time_ns`, copied alone (a reader that follows the log
+    /// line by line, every frame, copies nothing else).
+    pub fn next_after(&self, time_ns: u64) -> Option<LogLine> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.lines.iter().find(|line| line.time_ns > time_ns).cloned()
+    }
+
     /// Whether any kept line contains `needle`.
     pub fn contains(&self, needle: &str) -> bool {
         self.lines().iter().any(|l| l.message.contains(needle))

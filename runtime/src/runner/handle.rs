@@ -107,6 +107,11 @@ impl AppRunner {
         lock(&self.shared.crashes).clone()
     }
 
+    /// The newest crash, if any: a look every frame costs one clone, not the list's.
+    pub fn last_crash(&self) -> Option<Crash> {
+        lock(&self.shared.crashes).last().cloned()
+    }
+
     pub fn logs(&self) -> &LogRing {
         &self.logs
     }
