@@ -24,6 +24,7 @@ pub mod admin_backend;
 pub mod bench;
 pub mod builtin;
 pub mod data;
+pub mod depth_cmd;
 pub mod devices_cmd;
 pub mod keys_cmd;
 pub mod login_cmd;

@@ -22,7 +22,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use visor::data::DataDir;
 use visor::run::{Display, RunOptions, headless, window};
-use visor::{bench, devices_cmd, keys_cmd, login_cmd, module_cmd, record};
+use visor::{bench, depth_cmd, devices_cmd, keys_cmd, login_cmd, module_cmd, record};
 
 #[derive(Parser)]
 #[command(name = "visor", version, about = "Visor: an operating-system shell for AR glasses")]
@@ -135,6 +135,9 @@ enum Command {
     /// List the glasses (model, serial, display mode, IMU rate) and cameras plugged in; with
     /// --record-imu, record the glasses' IMU stream instead.
     Devices(devices_cmd::DevicesArgs),
+    /// Match a rectified stereo pair offline with the depth module's matcher: writes
+    /// disparity.png (16-bit, 1/256 px), depth.png (16-bit mm) and confidence.png to --out.
+    Depth(depth_cmd::DepthArgs),
     /// Installed modules.
     Module {
         #[command(subcommand)]
@@ -356,6 +359,7 @@ fn main() -> anyhow::Result<()> {
         Command::Keys { command } => print_output(&keys_cmd::run(&module_cmd::open_store(store.as_deref())?, &command)?),
         Command::Record(args) => record::run(&data()?, &args),
         Command::Devices(args) => print_output(&devices_cmd::run(&args)?),
+        Command::Depth(args) => print_output(&depth_cmd::run(&args)?),
         Command::Soak { minutes, profile } => {
             let stop = visor::run::stop_on_signals()?;
             visor::soak::command(&visor::soak::SoakOptions { data: data()?, minutes, profile, stop }, print_output)

@@ -46,4 +46,4 @@ pub use camera::{CameraError, CameraEvent, CameraSource, CaptureDevice, LiveCame
 pub use pose::{
     IioImu, ImuDevice, ImuOptions, ImuPose, ImuSample, Move, OpenedPose, PoseError, PoseSource, SimControls, SimulatorPose, TrackPose,
 };
-pub use session::{FrameFileFormat, Pose, PoseTrack, Session, SessionError, SessionWriter};
+pub use session::{FrameFileFormat, Pose, PoseTrack, Session, SessionError, SessionWriter, StereoGeometry};

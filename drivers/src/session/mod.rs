@@ -18,6 +18,22 @@
 //! timestamp_ns = 33333333
 //! ```
 //!
+//! A stereo session adds the pair's geometry and, per frame, the right image; any frame may
+//! also carry a depth map (16-bit PNG, millimetres, 0 unknown: what a depth camera's `Z16`
+//! stream records) and a ground-truth disparity (16-bit PNG, 1/256 px, 0 unknown):
+//!
+//! ```toml
+//! [stereo]
+//! baseline_mm = 193.0   # the right lens sits this far to the left lens's right; rows rectified
+//! doffs_px = 0.0        # cx_right - cx_left, optional
+//! [[frames]]
+//! file = "left.png"
+//! right = "right.png"
+//! depth = "depth.png"              # optional
+//! disparity = "disparity-truth.png" # optional
+//! timestamp_ns = 0
+//! ```
+//!
 //! `poses.jsonl` holds one JSON object per line, `{"timestamp_ns": u64, "position": [x, y, z],
 //! "orientation": [x, y, z, w]}` (metres, a unit quaternion), on the frames' clock.
 //! [`Session::open`] checks everything at once — files present and of the stated size,
@@ -84,6 +100,16 @@ pub struct Session {
     pub intrinsics: CameraIntrinsics,
     pub frames: Vec<SessionFrame>,
     pub poses: Option<PoseTrack>,
+    /// A stereo pair's geometry, where the frames carry right images.
+    pub stereo: Option<StereoGeometry>,
+}
+
+/// How the two lenses of a rectified stereo session sit.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub struct StereoGeometry {
+    pub baseline_mm: f32,
+    #[serde(default)]
+    pub doffs_px: f32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,6 +117,12 @@ pub struct SessionFrame {
     pub path: PathBuf,
     /// Capture time; only differences between frames matter.
     pub timestamp_ns: u64,
+    /// The right image of a stereo pair.
+    pub right: Option<PathBuf>,
+    /// Metric depth (16-bit PNG, millimetres, 0 unknown).
+    pub depth: Option<PathBuf>,
+    /// Ground-truth disparity (16-bit PNG, 1/256 px, 0 unknown).
+    pub disparity: Option<PathBuf>,
 }
 
 /// `session.toml` as written. Unknown keys are ignored, so later versions can add optional ones.
@@ -104,12 +136,20 @@ struct Manifest {
     poses: Option<String>,
     #[serde(default)]
     frames: Vec<ManifestFrame>,
+    #[serde(default)]
+    stereo: Option<StereoGeometry>,
 }
 
 #[derive(Deserialize)]
 struct ManifestFrame {
     file: String,
     timestamp_ns: u64,
+    #[serde(default)]
+    right: Option<String>,
+    #[serde(default)]
+    depth: Option<String>,
+    #[serde(default)]
+    disparity: Option<String>,
 }
 
 impl Session {
@@ -124,7 +164,17 @@ impl Session {
         let text = std::fs::read_to_string(&path).map_err(|source| SessionError::Read { path: path.clone(), source })?;
         let manifest: Manifest = toml::from_str(&text).map_err(|e| SessionError::Syntax { path: path.clone(), message: e.to_string() })?;
         let mut problems = manifest_problems(&manifest);
-        let frames = manifest.frames.iter().map(|f| SessionFrame { path: folder.join(&f.file), timestamp_ns: f.timestamp_ns }).collect();
+        let frames = manifest
+            .frames
+            .iter()
+            .map(|f| SessionFrame {
+                path: folder.join(&f.file),
+                timestamp_ns: f.timestamp_ns,
+                right: f.right.as_ref().map(|name| folder.join(name)),
+                depth: f.depth.as_ref().map(|name| folder.join(name)),
+                disparity: f.disparity.as_ref().map(|name| folder.join(name)),
+            })
+            .collect();
         let poses = manifest.poses.as_ref().and_then(|name| poses::load(&folder.join(name), name, &mut problems));
         for (entry, frame_problem) in manifest.frames.iter().zip(frames_problems(folder, &manifest)) {
             problems.extend(frame_problem.map(|p| format!("{}: {p}", entry.file)));
@@ -133,7 +183,7 @@ impl Session {
             return Err(SessionError::Invalid { folder: folder.to_path_buf(), problems: summarise(problems) });
         }
         let (width, height, intrinsics) = (manifest.width, manifest.height, manifest.intrinsics);
-        Ok(Session { folder: folder.to_path_buf(), width, height, intrinsics, frames, poses })
+        Ok(Session { folder: folder.to_path_buf(), width, height, intrinsics, frames, poses, stereo: manifest.stereo })
     }
 
     /// From the first frame's capture to the last's.
@@ -157,6 +207,21 @@ fn manifest_problems(m: &Manifest) -> Vec<String> {
     if !(k.fx > 0.0 && k.fy > 0.0 && k.fx.is_finite() && k.fy.is_finite() && k.cx.is_finite() && k.cy.is_finite()) {
         p.push(format!("{MANIFEST}: intrinsics {k:?} are not a camera; fx and fy are focal lengths in pixels, above 0"));
     }
+    if let Some(stereo) = m.stereo {
+        if !(stereo.baseline_mm.is_finite() && stereo.baseline_mm > 0.0 && stereo.doffs_px.is_finite()) {
+            p.push(format!(
+                "{MANIFEST}: [stereo] {stereo:?} is not a camera pair; baseline_mm is the distance between the lenses, above 0"
+            ));
+        }
+        if let Some(frame) = m.frames.iter().find(|f| f.right.is_none()) {
+            p.push(format!("{MANIFEST}: [stereo] is set but frame {} has no right image; add right = \"FILE\" to every frame", frame.file));
+        }
+    } else if let Some(frame) = m.frames.iter().find(|f| f.right.is_some()) {
+        p.push(format!(
+            "{MANIFEST}: frame {} has a right image but there is no [stereo] table; add baseline_mm (and doffs_px) under [stereo]",
+            frame.file
+        ));
+    }
     if m.frames.is_empty() {
         p.push(format!("{MANIFEST} lists no [[frames]]; add at least one (file and timestamp_ns)"));
     }
@@ -168,19 +233,14 @@ fn manifest_problems(m: &Manifest) -> Vec<String> {
 fn frames_problems<'a>(folder: &'a Path, m: &'a Manifest) -> impl Iterator<Item = Option<String>> + 'a {
     let previous = std::iter::once(None).chain(m.frames.iter().map(|f| Some(f.timestamp_ns)));
     m.frames.iter().zip(previous).map(move |(frame, previous)| {
-        let path = folder.join(&frame.file);
-        let size = image::ImageReader::open(&path).and_then(|r| r.with_guessed_format());
-        let problem = match size.map(|r| r.into_dimensions()) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Some(format!("listed in {MANIFEST} but missing; restore it or remove its [[frames]] entry"))
-            }
-            Err(e) => Some(format!("cannot be read ({e}); check its permissions")),
-            Ok(Err(e)) => Some(format!("is not a readable PNG or JPEG ({e}); re-export it or remove its [[frames]] entry")),
-            Ok(Ok((w, h))) if (w, h) != (m.width, m.height) => {
-                Some(format!("is {w}x{h} but {MANIFEST} says {}x{}; every frame must have the session's size", m.width, m.height))
-            }
-            Ok(Ok(_)) => None,
-        };
+        let companions = [("right image", &frame.right), ("depth map", &frame.depth), ("disparity", &frame.disparity)];
+        let problem = image_problem(&folder.join(&frame.file), m)
+            .into_iter()
+            .chain(companions.into_iter().filter_map(|(what, name)| {
+                let name = name.as_ref()?;
+                image_problem(&folder.join(name), m).map(|p| format!("its {what} {name} {p}"))
+            }))
+            .reduce(|a, b| format!("{a}; {b}"));
         let order = previous
             .filter(|&p| frame.timestamp_ns <= p)
             .map(|p| format!("timestamp_ns {} is not after the previous frame's {p}; timestamps must increase", frame.timestamp_ns));
@@ -189,6 +249,22 @@ fn frames_problems<'a>(folder: &'a Path, m: &'a Manifest) -> impl Iterator<Item 
             (a, b) => a.or(b),
         }
     })
+}
+
+/// Why an image file of the session cannot serve (missing, unreadable, of another size), if so.
+fn image_problem(path: &Path, m: &Manifest) -> Option<String> {
+    let size = image::ImageReader::open(path).and_then(|r| r.with_guessed_format());
+    match size.map(|r| r.into_dimensions()) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(format!("listed in {MANIFEST} but missing; restore it or remove its [[frames]] entry"))
+        }
+        Err(e) => Some(format!("cannot be read ({e}); check its permissions")),
+        Ok(Err(e)) => Some(format!("is not a readable PNG or JPEG ({e}); re-export it or remove its [[frames]] entry")),
+        Ok(Ok((w, h))) if (w, h) != (m.width, m.height) => {
+            Some(format!("is {w}x{h} but {MANIFEST} says {}x{}; every frame must have the session's size", m.width, m.height))
+        }
+        Ok(Ok(_)) => None,
+    }
 }
 
 fn summarise(mut problems: Vec<String>) -> Vec<String> {

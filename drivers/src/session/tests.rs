@@ -213,3 +213,39 @@ fn the_astronaut_session_clip_opens_if_present() {
     assert_eq!(camera.intrinsics(), session.intrinsics);
     camera.frame_at(0).unwrap();
 }
+
+#[test]
+fn the_motorcycle_stereo_session_opens_with_its_pair_and_truth() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/camera/motorcycle");
+    let session = Session::open(&folder).unwrap_or_else(|e| panic!("{e}"));
+    let stereo = session.stereo.expect("a stereo session");
+    assert!((stereo.baseline_mm - 193.001).abs() < 1e-3 && (stereo.doffs_px - 31.0858).abs() < 1e-3, "{stereo:?}");
+    let frame = &session.frames[0];
+    assert_eq!(frame.right.as_deref(), Some(folder.join("right.png").as_path()));
+    assert_eq!(frame.disparity.as_deref(), Some(folder.join("disparity-truth.png").as_path()));
+    assert_eq!(frame.depth, None);
+}
+
+#[test]
+fn stereo_sessions_name_a_missing_right_image_or_geometry() {
+    let dir = tempfile::tempdir().unwrap();
+    write_session(dir.path(), &[0, 10]);
+    let manifest = std::fs::read_to_string(dir.path().join(MANIFEST)).unwrap();
+
+    // Geometry, but the frames have no right images.
+    std::fs::write(dir.path().join(MANIFEST), format!("{manifest}[stereo]\nbaseline_mm = 60.0\n")).unwrap();
+    let text = Session::open(dir.path()).unwrap_err().to_string();
+    assert!(text.contains("frame frame-0000.jpg has no right image"), "{text}");
+
+    // A right image, but no geometry; and a depth map of the wrong size.
+    let with_right = manifest.replacen(
+        "file = \"frame-0000.jpg\"\n",
+        "file = \"frame-0000.jpg\"\nright = \"frame-0001.jpg\"\ndepth = \"depth.png\"\n",
+        1,
+    );
+    image::GrayImage::new(8, 8).save(dir.path().join("depth.png")).unwrap();
+    std::fs::write(dir.path().join(MANIFEST), with_right).unwrap();
+    let text = Session::open(dir.path()).unwrap_err().to_string();
+    assert!(text.contains("has a right image but there is no [stereo] table"), "{text}");
+    assert!(text.contains("its depth map depth.png is 8x8 but session.toml says 320x240"), "{text}");
+}
