@@ -20,6 +20,14 @@
 // branch of a shader under a lane mask, so a branch not taken still costs its full price there,
 // and on GPUs a draw's mask and layer are uniform, which keeps their warps together.
 //
+// The real world. Where the profile places the camera (`fs_*_world`), the picture is looked up
+// per eye pixel through the camera's lens and mount (`real_at`: the same steps as
+// `visor_types::depth::Passthrough::lookup` on the CPU), and where depth is known, a real
+// surface nearer than a layer's hides it (`in_front`), with a soft edge that widens where the
+// depth is unsure. Layers in `world.exempt_mask` (the shell's own, apps that opted out) are never
+// hidden. The plain entries are the same code with the world off, which the shader compiler
+// folds away: a display without depth or reprojection pays nothing for it.
+//
 // Why select instead of sort: a per-pixel array with dynamic indexing is very slow on
 // software rasterizers and costly in registers on GPUs. Selecting the next-nearest layer is a
 // few depth loads per visited layer, and the walk stops as soon as the pixel is opaque — one
@@ -57,6 +65,37 @@ struct Params {
 @group(0) @binding(2) var layer_color: texture_2d_array<f32>;
 @group(0) @binding(3) var layer_depth: texture_depth_2d_array;
 @group(0) @binding(4) var<uniform> params: Params;
+
+// How the camera picture maps into this eye, and the real world's depth (see above).
+struct World {
+    // The eye's clip space to the camera's (+x right, +y down, +z forward, metres), and back.
+    clip_to_camera: mat4x4<f32>,
+    camera_to_clip: mat4x4<f32>,
+    // fx, fy, cx, cy of the camera stream, in its pixels.
+    intrinsics: vec4<f32>,
+    camera_size: vec2<f32>,
+    depth_size: vec2<f32>,
+    // Where depth is unknown, the world is a plane this far along the camera's axis.
+    plane_m: f32,
+    // REPROJECT, HAS_DEPTH.
+    flags: u32,
+    // Bit i set: layer i is never hidden by the real world.
+    exempt_mask: u32,
+    _pad: u32,
+}
+
+const REPROJECT: u32 = 1u;
+const HAS_DEPTH: u32 = 2u;
+// Fixed-point steps of the lookup; `LOOKUP_STEPS` in `types/src/depth.rs`.
+const LOOKUP_STEPS: u32 = 4u;
+// The soft edge of occlusion: a layer within this share of the real surface's distance blends
+// with it; where the depth is unsure (confidence 0) the edge widens by UNSURE_EDGE.
+const EDGE: f32 = 0.02;
+const UNSURE_EDGE: f32 = 0.1;
+
+@group(0) @binding(5) var<uniform> world: World;
+// Per camera pixel: r, metres along the camera's axis (0 unknown); g, confidence 0 to 1.
+@group(0) @binding(6) var world_depth: texture_2d<f32>;
 
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
@@ -103,17 +142,51 @@ fn fs_camera(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
 
 @fragment
 fn fs_single(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    let pixel = eye_pixel(position);
-    var rgba = vec4<f32>(0.0);
-    if textureLoad(layer_depth, pixel, params.layer, 0) > 0.0 {
-        rgba = textureLoad(layer_color, pixel, params.layer, 0);
-    }
-    return over_camera(rgba.rgb, rgba.a, pixel);
+    return single(eye_pixel(position), false);
 }
 
 @fragment
 fn fs_walk(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    let pixel = eye_pixel(position);
+    return walk(eye_pixel(position), false);
+}
+
+@fragment
+fn fs_camera_world(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    return shown(real_at(eye_pixel(position)).rgb);
+}
+
+@fragment
+fn fs_single_world(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    return single(eye_pixel(position), true);
+}
+
+@fragment
+fn fs_walk_world(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    return walk(eye_pixel(position), true);
+}
+
+// One layer over the background: the camera as it comes, or (`with_world`) the real world,
+// which hides the layer where it is nearer.
+fn single(pixel: vec2<i32>, with_world: bool) -> vec4<f32> {
+    var rgba = vec4<f32>(0.0);
+    let depth = textureLoad(layer_depth, pixel, params.layer, 0);
+    if depth > 0.0 {
+        rgba = textureLoad(layer_color, pixel, params.layer, 0);
+    }
+    if with_world {
+        let real = real_at(pixel);
+        rgba *= in_front(depth, params.layer, real);
+        return shown(rgba.rgb + (1.0 - rgba.a) * real.rgb);
+    }
+    return over_camera(rgba.rgb, rgba.a, pixel);
+}
+
+// Several layers, nearest first, over the background (see `single`).
+fn walk(pixel: vec2<i32>, with_world: bool) -> vec4<f32> {
+    var real = Real(vec3<f32>(0.0), 0.0, 0.0);
+    if with_world {
+        real = real_at(pixel);
+    }
     let mask = params.mask & ((1u << min(params.layer_count, MAX_LAYERS)) - 1u);
     // Layers are visited in the order (depth descending, index ascending); `last_*` is the
     // position of the layer visited before, so each step picks the first layer after it.
@@ -142,13 +215,87 @@ fn fs_walk(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
         if best_index < 0 {
             break;
         }
-        let layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
+        var layer_rgba = textureLoad(layer_color, pixel, best_index, 0);
+        if with_world {
+            layer_rgba *= in_front(best_depth, u32(best_index), real);
+        }
         color += (1.0 - alpha) * layer_rgba.rgb;
         alpha += (1.0 - alpha) * layer_rgba.a;
         last_depth = best_depth;
         last_index = best_index;
     }
+    if with_world {
+        return shown(color + (1.0 - alpha) * real.rgb);
+    }
     return over_camera(color, alpha, pixel);
+}
+
+// What the real world shows at an eye pixel: the camera's colour there (black where the camera
+// did not see), and the real surface's reverse-Z depth in this eye (0: unknown, hides nothing)
+// with its confidence.
+struct Real {
+    rgb: vec3<f32>,
+    depth: f32,
+    confidence: f32,
+}
+
+// The depth texel under camera pixel `px` (0 outside the picture or without depth).
+fn depth_texel(px: vec2<f32>) -> vec2<f32> {
+    let inside = all(px >= vec2<f32>(0.0)) && all(px < world.camera_size);
+    if (world.flags & HAS_DEPTH) == 0u || !inside {
+        return vec2<f32>(0.0);
+    }
+    let texel = vec2<i32>(px * world.depth_size / world.camera_size);
+    return textureLoad(world_depth, clamp(texel, vec2<i32>(0), vec2<i32>(world.depth_size) - 1), 0).rg;
+}
+
+fn real_at(pixel: vec2<i32>) -> Real {
+    let uv = (vec2<f32>(pixel) + 0.5) / vec2<f32>(params.size);
+    var px = uv * world.camera_size;
+    var texel = depth_texel(px);
+    var seen = true;
+    if (world.flags & REPROJECT) != 0u {
+        // Walk the eye's ray to the real surface: guess the plane, read the depth where the
+        // guess lands in the camera, move to it; a few steps settle it.
+        let ndc = vec2<f32>(uv.x * 2.0 - 1.0, 1.0 - uv.y * 2.0);
+        let near = world.clip_to_camera * vec4<f32>(ndc, 1.0, 1.0);
+        let farther = world.clip_to_camera * vec4<f32>(ndc, 0.5, 1.0);
+        let origin = near.xyz / near.w;
+        let direction = farther.xyz / farther.w - origin;
+        seen = direction.z > 0.0;
+        var z = world.plane_m;
+        for (var step = 0u; step < LOOKUP_STEPS && seen; step++) {
+            let point = origin + direction * ((z - origin.z) / direction.z);
+            px = world.intrinsics.xy * point.xy / point.z + world.intrinsics.zw;
+            texel = depth_texel(px);
+            z = select(world.plane_m, texel.r, texel.r > 0.0);
+        }
+        seen = seen && all(px >= vec2<f32>(0.0)) && all(px < world.camera_size);
+    }
+    var real = Real(vec3<f32>(0.0), 0.0, 0.0);
+    if seen {
+        let picture = textureSampleLevel(camera, camera_sampler, px / world.camera_size, 0.0).rgb * params.camera_weight;
+        real.rgb = select(picture, stale_picture(picture, pixel), params.camera_stale != 0u);
+        if texel.r > 0.0 {
+            let point = vec3<f32>((px - world.intrinsics.zw) / world.intrinsics.xy * texel.r, texel.r);
+            let clip = world.camera_to_clip * vec4<f32>(point, 1.0);
+            real.depth = max(clip.z / clip.w, 0.0);
+            real.confidence = texel.g;
+        }
+    }
+    return real;
+}
+
+// How much of a layer's surface at reverse-Z `depth` shows against the real world: 1 in front
+// of the real surface, 0 behind it, a ramp between where the two are close.
+fn in_front(depth: f32, layer: u32, real: Real) -> f32 {
+    let exempt = ((world.exempt_mask >> layer) & 1u) != 0u;
+    if exempt || real.depth <= 0.0 || depth <= 0.0 {
+        return 1.0;
+    }
+    let edge = EDGE + (1.0 - real.confidence) * UNSURE_EDGE;
+    // Reverse-Z depth is inverse distance: depth / real.depth is real distance over layer distance.
+    return smoothstep(1.0 - edge, 1.0 + edge, depth / real.depth);
 }
 
 // A layer's depth for ordering: trusted layers rank above every app layer.
@@ -181,8 +328,8 @@ struct Probe {
     layer_count: u32,
 }
 
-@group(0) @binding(5) var<uniform> probe: Probe;
-@group(0) @binding(6) var<storage, read_write> probe_depths: array<f32>;
+@group(0) @binding(7) var<uniform> probe: Probe;
+@group(0) @binding(8) var<storage, read_write> probe_depths: array<f32>;
 
 @compute @workgroup_size(16)
 fn cs_probe(@builtin(local_invocation_index) layer: u32) {

@@ -1,15 +1,18 @@
 //! The z-composite pass (`shaders/composite.wgsl`): per eye, every app layer merged by depth
 //! over the camera, into that eye's viewport of the output frame — the shell's trusted layers
 //! above every app whatever their depth, and the chrome band (the top rows, where no app
-//! draws) showing the trusted marker while the shell asks the user something.
+//! draws) showing the trusted marker while the shell asks the user something. Where the
+//! real world takes part (`world.rs`: the camera placed per eye, real depth hiding layers),
+//! each region is drawn by the `_world` twin of its entry point.
 
 use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
 
 use crate::camera::CameraTexture;
 use crate::coverage::{Rect, TileMasks};
-use crate::fullscreen::{self, SAMPLER, UNIFORM_PER_DRAW, fullscreen_pipelines, texture};
+use crate::fullscreen::{self, SAMPLER, UNIFORM, UNIFORM_PER_DRAW, fullscreen_pipelines, texture};
 use crate::layers::EyeLayers;
+use crate::world::World;
 
 const SHADER: &str = include_str!("../../shaders/composite.wgsl");
 /// Must match `MAX_LAYERS` in the shader.
@@ -61,13 +64,16 @@ enum Kind {
     Walk = 3,
 }
 
-const ENTRIES: [&str; 4] = ["fs_band", "fs_camera", "fs_single", "fs_walk"];
+const ENTRIES: [&str; 7] = ["fs_band", "fs_camera", "fs_single", "fs_walk", "fs_camera_world", "fs_single_world", "fs_walk_world"];
+/// How far a kind's `_world` twin sits after it in `ENTRIES`.
+const WORLD_TWIN: usize = 3;
 
 /// One scissored draw: a rectangle of one eye, by one entry point, with its params entry.
 struct Draw {
     eye: usize,
     rect: Rect,
-    kind: Kind,
+    /// Index into `ENTRIES`.
+    pipeline: usize,
     offset: u32,
 }
 
@@ -90,6 +96,8 @@ impl CompositePass {
             texture(Float { filterable: false }, D2Array),
             texture(Depth, D2Array),
             UNIFORM_PER_DRAW,
+            UNIFORM,
+            texture(Float { filterable: false }, D2),
         ];
         let (pipelines, layout) = fullscreen_pipelines(device, "composite", SHADER, &bindings, output_format, &ENTRIES);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
@@ -103,7 +111,8 @@ impl CompositePass {
 
     /// Records the composite of every eye into `output`, one viewport per eye: the chrome band,
     /// then one draw per region of equal coverage (`TileMasks::regions`), each by the entry
-    /// point its layers call for.
+    /// point its layers call for (its `_world` twin when `with_world`: `world` is then
+    /// prepared for this frame).
     #[allow(clippy::too_many_arguments, reason = "the frame's GPU state, passed down rather than bundled")]
     pub fn encode(
         &mut self,
@@ -112,6 +121,8 @@ impl CompositePass {
         encoder: &mut wgpu::CommandEncoder,
         output: &wgpu::TextureView,
         camera: &CameraTexture,
+        world: &World,
+        with_world: bool,
         eyes: &[(Viewport, &EyeLayers, &TileMasks)],
         layer_count: u32,
         camera_weight: f32,
@@ -136,7 +147,8 @@ impl CompositePass {
             let band = chrome.band_rows.min(viewport.height);
             if band > 0 {
                 let offset = self.push(&base);
-                draws.push(Draw { eye, rect: Rect { x0: 0, y0: 0, x1: viewport.width, y1: band }, kind: Kind::Band, offset });
+                let rect = Rect { x0: 0, y0: 0, x1: viewport.width, y1: band };
+                draws.push(Draw { eye, rect, pipeline: Kind::Band as usize, offset });
             }
             let all = if count == 0 { 0 } else { u32::MAX >> (32 - count) };
             for (rect, mask) in masks.regions(viewport.width, viewport.height, band) {
@@ -147,14 +159,16 @@ impl CompositePass {
                     _ => Kind::Walk,
                 };
                 let offset = self.push(&Params { mask, layer: mask.trailing_zeros().min(31), ..base });
-                draws.push(Draw { eye, rect, kind, offset });
+                let pipeline = kind as usize + if with_world { WORLD_TWIN } else { 0 };
+                draws.push(Draw { eye, rect, pipeline, offset });
             }
         }
         self.upload(device, queue);
         let Some(params) = &self.params else { return };
         let groups: Vec<wgpu::BindGroup> = eyes
             .iter()
-            .map(|(_, layers, _)| {
+            .enumerate()
+            .map(|(eye, (_, layers, _))| {
                 device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("composite"),
                     layout: &self.layout,
@@ -171,18 +185,23 @@ impl CompositePass {
                                 size: wgpu::BufferSize::new(size_of::<Params>() as u64),
                             }),
                         },
+                        wgpu::BindGroupEntry {
+                            binding: 5,
+                            resource: world.uniforms[eye.min(world.uniforms.len() - 1)].as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry { binding: 6, resource: wgpu::BindingResource::TextureView(&world.view) },
                     ],
                 })
             })
             .collect();
         let mut pass = fullscreen::begin(encoder, "z-composite", output, &self.pipelines[Kind::Walk as usize]);
-        let mut current = Kind::Walk;
+        let mut current = Kind::Walk as usize;
         for (eye, (viewport, _, _)) in eyes.iter().enumerate() {
             pass.set_viewport(viewport.x as f32, viewport.y as f32, viewport.width as f32, viewport.height as f32, 0.0, 1.0);
             for draw in draws.iter().filter(|d| d.eye == eye) {
-                if draw.kind != current {
-                    pass.set_pipeline(&self.pipelines[draw.kind as usize]);
-                    current = draw.kind;
+                if draw.pipeline != current {
+                    pass.set_pipeline(&self.pipelines[draw.pipeline]);
+                    current = draw.pipeline;
                 }
                 let Rect { x0, y0, x1, y1 } = draw.rect;
                 pass.set_scissor_rect(viewport.x + x0, viewport.y + y0, x1 - x0, y1 - y0);

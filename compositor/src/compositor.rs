@@ -39,6 +39,7 @@ use crate::renderer::{LayerRenderer, begin_layer_pass};
 use crate::reproject::WarpPass;
 use crate::resources::ResourceCache;
 use crate::watchdog::GpuWatchdog;
+use crate::world::World;
 
 /// What one frame cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -98,6 +99,16 @@ pub struct Compositor {
     binning: bool,
     /// GPU timestamps between the frame's stages.
     timer: PassTimer,
+    /// The camera's placement and the real world's depth.
+    world: World,
+    /// Slots the real world never hides: the shell's own, and apps that opted out.
+    exempt_mask: u32,
+    /// Apps that opted out of being hidden by the real world (HUDs).
+    unoccluded: Vec<AppId>,
+    /// The display eyes of the last frame (for the hit test's real-world depth).
+    last_display: Option<FrameInfo>,
+    /// Whether the last composite took the real world into account.
+    world_on: bool,
 }
 
 impl Compositor {
@@ -158,6 +169,11 @@ impl Compositor {
             coverage: Vec::new(),
             binning: true,
             timer: PassTimer::new(device, &gpu.queue),
+            world: World::new(device, config.eyes as usize),
+            exempt_mask: 0,
+            unoccluded: Vec::new(),
+            last_display: None,
+            world_on: false,
             pipelines,
             resources,
             config,
@@ -226,6 +242,10 @@ impl Compositor {
             layers.iter().enumerate().filter(|(_, s)| self.trusted.contains(&s.app)).fold(0, |mask, (slot, _)| mask | 1 << slot);
         // The band exists while the shell has UI of its own to vouch for.
         self.chrome.band_rows = if self.trusted.is_empty() { 0 } else { chrome_band_rows(self.config.eye_height) };
+        self.exempt_mask = self.chrome.trusted_mask
+            | layers.iter().enumerate().filter(|(_, s)| self.unoccluded.contains(&s.app)).fold(0, |mask, (slot, _)| mask | 1 << slot);
+        self.world_on = self.config.show_camera && self.world.prepare(queue, display, self.exempt_mask);
+        self.last_display = Some(display.clone());
         self.timer.mark(&mut encoder, Mark::Start);
         let reprojected = self.update_display(&mut encoder, layers, display);
         self.update_coverage(layers);
@@ -293,6 +313,25 @@ impl Compositor {
     /// Dims the whole display (nobody is wearing the glasses), or brings it back.
     pub fn set_dimmed(&mut self, dimmed: bool) {
         self.chrome.dimmed = dimmed;
+    }
+
+    /// Where the camera sits and how it sees: the picture is then placed per eye through its
+    /// lens and mount (when `reproject`), and depth can hide layers. `None`: the picture is
+    /// stretched over each eye as it comes and nothing real hides anything.
+    pub fn set_passthrough(&mut self, passthrough: Option<visor_types::Passthrough>) {
+        self.world.set_passthrough(passthrough);
+    }
+
+    /// The real world's depth from now on, in the camera's pixels (`None`: none known).
+    pub fn set_world_depth(&mut self, depth: Option<visor_types::DepthFrame>) {
+        let Gpu { device, queue, .. } = &self.gpu;
+        self.world.set_depth(device, queue, depth);
+    }
+
+    /// Apps whose layers the real world never hides (a HUD that must stay readable); the
+    /// shell's trusted apps never are either.
+    pub fn set_unoccluded_apps(&mut self, apps: Vec<AppId>) {
+        self.unoccluded = apps;
     }
 
     /// Changes the GPU time one app's layer may take per frame.
@@ -387,7 +426,8 @@ impl Compositor {
         let weight = if self.config.show_camera { 1.0 } else { 0.0 };
         let Gpu { device, queue, .. } = &self.gpu;
         let target = self.optics.as_ref().map_or(&self.output_view, |o| &o.composited_view);
-        self.composite.encode(device, queue, encoder, target, &self.camera, &eyes, layer_count, weight, self.chrome);
+        let (world, with_world) = (&self.world, self.world_on);
+        self.composite.encode(device, queue, encoder, target, &self.camera, world, with_world, &eyes, layer_count, weight, self.chrome);
         self.timer.mark(encoder, Mark::CompositeDone);
         if let Some(optics) = &self.optics {
             optics.pass.encode(encoder, &self.output_view);
@@ -447,6 +487,15 @@ impl Compositor {
         }
         let (slot, depth) = hit_test::nearest(&depths, self.chrome.trusted_mask)?;
         let shown = self.shown.get(slot * c.eyes as usize + eye).copied().flatten()?;
+        if self.world_on && self.exempt_mask & (1 << slot) == 0 {
+            // Nobody clicks through a wall: a real surface nearer than the app's hides it.
+            let display = self.last_display.as_ref()?;
+            let view = display.eyes.get(eye)?.view_projection();
+            let real = self.world.real_depth(display.head, view, pixel, [c.eye_width, c.eye_height]);
+            if real > depth {
+                return None;
+            }
+        }
         let world = hit_test::unproject(shown.eye.view_projection(), pixel, [c.eye_width, c.eye_height], depth);
         Some(Hit { app: shown.app, eye, depth, world })
     }

@@ -66,8 +66,8 @@ impl HitProbe {
                     },
                     count: None,
                 },
-                buffer(5, wgpu::BufferBindingType::Uniform),
-                buffer(6, wgpu::BufferBindingType::Storage { read_only: false }),
+                buffer(7, wgpu::BufferBindingType::Uniform),
+                buffer(8, wgpu::BufferBindingType::Storage { read_only: false }),
             ],
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -126,8 +126,8 @@ impl HitProbe {
             entries: &[
                 wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&layers.color_array) },
                 wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&layers.depth_array) },
-                wgpu::BindGroupEntry { binding: 5, resource: params.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 6, resource: storage.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 7, resource: params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 8, resource: storage.as_entire_binding() },
             ],
         });
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hit probe") });

@@ -47,6 +47,8 @@
 //! - `pass_timer`: the GPU's own time per stage (display update, composite, optics).
 //! - `hit_test`: [`Hit`], the app under a pixel and where it is in the world.
 //! - `camera`: the camera texture.
+//! - `world`: the real world in the composite: the camera placed per eye through its lens and
+//!   mount, and real depth that hides layers behind it (and stops the hit test).
 //! - `readback`, `sink`: frames back to the CPU, and where they go ([`DisplaySink`]).
 
 mod camera;
@@ -69,6 +71,7 @@ mod reproject;
 mod resources;
 mod sink;
 mod watchdog;
+mod world;
 
 pub use camera::srgb_picture;
 pub use composite::MAX_LAYERS;

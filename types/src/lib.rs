@@ -15,11 +15,14 @@
 //!   naga validation live in the `visor-shader` crate).
 //! - `clock`: [`clock::Clock`], the injected monotonic clock.
 //! - `camera`: [`CameraFrame`], a shared, read-only RGBA image.
+//! - `depth`: [`DepthFrame`], the real world's metric depth, and [`Passthrough`], how the
+//!   camera picture maps into each eye (the CPU reference of the compositor's lookup).
 //! - `pose`: [`Pose`], the head at an instant, and its bus form.
 //! - `profile`: [`DeviceProfile`], one device's displays, optics, camera and pose source, from TOML.
 
 pub mod camera;
 pub mod clock;
+pub mod depth;
 pub mod frame;
 pub mod input;
 pub mod layer;
@@ -30,6 +33,7 @@ pub mod profile;
 pub mod shader;
 
 pub use camera::{CameraFrame, CameraInfo, CameraIntrinsics};
+pub use depth::{DepthFrame, Passthrough};
 pub use frame::{EyeView, FrameInfo, Viewport};
 pub use input::{InputEvent, Key, Pointer};
 pub use layer::{
