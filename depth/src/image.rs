@@ -76,6 +76,13 @@ impl Disparity {
         write_gray16(path, self.width, self.height, self.to_units())
     }
 
+    /// The disparity a depth map (millimetres, 0 unknown) implies through the rig: how a
+    /// depth frame from the bus is scored against a disparity ground truth.
+    pub fn from_millimetres(width: u32, height: u32, millimetres: &[u16], confidence: &[u8], rig: &StereoRig) -> Disparity {
+        let values = millimetres.iter().map(|&mm| if mm == 0 { INVALID } else { rig.disparity(f32::from(mm) / 1000.0).max(0.0) }).collect();
+        Disparity { width, height, values, confidence: confidence.to_vec() }
+    }
+
     /// Metric depth through the rig; pixels without disparity, or at infinity, are unknown.
     pub fn to_depth(&self, rig: &StereoRig) -> DepthMap {
         let millimetres =

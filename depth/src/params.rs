@@ -69,6 +69,11 @@ impl StereoRig {
         Ok(())
     }
 
+    /// The disparity in pixels of a point `z_m` metres along the optical axis.
+    pub fn disparity(&self, z_m: f32) -> f32 {
+        self.intrinsics.fx * self.baseline_m / z_m - self.doffs_px
+    }
+
     /// Metres along the optical axis for a disparity in pixels; `None` at or beyond infinity.
     pub fn depth_m(&self, disparity: f32) -> Option<f32> {
         let d = disparity + self.doffs_px;

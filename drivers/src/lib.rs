@@ -42,7 +42,9 @@ pub mod glasses;
 pub mod pose;
 pub mod session;
 
-pub use camera::{CameraError, CameraEvent, CameraSource, CaptureDevice, LiveCamera, LiveOptions, ReplayCamera, SyntheticCamera};
+pub use camera::{
+    CameraError, CameraEvent, CameraSource, CaptureDevice, Companions, LiveCamera, LiveOptions, ReplayCamera, SyntheticCamera,
+};
 pub use pose::{
     IioImu, ImuDevice, ImuOptions, ImuPose, ImuSample, Move, OpenedPose, PoseError, PoseSource, SimControls, SimulatorPose, TrackPose,
 };

@@ -173,8 +173,7 @@ impl Policy {
             if !e.devices.contains(&device) {
                 for (what, list) in [("publish", &mut e.publish), ("subscribe", &mut e.subscribe)] {
                     list.retain(|pattern| {
-                        let first = pattern.as_str().split('/').next().unwrap_or_default();
-                        let reaches = first == root || first == "+" || first == "#";
+                        let reaches = needs_root(pattern.as_str(), root);
                         if reaches {
                             denied.push(format!("{what} '{pattern}' (it reaches {root}/, which needs the '{}' device)", device.name()));
                         }
@@ -198,7 +197,8 @@ fn servable(exports: &[TopicPattern], effective: &Capabilities, denied: &mut Vec
     let mut serve = Vec::new();
     for pattern in exports {
         let first = pattern.as_str().split('/').next().unwrap_or_default();
-        let device = DEVICE_TOPICS.iter().find(|(_, root)| *root == first).map(|(d, _)| *d);
+        // The most specific root the pattern sits under: camera/depth before camera.
+        let device = DEVICE_TOPICS.iter().rev().find(|(_, root)| under_root(pattern.as_str(), root)).map(|(d, _)| *d);
         let refused = match first {
             "+" | "#" => Some("a module serves topics under a root of its own, not a wildcard".to_string()),
             "shell" if !effective.shell => Some("shell/ needs the shell capability".to_string()),
@@ -212,8 +212,40 @@ fn servable(exports: &[TopicPattern], effective: &Capabilities, denied: &mut Vec
     serve
 }
 
-/// The bus roots that carry a device's data.
-const DEVICE_TOPICS: [(Device, &str); 3] = [(Device::Camera, "camera"), (Device::Pose, "pose"), (Device::Glasses, "glasses")];
+/// The bus roots that carry a device's data. `camera/depth` sits under the camera's root but
+/// needs its own device: depth is the shape of the room, more than the picture gives away.
+const DEVICE_TOPICS: [(Device, &str); 4] =
+    [(Device::Camera, "camera"), (Device::Pose, "pose"), (Device::Glasses, "glasses"), (Device::Depth, "camera/depth")];
+
+/// Whether some topic `pattern` matches lies at or under `root` (`camera/#` reaches
+/// `camera/depth`; `+/frames` reaches `camera`, as `camera/frames`).
+fn reaches_root(pattern: &str, root: &str) -> bool {
+    let mut segments = pattern.split('/');
+    for want in root.split('/') {
+        match segments.next() {
+            Some("#") => return true,
+            Some("+") => {}
+            Some(segment) if segment == want => {}
+            // The pattern ends above the root, or turns elsewhere.
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Whether `pattern` needs the device of `root`: it reaches the root, and is not wholly under a
+/// narrower root with a device of its own (`camera/depth` needs only the depth device).
+fn needs_root(pattern: &str, root: &str) -> bool {
+    reaches_root(pattern, root)
+        && !DEVICE_TOPICS
+            .iter()
+            .any(|(_, narrower)| narrower.len() > root.len() && narrower.starts_with(root) && under_root(pattern, narrower))
+}
+
+/// Whether `pattern` is under `root` by name (no wildcard standing in for the root's segments).
+fn under_root(pattern: &str, root: &str) -> bool {
+    pattern == root || pattern.strip_prefix(root).is_some_and(|rest| rest.starts_with('/'))
+}
 
 fn keep<T>(granted: bool, item: T, out: &mut Vec<T>, denied: &mut Vec<String>, describe: impl FnOnce() -> String) {
     if granted {
@@ -340,6 +372,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(with_devices.grant(&manifest).effective.subscribe, vec![p("camera/frames"), p("pose/head")]);
+    }
+
+    #[test]
+    fn depth_needs_the_depth_device_and_only_it() {
+        let policy = Policy::parse(
+            "[modules.app]\nsubscribe = [\"camera/#\"]\ndevices = [\"camera\", \"depth\"]\n\
+             [modules.mapper]\nsubscribe = [\"camera/#\"]\ndevices = [\"depth\"]\n",
+            "test",
+        )
+        .unwrap();
+        let manifest = |name: &str, devices: &str| {
+            Manifest::parse(
+                &format!(
+                    "name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = {{ component = \"a.wasm\" }}\n\
+                     [capabilities]\nsubscribe = [\"camera/frames\", \"camera/depth\", \"camera/#\"]\ndevices = [{devices}]\n"
+                ),
+                name,
+            )
+            .unwrap()
+        };
+        // The camera without depth: the picture, but neither the depth nor a pattern reaching it.
+        let grant = policy.grant(&manifest("app", "\"camera\""));
+        assert_eq!(grant.effective.subscribe, vec![p("camera/frames")], "{:?}", grant.denied);
+        assert!(
+            grant.denied.iter().any(|d| d.starts_with("subscribe 'camera/depth'") && d.contains("'depth' device")),
+            "{:?}",
+            grant.denied
+        );
+        assert!(grant.denied.iter().any(|d| d.starts_with("subscribe 'camera/#'")), "{:?}", grant.denied);
+        // Both devices: everything asked.
+        let grant = policy.grant(&manifest("app", "\"camera\", \"depth\""));
+        assert_eq!(grant.effective.subscribe.len(), 3, "{:?}", grant.denied);
+        // Depth alone: the depth, not the picture.
+        let grant = policy.grant(&manifest("mapper", "\"depth\""));
+        assert_eq!(grant.effective.subscribe, vec![p("camera/depth")], "{:?}", grant.denied);
     }
 
     #[test]

@@ -7,12 +7,15 @@
 //! - `pose` (driver, boot): the shell's head-pose source, its newest pose on `pose/head`.
 //! - `glasses` (driver, boot): a tethered pair's keys, proximity and light on `glasses/`, read
 //!   from the pose source when the pose comes from the glasses.
+//! - `depth` (driver, boot, when the profile has a `[depth]` section): the real world's depth
+//!   on `camera/depth`, from a stereo pair, a depth camera or a synthetic scene.
 //! - `vision` (library, on demand): face detection on `vision/faces`, started when a module
 //!   that depends on it starts.
 //!
 //! Built-in modules ship with the shell, so the shell grants them what their manifests ask.
 
 pub mod camera;
+pub mod depth;
 pub mod glasses;
 pub mod pose;
 pub mod vision;
@@ -31,7 +34,7 @@ use visor_types::profile::DriverName;
 
 use self::pose::PoseModule;
 
-pub const BUILTIN: [&str; 4] = ["camera", "pose", "glasses", "vision"];
+pub const BUILTIN: [&str; 5] = ["camera", "pose", "glasses", "depth", "vision"];
 
 /// The folder of built-in module manifests in the data folder `data`.
 pub fn modules_dir(data: &Path) -> PathBuf {
@@ -60,6 +63,9 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, data: &Path, clo
         "pose",
         Arc::new(move |_m: &Manifest| Ok(Box::new(PoseModule::new(pose.clone(), refresh_hz)) as Box<dyn NativeModule>)),
     );
+    if let Some(config) = profile.depth {
+        host.register_native("depth", Arc::new(move |_m: &Manifest| Ok(Box::new(depth::DepthModule { config }) as Box<dyn NativeModule>)));
+    }
     let base = data.to_path_buf();
     host.register_native(
         "vision",
@@ -67,8 +73,19 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, data: &Path, clo
     );
 }
 
+/// The built-in drivers a profile loads: those it names, and `depth` where it has a `[depth]`
+/// section.
+pub fn drivers_of(profile: &DeviceProfile) -> Vec<DriverName> {
+    let mut drivers = profile.drivers.clone();
+    if profile.depth.is_some() && !drivers.contains(&DriverName::Depth) {
+        drivers.push(DriverName::Depth);
+    }
+    drivers
+}
+
 /// Loads the built-in modules' manifests, grants them what they ask, and starts those marked
-/// `boot`; returns their ids by name. Of the drivers, only those the profile names are loaded.
+/// `boot`; returns their ids by name. Of the drivers, only those in `drivers` are loaded (see
+/// [`drivers_of`]).
 pub fn load(host: &mut ModuleHost, data: &Path, drivers: &[DriverName]) -> anyhow::Result<Vec<(String, ModuleId)>> {
     let mut loaded = Vec::new();
     for name in BUILTIN {
@@ -76,6 +93,7 @@ pub fn load(host: &mut ModuleHost, data: &Path, drivers: &[DriverName]) -> anyho
             "camera" => Some(DriverName::Camera),
             "pose" => Some(DriverName::Pose),
             "glasses" => Some(DriverName::Glasses),
+            "depth" => Some(DriverName::Depth),
             _ => None,
         };
         if driver.is_some_and(|d| !drivers.contains(&d)) {

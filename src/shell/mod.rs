@@ -12,7 +12,8 @@
 //! module store attached ([`Shell::serve_store`]), `service` answers the launcher on the
 //! `shell/` topics between frames. `worn` pauses the apps and dims the display while nobody
 //! wears the glasses (`glasses/worn`); `keys` binds the glasses' keys to the launcher and to
-//! recentring (`glasses/keys`).
+//! recentring (`glasses/keys`); `world` hands the compositor the camera's placement and the
+//! real world's depth (`camera/info`, `camera/depth`).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 mod input;
 mod keys;
 mod service;
+mod world;
 mod worn;
 
 pub use input::{KeyInput, PointerInput, PointerKind};
@@ -67,6 +69,8 @@ pub struct Shell {
     worn: worn::WornWatch,
     /// The glasses' keys bound to the launcher and recentring.
     keys: keys::KeyWatch,
+    /// The camera's placement and the real world's depth, for the compositor.
+    world: world::WorldWatch,
     /// The launcher's component, once a run has one to offer ([`Shell::set_launcher`]).
     launcher: Option<PathBuf>,
 }
@@ -117,7 +121,7 @@ impl Shell {
         let glasses = [builtin::glasses::WORN, builtin::glasses::KEYS].map(|t| TopicPattern::from_str(t).expect("a valid pattern"));
         let caps = BusCapabilities {
             publish: Vec::new(),
-            subscribe: [vec![frames.clone()], glasses.to_vec()].concat(),
+            subscribe: [vec![frames.clone()], glasses.to_vec(), world::patterns().to_vec()].concat(),
             messages_per_second: 0,
             shell: false,
             serve: Vec::new(),
@@ -128,6 +132,7 @@ impl Shell {
         compositor_endpoint.budget().set_limit(SHELL_BUS_BUDGET);
         let camera_frames = compositor_endpoint.subscribe(frames, QueueOptions { capacity: 1, policy: Overflow::DropOldest })?;
         let worn = worn::WornWatch::new(&compositor_endpoint)?;
+        let world = world::WorldWatch::new(&compositor_endpoint, profile.camera.clone())?;
         let bindings = match &profile.pose {
             PoseConfig::Glasses { keys, .. } => *keys,
             _ => GlassesKeys::default(),
@@ -135,7 +140,7 @@ impl Shell {
         let keys = keys::KeyWatch::new(&compositor_endpoint, bindings)?;
         let mut modules = ModuleHost::new(bus, engine, feed.clone(), clock.clone(), policy, profile.display.refresh_hz);
         builtin::register(&mut modules, &profile, data, clock.clone(), opened.source.clone());
-        builtin::load(&mut modules, data, &profile.drivers)?;
+        builtin::load(&mut modules, data, &builtin::drivers_of(&profile))?;
         Ok(Shell {
             profile,
             clock,
@@ -152,6 +157,7 @@ impl Shell {
             service: None,
             worn,
             keys,
+            world,
             launcher: None,
         })
     }
@@ -277,6 +283,7 @@ impl Shell {
             layers.extend(latest);
         }
         self.update_chrome();
+        self.world.update(&mut self.compositor, self.clock.now_ns());
         let stats = self.compositor.render(self.camera.as_ref(), &layers, &display);
         for (offender, ms) in self.compositor.take_gpu_offenders() {
             if let Some(app) = self.modules.display_apps().find(|a| a.id() == offender) {

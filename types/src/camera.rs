@@ -27,6 +27,19 @@ pub struct CameraInfo {
     pub intrinsics: CameraIntrinsics,
     /// Whether frames come from a live device (false: replay, synthetic or a fallback).
     pub live: bool,
+    /// A stereo camera's geometry, when it also sends right images on `camera/right`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stereo: Option<StereoGeometry>,
+}
+
+/// How the two lenses of a rectified stereo camera sit: the right lens `baseline_mm` to the
+/// left lens's right, rows aligned, and `doffs_px` = cx_right - cx_left (Middlebury's doffs;
+/// 0 for most rigs). The left lens is the camera's picture.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StereoGeometry {
+    pub baseline_mm: f32,
+    #[serde(default)]
+    pub doffs_px: f32,
 }
 
 /// Pinhole intrinsics of a camera stream, in pixels of that stream: a point `(x, y, z)` in the

@@ -71,7 +71,11 @@ def main(data):
         out.write(f"intrinsics = {{ fx = {f:.4f}, fy = {f:.4f}, cx = {cx:.4f}, cy = {cy:.4f} }}\n")
         out.write("\n# The right lens sits baseline_mm to the left lens's right; rows are rectified.\n")
         out.write(f"[stereo]\nbaseline_mm = {BASELINE_MM}\ndoffs_px = {doffs:.4f}\n")
-        out.write('\n[[frames]]\nfile = "left.png"\nright = "right.png"\ndisparity = "disparity-truth.png"\ntimestamp_ns = 0\n')
+        # One capture of a rig held still, listed twice 100 ms apart: the clip loops at 10 Hz, so
+        # the shell sees a live picture (a single frame plays as a still that goes stale).
+        out.write("\n# The rig held still: its one capture, twice, so the picture stays live at 10 Hz.\n")
+        for t in (0, 100_000_000):
+            out.write(f'[[frames]]\nfile = "left.png"\nright = "right.png"\ndisparity = "disparity-truth.png"\ntimestamp_ns = {t}\n')
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 //! frame is current; asking twice before a new one exists returns the same pixels (the same
 //! `Arc`), so consumers can skip unchanged frames with a pointer compare. Every source also
 //! states its pinhole [`CameraIntrinsics`], in pixels of the frames it hands out, so vision
-//! and passthrough agree on where things are.
+//! and passthrough agree on where things are. A stereo or depth camera hands out its right
+//! image or 16-bit depth beside each picture ([`Companions`]): a recorded session that holds
+//! them does today; a live V4L2 device whose `Z16` stream nokhwa can open would take this path.
 //!
 //! [`open`] builds the source a device profile's `[camera]` section names: a synthetic
 //! pattern, a replayed session or image folder, or a live V4L2 camera with one of those as its
@@ -27,7 +29,9 @@ mod synthetic;
 mod timing;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use visor_types::camera::StereoGeometry;
 use visor_types::clock::SharedClock;
 use visor_types::profile::{CameraConfig, LensConfig, LiveConfig, SourceConfig};
 use visor_types::{CameraFrame, CameraIntrinsics};
@@ -55,6 +59,24 @@ pub trait CameraSource: Send {
     fn take_events(&mut self) -> Vec<CameraEvent> {
         Vec::new()
     }
+    /// A stereo camera's geometry, when [`CameraSource::companions`] carries right images.
+    fn stereo(&self) -> Option<StereoGeometry> {
+        None
+    }
+    /// What came with `frame` (one `frame_at` returned) beside its picture; most sources
+    /// have nothing.
+    fn companions(&self, _frame: &CameraFrame) -> Companions {
+        Companions::default()
+    }
+}
+
+/// What a camera delivers beside its picture, at the picture's size.
+#[derive(Clone, Debug, Default)]
+pub struct Companions {
+    /// The right image of a rectified stereo pair (RGBA8, like the picture).
+    pub right: Option<Arc<[u8]>>,
+    /// A depth camera's 16-bit depth (the V4L2 `Z16` format: millimetres, 0 unknown), row-major.
+    pub depth_mm: Option<Arc<[u16]>>,
 }
 
 /// Builds the camera source a device profile's `[camera]` section describes. A relative replay
@@ -74,7 +96,11 @@ pub fn open(config: &CameraConfig, data_root: &Path, clock: SharedClock) -> Resu
 /// A live camera on the machine's V4L2 driver with its profile's fallback. Fails only if the
 /// fallback cannot be built; a missing camera is the fallback's job.
 pub fn open_live(live: &LiveConfig, lens: &LensConfig, data_root: &Path, clock: SharedClock) -> Result<LiveCamera, CameraError> {
-    let fallback = open(&CameraConfig { source: live.fallback(), lens: *lens, mount: Default::default() }, data_root, clock.clone())?;
+    let fallback = open(
+        &CameraConfig { source: live.fallback(), lens: *lens, mount: Default::default(), passthrough: Default::default() },
+        data_root,
+        clock.clone(),
+    )?;
     let options = LiveOptions::with_retry(std::time::Duration::from_millis(live.retry_ms));
     Ok(LiveCamera::start(capture::system_device, CaptureRequest::from(live), *lens, fallback, clock, options))
 }
@@ -112,6 +138,7 @@ mod tests {
             source: SourceConfig::Replay { folder: "assets/camera/desk".into(), fps: 8.0 },
             lens: LensConfig { intrinsics: None, hfov_deg: Some(90.0) },
             mount: Default::default(),
+            passthrough: Default::default(),
         };
         let mut camera = open(&config, &data_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().contains("(8 frames)"), "{}", camera.describe());
@@ -140,7 +167,12 @@ mod tests {
             retry_ms: 10,
             fallback: Some(Box::new(SourceConfig::Replay { folder: "assets/camera/desk".into(), fps: 8.0 })),
         };
-        let config = CameraConfig { source: SourceConfig::Live(live.clone()), lens: LensConfig::default(), mount: Default::default() };
+        let config = CameraConfig {
+            source: SourceConfig::Live(live.clone()),
+            lens: LensConfig::default(),
+            mount: Default::default(),
+            passthrough: Default::default(),
+        };
         let mut camera = open(&config, &data_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().starts_with("live /dev/video99 320x240 mjpeg @ 30 fps"), "{}", camera.describe());
         let frame = camera.frame_at(0).unwrap();

@@ -15,11 +15,12 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use visor_types::camera::StereoGeometry;
 use visor_types::profile::LensConfig;
 use visor_types::{CameraFrame, CameraIntrinsics};
 
 use super::timing::FrameRate;
-use super::{CameraError, CameraSource};
+use super::{CameraError, CameraSource, Companions};
 use crate::session::{PoseTrack, Session};
 
 /// Decoded frames stay in memory for the camera's lifetime; this bounds what a mistaken folder
@@ -43,6 +44,8 @@ pub struct ReplayCamera {
     frames: Vec<Arc<[u8]>>,
     intrinsics: CameraIntrinsics,
     session: Option<Session>,
+    /// Per frame, what a stereo or depth session recorded beside it.
+    companions: Vec<Companions>,
 }
 
 impl ReplayCamera {
@@ -61,7 +64,8 @@ impl ReplayCamera {
         tracing::info!(folder = %folder.display(), frames = frames.len(), width, height, fps = %fps, "replay clip loaded");
         let intrinsics = LensConfig::default().intrinsics((width, height), (width, height));
         let timeline = Timeline::Rate(fps);
-        Ok(ReplayCamera { folder: folder.to_path_buf(), width, height, timeline, frames, intrinsics, session: None })
+        let companions = vec![Companions::default(); frames.len()];
+        Ok(ReplayCamera { folder: folder.to_path_buf(), width, height, timeline, frames, intrinsics, session: None, companions })
     }
 
     /// Plays an opened session by its timestamps.
@@ -77,8 +81,10 @@ impl ReplayCamera {
             1 => u64::MAX,
             n => last + (last / (n as u64 - 1)).max(1),
         };
+        let companions = decode_companions(&session)?;
         tracing::info!(folder = %session.folder.display(), frames = frames.len(), width, height, "replay session loaded");
         Ok(ReplayCamera {
+            companions,
             folder: session.folder.clone(),
             width,
             height,
@@ -164,6 +170,36 @@ impl CameraSource for ReplayCamera {
     fn intrinsics(&self) -> CameraIntrinsics {
         self.intrinsics
     }
+
+    fn stereo(&self) -> Option<StereoGeometry> {
+        self.session.as_ref().and_then(|s| s.stereo)
+    }
+
+    fn companions(&self, frame: &CameraFrame) -> Companions {
+        // `frame_at` numbers frames so that the sequence modulo the clip's length is the slot.
+        self.companions.get((frame.sequence % self.companions.len().max(1) as u64) as usize).cloned().unwrap_or_default()
+    }
+}
+
+/// The right images and depth maps a session recorded beside its frames, decoded once.
+fn decode_companions(session: &Session) -> Result<Vec<Companions>, CameraError> {
+    session
+        .frames
+        .iter()
+        .map(|frame| {
+            let right = frame.right.as_deref().map(|path| decode(path).map(|image| Arc::from(image.into_raw()))).transpose()?;
+            let depth_mm = frame
+                .depth
+                .as_deref()
+                .map(|path| {
+                    let bad = |source| CameraError::BadFrame { path: path.to_path_buf(), source };
+                    let image = image::open(path).map_err(bad)?.into_luma16();
+                    Ok::<_, CameraError>(Arc::from(image.into_raw()))
+                })
+                .transpose()?;
+            Ok(Companions { right, depth_mm })
+        })
+        .collect()
 }
 
 /// Decoded RGBA8 frames and their common size.

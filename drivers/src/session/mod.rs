@@ -55,6 +55,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 use visor_types::CameraIntrinsics;
+pub use visor_types::camera::StereoGeometry;
 
 pub use poses::{Pose, PoseError, PoseTrack};
 pub use record::{RecordOptions, RecordReport, record};
@@ -102,14 +103,6 @@ pub struct Session {
     pub poses: Option<PoseTrack>,
     /// A stereo pair's geometry, where the frames carry right images.
     pub stereo: Option<StereoGeometry>,
-}
-
-/// How the two lenses of a rectified stereo session sit.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
-pub struct StereoGeometry {
-    pub baseline_mm: f32,
-    #[serde(default)]
-    pub doffs_px: f32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -110,15 +110,19 @@ pub enum Device {
     DisplayLayer,
     /// Tethered glasses' own sensors: keys, proximity (worn), ambient light.
     Glasses,
+    /// The real world's metric depth (`camera/depth`): the shape of the room, which the camera
+    /// picture alone does not give away.
+    Depth,
 }
 
 impl Device {
-    pub const ALL: [(&'static str, Device); 5] = [
+    pub const ALL: [(&'static str, Device); 6] = [
         ("camera", Device::Camera),
         ("input", Device::Input),
         ("pose", Device::Pose),
         ("display-layer", Device::DisplayLayer),
         ("glasses", Device::Glasses),
+        ("depth", Device::Depth),
     ];
 
     pub fn name(self) -> &'static str {

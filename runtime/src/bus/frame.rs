@@ -7,22 +7,28 @@
 
 use std::sync::Arc;
 
-use visor_types::CameraFrame;
+use visor_types::{CameraFrame, DepthFrame};
 
 use super::error::BusError;
 
-/// Pixel layouts a frame may carry. One today; an enum so a second (NV12 from a hardware
-/// camera, say) is a variant and not a new type.
+/// Pixel layouts a frame may carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PixelFormat {
-    /// 8-bit RGBA, sRGB-encoded, 4 bytes per pixel.
+    /// 8-bit RGBA, sRGB-encoded, 4 bytes per pixel (`camera/frames`, `camera/right`).
     Rgba8,
+    /// A depth camera's 16-bit depth, V4L2's `Z16`: millimetres, little-endian, 0 unknown
+    /// (`camera/z16`).
+    Z16,
+    /// Metric depth with confidence, 4 bytes per pixel: millimetres (u16, little-endian; 0
+    /// unknown), confidence (u8, 0 a guess to 255 sure), 0 (`camera/depth`).
+    DepthConfidence,
 }
 
 impl PixelFormat {
     pub fn bytes_per_pixel(self) -> u32 {
         match self {
-            PixelFormat::Rgba8 => 4,
+            PixelFormat::Rgba8 | PixelFormat::DepthConfidence => 4,
+            PixelFormat::Z16 => 2,
         }
     }
 }
@@ -76,6 +82,70 @@ impl FrameHandle {
             reason: "is too wide".into(),
         })?;
         FrameHandle::new(frame.width, frame.height, stride, PixelFormat::Rgba8, frame.pixels.clone(), frame.timestamp_ns, frame.sequence)
+    }
+
+    /// Shares a depth camera's 16-bit frame (copied once into the bus's byte layout).
+    pub fn from_z16(width: u32, height: u32, millimetres: &[u16], timestamp_ns: u64, sequence: u64) -> Result<FrameHandle, BusError> {
+        let bytes: Vec<u8> = millimetres.iter().flat_map(|mm| mm.to_le_bytes()).collect();
+        FrameHandle::new(width, height, width.saturating_mul(2), PixelFormat::Z16, bytes.into(), timestamp_ns, sequence)
+    }
+
+    /// A depth frame in the `DepthConfidence` layout.
+    pub fn from_depth(frame: &DepthFrame) -> Result<FrameHandle, BusError> {
+        if !frame.is_consistent() {
+            return Err(BusError::BadFrame { width: frame.width, height: frame.height, reason: "has not one depth per pixel".into() });
+        }
+        let bytes: Vec<u8> = frame
+            .millimetres
+            .iter()
+            .zip(frame.confidence.iter())
+            .flat_map(|(mm, &c)| {
+                let [a, b] = mm.to_le_bytes();
+                [a, b, c, 0]
+            })
+            .collect();
+        FrameHandle::new(
+            frame.width,
+            frame.height,
+            frame.width.saturating_mul(4),
+            PixelFormat::DepthConfidence,
+            bytes.into(),
+            frame.timestamp_ns,
+            frame.sequence,
+        )
+    }
+
+    /// The millimetres of a `Z16` frame, or the millimetres and confidence of a
+    /// `DepthConfidence` one, as a [`DepthFrame`] (Z16 depth counts as sure where known);
+    /// `None` for a picture.
+    pub fn to_depth(&self) -> Option<DepthFrame> {
+        let (w, h, bpp) = (self.width as usize, self.height as usize, self.format.bytes_per_pixel() as usize);
+        let texel = |x: usize, y: usize| &self.pixels[y * self.stride as usize + x * bpp..][..bpp];
+        let texels = (0..h).flat_map(|y| (0..w).map(move |x| (x, y)));
+        let (millimetres, confidence): (Vec<u16>, Vec<u8>) = match self.format {
+            PixelFormat::Rgba8 => return None,
+            PixelFormat::Z16 => texels
+                .map(|(x, y)| {
+                    let t = texel(x, y);
+                    let mm = u16::from_le_bytes([t[0], t[1]]);
+                    (mm, if mm > 0 { 255 } else { 0 })
+                })
+                .unzip(),
+            PixelFormat::DepthConfidence => texels
+                .map(|(x, y)| {
+                    let t = texel(x, y);
+                    (u16::from_le_bytes([t[0], t[1]]), t[2])
+                })
+                .unzip(),
+        };
+        Some(DepthFrame {
+            width: self.width,
+            height: self.height,
+            millimetres: millimetres.into(),
+            confidence: confidence.into(),
+            timestamp_ns: self.timestamp_ns,
+            sequence: self.sequence,
+        })
     }
 
     pub fn width(&self) -> u32 {

@@ -12,7 +12,7 @@ use crate::camera::CameraIntrinsics;
 /// The `[camera]` section: where frames come from, the lens they were seen through, and the
 /// camera's mount on the head.
 ///
-/// The lens and mount keys (`intrinsics`, `hfov_deg`, `mount`) sit beside the source's own keys in the section, so
+/// The lens, mount and passthrough keys (`intrinsics`, `hfov_deg`, `mount`, `passthrough`) sit beside the source's own keys in the section, so
 /// the section is split by hand: serde's `flatten` would silently accept misspelt keys.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(try_from = "toml::Table")]
@@ -21,6 +21,32 @@ pub struct CameraConfig {
     pub lens: LensConfig,
     /// Where the camera sits relative to the head (the point between the eyes).
     pub mount: Mount,
+    /// How the picture is placed in each eye.
+    pub passthrough: PassthroughConfig,
+}
+
+/// `[camera.passthrough]`: how the camera picture is placed in each eye.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassthroughConfig {
+    /// Look the picture up per eye through the camera's lens and mount, at the real depth
+    /// where there is some (true); or stretch it over each eye's view as it comes (false, the
+    /// default: right for a simulator whose "camera" is a clip, not a lens on the head).
+    #[serde(default)]
+    pub reproject: bool,
+    /// Where depth is unknown, the world is taken as a plane this far along the camera's axis.
+    #[serde(default = "default_plane_m")]
+    pub plane_m: f32,
+}
+
+fn default_plane_m() -> f32 {
+    2.0
+}
+
+impl Default for PassthroughConfig {
+    fn default() -> Self {
+        PassthroughConfig { reproject: false, plane_m: default_plane_m() }
+    }
 }
 
 /// A rigid placement relative to the head: metres (+x right, +y up, -z forward) and a
@@ -164,17 +190,18 @@ impl TryFrom<toml::Table> for CameraConfig {
 
     fn try_from(mut table: toml::Table) -> Result<Self, Self::Error> {
         let mount = table.remove("mount").map(toml::Value::try_into).transpose()?.unwrap_or_default();
+        let passthrough = table.remove("passthrough").map(toml::Value::try_into).transpose()?.unwrap_or_default();
         let lens = LensConfig {
             intrinsics: table.remove("intrinsics").map(toml::Value::try_into).transpose()?,
             hfov_deg: table.remove("hfov_deg").map(toml::Value::try_into).transpose()?,
         };
-        Ok(CameraConfig { source: toml::Value::Table(table).try_into()?, lens, mount })
+        Ok(CameraConfig { source: toml::Value::Table(table).try_into()?, lens, mount, passthrough })
     }
 }
 
 impl From<SourceConfig> for CameraConfig {
     fn from(source: SourceConfig) -> Self {
-        CameraConfig { source, lens: LensConfig::default(), mount: Mount::default() }
+        CameraConfig { source, lens: LensConfig::default(), mount: Mount::default(), passthrough: PassthroughConfig::default() }
     }
 }
 
@@ -217,5 +244,9 @@ impl CameraConfig {
         source_problems("camera", &self.source, p);
         self.lens.problems(p);
         self.mount.problems(p);
+        let plane = self.passthrough.plane_m;
+        if !(plane.is_finite() && (0.1..=1000.0).contains(&plane)) {
+            p.push(format!("camera.passthrough.plane_m is {plane}; use a distance from 0.1 to 1000 metres"));
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Device profiles: one TOML file per device in `device-profiles/`, describing its displays
 //! and their optics (`[display]`, see `display`), its camera (`[camera]`: a source — synthetic,
-//! replay or live with a fallback — a lens and a mount, see `camera`), where the head pose
-//! comes from (`[pose]`, see `pose`) and which built-in drivers to load (`drivers`).
+//! replay or live with a fallback — a lens, a mount and how the picture is placed per eye, see
+//! `camera`), where the head pose comes from (`[pose]`, see `pose`), where the real world's
+//! depth comes from (`[depth]`, see `depth`) and which built-in drivers to load (`drivers`).
 //!
 //! A profile is validated as a whole: [`DeviceProfile::from_toml`] reports every problem at
 //! once, each naming the field and what would fix it.
@@ -13,10 +14,12 @@ use serde::Deserialize;
 use thiserror::Error;
 
 mod camera;
+mod depth;
 mod display;
 mod pose;
 
-pub use camera::{CameraConfig, DEFAULT_HFOV_DEG, LensConfig, LiveConfig, Mount, PixelFormat, SourceConfig};
+pub use camera::{CameraConfig, DEFAULT_HFOV_DEG, LensConfig, LiveConfig, Mount, PassthroughConfig, PixelFormat, SourceConfig};
+pub use depth::{DepthConfig, Matcher};
 pub use display::{Display, DisplayKind, FovDegrees, Optics};
 pub use pose::{DriverName, GlassesKeys, GlassesModel, PoseConfig};
 
@@ -33,6 +36,9 @@ pub struct DeviceProfile {
     pub camera: CameraConfig,
     #[serde(default)]
     pub pose: PoseConfig,
+    /// Where the real world's depth comes from; none without the section.
+    #[serde(default)]
+    pub depth: Option<DepthConfig>,
     /// The built-in drivers to load; both (`["camera", "pose"]`) unless the profile says.
     #[serde(default = "pose::default_drivers")]
     pub drivers: Vec<DriverName>,
@@ -116,6 +122,9 @@ impl DeviceProfile {
         }
         self.camera.problems(&mut p);
         self.pose.problems(&mut p);
+        if let Some(depth) = &self.depth {
+            depth.problems(&mut p);
+        }
         p
     }
 

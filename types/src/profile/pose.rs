@@ -151,6 +151,9 @@ pub enum DriverName {
     Pose,
     /// `modules/glasses`: the glasses' keys, proximity and light on `glasses/`.
     Glasses,
+    /// `modules/depth`: the real world's depth on `camera/depth`, from the `[depth]` section
+    /// (loaded whenever the profile has one).
+    Depth,
 }
 
 pub(super) fn default_drivers() -> Vec<DriverName> {

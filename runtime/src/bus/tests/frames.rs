@@ -92,3 +92,30 @@ fn payloads_decode_from_json_bytes_text_and_empty() {
     let error = Payload::Frame(gradient(1, 1)).decode::<Face>().unwrap_err();
     assert!(error.to_string().contains("as_frame()"), "{error}");
 }
+
+#[test]
+fn depth_frames_round_trip_and_read_as_their_layout() {
+    let frame = visor_types::DepthFrame {
+        width: 3,
+        height: 2,
+        millimetres: vec![0, 1000, 65535, 1, 2, 3].into(),
+        confidence: vec![0, 200, 255, 9, 8, 7].into(),
+        timestamp_ns: 5,
+        sequence: 6,
+    };
+    let handle = FrameHandle::from_depth(&frame).unwrap();
+    assert_eq!(handle.format(), PixelFormat::DepthConfidence);
+    // A guest reads 4 bytes a pixel: millimetres little-endian, confidence, 0.
+    assert_eq!(handle.read_region(1, 0, 1, 1).unwrap(), vec![0xe8, 0x03, 200, 0]);
+    let back = handle.to_depth().unwrap();
+    assert_eq!((&*back.millimetres, &*back.confidence, back.sequence), (&*frame.millimetres, &*frame.confidence, 6));
+
+    let z16 = FrameHandle::from_z16(3, 2, &frame.millimetres, 5, 6).unwrap();
+    assert_eq!(z16.region_len(3, 2), 12);
+    let back = z16.to_depth().unwrap();
+    assert_eq!(&*back.millimetres, &*frame.millimetres);
+    assert_eq!(&*back.confidence, &[0, 255, 255, 255, 255, 255]);
+    assert!(gradient(2, 2).to_depth().is_none());
+    let short = visor_types::DepthFrame { confidence: vec![0].into(), ..frame };
+    assert!(FrameHandle::from_depth(&short).is_err());
+}

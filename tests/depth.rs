@@ -1,0 +1,183 @@
+//! The depth module on the bus, on a real stereo capture: the `stereo-depth` profile replays the
+//! Middlebury 2014 Motorcycle pair as a stereo camera, the `depth` module matches it into
+//! `camera/depth`, and
+//! - its depth, turned back into disparity, is scored against the pair's ground truth (the
+//!   Middlebury "bad 2.0" rate);
+//! - an app's quad at 3 m (between the motorcycle, about 2 m away, and the wall behind it, about
+//!   4 m) composited with that depth shows the camera where the truth puts the motorcycle
+//!   nearer and the quad where it puts the wall farther, in both eyes;
+//! - the depth device guards it: a module granted the camera but not depth never sees it.
+
+mod common;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Harness, repo};
+use glam::Vec2;
+use visor_depth::score::score;
+use visor_depth::{Disparity, StereoRig};
+use visor_runtime::bus::{BusCapabilities, FrameHandle, ModuleRef, Overflow, QueueOptions, TopicPattern};
+use visor_runtime::modules::ModuleHost;
+use visor_runtime::{AppEngine, FrameFeed};
+use visor_types::clock::MonotonicClock;
+use visor_types::math::{NEAR_PLANE, depth_at};
+use visor_types::{CameraFrame, DepthFrame, DeviceProfile, FrameInfo, Passthrough};
+
+/// The matcher reached 0.099 on this pair when this was written (see BENCHMARKS.md); the issue
+/// asks for no worse than 0.15.
+const BAD_2_AT_MOST: f32 = 0.15;
+const QUAD_M: f32 = 3.0;
+
+fn profile() -> DeviceProfile {
+    DeviceProfile::load(&repo().join("device-profiles/stereo-depth.toml")).unwrap()
+}
+
+fn session() -> visor_drivers::Session {
+    visor_drivers::Session::open(&repo().join("assets/camera/motorcycle")).unwrap()
+}
+
+/// The camera and depth modules of the `stereo-depth` profile on a bus of their own; returns
+/// the host and the first depth frame they publish (matching takes a second or two).
+fn depth_from_the_module() -> (ModuleHost, DepthFrame) {
+    let profile = profile();
+    let clock = MonotonicClock::shared();
+    let engine = AppEngine::new().unwrap();
+    let bus = visor_runtime::bus::Bus::new(clock.clone());
+    let feed = FrameFeed::new(visor::shell::frame_info(&profile, 0, 0, glam::Mat4::IDENTITY));
+    let mut host = ModuleHost::new(bus, engine, feed, clock.clone(), Default::default(), 60.0);
+    let still = Arc::new(visor_drivers::pose::SimulatorPose::new(clock.clone()));
+    visor::builtin::register(&mut host, &profile, &repo(), clock, still);
+    visor::builtin::load(&mut host, &repo(), &visor::builtin::drivers_of(&profile)).unwrap();
+    let caps = BusCapabilities { subscribe: vec![TopicPattern::from_str("camera/depth").unwrap()], ..Default::default() };
+    let reader = host.bus().endpoint(ModuleRef::new(900, "reader"), caps);
+    let depth = reader
+        .subscribe(TopicPattern::from_str("camera/depth").unwrap(), QueueOptions { capacity: 1, policy: Overflow::DropOldest })
+        .unwrap();
+    let message = depth.recv_timeout(Duration::from_secs(120)).expect("a depth frame from the depth module");
+    let frame = message.payload.as_frame().and_then(FrameHandle::to_depth).expect("camera/depth carries depth frames");
+    (host, frame)
+}
+
+fn rig(session: &visor_drivers::Session) -> StereoRig {
+    let stereo = session.stereo.unwrap();
+    StereoRig { intrinsics: session.intrinsics, baseline_m: stereo.baseline_mm / 1000.0, doffs_px: stereo.doffs_px }
+}
+
+#[test]
+fn the_depth_module_measures_the_motorcycle_within_two_pixels() {
+    let (_host, depth) = depth_from_the_module();
+    let session = session();
+    let truth = Disparity::open_units(session.frames[0].disparity.as_deref().unwrap()).unwrap();
+    let found = Disparity::from_millimetres(depth.width, depth.height, &depth.millimetres, &depth.confidence, &rig(&session));
+    let s = score(&found, &truth, 2.0);
+    println!(
+        "camera/depth against the truth: bad 2.0 = {:.2} % ({:.1} % answered, {:.2} % of those bad)",
+        s.bad_dense * 100.0,
+        s.answered * 100.0,
+        s.bad_answered * 100.0
+    );
+    assert!(s.bad_dense <= BAD_2_AT_MOST, "{s:?}");
+}
+
+/// The truth as depth, to judge the composite by.
+fn truth_depth(session: &visor_drivers::Session) -> DepthFrame {
+    let truth = Disparity::open_units(session.frames[0].disparity.as_deref().unwrap()).unwrap();
+    let map = truth.to_depth(&rig(session));
+    DepthFrame {
+        width: map.width,
+        height: map.height,
+        millimetres: map.millimetres.into(),
+        confidence: map.confidence.into(),
+        timestamp_ns: 0,
+        sequence: 0,
+    }
+}
+
+#[test]
+fn the_world_hides_an_app_where_the_truth_says_it_is_nearer_in_both_eyes() {
+    let (_host, depth) = depth_from_the_module();
+    let profile = profile();
+    let session = session();
+    let mut h = Harness::new(profile.clone());
+    // A magenta quad 6 m wide and 0.8 m tall, 3 m ahead.
+    let (mut app, _) = h.load("probe", &[("PROBE_Z", "-3,-3"), ("PROBE_X", "-3,3"), ("PROBE_COLOR", "1,0,1,1")]);
+    let layer = h.frame(&mut app, 0);
+    let frame: FrameInfo = common::still(&profile);
+    let passthrough = Passthrough {
+        intrinsics: session.intrinsics,
+        size: (session.width, session.height),
+        head_from_camera: profile.camera.mount.head_from_camera(),
+        reproject: true,
+        plane_m: profile.camera.passthrough.plane_m,
+    };
+    let picture = image::open(&session.frames[0].path).unwrap().into_rgba8();
+    let camera =
+        CameraFrame { width: picture.width(), height: picture.height(), pixels: picture.into_raw().into(), timestamp_ns: 0, sequence: 0 };
+    let mut c = common::compositor(&profile);
+    c.set_passthrough(Some(passthrough));
+    c.set_world_depth(Some(depth));
+    c.render(Some(&camera), &[layer], &frame);
+    let image = c.read_frame().unwrap();
+
+    let truth = truth_depth(&session);
+    let (w, h) = (profile.display.eye_width, profile.display.eye_height);
+    let quad = depth_at(QUAD_M, NEAR_PLANE);
+    for eye in 0..2usize {
+        let vp = frame.eyes[eye].view_projection();
+        // The quad's rows, a margin inside its edges.
+        let row = |y: f32| ((1.0 - vp.project_point3(glam::Vec3::new(0.0, y, -QUAD_M)).y) / 2.0 * h as f32) as u32;
+        let (top, bottom) = (row(0.4) + 3, row(-0.4) - 3);
+        // Per pixel: the truth's real surface, clearly nearer (true) or farther (false) than the
+        // quad; None within 10 % of it, where unknown, or within two pixels of a change.
+        let side = |x: i64, y: i64| -> Option<bool> {
+            let (x, y) = (x.clamp(0, w as i64 - 1) as f32, y.clamp(0, h as i64 - 1) as f32);
+            let hit = passthrough.lookup(frame.head, vp, Vec2::new(x, y), Vec2::new(w as f32, h as f32), Some(&truth))?;
+            (hit.depth > 0.0 && (hit.depth / quad - 1.0).abs() > 0.1).then_some(hit.depth > quad)
+        };
+        let (mut checked, mut wrong, mut nearer) = (0usize, 0usize, 0usize);
+        for y in top..bottom {
+            for x in 0..w {
+                let (xi, yi) = (i64::from(x), i64::from(y));
+                let Some(real_nearer) = side(xi, yi) else { continue };
+                if [(-2, 0), (2, 0), (0, -2), (0, 2)].iter().any(|(dx, dy)| side(xi + dx, yi + dy) != Some(real_nearer)) {
+                    continue;
+                }
+                let p = image.get_pixel(x + eye as u32 * w, y).0;
+                let shows_quad = p[0] > 240 && p[1] < 15 && p[2] > 240;
+                checked += 1;
+                nearer += usize::from(real_nearer);
+                wrong += usize::from(shows_quad == real_nearer);
+            }
+        }
+        let path = std::env::temp_dir().join(format!("visor-depth-occlusion-{}.png", std::process::id()));
+        image.save(&path).unwrap();
+        println!("eye {eye}: {wrong} of {checked} pixels on the wrong side ({nearer} with the motorcycle in front)");
+        assert!(
+            nearer > checked / 10 && nearer < checked * 9 / 10,
+            "eye {eye}: the motorcycle and the wall are both behind the quad's rows"
+        );
+        // Matched depth is wrong on some pixels (the bad-2.0 rate above); 97 % must agree.
+        assert!(wrong * 100 <= checked * 3, "eye {eye}: {wrong} of {checked} wrong; see {}", path.display());
+    }
+}
+
+#[test]
+fn depth_needs_the_depth_device() {
+    let (host, _) = depth_from_the_module();
+    let policy =
+        visor_runtime::policy::Policy::parse("[modules.peek]\nsubscribe = [\"camera/#\"]\ndevices = [\"camera\"]\n", "test").unwrap();
+    let manifest = visor_runtime::manifest::Manifest::parse(
+        "name = \"peek\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"p.wasm\" }\n\
+         [capabilities]\nsubscribe = [\"camera/frames\", \"camera/depth\"]\ndevices = [\"camera\"]\n",
+        "peek",
+    )
+    .unwrap();
+    let grant = policy.grant(&manifest);
+    let caps = BusCapabilities { subscribe: grant.effective.subscribe.clone(), ..Default::default() };
+    let peek = host.bus().endpoint(ModuleRef::new(901, "peek"), caps);
+    assert!(peek.subscribe(TopicPattern::from_str("camera/depth").unwrap(), QueueOptions::latest(1)).is_err(), "{:?}", grant.denied);
+    let frames = peek.subscribe(TopicPattern::from_str("camera/frames").unwrap(), QueueOptions::latest(1)).unwrap();
+    frames.recv_timeout(Duration::from_secs(30)).expect("the picture it was granted");
+}
