@@ -264,7 +264,9 @@ fn real_at(pixel: vec2<i32>) -> Real {
         let direction = farther.xyz / farther.w - origin;
         seen = direction.z > 0.0;
         var z = world.plane_m;
-        for (var step = 0u; step < LOOKUP_STEPS && seen; step++) {
+        // Without depth the plane is the answer after one step.
+        let steps = select(1u, LOOKUP_STEPS, (world.flags & HAS_DEPTH) != 0u);
+        for (var step = 0u; step < steps && seen; step++) {
             let point = origin + direction * ((z - origin.z) / direction.z);
             px = world.intrinsics.xy * point.xy / point.z + world.intrinsics.zw;
             texel = depth_texel(px);

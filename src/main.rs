@@ -215,6 +215,9 @@ enum Suite {
     Pose,
     /// `visor dev`: save-to-new-pixels per language (--iterations saves each), build and upgrade.
     Dev,
+    /// Stereo matching per frame at the session's size, and the composite with the real world
+    /// (the camera placed per eye, depth hiding layers) against without (--eye, --iterations).
+    Depth,
 }
 
 #[derive(Subcommand)]
@@ -383,6 +386,7 @@ fn main() -> anyhow::Result<()> {
                 Suite::Motion => bench::motion::run(&data, &profile, frames)?,
                 Suite::Pose => bench::pose::run(&data, imu_stream.as_deref(), seconds)?,
                 Suite::Dev => bench::dev::run(&data, &profile, iterations)?,
+                Suite::Depth => bench::depth::run(&data, iterations, parse_size(&eye)?)?,
             };
             let table = if json { report.json(&name) } else { report.markdown() };
             step.done();

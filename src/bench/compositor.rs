@@ -45,7 +45,7 @@ fn percentiles(samples: &mut [f64]) -> (f64, f64) {
 }
 
 /// One quad layer: `corners` in NDC of the first eye (x right, y up) at `distance` metres.
-fn quad_layer(app: u32, distance: f32, alpha: f32, corners: [[f32; 2]; 2], config: &DeviceProfile) -> Arc<LayerSubmission> {
+pub(super) fn quad_layer(app: u32, distance: f32, alpha: f32, corners: [[f32; 2]; 2], config: &DeviceProfile) -> Arc<LayerSubmission> {
     let frame = shell::frame_info(config, 0, 0, Mat4::IDENTITY);
     let eye = &frame.eyes[0];
     // Unproject each NDC corner onto the plane `distance` metres ahead of the first eye.
@@ -113,7 +113,7 @@ impl Scene {
 /// Times `iterations` composites of the layers in place: (median, p90) ms of wall time from
 /// submit to done, and the median of the GPU's own time for the composite (NaN where the
 /// adapter has no timestamps).
-fn time_composite(compositor: &mut Compositor, iterations: u32) -> (f64, f64, f64) {
+pub(super) fn time_composite(compositor: &mut Compositor, iterations: u32) -> (f64, f64, f64) {
     let (mut wall, mut gpu) = (Vec::new(), Vec::new());
     for _ in 0..iterations.max(1) {
         let t = Instant::now();

@@ -4,6 +4,7 @@
 //!
 //! Layout, one suite a module:
 //! - `compositor`: the z-composite by layer count, and a whole frame with the sample apps.
+//! - `depth`: stereo matching per frame, and the composite with the real world against without.
 //! - `modules`: bus round trips and throughput, module starts, against crossbeam and wasmtime.
 //! - `vision`: the face detector against onnxruntime, and the camera → vision pipeline.
 //! - `install`: installing from an OCI registry on loopback, first and cached.
@@ -14,6 +15,7 @@
 //! - `report`: the tables every suite returns, printed as Markdown or JSON (`--json`).
 
 pub mod compositor;
+pub mod depth;
 pub mod dev;
 pub mod install;
 pub mod modules;
