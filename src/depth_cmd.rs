@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use visor_depth::score::score;
-use visor_depth::{Disparity, Gray, StereoParams, StereoRig, cpu};
+use visor_depth::{Disparity, Gray, Matcher, StereoParams, StereoRig};
 use visor_types::CameraIntrinsics;
+use visor_types::profile::Matcher as Choice;
 
 #[derive(clap::Args, Debug)]
 pub struct DepthArgs {
@@ -87,10 +88,11 @@ pub fn run(args: &DepthArgs) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Matches the pair, with what ran and how long it took.
-// The GPU path (`visor_depth::gpu::GpuMatcher`) lands next; until then `cpu` is honoured trivially.
-pub fn match_either(left: &Gray, right: &Gray, params: &StereoParams, _cpu: bool) -> anyhow::Result<(Disparity, String, f64)> {
+/// Matches the pair on the GPU (on the CPU with `cpu_only`, or where no adapter opens), with what
+/// ran and how long it took. Opening the adapter is not counted: it is start-up, not matching.
+pub fn match_either(left: &Gray, right: &Gray, params: &StereoParams, cpu_only: bool) -> anyhow::Result<(Disparity, String, f64)> {
+    let matcher = Matcher::open(if cpu_only { Choice::Cpu } else { Choice::Auto })?;
     let start = Instant::now();
-    let disparity = cpu::match_pair(left, right, params)?;
-    Ok((disparity, "the CPU".to_string(), start.elapsed().as_secs_f64() * 1000.0))
+    let disparity = matcher.match_pair(left, right, params)?;
+    Ok((disparity, matcher.describe(), start.elapsed().as_secs_f64() * 1000.0))
 }

@@ -8,6 +8,8 @@
 //!   nearer and the quad where it puts the wall farther, in both eyes;
 //! - the depth device guards it: a module granted the camera but not depth never sees it.
 
+#![allow(clippy::print_stdout, reason = "the bad-2.0 rate and pixel counts are the tests' report")]
+
 mod common;
 
 use std::str::FromStr;

@@ -21,7 +21,7 @@ fn wgsl_files(dir: &Path) -> Vec<std::path::PathBuf> {
 fn every_shader_validates() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
     let mut checked = 0;
-    for path in wgsl_files(&root) {
+    for path in wgsl_files(&root).into_iter().chain(wgsl_files(&root.join("depth"))) {
         let source = std::fs::read_to_string(&path).unwrap();
         validate_wgsl(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         checked += 1;

@@ -164,3 +164,88 @@ fn face_tags_outlines_the_face_and_labels_it_beside() {
         path.display()
     );
 }
+
+/// The stereo `faces` profile places the picture per eye (the clip is a photograph on a plane
+/// at the face's distance): in each eye, the centre of the tag's outline shows the same point of
+/// the picture, and that point is the centre of a face the vision module detected, within a few
+/// pixels.
+#[test]
+#[allow(clippy::print_stdout, reason = "the measured offsets are the test's report")]
+fn face_tags_sit_on_the_face_in_both_eyes_of_the_stereo_faces_profile() {
+    let profile = DeviceProfile::load(&common::repo().join("device-profiles/faces.toml")).unwrap();
+    let policy = Policy::parse("", "empty policy").unwrap();
+    let mut shell = Shell::new(profile.clone(), &common::repo(), MonotonicClock::shared(), policy).expect("a shell");
+    let caps = BusCapabilities { subscribe: vec![TopicPattern::from_str("vision/faces").unwrap()], ..Default::default() };
+    let tap = shell.modules.bus().endpoint(ModuleRef::new(990, "tap"), caps);
+    let faces = tap.subscribe(TopicPattern::from_str("vision/faces").unwrap(), QueueOptions::latest(64)).unwrap();
+    shell.launch(&common::component("face_tags"), &[]).expect("face-tags launches");
+    shell.wait_for_apps(Duration::from_secs(30));
+    let (w, h) = (profile.display.eye_width, profile.display.eye_height);
+    let passthrough = visor_types::Passthrough {
+        intrinsics: visor_types::CameraIntrinsics { fx: 160.0, fy: 160.0, cx: 160.0, cy: 120.0 },
+        size: (320, 240),
+        head_from_camera: glam::Mat4::IDENTITY,
+        reproject: true,
+        plane_m: profile.camera.passthrough.plane_m,
+    };
+    // Centres (camera pixels) of the faces detected lately: the tag shows one of them.
+    let mut detected: std::collections::VecDeque<glam::Vec2> = Default::default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut frame = 0;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        for m in faces.drain() {
+            let Ok(d) = m.payload.decode::<Detections>() else { continue };
+            if let Some(f) = d.faces.first().filter(|f| f.position.is_some()) {
+                detected.push_front(glam::Vec2::new((f.bbox.x + f.bbox.w / 2.0) * 320.0, (f.bbox.y + f.bbox.h / 2.0) * 240.0));
+                detected.truncate(30);
+            }
+        }
+        shell.step(frame, shell.clock.now_ns());
+        frame += 1;
+        let image = shell.compositor.read_frame().unwrap();
+        let shown = shell.displayed().clone();
+        // Per eye, the picture point (camera pixels) under the outline's centre.
+        let points: Vec<Option<glam::Vec2>> = (0..2usize)
+            .map(|eye| {
+                let centre = outline_centre(&image, eye as u32 * w, w, h)?;
+                let vp = shown.eyes[eye].view_projection();
+                passthrough.lookup(shown.head, vp, centre - 0.5, glam::Vec2::new(w as f32, h as f32), None).map(|hit| hit.camera_px)
+            })
+            .collect();
+        if let [Some(left), Some(right)] = points[..] {
+            // Eye pixels are half a camera pixel here (both see 90 degrees; the eye is twice as wide).
+            let apart = left.distance(right) * 2.0;
+            let off = detected.iter().map(|c| c.distance((left + right) / 2.0) * 2.0).fold(f32::MAX, f32::min);
+            last = format!("the eyes' points {apart:.1} eye px apart, {off:.1} eye px from a detected face's centre");
+            if apart <= 4.0 && off <= 4.0 {
+                println!("face tags in stereo: {last}");
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let path = std::env::temp_dir().join("face-tags-stereo.png");
+    shell.compositor.read_frame().unwrap().save(&path).unwrap();
+    panic!("the tag never sat on the face in both eyes (last: {last}); see {}", path.display());
+}
+
+/// The centre of the face tag's outline (linear (1, 0.8, 0), sRGB (255, 231, 0); the label's
+/// text is (255, 204, 0)) in the eye whose viewport starts at column `x0`: its top and bottom
+/// rows, and its left and right bars.
+fn outline_centre(image: &image::RgbaImage, x0: u32, w: u32, h: u32) -> Option<glam::Vec2> {
+    let outline = |p: &image::Rgba<u8>| p[0] > 245 && (222..=240).contains(&p[1]) && p[2] < 30;
+    let tag: Vec<(u32, u32)> =
+        (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).filter(|&(x, y)| outline(image.get_pixel(x0 + x, y))).collect();
+    if tag.len() < 100 {
+        return None;
+    }
+    let (top, bottom) = (tag.iter().map(|t| t.1).min()?, tag.iter().map(|t| t.1).max()?);
+    let mut per_column = vec![0u32; w as usize];
+    for &(x, _) in &tag {
+        per_column[x as usize] += 1;
+    }
+    let bars: Vec<usize> = (0..w as usize).filter(|&x| per_column[x] * 2 > bottom - top).collect();
+    let (left, right) = (*bars.first()?, *bars.last()?);
+    (right > left).then(|| glam::Vec2::new((left + right + 1) as f32 / 2.0, (top + bottom + 1) as f32 / 2.0))
+}

@@ -101,10 +101,11 @@ pub struct Compositor {
     timer: PassTimer,
     /// The camera's placement and the real world's depth.
     world: World,
-    /// Slots the real world never hides: the shell's own, and apps that opted out.
+    /// Slots the real world never hides: the shell's own, and draws that opted out.
     exempt_mask: u32,
-    /// Apps that opted out of being hidden by the real world (HUDs).
-    unoccluded: Vec<AppId>,
+    /// This frame's submissions split by whether the real world hides their draws (see
+    /// `split_for_world`), kept while their submissions are current.
+    split: Vec<Split>,
     /// The display eyes of the last frame (for the hit test's real-world depth).
     last_display: Option<FrameInfo>,
     /// Whether the last composite took the real world into account.
@@ -171,7 +172,7 @@ impl Compositor {
             timer: PassTimer::new(device, &gpu.queue),
             world: World::new(device, config.eyes as usize),
             exempt_mask: 0,
-            unoccluded: Vec::new(),
+            split: Vec::new(),
             last_display: None,
             world_on: false,
             pipelines,
@@ -198,7 +199,8 @@ impl Compositor {
     /// when this frame shows) and waits for the GPU to finish it.
     pub fn render(&mut self, camera: Option<&CameraFrame>, layers: &[Arc<LayerSubmission>], display: &FrameInfo) -> FrameStats {
         let started = Instant::now();
-        let layers = self.admit(layers);
+        let (layers, unoccluded) = self.split_for_world(layers);
+        let layers = self.admit(&layers);
         self.ensure_capacity(layers.len() as u32);
         let Gpu { device, queue, .. } = &self.gpu;
         self.resources.begin_frame();
@@ -242,8 +244,7 @@ impl Compositor {
             layers.iter().enumerate().filter(|(_, s)| self.trusted.contains(&s.app)).fold(0, |mask, (slot, _)| mask | 1 << slot);
         // The band exists while the shell has UI of its own to vouch for.
         self.chrome.band_rows = if self.trusted.is_empty() { 0 } else { chrome_band_rows(self.config.eye_height) };
-        self.exempt_mask = self.chrome.trusted_mask
-            | layers.iter().enumerate().filter(|(_, s)| self.unoccluded.contains(&s.app)).fold(0, |mask, (slot, _)| mask | 1 << slot);
+        self.exempt_mask = self.chrome.trusted_mask | (unoccluded & (u32::MAX >> (32 - MAX_LAYERS)));
         self.world_on = self.config.show_camera && self.world.prepare(queue, display, self.exempt_mask);
         self.last_display = Some(display.clone());
         self.timer.mark(&mut encoder, Mark::Start);
@@ -326,12 +327,6 @@ impl Compositor {
     pub fn set_world_depth(&mut self, depth: Option<visor_types::DepthFrame>) {
         let Gpu { device, queue, .. } = &self.gpu;
         self.world.set_depth(device, queue, depth);
-    }
-
-    /// Apps whose layers the real world never hides (a HUD that must stay readable); the
-    /// shell's trusted apps never are either.
-    pub fn set_unoccluded_apps(&mut self, apps: Vec<AppId>) {
-        self.unoccluded = apps;
     }
 
     /// Changes the GPU time one app's layer may take per frame.
@@ -436,6 +431,40 @@ impl Compositor {
         self.timer.resolve(encoder);
     }
 
+    /// Where the real world takes part, a submission whose draws differ on whether it hides
+    /// them (`DrawCmd::world_occludes`) goes in as two layers — the hidden draws and the rest —
+    /// which the composite merges by depth like any two. Returns the layers and the mask of
+    /// those the real world never hides.
+    fn split_for_world(&mut self, layers: &[Arc<LayerSubmission>]) -> (Vec<Arc<LayerSubmission>>, u32) {
+        let mut out = Vec::with_capacity(layers.len());
+        let mut unoccluded = 0u64;
+        let mut kept = Vec::new();
+        let world = self.world.active(self.config.show_camera);
+        for submission in layers {
+            let hud = submission.draws.iter().filter(|d| !d.world_occludes).count();
+            if !world || hud == 0 {
+                out.push(submission.clone());
+                continue;
+            }
+            if hud == submission.draws.len() {
+                unoccluded |= 1 << out.len().min(63);
+                out.push(submission.clone());
+                continue;
+            }
+            let key = (submission.app, submission.sequence);
+            let split = match self.split.iter().position(|s| s.key == key) {
+                Some(i) => self.split.swap_remove(i),
+                None => Split::of(submission),
+            };
+            out.push(split.occluded.clone());
+            unoccluded |= 1 << out.len().min(63);
+            out.push(split.hud.clone());
+            kept.push(split);
+        }
+        self.split = kept;
+        (out, unoccluded as u32)
+    }
+
     /// Caps the layers at what the composite can merge, saying so once.
     fn admit<'a>(&mut self, layers: &'a [Arc<LayerSubmission>]) -> &'a [Arc<LayerSubmission>] {
         if layers.len() > MAX_LAYERS as usize {
@@ -523,6 +552,23 @@ impl Compositor {
         let pixels = read_texture(device, queue, texture, slot, wgpu::TextureAspect::All, 4)?;
         RgbaImage::from_raw(texture.width(), texture.height(), pixels)
             .ok_or_else(|| CompositorError::Readback("layer size does not match its pixels".into()))
+    }
+}
+
+/// One submission as two layers: the draws the real world hides, and the rest.
+struct Split {
+    key: (AppId, u64),
+    occluded: Arc<LayerSubmission>,
+    hud: Arc<LayerSubmission>,
+}
+
+impl Split {
+    fn of(submission: &LayerSubmission) -> Split {
+        let part = |occludes: bool| {
+            let draws = submission.draws.iter().filter(|d| d.world_occludes == occludes).cloned().collect();
+            Arc::new(LayerSubmission { draws, ..submission.clone() })
+        };
+        Split { key: (submission.app, submission.sequence), occluded: part(true), hud: part(false) }
     }
 }
 

@@ -215,6 +215,7 @@ mod tests {
             clip,
             clip_planes: [Vec4::ZERO; 4],
             clip_plane_count: 0,
+            world_occludes: true,
         }
     }
 

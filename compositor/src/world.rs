@@ -104,6 +104,11 @@ impl World {
         );
     }
 
+    /// Whether the composite will take the real world into account (see [`World::prepare`]).
+    pub fn active(&self, show_camera: bool) -> bool {
+        show_camera && self.passthrough.as_ref().is_some_and(|p| p.reproject || self.depth.is_some())
+    }
+
     /// Writes each eye's uniform for this frame; whether the composite takes the world into
     /// account at all (a placed camera that reprojects, or depth to hide layers behind).
     pub fn prepare(&self, queue: &wgpu::Queue, display: &FrameInfo, exempt_mask: u32) -> bool {
@@ -112,7 +117,7 @@ impl World {
         if !p.reproject && depth.is_none() {
             return false;
         }
-        let flags = u32::from(p.reproject) * REPROJECT | u32::from(depth.is_some()) * HAS_DEPTH;
+        let flags = (u32::from(p.reproject) * REPROJECT) | (u32::from(depth.is_some()) * HAS_DEPTH);
         let k = p.intrinsics;
         for (eye, buffer) in display.eyes.iter().zip(&self.uniforms) {
             let (clip_to_camera, camera_to_clip) = p.clip_camera(display.head, eye.view_projection());

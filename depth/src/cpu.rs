@@ -27,18 +27,33 @@ pub(crate) fn check_pair(left: &Gray, right: &Gray, params: &StereoParams) -> Re
 /// left-right checks. `sum` is `S(x, y, d)`, `d` fastest.
 pub(crate) fn select(width: u32, height: u32, sum: &[u16], params: &StereoParams) -> Disparity {
     let (w, h, nd) = (width as usize, height as usize, params.max_disparity as usize);
-    let mut winner = vec![0u32; w * h];
-    let mut raw = vec![0f32; w * h];
-    let mut confidence = vec![0u8; w * h];
+    let mut winners = Winners { winner: vec![0; w * h], raw: vec![0.0; w * h], confidence: vec![0; w * h], right: Vec::new() };
     for i in 0..w * h {
-        let s = &sum[i * nd..][..nd];
-        let (d, conf, sub) = winner_at(s);
-        winner[i] = d;
-        confidence[i] = conf;
-        raw[i] = sub;
+        let (d, conf, sub) = winner_at(&sum[i * nd..][..nd]);
+        winners.winner[i] = d;
+        winners.confidence[i] = conf;
+        winners.raw[i] = sub;
     }
+    winners.right = right_winners(sum, w, h, nd);
+    finish(width, height, winners, params)
+}
+
+/// What winner-takes-all leaves per pixel, from either path: the left image's winners with their
+/// sub-pixel disparity and confidence, and the right image's winners (`right[y * w + x]` is the
+/// disparity whose left pixel `x + d` sums lowest at right pixel `x`).
+pub(crate) struct Winners {
+    pub winner: Vec<u32>,
+    pub raw: Vec<f32>,
+    pub confidence: Vec<u8>,
+    pub right: Vec<u32>,
+}
+
+/// The 3x3 median of the sub-pixel disparities, then the left-right and confidence checks; the
+/// one tail both paths share, so they agree bit for bit.
+pub(crate) fn finish(width: u32, height: u32, winners: Winners, params: &StereoParams) -> Disparity {
+    let (w, h) = (width as usize, height as usize);
+    let Winners { winner, raw, mut confidence, right } = winners;
     let mut values = median3(&raw, w, h);
-    let right = right_winners(sum, w, h, nd);
     for y in 0..h {
         for x in 0..w {
             let i = y * w + x;
@@ -67,13 +82,17 @@ pub(crate) fn winner_at(s: &[u16]) -> (u32, u8, f32) {
     let confidence = if runner_up == u16::MAX { 255 } else { ((runner_up - best) as u32 * 255 / runner_up.max(1) as u32) as u8 };
     let mut sub = best_d as f32;
     if best_d > 0 && best_d + 1 < s.len() {
-        let (a, b, c) = (s[best_d - 1] as f32, best as f32, s[best_d + 1] as f32);
-        let denom = a - 2.0 * b + c;
-        if denom > 0.0 {
-            sub += (a - c) / (2.0 * denom);
-        }
+        let (a, b, c) = (s[best_d - 1] as i32, best as i32, s[best_d + 1] as i32);
+        sub = parabola(best_d as u32, a - c, a - 2 * b + c);
     }
     (best_d as u32, confidence, sub)
+}
+
+/// The vertex of the parabola through the sums either side of winner `d`: `d + (a - c) / (2 (a -
+/// 2b + c))`, or `d` itself where the sums do not curve upwards. Integer inputs (exact in `f32`)
+/// so the GPU path, which hands back those integers, gets the very same `f32`.
+pub(crate) fn parabola(d: u32, a_minus_c: i32, curvature: i32) -> f32 {
+    if curvature > 0 { d as f32 + a_minus_c as f32 / (2.0 * curvature as f32) } else { d as f32 }
 }
 
 /// For each right pixel, the disparity whose left pixel (`x + d`) sums lowest at it.

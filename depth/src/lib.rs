@@ -21,16 +21,20 @@
 //!
 //! Layout: `image.rs` ([`Gray`], [`Disparity`], [`DepthMap`], 16-bit PNG files), `params.rs`
 //! ([`StereoParams`], [`StereoRig`]), `census.rs`, `sgm.rs` and `cpu.rs` (the CPU path),
-//! `gpu.rs` (the GPU path), `score.rs`, `error.rs`.
+//! `gpu/` (the GPU path: its pipelines and per-shape buffers), `matcher.rs` ([`Matcher`], either
+//! path by the caller's choice), `score.rs`, `error.rs`.
 
 mod census;
 pub mod cpu;
 mod error;
+pub mod gpu;
 mod image;
+mod matcher;
 mod params;
 pub mod score;
 mod sgm;
 
 pub use error::DepthError;
 pub use image::{DepthMap, Disparity, Gray, INVALID};
+pub use matcher::Matcher;
 pub use params::{StereoParams, StereoRig};

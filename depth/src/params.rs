@@ -30,7 +30,7 @@ impl Default for StereoParams {
 
 impl StereoParams {
     pub fn validate(&self) -> Result<(), DepthError> {
-        if !(8..=256).contains(&self.max_disparity) || self.max_disparity % 8 != 0 {
+        if !(8..=256).contains(&self.max_disparity) || !self.max_disparity.is_multiple_of(8) {
             return Err(DepthError::MaxDisparity(self.max_disparity));
         }
         if !(1 <= self.p1 && self.p1 < self.p2 && self.p2 <= 1000) {

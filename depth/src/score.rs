@@ -21,17 +21,16 @@ pub struct Score {
 pub fn score(result: &Disparity, truth: &Disparity, threshold: f32) -> Score {
     let dense = fill_holes(result);
     let (mut known, mut answered, mut bad_answered, mut bad_dense) = (0usize, 0usize, 0usize, 0usize);
-    for i in 0..truth.values.len() {
-        let t = truth.values[i];
+    for ((&t, &r), &filled) in truth.values.iter().zip(&result.values).zip(&dense) {
         if t < 0.0 {
             continue;
         }
         known += 1;
-        if result.values[i] >= 0.0 {
+        if r >= 0.0 {
             answered += 1;
-            bad_answered += usize::from((result.values[i] - t).abs() > threshold);
+            bad_answered += usize::from((r - t).abs() > threshold);
         }
-        bad_dense += usize::from(dense[i] < 0.0 || (dense[i] - t).abs() > threshold);
+        bad_dense += usize::from(filled < 0.0 || (filled - t).abs() > threshold);
     }
     let share = |n: usize, of: usize| n as f32 / of.max(1) as f32;
     Score { known, answered: share(answered, known), bad_answered: share(bad_answered, answered), bad_dense: share(bad_dense, known) }

@@ -1,6 +1,8 @@
 //! The matcher on a real pair with ground truth: Middlebury 2014's Motorcycle at quarter size
 //! (`assets/camera/motorcycle`, from scikit-image's wheel; see its SOURCE.md).
 
+#![allow(clippy::print_stdout, reason = "the test reports its score, seen with --nocapture")]
+
 use std::path::PathBuf;
 
 use visor_depth::score::score;

@@ -70,6 +70,7 @@ pub(super) fn quad_layer(app: u32, distance: f32, alpha: f32, corners: [[f32; 2]
         clip: None,
         clip_planes: Default::default(),
         clip_plane_count: 0,
+        world_occludes: true,
     };
     Arc::new(LayerSubmission { app: AppId(app), sequence: 0, frame, draws: vec![draw], cpu_time: Duration::ZERO })
 }

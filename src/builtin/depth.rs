@@ -6,8 +6,10 @@
 //! - `stereo`: the camera's picture and its right image (`camera/frames`, `camera/right`, paired
 //!   by sequence) through `visor-depth`'s semi-global matcher, with the rig from `camera/info`.
 //!   A pair whose pixels did not change (a still, a looping clip) is not matched again.
-//!   Matching runs on the CPU here (about 0.6 s for 741x500 on one core of the reference
-//!   machine): the depth lags the picture by that much.
+//!   Matching runs on the GPU where an adapter opens (its own device) and on the CPU otherwise,
+//!   or where the profile's `matcher` says; both give the same disparities. On the reference
+//!   machine (2 cores, lavapipe) a 741x500 pair takes about 0.6 s either way, and the depth
+//!   lags the picture by that much.
 //! - `camera`: a depth camera's `Z16` frames (`camera/depth/z16`), passed on with full
 //!   confidence where known.
 //! - `synthetic`: a scene made up from known geometry — a wall and a box swinging in front of
@@ -23,7 +25,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use visor_depth::{Gray, StereoParams, StereoRig};
+use visor_depth::{Gray, Matcher, StereoParams, StereoRig};
 use visor_runtime::bus::{BusError, FrameHandle, Overflow, Payload, QueueOptions, Topic, TopicPattern};
 use visor_runtime::native::{NativeContext, NativeError, NativeModule};
 use visor_types::profile::DepthConfig;
@@ -71,6 +73,8 @@ impl NativeModule for DepthModule {
         let mut camera: Option<CameraInfo> = None;
         let mut pending: VecDeque<FrameHandle> = VecDeque::new();
         let mut matched: VecDeque<Matched> = VecDeque::new();
+        // Opened with the first pair, so a profile without stereo never opens an adapter.
+        let mut matcher: Option<Matcher> = None;
         let mut said: Option<Info> = None;
         let mut complaint = String::new();
         tracing::info!(module = %ctx.name, source = ?self.config, "depth source");
@@ -82,7 +86,7 @@ impl NativeModule for DepthModule {
                     Err(BusError::RecvTimeout { .. }) => continue,
                     Err(e) => return Err(fail(e)),
                 },
-                DepthConfig::Stereo { max_disparity, .. } => {
+                DepthConfig::Stereo { max_disparity, matcher: choice } => {
                     let Some(left) = next_frame(&frames).map_err(fail)? else { continue };
                     take_info(&info, &mut camera);
                     // The camera sends the right image before its picture: it is queued by now.
@@ -93,7 +97,12 @@ impl NativeModule for DepthModule {
                         }
                     }
                     let params = StereoParams { max_disparity, ..StereoParams::default() };
-                    stereo(&left, &mut pending, camera.as_ref(), &params, &mut matched).map(|d| d.map(|d| (d, "stereo (CPU)".to_string())))
+                    let matcher = match &matcher {
+                        Some(m) => m,
+                        None => matcher.insert(Matcher::open(choice).map_err(|e| NativeError::new(&ctx.name, e.to_string()))?),
+                    };
+                    let source = format!("stereo on {}", matcher.describe());
+                    stereo(matcher, &left, &mut pending, camera.as_ref(), &params, &mut matched).map(|d| d.map(|d| (d, source)))
                 }
                 DepthConfig::Synthetic { wall_m } => {
                     let Some(left) = next_frame(&frames).map_err(fail)? else { continue };
@@ -150,6 +159,7 @@ fn next_frame(frames: &visor_runtime::bus::Subscription) -> Result<Option<FrameH
 /// The depth of `left` from its right image among `pending`; `Ok(None)` while the right image
 /// has not come, `Err` for a pair that cannot be matched (said once by the caller).
 fn stereo(
+    matcher: &Matcher,
     left: &FrameHandle,
     pending: &mut VecDeque<FrameHandle>,
     camera: Option<&CameraInfo>,
@@ -172,7 +182,7 @@ fn stereo(
     let rig = StereoRig { intrinsics: camera.intrinsics, baseline_m: stereo.baseline_mm / 1000.0, doffs_px: stereo.doffs_px };
     rig.validate().map_err(|e| e.to_string())?;
     let gray = |f: &FrameHandle| Gray::from_interleaved(f.width(), f.height(), f.pixels(), 4);
-    let disparity = visor_depth::cpu::match_pair(&gray(left), &gray(&right), params).map_err(|e| e.to_string())?;
+    let disparity = matcher.match_pair(&gray(left), &gray(&right), params).map_err(|e| e.to_string())?;
     let map = disparity.to_depth(&rig);
     let depth = DepthFrame {
         width: map.width,

@@ -260,6 +260,11 @@ impl Shell {
         (info, measured)
     }
 
+    /// The frame last composited: its head pose and eyes.
+    pub fn displayed(&self) -> &FrameInfo {
+        &self.displayed
+    }
+
     /// Composites frame `frame` from the newest camera frame and app submissions.
     pub fn step(&mut self, frame: u64, display_time_ns: u64) -> StepReport {
         let (display, measured) = self.publish(frame + 1, display_time_ns);

@@ -190,6 +190,9 @@ pub struct DrawCmd {
     pub clip: Option<ClipRect>,
     pub clip_planes: [Vec4; MAX_CLIP_PLANES],
     pub clip_plane_count: u32,
+    /// Hidden where a real surface is nearer (the default); false for a HUD that must stay
+    /// visible.
+    pub world_occludes: bool,
 }
 
 /// Everything one app drew for one frame.

@@ -2,7 +2,9 @@
 //!
 //! Each frame it places the panel relative to the head pose from `frame-info` (so the panel
 //! follows the head), and when the text changes it re-renders the text into its RGBA texture
-//! with an 8x8 bitmap font and uploads it with `update-texture`.
+//! with an 8x8 bitmap font and uploads it with `update-texture`. It opts out of occlusion by
+//! the real world (`set-world-occlusion`): a status readout must stay readable in front of a
+//! wall, the way a headset's own HUD does.
 
 use visor_sdk::glam::{Mat4, Vec3};
 use visor_sdk::panel::Panel;
@@ -20,6 +22,7 @@ struct Hud {
 impl App for Hud {
     fn init() -> Result<Self, String> {
         let panel = Panel::new(0.32, 0.08, TEX_W, TEX_H)?;
+        visor_sdk::gfx::set_world_occlusion(false);
         let started_ns = visor_sdk::clock::now_ns();
         Ok(Hud { panel, shown: String::new(), started_ns })
     }

@@ -86,6 +86,7 @@ impl Quad {
             clip: None,
             clip_planes: [Vec4::ZERO; 4],
             clip_plane_count: 0,
+            world_occludes: true,
         }
     }
 

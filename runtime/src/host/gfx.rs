@@ -32,6 +32,8 @@ pub struct GfxState {
     draws: Vec<DrawCmd>,
     /// Bytes written to buffers and textures since the last frame was taken.
     uploaded: u64,
+    /// Whether draws recorded now are hidden behind nearer real surfaces (`set-world-occlusion`).
+    world_occludes: bool,
 }
 
 impl GfxState {
@@ -45,6 +47,7 @@ impl GfxState {
             pipelines: BuiltinPipeline::ALL.into_iter().map(Pipeline::Builtin).collect(),
             draws: Vec::new(),
             uploaded: 0,
+            world_occludes: true,
         }
     }
 
@@ -199,6 +202,7 @@ impl GfxState {
             clip,
             clip_planes,
             clip_plane_count: call.clip_planes.len() as u32,
+            world_occludes: self.world_occludes,
         });
         Ok(())
     }
@@ -310,5 +314,10 @@ impl Host for HostState {
 
     fn submit_draw(&mut self, call: wit::Draw) -> Result<(), Error> {
         self.gfx.record(&call)
+    }
+
+    fn set_world_occlusion(&mut self, occluded: bool) {
+        // No capability to check: it only changes how the app's own draws meet the real world.
+        self.gfx.world_occludes = occluded;
     }
 }
