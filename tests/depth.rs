@@ -43,15 +43,19 @@ fn session() -> visor_drivers::Session {
 /// The camera and depth modules of the `stereo-depth` profile on a bus of their own; returns
 /// the host and the first depth frame they publish (matching takes a second or two).
 fn depth_from_the_module() -> (ModuleHost, DepthFrame) {
-    let profile = profile();
+    depth_of(&profile())
+}
+
+/// The camera and depth modules of `profile`, and the first depth frame they publish.
+fn depth_of(profile: &DeviceProfile) -> (ModuleHost, DepthFrame) {
     let clock = MonotonicClock::shared();
     let engine = AppEngine::new().unwrap();
     let bus = visor_runtime::bus::Bus::new(clock.clone());
-    let feed = FrameFeed::new(visor::shell::frame_info(&profile, 0, 0, glam::Mat4::IDENTITY));
+    let feed = FrameFeed::new(visor::shell::frame_info(profile, 0, 0, glam::Mat4::IDENTITY));
     let mut host = ModuleHost::new(bus, engine, feed, clock.clone(), Default::default(), 60.0);
     let still = Arc::new(visor_drivers::pose::SimulatorPose::new(clock.clone()));
-    visor::builtin::register(&mut host, &profile, &repo(), clock, still);
-    visor::builtin::load(&mut host, &repo(), &visor::builtin::drivers_of(&profile)).unwrap();
+    visor::builtin::register(&mut host, profile, &repo(), clock, still);
+    visor::builtin::load(&mut host, &repo(), &visor::builtin::drivers_of(profile)).unwrap();
     let caps = BusCapabilities { subscribe: vec![TopicPattern::from_str("camera/depth").unwrap()], ..Default::default() };
     let reader = host.bus().endpoint(ModuleRef::new(900, "reader"), caps);
     let depth = reader
@@ -182,4 +186,108 @@ fn depth_needs_the_depth_device() {
     assert!(peek.subscribe(TopicPattern::from_str("camera/depth").unwrap(), QueueOptions::latest(1)).is_err(), "{:?}", grant.denied);
     let frames = peek.subscribe(TopicPattern::from_str("camera/frames").unwrap(), QueueOptions::latest(1)).unwrap();
     frames.recv_timeout(Duration::from_secs(30)).expect("the picture it was granted");
+}
+
+#[test]
+fn visor_depth_writes_16_bit_maps_anyone_can_score() {
+    let out = tempfile::tempdir().unwrap();
+    let m = repo().join("assets/camera/motorcycle");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+        .args(["depth", "--focal", "994.9778", "--baseline", "193.001", "--doffs", "31.0858", "--out"])
+        .arg(out.path())
+        .arg("--truth")
+        .arg(m.join("disparity-truth.png"))
+        .arg(m.join("left.png"))
+        .arg(m.join("right.png"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("bad 2.0: 9.8") || stdout.contains("bad 2.0: 9.9"), "{stdout}");
+    for name in ["disparity.png", "depth.png"] {
+        let image = image::open(out.path().join(name)).unwrap();
+        assert!(matches!(image, image::DynamicImage::ImageLuma16(_)), "{name} is 16-bit grey");
+        assert_eq!((image.width(), image.height()), (741, 500));
+    }
+    // Its depth agrees with the module's rig: the wall behind the motorcycle is 3 to 6 m away.
+    let depth = image::open(out.path().join("depth.png")).unwrap().into_luma16();
+    let mm = depth.get_pixel(370, 60).0[0];
+    assert!((3000..6000).contains(&mm), "the wall at the top middle is {mm} mm away");
+
+    // A missing image is named, with the fix.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+        .args(["depth", "--focal", "1", "--baseline", "1", "--out"])
+        .arg(out.path())
+        .arg(m.join("left.png"))
+        .arg(m.join("nope.png"))
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && stderr.contains("nope.png") && stderr.contains("check the path"), "{stderr}");
+}
+
+/// A session that recorded a depth camera's 16-bit depth beside its pictures plays it through
+/// the camera driver (`camera/depth/z16`), and the depth module passes it on as it was recorded.
+#[test]
+fn recorded_depth_goes_out_as_it_was_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let truth = truth_depth(&session);
+    image::ImageBuffer::<image::Luma<u16>, _>::from_raw(truth.width, truth.height, truth.millimetres.to_vec())
+        .unwrap()
+        .save(dir.path().join("depth.png"))
+        .unwrap();
+    std::fs::copy(&session.frames[0].path, dir.path().join("left.png")).unwrap();
+    let k = session.intrinsics;
+    std::fs::write(
+        dir.path().join("session.toml"),
+        format!(
+            "format = 1\nwidth = 741\nheight = 500\nintrinsics = {{ fx = {}, fy = {}, cx = {}, cy = {} }}\n\
+             [[frames]]\nfile = \"left.png\"\ndepth = \"depth.png\"\ntimestamp_ns = 0\n\
+             [[frames]]\nfile = \"left.png\"\ndepth = \"depth.png\"\ntimestamp_ns = 100000000\n",
+            k.fx, k.fy, k.cx, k.cy
+        ),
+    )
+    .unwrap();
+    let text = format!(
+        "name = \"z16\"\n[display]\nkind = \"passthrough\"\neyes = 1\neye_width = 64\neye_height = 48\nrefresh_hz = 30\n\
+         fov_deg = {{ left = -20, right = 20, up = 15, down = -15 }}\nipd_mm = 64\n\
+         [camera]\nsource = \"replay\"\nfolder = {:?}\nfps = 10\n[depth]\nsource = \"camera\"\n",
+        dir.path().display().to_string()
+    );
+    let profile = DeviceProfile::from_toml(&text, "z16 profile").unwrap();
+    let (_host, depth) = depth_of(&profile);
+    assert_eq!((depth.width, depth.height), (741, 500));
+    assert_eq!(&*depth.millimetres, &*truth.millimetres, "the depth as recorded");
+    assert!(depth.millimetres.iter().zip(depth.confidence.iter()).all(|(&mm, &c)| (mm > 0) == (c == 255)), "known pixels are trusted");
+}
+
+/// The synthetic source says it is synthetic, and its scene is the one it describes: the wall
+/// at `wall_m` around the box.
+#[test]
+fn synthetic_depth_is_labelled_and_is_the_scene_it_says() {
+    let text = "name = \"synthetic depth\"\n[display]\nkind = \"passthrough\"\neyes = 1\neye_width = 64\neye_height = 48\n\
+                refresh_hz = 30\nfov_deg = { left = -45, right = 45, up = 36.87, down = -36.87 }\nipd_mm = 64\n\
+                [camera]\nsource = \"synthetic\"\nwidth = 160\nheight = 120\nfps = 30\n[depth]\nsource = \"synthetic\"\nwall_m = 4.0\n";
+    let profile = DeviceProfile::from_toml(text, "synthetic depth profile").unwrap();
+    let clock = MonotonicClock::shared();
+    let bus = visor_runtime::bus::Bus::new(clock.clone());
+    let feed = FrameFeed::new(visor::shell::frame_info(&profile, 0, 0, glam::Mat4::IDENTITY));
+    let mut host = ModuleHost::new(bus, AppEngine::new().unwrap(), feed, clock.clone(), Default::default(), 60.0);
+    let caps = BusCapabilities { subscribe: vec![TopicPattern::from_str("camera/depth/#").unwrap()], ..Default::default() };
+    let reader = host.bus().endpoint(ModuleRef::new(900, "reader"), caps);
+    let info = reader.subscribe(TopicPattern::from_str("camera/depth/info").unwrap(), QueueOptions::latest(4)).unwrap();
+    let depth = reader.subscribe(TopicPattern::from_str("camera/depth").unwrap(), QueueOptions::latest(1)).unwrap();
+    let still = Arc::new(visor_drivers::pose::SimulatorPose::new(clock.clone()));
+    visor::builtin::register(&mut host, &profile, &repo(), clock, still);
+    visor::builtin::load(&mut host, &repo(), &visor::builtin::drivers_of(&profile)).unwrap();
+    let said: serde_json::Value = info.recv_timeout(Duration::from_secs(30)).unwrap().payload.decode().unwrap();
+    assert_eq!(said["measured"], false, "{said}");
+    assert!(said["source"].as_str().unwrap().contains("synthetic"), "{said}");
+    let frame = depth.recv_timeout(Duration::from_secs(30)).unwrap().payload.as_frame().and_then(FrameHandle::to_depth).unwrap();
+    assert_eq!((frame.width, frame.height), (160, 120));
+    assert_eq!(frame.millimetres[0], 4000, "the wall in the corner");
+    assert!(frame.millimetres.iter().all(|&mm| mm == 4000 || mm == 2000), "a wall and a box halfway to it");
+    assert!(frame.millimetres.contains(&2000), "the box is in view");
 }

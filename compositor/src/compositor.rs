@@ -323,6 +323,12 @@ impl Compositor {
         self.world.set_passthrough(passthrough);
     }
 
+    /// The head pose (world from head) when the camera picture was captured, so the picture is
+    /// placed where the camera saw it, not where the head is now (`None`: the display's pose).
+    pub fn set_camera_head(&mut self, world_from_head: Option<glam::Mat4>) {
+        self.world.camera_head = world_from_head;
+    }
+
     /// The real world's depth from now on, in the camera's pixels (`None`: none known).
     pub fn set_world_depth(&mut self, depth: Option<visor_types::DepthFrame>) {
         let Gpu { device, queue, .. } = &self.gpu;

@@ -30,6 +30,9 @@ const HAS_DEPTH: u32 = 2;
 
 pub struct World {
     passthrough: Option<Passthrough>,
+    /// The head pose (world from head) when the picture shown now was captured; the display's
+    /// where unknown.
+    pub camera_head: Option<Mat4>,
     depth: Option<DepthFrame>,
     texture: wgpu::Texture,
     pub view: wgpu::TextureView,
@@ -57,6 +60,7 @@ impl World {
             view: texture.create_view(&Default::default()),
             texture,
             passthrough: None,
+            camera_head: None,
             depth: None,
             uniforms,
             uploaded: None,
@@ -120,7 +124,9 @@ impl World {
         let flags = (u32::from(p.reproject) * REPROJECT) | (u32::from(depth.is_some()) * HAS_DEPTH);
         let k = p.intrinsics;
         for (eye, buffer) in display.eyes.iter().zip(&self.uniforms) {
-            let (clip_to_camera, camera_to_clip) = p.clip_camera(display.head, eye.view_projection());
+            // The camera where it was when it took the picture: the picture stays put in the
+            // world while the head moves on, rather than swimming with it.
+            let (clip_to_camera, camera_to_clip) = p.clip_camera(self.camera_head.unwrap_or(display.head), eye.view_projection());
             let uniform = WorldUniform {
                 clip_to_camera: clip_to_camera.to_cols_array_2d(),
                 camera_to_clip: camera_to_clip.to_cols_array_2d(),
@@ -141,6 +147,7 @@ impl World {
     /// with `view_projection` while the head is at `world_from_head`; 0 where none is known.
     pub fn real_depth(&self, world_from_head: Mat4, view_projection: Mat4, pixel: [u32; 2], size: [u32; 2]) -> f32 {
         let Some(p) = &self.passthrough else { return 0.0 };
+        let world_from_head = self.camera_head.unwrap_or(world_from_head);
         let pixel = Vec2::new(pixel[0] as f32, pixel[1] as f32);
         let size = Vec2::new(size[0] as f32, size[1] as f32);
         p.lookup(world_from_head, view_projection, pixel, size, self.depth.as_ref()).map_or(0.0, |l| l.depth)

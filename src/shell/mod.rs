@@ -289,6 +289,8 @@ impl Shell {
         }
         self.update_chrome();
         self.world.update(&mut self.compositor, self.clock.now_ns());
+        let captured = self.camera.as_ref().map(|frame| self.pose.predict(frame.timestamp_ns).matrix());
+        self.compositor.set_camera_head(captured);
         let stats = self.compositor.render(self.camera.as_ref(), &layers, &display);
         for (offender, ms) in self.compositor.take_gpu_offenders() {
             if let Some(app) = self.modules.display_apps().find(|a| a.id() == offender) {

@@ -10,6 +10,7 @@
 //! error names the udev rules.
 
 use std::ops::Index;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use glam::{Quat, Vec3};
 
@@ -19,11 +20,26 @@ use super::{DisplayMode, GlassesDevice, GlassesError, GlassesEvent, GlassesFinde
 /// used here) depend on it.
 const IPD_M: f32 = 0.064;
 
+/// Set once libusb has failed to start in this process.
+static NO_USB: AtomicBool = AtomicBool::new(false);
+
 pub struct UsbFinder;
 
 impl GlassesFinder for UsbFinder {
     fn find(&mut self) -> Result<Box<dyn GlassesDevice>, GlassesError> {
-        let mut glasses = ar_drivers::any_glasses().map_err(|e| match e {
+        // rusb panics, rather than returning an error, when libusb cannot start at all (a
+        // container or machine without USB: no /sys/bus/usb), and every later call panics again
+        // on its poisoned global context. That is "no glasses here", not a reason for the shell
+        // to fall over: say so once and stop asking.
+        if NO_USB.load(Ordering::Relaxed) {
+            return Err(GlassesError::NotFound);
+        }
+        let found = std::panic::catch_unwind(ar_drivers::any_glasses).map_err(|_| {
+            NO_USB.store(true, Ordering::Relaxed);
+            tracing::warn!("USB is not available on this machine (libusb could not start); glasses connect over USB");
+            GlassesError::NotFound
+        })?;
+        let mut glasses = found.map_err(|e| match e {
             ar_drivers::Error::NotFound => GlassesError::NotFound,
             e => GlassesError::Open { name: "glasses".into(), message: describe(&e) },
         })?;
