@@ -291,3 +291,42 @@ fn synthetic_depth_is_labelled_and_is_the_scene_it_says() {
     assert!(frame.millimetres.iter().all(|&mm| mm == 4000 || mm == 2000), "a wall and a box halfway to it");
     assert!(frame.millimetres.contains(&2000), "the box is in view");
 }
+
+/// A stereo camera that sends both eyes in one frame (left half, right half) is split by the
+/// camera driver and matched like a pair: the Motorcycle pair side by side, through the profile's
+/// `[camera] stereo`, scores as the pair does.
+#[test]
+fn a_side_by_side_stereo_camera_is_matched_like_a_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = session();
+    let (left, right) = (
+        image::open(&session.frames[0].path).unwrap().into_rgba8(),
+        image::open(session.frames[0].right.as_deref().unwrap()).unwrap().into_rgba8(),
+    );
+    let mut both = image::RgbaImage::new(left.width() * 2, left.height());
+    image::imageops::replace(&mut both, &left, 0, 0);
+    image::imageops::replace(&mut both, &right, i64::from(left.width()), 0);
+    both.save(dir.path().join("frame-0000.png")).unwrap();
+    let (k, stereo) = (session.intrinsics, session.stereo.unwrap());
+    let text = format!(
+        "name = \"sbs\"\n[display]\nkind = \"passthrough\"\neyes = 1\neye_width = 64\neye_height = 48\nrefresh_hz = 30\n\
+         fov_deg = {{ left = -20, right = 20, up = 15, down = -15 }}\nipd_mm = 64\n\
+         [camera]\nsource = \"replay\"\nfolder = {:?}\nfps = 10\n\
+         intrinsics = {{ fx = {}, fy = {}, cx = {}, cy = {} }}\n\
+         stereo = {{ layout = \"side-by-side\", baseline_mm = {}, doffs_px = {} }}\n[depth]\nsource = \"stereo\"\n",
+        dir.path().display().to_string(),
+        k.fx,
+        k.fy,
+        k.cx,
+        k.cy,
+        stereo.baseline_mm,
+        stereo.doffs_px
+    );
+    let profile = DeviceProfile::from_toml(&text, "side-by-side profile").unwrap();
+    let (_host, depth) = depth_of(&profile);
+    assert_eq!((depth.width, depth.height), (741, 500), "one eye's size");
+    let truth = Disparity::open_units(session.frames[0].disparity.as_deref().unwrap()).unwrap();
+    let found = Disparity::from_millimetres(depth.width, depth.height, &depth.millimetres, &depth.confidence, &rig(&session));
+    let s = score(&found, &truth, 2.0);
+    assert!(s.bad_dense <= BAD_2_AT_MOST, "{s:?}");
+}

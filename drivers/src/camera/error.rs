@@ -57,6 +57,8 @@ pub enum CameraError {
     LiveUnsupported { device: String },
     #[error("camera source {source_name} gave no frame within {waited_ms} ms; check it with `visor run --headless --frames 1`")]
     NoFrame { source_name: String, waited_ms: u64 },
+    #[error("side-by-side stereo: {message}")]
+    Stereo { message: String },
 }
 
 fn present_devices(present: &[String]) -> String {

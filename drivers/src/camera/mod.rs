@@ -18,6 +18,7 @@
 //! - `timing`: frame index from time and back, for sources with a fixed rate.
 //! - `synthetic`: [`SyntheticCamera`], an animated test pattern.
 //! - `replay`: [`ReplayCamera`], a looping session (by its timestamps) or image folder.
+//! - `side_by_side`: [`SideBySide`], a stereo camera's two eyes in one frame, split.
 //! - `capture/`: the [`CaptureDevice`] trait, MJPEG/YUYV conversion, nokhwa's V4L2 device.
 //! - `live/`: [`LiveCamera`], a capture thread plus a fallback, and [`CameraEvent`]s.
 
@@ -25,6 +26,7 @@ pub mod capture;
 mod error;
 mod live;
 mod replay;
+mod side_by_side;
 mod synthetic;
 mod timing;
 
@@ -40,6 +42,7 @@ pub use capture::{CaptureDevice, CaptureMode, CaptureRequest};
 pub use error::CameraError;
 pub use live::{CameraEvent, LiveCamera, LiveOptions};
 pub use replay::ReplayCamera;
+pub use side_by_side::SideBySide;
 pub use synthetic::SyntheticCamera;
 
 /// Largest side of a synthetic frame, matching the device-profile validation.
@@ -89,6 +92,17 @@ pub fn open(config: &CameraConfig, data_root: &Path, clock: SharedClock) -> Resu
         SourceConfig::Replay { folder, fps } => Box::new(ReplayCamera::open(&resolve(folder, data_root), *fps)?.with_lens(&config.lens)),
         SourceConfig::Live(live) => Box::new(open_live(live, &config.lens, data_root, clock)?),
     };
+    let source = match config.stereo {
+        Some(stereo) => {
+            let nominal = match &config.source {
+                SourceConfig::Live(live) => Some((live.width, live.height)),
+                _ => None,
+            };
+            let geometry = StereoGeometry { baseline_mm: stereo.baseline_mm, doffs_px: stereo.doffs_px };
+            Box::new(SideBySide::new(source, config.lens, nominal, geometry))
+        }
+        None => source,
+    };
     tracing::info!(camera = %source.describe(), "camera source opened");
     Ok(source)
 }
@@ -97,7 +111,7 @@ pub fn open(config: &CameraConfig, data_root: &Path, clock: SharedClock) -> Resu
 /// fallback cannot be built; a missing camera is the fallback's job.
 pub fn open_live(live: &LiveConfig, lens: &LensConfig, data_root: &Path, clock: SharedClock) -> Result<LiveCamera, CameraError> {
     let fallback = open(
-        &CameraConfig { source: live.fallback(), lens: *lens, mount: Default::default(), passthrough: Default::default() },
+        &CameraConfig { source: live.fallback(), lens: *lens, mount: Default::default(), passthrough: Default::default(), stereo: None },
         data_root,
         clock.clone(),
     )?;
@@ -139,6 +153,7 @@ mod tests {
             lens: LensConfig { intrinsics: None, hfov_deg: Some(90.0) },
             mount: Default::default(),
             passthrough: Default::default(),
+            stereo: None,
         };
         let mut camera = open(&config, &data_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().contains("(8 frames)"), "{}", camera.describe());
@@ -172,6 +187,7 @@ mod tests {
             lens: LensConfig::default(),
             mount: Default::default(),
             passthrough: Default::default(),
+            stereo: None,
         };
         let mut camera = open(&config, &data_root(), MonotonicClock::shared()).unwrap();
         assert!(camera.describe().starts_with("live /dev/video99 320x240 mjpeg @ 30 fps"), "{}", camera.describe());

@@ -12,7 +12,8 @@ use crate::camera::CameraIntrinsics;
 /// The `[camera]` section: where frames come from, the lens they were seen through, and the
 /// camera's mount on the head.
 ///
-/// The lens, mount and passthrough keys (`intrinsics`, `hfov_deg`, `mount`, `passthrough`) sit beside the source's own keys in the section, so
+/// The lens, mount, passthrough and stereo keys (`intrinsics`, `hfov_deg`, `mount`, `passthrough`,
+/// `stereo`) sit beside the source's own keys in the section, so
 /// the section is split by hand: serde's `flatten` would silently accept misspelt keys.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(try_from = "toml::Table")]
@@ -23,6 +24,30 @@ pub struct CameraConfig {
     pub mount: Mount,
     /// How the picture is placed in each eye.
     pub passthrough: PassthroughConfig,
+    /// A stereo camera delivering both eyes in one frame.
+    pub stereo: Option<StereoCameraConfig>,
+}
+
+/// `[camera] stereo = { layout = "side-by-side", baseline_mm = 60.0, doffs_px = 0.0 }`: the
+/// camera's frames hold the left lens's image in their left half and the right lens's in their
+/// right half, rectified; the lens keys then describe one lens, in pixels of one half.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StereoCameraConfig {
+    pub layout: StereoLayout,
+    /// The right lens sits this far to the left lens's right.
+    pub baseline_mm: f32,
+    /// cx_right - cx_left in pixels; 0 for most rigs.
+    #[serde(default)]
+    pub doffs_px: f32,
+}
+
+/// How a stereo camera's two images arrive. One frame holding both is the one layout today;
+/// two devices would be a second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StereoLayout {
+    SideBySide,
 }
 
 /// `[camera.passthrough]`: how the camera picture is placed in each eye.
@@ -191,17 +216,24 @@ impl TryFrom<toml::Table> for CameraConfig {
     fn try_from(mut table: toml::Table) -> Result<Self, Self::Error> {
         let mount = table.remove("mount").map(toml::Value::try_into).transpose()?.unwrap_or_default();
         let passthrough = table.remove("passthrough").map(toml::Value::try_into).transpose()?.unwrap_or_default();
+        let stereo = table.remove("stereo").map(toml::Value::try_into).transpose()?;
         let lens = LensConfig {
             intrinsics: table.remove("intrinsics").map(toml::Value::try_into).transpose()?,
             hfov_deg: table.remove("hfov_deg").map(toml::Value::try_into).transpose()?,
         };
-        Ok(CameraConfig { source: toml::Value::Table(table).try_into()?, lens, mount, passthrough })
+        Ok(CameraConfig { source: toml::Value::Table(table).try_into()?, lens, mount, passthrough, stereo })
     }
 }
 
 impl From<SourceConfig> for CameraConfig {
     fn from(source: SourceConfig) -> Self {
-        CameraConfig { source, lens: LensConfig::default(), mount: Mount::default(), passthrough: PassthroughConfig::default() }
+        CameraConfig {
+            source,
+            lens: LensConfig::default(),
+            mount: Mount::default(),
+            passthrough: PassthroughConfig::default(),
+            stereo: None,
+        }
     }
 }
 
@@ -247,6 +279,14 @@ impl CameraConfig {
         let plane = self.passthrough.plane_m;
         if !(plane.is_finite() && (0.1..=1000.0).contains(&plane)) {
             p.push(format!("camera.passthrough.plane_m is {plane}; use a distance from 0.1 to 1000 metres"));
+        }
+        if let Some(stereo) = self.stereo
+            && !(stereo.baseline_mm.is_finite() && stereo.baseline_mm > 0.0 && stereo.doffs_px.is_finite())
+        {
+            p.push(format!(
+                "camera.stereo.baseline_mm is {}; give the distance between the lenses in millimetres, above 0",
+                stereo.baseline_mm
+            ));
         }
     }
 }

@@ -18,7 +18,10 @@ mod depth;
 mod display;
 mod pose;
 
-pub use camera::{CameraConfig, DEFAULT_HFOV_DEG, LensConfig, LiveConfig, Mount, PassthroughConfig, PixelFormat, SourceConfig};
+pub use camera::{
+    CameraConfig, DEFAULT_HFOV_DEG, LensConfig, LiveConfig, Mount, PassthroughConfig, PixelFormat, SourceConfig, StereoCameraConfig,
+    StereoLayout,
+};
 pub use depth::{DepthConfig, Matcher};
 pub use display::{Display, DisplayKind, FovDegrees, Optics};
 pub use pose::{DriverName, GlassesKeys, GlassesModel, PoseConfig};
