@@ -67,8 +67,7 @@ fn depth_of(profile: &DeviceProfile) -> (ModuleHost, DepthFrame) {
 }
 
 fn rig(session: &visor_drivers::Session) -> StereoRig {
-    let stereo = session.stereo.unwrap();
-    StereoRig { intrinsics: session.intrinsics, baseline_m: stereo.baseline_mm / 1000.0, doffs_px: stereo.doffs_px }
+    StereoRig::from_geometry(session.intrinsics, session.stereo.unwrap())
 }
 
 #[test]
@@ -90,15 +89,7 @@ fn the_depth_module_measures_the_motorcycle_within_two_pixels() {
 /// The truth as depth, to judge the composite by.
 fn truth_depth(session: &visor_drivers::Session) -> DepthFrame {
     let truth = Disparity::open_units(session.frames[0].disparity.as_deref().unwrap()).unwrap();
-    let map = truth.to_depth(&rig(session));
-    DepthFrame {
-        width: map.width,
-        height: map.height,
-        millimetres: map.millimetres.into(),
-        confidence: map.confidence.into(),
-        timestamp_ns: 0,
-        sequence: 0,
-    }
+    truth.to_depth(&rig(session)).into_frame(0, 0)
 }
 
 #[test]

@@ -245,7 +245,7 @@ impl Compositor {
         // The band exists while the shell has UI of its own to vouch for.
         self.chrome.band_rows = if self.trusted.is_empty() { 0 } else { chrome_band_rows(self.config.eye_height) };
         self.exempt_mask = self.chrome.trusted_mask | (unoccluded & (u32::MAX >> (32 - MAX_LAYERS)));
-        self.world_on = self.config.show_camera && self.world.prepare(queue, display, self.exempt_mask);
+        self.world_on = self.world.prepare(queue, display, self.config.show_camera, self.exempt_mask);
         self.last_display = Some(display.clone());
         self.timer.mark(&mut encoder, Mark::Start);
         let reprojected = self.update_display(&mut encoder, layers, display);
@@ -572,7 +572,8 @@ impl Split {
     fn of(submission: &LayerSubmission) -> Split {
         let part = |occludes: bool| {
             let draws = submission.draws.iter().filter(|d| d.world_occludes == occludes).cloned().collect();
-            Arc::new(LayerSubmission { draws, ..submission.clone() })
+            let LayerSubmission { app, sequence, ref frame, cpu_time, .. } = *submission;
+            Arc::new(LayerSubmission { app, sequence, frame: frame.clone(), draws, cpu_time })
         };
         Split { key: (submission.app, submission.sequence), occluded: part(true), hud: part(false) }
     }

@@ -110,17 +110,20 @@ impl World {
 
     /// Whether the composite will take the real world into account (see [`World::prepare`]).
     pub fn active(&self, show_camera: bool) -> bool {
-        show_camera && self.passthrough.as_ref().is_some_and(|p| p.reproject || self.depth.is_some())
+        show_camera && self.passthrough.as_ref().is_some_and(|p| p.reproject || self.usable_depth().is_some())
+    }
+
+    /// The depth, where the camera's size is known to map it onto.
+    fn usable_depth(&self) -> Option<&DepthFrame> {
+        self.depth.as_ref().filter(|_| self.passthrough.is_some_and(|p| p.size.0 > 0 && p.size.1 > 0))
     }
 
     /// Writes each eye's uniform for this frame; whether the composite takes the world into
-    /// account at all (a placed camera that reprojects, or depth to hide layers behind).
-    pub fn prepare(&self, queue: &wgpu::Queue, display: &FrameInfo, exempt_mask: u32) -> bool {
-        let Some(p) = &self.passthrough else { return false };
-        let depth = self.depth.as_ref().filter(|_| p.size.0 > 0 && p.size.1 > 0);
-        if !p.reproject && depth.is_none() {
-            return false;
-        }
+    /// account at all ([`World::active`]: a placed camera that reprojects, or depth to hide
+    /// layers behind).
+    pub fn prepare(&self, queue: &wgpu::Queue, display: &FrameInfo, show_camera: bool, exempt_mask: u32) -> bool {
+        let (Some(p), true) = (&self.passthrough, self.active(show_camera)) else { return false };
+        let depth = self.usable_depth();
         let flags = (u32::from(p.reproject) * REPROJECT) | (u32::from(depth.is_some()) * HAS_DEPTH);
         let k = p.intrinsics;
         for (eye, buffer) in display.eyes.iter().zip(&self.uniforms) {

@@ -108,6 +108,19 @@ impl DepthMap {
         DepthMap { width, height, millimetres, confidence }
     }
 
+    /// As the frame the `depth` module publishes for the camera picture of `sequence`, captured
+    /// at `timestamp_ns`.
+    pub fn into_frame(self, timestamp_ns: u64, sequence: u64) -> visor_types::DepthFrame {
+        visor_types::DepthFrame {
+            width: self.width,
+            height: self.height,
+            millimetres: self.millimetres.into(),
+            confidence: self.confidence.into(),
+            timestamp_ns,
+            sequence,
+        }
+    }
+
     pub fn open(path: &Path) -> Result<DepthMap, DepthError> {
         let (width, height, millimetres) = read_gray16(path)?;
         Ok(DepthMap::from_millimetres(width, height, millimetres))

@@ -55,6 +55,12 @@ pub struct StereoRig {
 }
 
 impl StereoRig {
+    /// A rig of `intrinsics` (the left lens, in pixels of its images) and `geometry` (baseline
+    /// in millimetres, doffs), as sessions and cameras state them.
+    pub fn from_geometry(intrinsics: CameraIntrinsics, geometry: visor_types::camera::StereoGeometry) -> StereoRig {
+        StereoRig { intrinsics, baseline_m: geometry.baseline_mm / 1000.0, doffs_px: geometry.doffs_px }
+    }
+
     pub fn validate(&self) -> Result<(), DepthError> {
         let k = self.intrinsics;
         if !(k.fx.is_finite() && k.fx > 0.0) {

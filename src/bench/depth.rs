@@ -25,7 +25,7 @@ pub fn run(data: &DataDir, iterations: u32, eye: (u32, u32)) -> anyhow::Result<R
     let (left, right) = (Gray::open(&frame.path)?, Gray::open(frame.right.as_deref().unwrap_or(&frame.path))?);
     let truth = frame.disparity.as_deref().map(Disparity::open_units).transpose()?;
     let stereo = session.stereo.ok_or_else(|| anyhow::anyhow!("the Motorcycle session lost its [stereo] table"))?;
-    let rig = StereoRig { intrinsics: session.intrinsics, baseline_m: stereo.baseline_mm / 1000.0, doffs_px: stereo.doffs_px };
+    let rig = StereoRig::from_geometry(session.intrinsics, stereo);
     let params = StereoParams::default();
 
     let mut report = Report::default();
@@ -62,17 +62,7 @@ pub fn run(data: &DataDir, iterations: u32, eye: (u32, u32)) -> anyhow::Result<R
     );
     report.tables.push(matching);
 
-    let depth = result.map(|d| {
-        let map = d.to_depth(&rig);
-        DepthFrame {
-            width: map.width,
-            height: map.height,
-            millimetres: map.millimetres.into(),
-            confidence: map.confidence.into(),
-            timestamp_ns: 0,
-            sequence: 1,
-        }
-    });
+    let depth = result.map(|d| d.to_depth(&rig).into_frame(0, 1));
     report.tables.push(composite(data, &session, depth, iterations, eye)?);
     Ok(report)
 }

@@ -179,19 +179,11 @@ fn stereo(
     if let Some(m) = matched.iter().find(|m| same(&m.left, left.pixels()) && same(&m.right, right.pixels())) {
         return Ok(Some(stamp(&m.depth)));
     }
-    let rig = StereoRig { intrinsics: camera.intrinsics, baseline_m: stereo.baseline_mm / 1000.0, doffs_px: stereo.doffs_px };
+    let rig = StereoRig::from_geometry(camera.intrinsics, stereo);
     rig.validate().map_err(|e| e.to_string())?;
     let gray = |f: &FrameHandle| Gray::from_interleaved(f.width(), f.height(), f.pixels(), 4);
     let disparity = matcher.match_pair(&gray(left), &gray(&right), params).map_err(|e| e.to_string())?;
-    let map = disparity.to_depth(&rig);
-    let depth = DepthFrame {
-        width: map.width,
-        height: map.height,
-        millimetres: map.millimetres.into(),
-        confidence: map.confidence.into(),
-        timestamp_ns: left.timestamp_ns(),
-        sequence: left.sequence(),
-    };
+    let depth = disparity.to_depth(&rig).into_frame(left.timestamp_ns(), left.sequence());
     matched.push_front(Matched { left: left.pixels().clone(), right: right.pixels().clone(), depth: depth.clone() });
     matched.truncate(REMEMBERED);
     Ok(Some(depth))
