@@ -132,6 +132,15 @@ cargo build --release
 say "installing the Python and JavaScript app toolchains (visor toolchain install python js)"
 target/release/visor toolchain install python js
 
+# The network tests check that a third-party Zenoh client (the `eclipse-zenoh` package from
+# PyPI, the same protocol version as the zenoh crate Visor links) talks to Visor's bus.
+zenoh_py=target/zenoh-py
+if ! "$zenoh_py/bin/python" -c 'import zenoh' >/dev/null 2>&1; then
+    say "installing the Zenoh Python client for the network tests (eclipse-zenoh into $zenoh_py)"
+    python3 -m venv "$zenoh_py"
+    "$zenoh_py/bin/pip" install --quiet --disable-pip-version-check eclipse-zenoh==1.10.2
+fi
+
 if [ "$build_only" -eq 1 ]; then
     say "built (--build-only: not installing visor or running the main job)"
     exit 0

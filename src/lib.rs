@@ -17,6 +17,8 @@
 //! - `login_cmd`: `visor registry …`, logins for registries that need them.
 //! - `record`: `visor record`, a camera session from a profile's camera.
 //! - `devices_cmd`: `visor devices`, the glasses and cameras plugged in; recording glasses' IMU.
+//! - `net_cmd`: the shell on a network (`visor run --connect/--listen`, `visor serve`,
+//!   `visor peers`) through `visor-net`'s bridge.
 //! - `progress`: what long work is doing: a spinner on a terminal, log lines elsewhere.
 //! - `admin_backend`: the running shell as the admin panel (`visor run --admin`) sees it.
 
@@ -29,6 +31,7 @@ pub mod devices_cmd;
 pub mod keys_cmd;
 pub mod login_cmd;
 pub mod module_cmd;
+pub mod net_cmd;
 pub mod progress;
 pub mod project;
 pub mod record;

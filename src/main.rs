@@ -88,10 +88,16 @@ enum Command {
         /// each may do), tabs over the running apps, and the installed modules.
         #[arg(long)]
         launcher: bool,
+        #[command(flatten)]
+        net: visor::net_cmd::NetArgs,
         /// App components (.wasm); none starts the installed modules marked `boot`, or the
         /// sample apps when none is installed (and no --launcher).
         apps: Vec<PathBuf>,
     },
+    /// Run library modules (vision) for other devices on the network, with no display.
+    Serve(visor::net_cmd::ServeArgs),
+    /// List the shells on the network, what they run and their link latency.
+    Peers(visor::net_cmd::PeersArgs),
     /// Create an app project in ./NAME: manifest, source, WIT world, SDK, README.
     New {
         name: String,
@@ -218,6 +224,9 @@ enum Suite {
     /// Stereo matching per frame at the session's size, and the composite with the real world
     /// (the camera placed per eye, depth hiding layers) against without (--eye, --iterations).
     Depth,
+    /// The bus across a Zenoh link on loopback against the local bus and raw Zenoh
+    /// (--iterations round trips each).
+    Remote,
 }
 
 #[derive(Subcommand)]
@@ -280,6 +289,7 @@ fn main() -> anyhow::Result<()> {
             motion_log,
             output,
             launcher,
+            net,
         } => {
             let admin = admin.map(|addr| visor::admin_backend::AdminOptions { addr, shell_log: Some(shell_log) });
             let display = if !headless {
@@ -301,8 +311,11 @@ fn main() -> anyhow::Result<()> {
                 launcher,
                 dev: None,
                 display,
+                network: net,
             })
         }
+        Command::Serve(args) => visor::net_cmd::serve(&data()?, store.as_deref(), &args, visor::run::stop_on_signals()?),
+        Command::Peers(args) => print_output(&visor::net_cmd::peers(&args)?),
         Command::New { name, lang } => print_output(&visor::project::new::new_cmd(&name, lang)?),
         Command::Build { dir } => print_output(&visor::project::build_cmd(&dir)?),
         Command::Toolchain { action: ToolchainCommand::Install { langs } } => {
@@ -336,6 +349,7 @@ fn main() -> anyhow::Result<()> {
                 pose_track: None,
                 launcher: false,
                 dev: Some(dir),
+                network: Default::default(),
                 display,
             })
         }
@@ -387,6 +401,7 @@ fn main() -> anyhow::Result<()> {
                 Suite::Pose => bench::pose::run(&data, imu_stream.as_deref(), seconds)?,
                 Suite::Dev => bench::dev::run(&data, &profile, iterations)?,
                 Suite::Depth => bench::depth::run(&data, iterations, parse_size(&eye)?)?,
+                Suite::Remote => bench::remote::run(iterations)?,
             };
             let table = if json { report.json(&name) } else { report.markdown() };
             step.done();

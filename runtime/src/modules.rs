@@ -532,7 +532,7 @@ impl Drop for ModuleHost {
 }
 
 /// What a module may do on the bus: what the policy granted, at the rate its manifest asks.
-fn bus_capabilities(grant: &Grant, manifest: &Manifest) -> BusCapabilities {
+pub fn bus_capabilities(grant: &Grant, manifest: &Manifest) -> BusCapabilities {
     BusCapabilities {
         publish: grant.effective.publish.clone(),
         subscribe: grant.effective.subscribe.clone(),

@@ -11,6 +11,7 @@
 //! - `motion`: motion-to-photon inside the pipeline, headless and windowed.
 //! - `pose`: the glasses' head pose on a recorded IMU stream: sample-to-pose latency and
 //!   prediction error.
+//! - `remote`: the bus across a Zenoh link on loopback, against the local bus and raw Zenoh.
 //! - `dev`: `visor dev`'s save-to-new-pixels per language (build and upgrade apart).
 //! - `report`: the tables every suite returns, printed as Markdown or JSON (`--json`).
 
@@ -21,6 +22,7 @@ pub mod install;
 pub mod modules;
 pub mod motion;
 pub mod pose;
+pub mod remote;
 pub mod report;
 pub mod vision;
 

@@ -66,11 +66,7 @@ pub fn register(host: &mut ModuleHost, profile: &DeviceProfile, data: &Path, clo
     if let Some(config) = profile.depth {
         host.register_native("depth", Arc::new(move |_m: &Manifest| Ok(Box::new(depth::DepthModule { config }) as Box<dyn NativeModule>)));
     }
-    let base = data.to_path_buf();
-    host.register_native(
-        "vision",
-        Arc::new(move |m: &Manifest| Ok(Box::new(vision::VisionModule::from_manifest(m, &base)?) as Box<dyn NativeModule>)),
-    );
+    register_vision(host, data);
 }
 
 /// The built-in drivers a profile loads: those it names, and `depth` where it has a `[depth]`
@@ -100,17 +96,33 @@ pub fn load(host: &mut ModuleHost, data: &Path, drivers: &[DriverName]) -> anyho
             tracing::info!(module = name, "not loaded: the device profile leaves this driver out");
             continue;
         }
-        let dir = modules_dir(data).join(name);
-        let path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading built-in module manifest {}", path.display()))?;
-        let manifest = Manifest::parse(&text, &path.display().to_string())?;
-        host.policy_mut().allow_all(&manifest);
-        let boot = manifest.triggers.boot;
-        let id = host.load(manifest, &dir)?;
-        if boot {
-            host.start(id)?;
-        }
+        let id = load_one(host, data, name)?;
         loaded.push((name.to_string(), id));
     }
     Ok(loaded)
+}
+
+/// Loads the built-in module `name` (its manifest, granted what it asks) and starts it when it
+/// is marked `boot`.
+pub fn load_one(host: &mut ModuleHost, data: &Path, name: &str) -> anyhow::Result<ModuleId> {
+    let dir = modules_dir(data).join(name);
+    let path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading built-in module manifest {}", path.display()))?;
+    let manifest = Manifest::parse(&text, &path.display().to_string())?;
+    host.policy_mut().allow_all(&manifest);
+    let boot = manifest.triggers.boot;
+    let id = host.load(manifest, &dir)?;
+    if boot {
+        host.start(id)?;
+    }
+    Ok(id)
+}
+
+/// Registers the native code of the `vision` library, whose model paths are relative to `data`.
+pub fn register_vision(host: &mut ModuleHost, data: &Path) {
+    let base = data.to_path_buf();
+    host.register_native(
+        "vision",
+        Arc::new(move |m: &Manifest| Ok(Box::new(vision::VisionModule::from_manifest(m, &base)?) as Box<dyn NativeModule>)),
+    );
 }

@@ -101,7 +101,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
 }
 
 fn frame_loop(running: &mut Running, options: &RunOptions, out: &Path, frames: Option<u64>, paced: bool, pngs: bool) -> anyhow::Result<()> {
-    let Running { shell, admin, dev } = running;
+    let Running { shell, admin, dev, .. } = running;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut sink = if pngs { Some(PngSequenceSink::new(out)?) } else { None };
     let log_path = out.join("timing.jsonl");

@@ -63,6 +63,8 @@ pub struct RunOptions {
     /// every save.
     pub dev: Option<PathBuf>,
     pub display: Display,
+    /// Network endpoints from the command line, over the profile's `[network]`.
+    pub network: crate::net_cmd::NetArgs,
 }
 
 /// Where the composited frames go.
@@ -103,7 +105,9 @@ pub fn resolve_profile(data: &DataDir, profile: &str, pose_track: Option<&Path>)
 
 /// A started run: the shell with its apps drawing, and the admin panel if asked for.
 pub struct Running {
-    // Fields drop in order: the admin panel lets go of the shell before the shell stops.
+    // Fields drop in order: the network and the admin panel let go of the shell before the
+    // shell stops.
+    pub bridge: Option<visor_net::Bridge>,
     pub admin: Option<AdminLink>,
     /// `visor dev`'s project, polled between frames.
     pub dev: Option<DevReload>,
@@ -115,7 +119,8 @@ pub struct Running {
 pub fn start(options: &RunOptions, profile: DeviceProfile, gpu: Gpu) -> anyhow::Result<Running> {
     let registry = module_cmd::open_store(options.store.as_deref())?;
     let policy = module_cmd::load_policy(&registry)?;
-    let mut shell = Shell::with_gpu(gpu, profile, options.data.root(), MonotonicClock::shared(), policy)?;
+    let network = options.network.over(&profile.network)?;
+    let mut shell = Shell::with_gpu(gpu, profile, options.data.root(), MonotonicClock::shared(), policy.clone())?;
     tracing::info!(gpu = %shell.compositor.gpu().describe(), profile = %shell.profile.name, "shell started");
     let dev = match &options.dev {
         Some(project) => {
@@ -134,12 +139,15 @@ pub fn start(options: &RunOptions, profile: DeviceProfile, gpu: Gpu) -> anyhow::
     shell.wait_for_apps(options.startup_timeout);
     step.done();
     let admin = options.admin.as_ref().map(|a| AdminLink::start(a, &shell)).transpose()?;
-    Ok(Running { admin, dev, shell })
+    // After the apps started, so the peers learn what this shell runs.
+    let bridge = crate::net_cmd::start_bridge(&network, &shell.modules, policy)?;
+    Ok(Running { bridge, admin, dev, shell })
 }
 
 impl Running {
     /// The shared shutdown: the admin panel first, then every module; failures are reported.
     pub fn finish(mut self) {
+        drop(self.bridge.take());
         drop(self.admin.take());
         self.shell.modules.shutdown();
         for module in self.shell.modules.list() {

@@ -2,7 +2,8 @@
 //! and their optics (`[display]`, see `display`), its camera (`[camera]`: a source — synthetic,
 //! replay or live with a fallback — a lens, a mount and how the picture is placed per eye, see
 //! `camera`), where the head pose comes from (`[pose]`, see `pose`), where the real world's
-//! depth comes from (`[depth]`, see `depth`) and which built-in drivers to load (`drivers`).
+//! depth comes from (`[depth]`, see `depth`), how its bus reaches other devices (`[network]`,
+//! see `network`) and which built-in drivers to load (`drivers`).
 //!
 //! A profile is validated as a whole: [`DeviceProfile::from_toml`] reports every problem at
 //! once, each naming the field and what would fix it.
@@ -16,6 +17,7 @@ use thiserror::Error;
 mod camera;
 mod depth;
 mod display;
+mod network;
 mod pose;
 
 pub use camera::{
@@ -24,6 +26,7 @@ pub use camera::{
 };
 pub use depth::{DepthConfig, Matcher};
 pub use display::{Display, DisplayKind, FovDegrees, Optics};
+pub use network::{AuthConfig, DEFAULT_JPEG_QUALITY, FrameEncoding, NetworkConfig, OffloadConfig, TlsConfig, valid_device_name};
 pub use pose::{DriverName, GlassesKeys, GlassesModel, PoseConfig};
 
 use crate::frame::{EyeView, Viewport};
@@ -45,6 +48,9 @@ pub struct DeviceProfile {
     /// The built-in drivers to load; both (`["camera", "pose"]`) unless the profile says.
     #[serde(default = "pose::default_drivers")]
     pub drivers: Vec<DriverName>,
+    /// How the bus reaches other devices; nothing leaves the device without it.
+    #[serde(default)]
+    pub network: NetworkConfig,
 }
 
 #[derive(Debug, Error)]
@@ -91,7 +97,7 @@ impl DeviceProfile {
 
     fn problems(&self) -> Vec<String> {
         let d = &self.display;
-        let mut p = Vec::new();
+        let mut p = self.network.problems();
         if self.name.trim().is_empty() {
             p.push("name is empty; give the device a name".into());
         }

@@ -1,0 +1,105 @@
+//! In: what remote modules publish, onto this bus. The bridge subscribes on the network only to
+//! what the policy grants remote modules to publish (`visor/DEVICE/PATTERN` for each
+//! `[modules."MODULE@DEVICE"] publish` pattern), so nothing else even travels here. Each
+//! sample goes through a bounded queue to the importer thread, which decodes it and publishes
+//! it through the proxy of its sender: the bus checks the proxy's grants, and stamps the
+//! message as from `MODULE@DEVICE`.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use visor_runtime::manifest::Manifest;
+use visor_types::profile::valid_device_name;
+use zenoh::Wait;
+use zenoh::bytes::Encoding;
+
+use super::{INBOX, Shared, spawn};
+use crate::peers::{AdvertisedModule, remote_manifest};
+use crate::wire::{self, Stamp};
+use crate::{NetError, keys};
+
+/// One sample as a Zenoh callback hands it over.
+struct Arrival {
+    key: String,
+    bytes: Vec<u8>,
+    encoding: Encoding,
+    attachment: Option<Vec<u8>>,
+}
+
+type Declared = Vec<Box<dyn Any + Send>>;
+
+pub(super) fn start(shared: &Arc<Shared>) -> Result<(Declared, Vec<JoinHandle<()>>), NetError> {
+    let (tx, rx) = crossbeam_channel::bounded::<Arrival>(INBOX);
+    let mut declared: Declared = Vec::new();
+    for (name, caps) in shared.policy.modules.iter() {
+        let Some((module, device)) = name.split_once('@') else { continue };
+        if !valid_device_name(device) || device == shared.device {
+            tracing::warn!(entry = %name, "policy entry ignored: name a device as MODULE@DEVICE (letters, digits, '-', '_')");
+            continue;
+        }
+        let Ok(manifest) = remote_manifest(device, &AdvertisedModule::from_grant(module, caps)) else { continue };
+        for pattern in shared.policy.grant(&Manifest { name: name.clone(), ..manifest }).effective.publish {
+            let key = keys::data_pattern(device, &pattern);
+            let (tx, shared2) = (tx.clone(), shared.clone());
+            let subscriber = shared
+                .session
+                .declare_subscriber(key.clone())
+                .callback(move |sample| {
+                    let arrival = Arrival {
+                        key: sample.key_expr().as_str().to_string(),
+                        bytes: sample.payload().to_bytes().into_owned(),
+                        encoding: sample.encoding().clone(),
+                        attachment: sample.attachment().map(|a| a.to_bytes().into_owned()),
+                    };
+                    if tx.try_send(arrival).is_err() {
+                        shared2.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+                .wait()
+                .map_err(|e| NetError::Zenoh { what: format!("subscribing to {key}"), message: e.to_string() })?;
+            tracing::debug!(%key, "importing");
+            declared.push(Box::new(subscriber));
+        }
+    }
+    let shared = shared.clone();
+    let importer = spawn("visor-net-import", move || {
+        while !shared.stopped() {
+            if let Ok(arrival) = rx.recv_timeout(Duration::from_millis(100)) {
+                receive(&shared, arrival);
+            }
+        }
+    });
+    Ok((declared, vec![importer]))
+}
+
+fn receive(shared: &Arc<Shared>, arrival: Arrival) {
+    let Some((device, topic)) = keys::parse_data(&arrival.key) else { return };
+    let stamp = match Stamp::parse(&arrival.key, arrival.attachment.as_deref()) {
+        Ok(stamp) => stamp,
+        Err(e) => return drop_sample(shared, &e.to_string()),
+    };
+    let module = stamp.module.clone().unwrap_or_else(|| "zenoh".to_string());
+    let Some(proxy) = shared.proxy(device, &module) else { return };
+    // Grants first: a refused sender's payload is never decoded.
+    if !proxy.endpoint.capabilities().may_publish(&topic) {
+        return shared.refuse(&format!("{module}@{device} on {topic}"), "its grants do not cover the topic");
+    }
+    let payload = match wire::decode(&arrival.key, arrival.bytes, &arrival.encoding, &stamp) {
+        Ok(payload) => payload,
+        Err(e) => return drop_sample(shared, &e.to_string()),
+    };
+    match proxy.endpoint.publish(&topic, payload) {
+        Ok(_) => {
+            shared.counters.received.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => shared.refuse(&format!("{module}@{device} on {topic}"), &e.to_string()),
+    }
+}
+
+fn drop_sample(shared: &Shared, why: &str) {
+    shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!("sample dropped: {why}");
+}

@@ -1,0 +1,383 @@
+//! [`Bridge`]: this shell's bus on a Zenoh network.
+//!
+//! Data flow, with this device `glasses` and a peer `edge`:
+//!
+//! - **Out** (`export`): topics some remote module is granted to subscribe to (the user's
+//!   policy, `[modules."MODULE@DEVICE"] subscribe = …`) are the exports. The bridge's own
+//!   endpoint (`net`) subscribes to them and puts each message on `visor/glasses/TOPIC`, encoded
+//!   per [`crate::wire`], once some peer listens (frames are not encoded for nobody). Messages
+//!   that came in from the network are never sent back out.
+//! - **In** (`import`): for every remote module the policy grants to publish, the bridge
+//!   subscribes to `visor/DEVICE/PATTERN`. A sample's sender is `MODULE@DEVICE` (the module its
+//!   host stamped, or `zenoh` for a plain client); it publishes through a proxy endpoint of that
+//!   name, whose grants are its advertised manifest ∩ the policy. Without a policy entry the
+//!   sample is refused and counted; the bus refuses what the grants do not cover.
+//! - **Requests** (`request`): a proxy serves on this bus what its module exports on its own
+//!   device, forwarding each request as a Zenoh query to `visor-req/DEVICE/glasses/TOPIC`; a
+//!   query from a peer is asked on this bus through the asking module's proxy, so the same
+//!   grants decide.
+//! - **Peers** (`crate::peers`): a liveliness token and an info queryable say this shell is
+//!   here; the peers' tokens coming and going are published on `net/peers` ([`PeerStatus`]).
+//!
+//! Zenoh's callbacks never block and never allocate without bound: each hands its sample to a
+//! bounded queue that a bridge thread drains; a flood fills the queue and is dropped, counted.
+
+mod export;
+mod import;
+mod request;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use visor_runtime::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Payload, Topic, TopicPattern};
+use visor_runtime::manifest::Manifest;
+use visor_runtime::policy::Policy;
+use visor_types::profile::{FrameEncoding, NetworkConfig};
+use zenoh::Wait;
+use zenoh::sample::SampleKind;
+
+use crate::peers::{AdvertisedModule, PeerInfo, remote_manifest};
+use crate::{NetError, keys};
+
+/// Where the bridge publishes peers arriving and leaving ([`PeerStatus`]).
+pub const PEERS_TOPIC: &str = "net/peers";
+
+/// Module ids of proxies start here, clear of the ids the module host hands out.
+const PROXY_IDS: u32 = 1 << 31;
+
+/// Samples waiting for a bridge thread, per direction; more are dropped and counted.
+const INBOX: usize = 256;
+
+/// How long a forwarded request waits for its answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A peer arriving or leaving, as published on [`PEERS_TOPIC`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    pub device: String,
+    pub present: bool,
+    /// The modules it runs (empty when it left or did not say).
+    pub modules: Vec<String>,
+}
+
+/// What the bridge has done, for the admin panel, the bench and the tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BridgeStats {
+    pub sent: u64,
+    pub received: u64,
+    /// Samples from senders the policy does not name, or that their grants do not cover.
+    pub refused: u64,
+    /// Samples that did not decode, or overflowed a bridge queue.
+    pub dropped: u64,
+    pub requests_forwarded: u64,
+    pub requests_answered: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    sent: AtomicU64,
+    received: AtomicU64,
+    refused: AtomicU64,
+    dropped: AtomicU64,
+    requests_forwarded: AtomicU64,
+    requests_answered: AtomicU64,
+}
+
+/// This shell's bus on the network, until dropped.
+pub struct Bridge {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    // Declarations live as long as the bridge.
+    _token: zenoh::liveliness::LivelinessToken,
+    _declared: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+/// What the bridge's threads share.
+struct Shared {
+    device: String,
+    session: zenoh::Session,
+    bus: Bus,
+    policy: Policy,
+    network: NetworkConfig,
+    /// The bridge's own endpoint: subscribes to the exports, publishes [`PEERS_TOPIC`].
+    endpoint: Endpoint,
+    /// Remote modules by `MODULE@DEVICE`, made on first use.
+    proxies: Mutex<HashMap<String, Arc<Proxy>>>,
+    /// What each live peer advertised.
+    peers: RwLock<BTreeMap<String, PeerInfo>>,
+    /// Refusals already logged (each sender once).
+    refusals: Mutex<HashSet<String>>,
+    next_id: AtomicU32,
+    counters: Counters,
+    stop: AtomicBool,
+}
+
+/// A remote module on this bus.
+struct Proxy {
+    endpoint: Endpoint,
+    device: String,
+    module: String,
+    /// Set when its device leaves: its threads end and it serves nothing more.
+    gone: AtomicBool,
+}
+
+impl Bridge {
+    /// Joins the network `network` describes as `device`, bridging `bus` under `policy`;
+    /// `modules` are the local modules this shell advertises.
+    pub fn start(
+        bus: Bus,
+        device: &str,
+        network: NetworkConfig,
+        policy: Policy,
+        modules: Vec<AdvertisedModule>,
+    ) -> Result<Bridge, NetError> {
+        if !visor_types::profile::valid_device_name(device) {
+            return Err(NetError::Device { name: device.to_string() });
+        }
+        let session = zenoh::open(crate::config::zenoh_config(&network)?)
+            .wait()
+            .map_err(|e| NetError::Zenoh { what: format!("opening the network as {device}"), message: e.to_string() })?;
+        let exports = exports_of(&policy);
+        let caps = BusCapabilities {
+            subscribe: exports.clone(),
+            publish: vec![TopicPattern::from_str("net/#").expect("a valid pattern")],
+            messages_per_second: 10_000,
+            ..BusCapabilities::none()
+        };
+        let endpoint = bus.endpoint(ModuleRef::new(PROXY_IDS - 1, "net"), caps);
+        let shared = Arc::new(Shared {
+            device: device.to_string(),
+            session: session.clone(),
+            bus,
+            policy,
+            network,
+            endpoint,
+            proxies: Mutex::new(HashMap::new()),
+            peers: RwLock::new(BTreeMap::new()),
+            refusals: Mutex::new(HashSet::new()),
+            next_id: AtomicU32::new(PROXY_IDS),
+            counters: Counters::default(),
+            stop: AtomicBool::new(false),
+        });
+        let zerr = |what: &str| {
+            let what = what.to_string();
+            move |e: zenoh::Error| NetError::Zenoh { what: what.clone(), message: e.to_string() }
+        };
+        let mut declared: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+        let mut threads = Vec::new();
+
+        let info = PeerInfo { device: device.to_string(), version: env!("CARGO_PKG_VERSION").to_string(), modules };
+        let info = serde_json::to_vec(&info).unwrap_or_default();
+        let queryable = session
+            .declare_queryable(keys::info(device))
+            .callback(move |query| {
+                let _ = query.reply(query.key_expr().clone(), info.clone()).encoding(zenoh::bytes::Encoding::APPLICATION_JSON).wait();
+            })
+            .wait()
+            .map_err(zerr("declaring this shell's info"))?;
+        declared.push(Box::new(queryable));
+
+        let watcher = shared.clone();
+        let (peer_tx, peer_rx) = crossbeam_channel::bounded::<(String, bool)>(INBOX);
+        let liveliness = session
+            .liveliness()
+            .declare_subscriber(format!("{}/*", keys::PEER))
+            .history(true)
+            .callback(move |sample| {
+                let key = sample.key_expr().as_str();
+                if let Some(device) = key.strip_prefix(keys::PEER).and_then(|k| k.strip_prefix('/')) {
+                    let _ = peer_tx.try_send((device.to_string(), sample.kind() == SampleKind::Put));
+                }
+            })
+            .wait()
+            .map_err(zerr("watching for peers"))?;
+        declared.push(Box::new(liveliness));
+        threads.push(spawn("visor-net-peers", move || watcher.watch_peers(&peer_rx)));
+
+        threads.extend(export::start(&shared, &exports)?);
+        let (subscribers, importers) = import::start(&shared)?;
+        declared.extend(subscribers);
+        threads.extend(importers);
+        let (queryable, servers) = request::serve(&shared)?;
+        declared.push(queryable);
+        threads.extend(servers);
+
+        let token = session.liveliness().declare_token(keys::peer(device)).wait().map_err(zerr("announcing this shell"))?;
+        tracing::info!(
+            device,
+            exports = ?exports.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            zid = %session.zid(),
+            "joined the network"
+        );
+        Ok(Bridge { shared, threads, _token: token, _declared: declared })
+    }
+
+    pub fn device(&self) -> &str {
+        &self.shared.device
+    }
+
+    pub fn session(&self) -> &zenoh::Session {
+        &self.shared.session
+    }
+
+    pub fn stats(&self) -> BridgeStats {
+        let c = &self.shared.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        BridgeStats {
+            sent: get(&c.sent),
+            received: get(&c.received),
+            refused: get(&c.refused),
+            dropped: get(&c.dropped),
+            requests_forwarded: get(&c.requests_forwarded),
+            requests_answered: get(&c.requests_answered),
+        }
+    }
+
+    /// The peers live now, with what they advertised.
+    pub fn peers(&self) -> Vec<PeerInfo> {
+        self.shared.peers.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        if let Err(e) = self.shared.session.close().wait() {
+            tracing::debug!("closing the network session: {e}");
+        }
+    }
+}
+
+impl Shared {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn frame_encoding(&self, topic: &Topic) -> FrameEncoding {
+        self.network.frames.get(topic.as_str()).copied().unwrap_or_default()
+    }
+
+    /// The proxy of `module` on `device`, made on first use if the policy names it
+    /// (`MODULE@DEVICE`, else `*@DEVICE`); none means refused.
+    fn proxy(self: &Arc<Self>, device: &str, module: &str) -> Option<Arc<Proxy>> {
+        let name = format!("{module}@{device}");
+        if let Some(proxy) = self.proxies.lock().unwrap_or_else(|p| p.into_inner()).get(&name) {
+            return Some(proxy.clone());
+        }
+        let valid = visor_types::profile::valid_device_name(module);
+        let entry = [name.clone(), format!("*@{device}")].into_iter().find(|n| self.policy.modules.contains_key(n));
+        let Some(entry) = entry.filter(|_| valid) else {
+            self.refuse(&name, "the policy has no entry for it; add [modules.\"MODULE@DEVICE\"] to grant it");
+            return None;
+        };
+        let advertised = self
+            .peers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(device)
+            .and_then(|info| info.modules.iter().find(|m| m.name == module).cloned());
+        let asked = advertised.unwrap_or_else(|| AdvertisedModule::from_grant(module, &self.policy.modules[&entry]));
+        let manifest = match remote_manifest(device, &asked) {
+            Ok(manifest) => manifest,
+            Err(e) => {
+                self.refuse(&name, &e.to_string());
+                return None;
+            }
+        };
+        let grant = self.policy.grant(&Manifest { name: entry, ..manifest.clone() });
+        if !grant.denied.is_empty() {
+            tracing::info!(module = %name, denied = ?grant.denied, "remote module joins with less than it asks");
+        }
+        let mut caps = visor_runtime::modules::bus_capabilities(&grant, &manifest);
+        caps.shell = false;
+        // Serving a topic means receiving its requests.
+        caps.subscribe.extend(caps.serve.iter().cloned());
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let endpoint = self.bus.endpoint(ModuleRef::new(id, name.as_str()), caps);
+        endpoint.budget().set_limit(manifest.limits.bus_queue_bytes());
+        let proxy = Arc::new(Proxy { endpoint, device: device.to_string(), module: module.to_string(), gone: AtomicBool::new(false) });
+        request::forward_served(self, &proxy);
+        tracing::info!(module = %name, "remote module joined the bus");
+        self.proxies.lock().unwrap_or_else(|p| p.into_inner()).insert(name, proxy.clone());
+        Some(proxy)
+    }
+
+    fn refuse(&self, who: &str, why: &str) {
+        self.counters.refused.fetch_add(1, Ordering::Relaxed);
+        let mut seen = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() < 256 && seen.insert(who.to_string()) {
+            tracing::warn!(remote = who, "refused: {why}");
+        }
+    }
+
+    fn watch_peers(self: &Arc<Self>, events: &crossbeam_channel::Receiver<(String, bool)>) {
+        let topic = Topic::new(PEERS_TOPIC).expect("a valid topic");
+        while !self.stopped() {
+            let Ok((device, present)) = events.recv_timeout(Duration::from_millis(100)) else { continue };
+            if device == self.device {
+                continue;
+            }
+            let modules = if present {
+                let info = crate::peers::fetch_info(&self.session, &device, REQUEST_TIMEOUT).map(|(info, _)| info);
+                let info = info.unwrap_or_else(|| PeerInfo { device: device.clone(), ..PeerInfo::default() });
+                let names: Vec<String> = info.modules.iter().map(|m| m.name.clone()).collect();
+                self.peers.write().unwrap_or_else(|p| p.into_inner()).insert(device.clone(), info);
+                tracing::info!(peer = %device, modules = ?names, "peer arrived");
+                // Its granted modules join now, so what they serve is served before anyone asks.
+                let granted =
+                    |m: &&String| [format!("{m}@{device}"), format!("*@{device}")].iter().any(|n| self.policy.modules.contains_key(n));
+                for module in names.iter().filter(granted) {
+                    self.proxy(&device, module);
+                }
+                names
+            } else {
+                self.peers.write().unwrap_or_else(|p| p.into_inner()).remove(&device);
+                let suffix = format!("@{device}");
+                self.proxies.lock().unwrap_or_else(|p| p.into_inner()).retain(|name, proxy| {
+                    let stays = !name.ends_with(&suffix);
+                    if !stays {
+                        proxy.gone.store(true, Ordering::Relaxed);
+                    }
+                    stays
+                });
+                tracing::warn!(peer = %device, "peer left");
+                Vec::new()
+            };
+            let status = PeerStatus { device, present, modules };
+            if let Ok(payload) = Payload::json(&status)
+                && let Err(e) = self.endpoint.publish(&topic, payload)
+            {
+                tracing::debug!("publishing {PEERS_TOPIC}: {e}");
+            }
+        }
+    }
+}
+
+/// The topics some remote module may subscribe to: what leaves this device.
+fn exports_of(policy: &Policy) -> Vec<TopicPattern> {
+    let mut exports: Vec<TopicPattern> = Vec::new();
+    for (name, caps) in policy.modules.iter().filter(|(name, _)| name.contains('@')) {
+        let Some((module, device)) = name.split_once('@') else { continue };
+        let asked = AdvertisedModule::from_grant(module, caps);
+        let Ok(manifest) = remote_manifest(device, &asked) else { continue };
+        for pattern in policy.grant(&Manifest { name: name.clone(), ..manifest }).effective.subscribe {
+            if !exports.iter().any(|e| e.covers(&pattern)) {
+                exports.retain(|e| !pattern.covers(e));
+                exports.push(pattern);
+            }
+        }
+    }
+    exports
+}
+
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new().name(name.into()).spawn(body).expect("spawning a bridge thread")
+}

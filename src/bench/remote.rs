@@ -1,0 +1,215 @@
+//! `visor bench remote`: the bus across a Zenoh link on loopback, beside its floors in the same
+//! run: the local bus (the same hops without the link) and raw Zenoh (two sessions, the same
+//! link, no bus, no encoding).
+//!
+//! - Round trip, p50 and p99: a small text message, and a 640x480 RGBA frame (PNG and JPEG)
+//!   answered with a small acknowledgement.
+//! - One-way throughput of small messages: how many arrive per second.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use visor_net::Bridge;
+use visor_net::zenoh::Wait;
+use visor_runtime::bus::{Bus, BusCapabilities, Endpoint, FrameHandle, ModuleRef, Payload, PixelFormat, QueueOptions, Topic, TopicPattern};
+use visor_runtime::policy::Policy;
+use visor_types::clock::MonotonicClock;
+use visor_types::profile::{FrameEncoding, NetworkConfig};
+
+use super::percentile;
+use super::report::{Report, Table, num, text};
+
+const POLICY: &str = r#"
+[modules."*@bench-a"]
+publish = ["bench/#"]
+subscribe = ["bench/#"]
+[modules."*@bench-b"]
+publish = ["bench/#"]
+subscribe = ["bench/#"]
+"#;
+
+pub fn run(iterations: u32) -> anyhow::Result<Report> {
+    let iterations = iterations.max(10) as usize;
+    let mut report = Report::default();
+    report.context("cpus", std::thread::available_parallelism().map_or(0, |n| n.get()).to_string());
+    report.context("link", "zenoh 1.10 over tcp on 127.0.0.1");
+    let frame = test_frame(640, 480);
+    let mut rtt =
+        Table::new(format!("round trip, {iterations} messages each"), &["what", "path", "p50 µs", "p99 µs", "ratio to raw zenoh (p50)"]);
+    for (label, payload, encoding) in [
+        ("small text", Payload::text("ping"), FrameEncoding::Png),
+        ("640x480 frame, PNG", Payload::Frame(frame.clone()), FrameEncoding::Png),
+        ("640x480 frame, JPEG", Payload::Frame(frame.clone()), FrameEncoding::Jpeg),
+    ] {
+        let raw_bytes = match &payload {
+            Payload::Frame(f) => f.pixels().len(),
+            _ => 4,
+        };
+        let mut raw = raw_round_trips(raw_bytes, iterations)?;
+        let mut local = local_round_trips(&payload, iterations)?;
+        let mut bridged = bridged_round_trips(&payload, encoding, iterations)?;
+        let raw_p50 = percentile(&mut raw, 0.5);
+        for (path, samples) in [("raw zenoh (bytes, no bus)", &mut raw), ("local bus", &mut local), ("bus over the bridge", &mut bridged)] {
+            let p50 = percentile(samples, 0.5);
+            rtt.row(vec![text(label), text(path), num(p50, 1), num(percentile(samples, 0.99), 1), num(p50 / raw_p50, 2)]);
+        }
+    }
+    report.tables.push(rtt);
+    let mut throughput = Table::new("one-way small messages for 2 s", &["path", "delivered msg/s"]);
+    throughput.row(vec![text("bus over the bridge"), num(bridged_throughput(Duration::from_secs(2))?, 0)]);
+    throughput.note(
+        "The export queue keeps the newest 8 messages: a burst beyond what the link carries drops the oldest, as sensor streams want.",
+    );
+    report.tables.push(throughput);
+    Ok(report)
+}
+
+fn test_frame(width: u32, height: u32) -> FrameHandle {
+    // A smooth picture, as a camera's is (noise would make PNG and JPEG look worse than they are).
+    let pixels: Vec<u8> =
+        (0..width * height).flat_map(|i| [(i % width) as u8, (i / width) as u8, ((i % width + i / width) / 2) as u8, 255]).collect();
+    FrameHandle::new(width, height, width * 4, PixelFormat::Rgba8, pixels.into(), 0, 0).expect("a whole frame")
+}
+
+fn pattern(p: &str) -> TopicPattern {
+    TopicPattern::from_str(p).expect("a valid pattern")
+}
+
+fn endpoint(bus: &Bus, id: u32, name: &str) -> Endpoint {
+    let caps = BusCapabilities {
+        publish: vec![pattern("bench/#")],
+        subscribe: vec![pattern("bench/#")],
+        messages_per_second: 1_000_000,
+        ..BusCapabilities::none()
+    };
+    bus.endpoint(ModuleRef::new(id, name), caps)
+}
+
+/// Sends `payload` on `bench/ping` through `ping` and times the answer on `bench/pong`,
+/// which a thread on the far side publishes through `pong`.
+fn round_trips(ping: &Endpoint, pong: Endpoint, payload: &Payload, iterations: usize) -> anyhow::Result<Vec<f64>> {
+    let back = ping.subscribe(pattern("bench/pong"), QueueOptions::commands(64))?;
+    let asked = pong.subscribe(pattern("bench/ping"), QueueOptions::latest(4))?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let responder = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let topic = Topic::new("bench/pong").expect("a valid topic");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(m) = asked.recv_timeout(Duration::from_millis(20)) {
+                    let _ = pong.publish(&topic, Payload::text(m.sequence.to_string()));
+                }
+            }
+        })
+    };
+    let topic = Topic::new("bench/ping")?;
+    // Warm up until the link carries both ways.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        ping.publish(&topic, payload.clone())?;
+        if back.recv_timeout(Duration::from_millis(200)).is_ok() {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the link did not carry a round trip in 20 s");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    back.drain().for_each(drop);
+    let mut samples = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        ping.publish(&topic, payload.clone())?;
+        if back.recv_timeout(Duration::from_secs(2)).is_ok() {
+            samples.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = responder.join();
+    anyhow::ensure!(!samples.is_empty(), "no round trip completed");
+    Ok(samples)
+}
+
+fn local_round_trips(payload: &Payload, iterations: usize) -> anyhow::Result<Vec<f64>> {
+    let bus = Bus::new(MonotonicClock::shared());
+    round_trips(&endpoint(&bus, 1, "ping"), endpoint(&bus, 2, "pong"), payload, iterations)
+}
+
+fn bridges(encoding: FrameEncoding) -> anyhow::Result<(Bus, Bus, Bridge, Bridge)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let policy = Policy::parse(POLICY, "the bench's policy")?;
+    let frames = [("bench/ping".to_string(), encoding)].into_iter().collect();
+    let a_net = NetworkConfig { listen: vec![format!("tcp/127.0.0.1:{port}")], frames, ..NetworkConfig::default() };
+    let b_net = NetworkConfig { connect: vec![format!("tcp/127.0.0.1:{port}")], ..NetworkConfig::default() };
+    let (a, b) = (Bus::new(MonotonicClock::shared()), Bus::new(MonotonicClock::shared()));
+    let bridge_a = Bridge::start(a.clone(), "bench-a", a_net, policy.clone(), Vec::new())?;
+    let bridge_b = Bridge::start(b.clone(), "bench-b", b_net, policy, Vec::new())?;
+    Ok((a, b, bridge_a, bridge_b))
+}
+
+fn bridged_round_trips(payload: &Payload, encoding: FrameEncoding, iterations: usize) -> anyhow::Result<Vec<f64>> {
+    let (a, b, _bridge_a, _bridge_b) = bridges(encoding)?;
+    round_trips(&endpoint(&a, 1, "ping"), endpoint(&b, 1, "pong"), payload, iterations)
+}
+
+fn bridged_throughput(window: Duration) -> anyhow::Result<f64> {
+    let (a, b, _bridge_a, _bridge_b) = bridges(FrameEncoding::Png)?;
+    let (sender, receiver) = (endpoint(&a, 1, "sender"), endpoint(&b, 1, "receiver"));
+    let arrived = receiver.subscribe(pattern("bench/flood"), QueueOptions::latest(4096))?;
+    let topic = Topic::new("bench/flood")?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while arrived.recv_timeout(Duration::from_millis(100)).is_err() {
+        sender.publish(&topic, Payload::text("x"))?;
+        anyhow::ensure!(Instant::now() < deadline, "the link did not carry a message in 20 s");
+    }
+    let start = Instant::now();
+    let mut delivered = 0u64;
+    while start.elapsed() < window {
+        for _ in 0..64 {
+            let _ = sender.publish(&topic, Payload::text("x"));
+        }
+        delivered += arrived.drain().count() as u64;
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    delivered += arrived.drain().count() as u64;
+    Ok(delivered as f64 / start.elapsed().as_secs_f64())
+}
+
+/// The floor: two Zenoh sessions in this process on the same kind of link, bytes echoed by a
+/// callback, no bus and no encoding.
+fn raw_round_trips(bytes: usize, iterations: usize) -> anyhow::Result<Vec<f64>> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let open = |network: NetworkConfig| -> anyhow::Result<visor_net::zenoh::Session> {
+        let config = visor_net::config::zenoh_config(&network)?;
+        visor_net::zenoh::open(config).wait().map_err(|e| anyhow::anyhow!("opening zenoh: {e}"))
+    };
+    let a = open(NetworkConfig { listen: vec![format!("tcp/127.0.0.1:{port}")], ..NetworkConfig::default() })?;
+    let b = open(NetworkConfig { connect: vec![format!("tcp/127.0.0.1:{port}")], ..NetworkConfig::default() })?;
+    let echo = b.clone();
+    let _echo = b
+        .declare_subscriber("raw/ping")
+        .callback(move |_| {
+            let _ = echo.put("raw/pong", "ok").wait();
+        })
+        .wait()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let back = a.declare_subscriber("raw/pong").wait().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let payload = vec![7u8; bytes];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        a.put("raw/ping", payload.clone()).wait().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if back.recv_timeout(Duration::from_millis(200)).ok().flatten().is_some() {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "raw zenoh did not carry a round trip in 20 s");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    while back.try_recv().ok().flatten().is_some() {}
+    let mut samples = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        a.put("raw/ping", payload.clone()).wait().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if back.recv_timeout(Duration::from_secs(2)).ok().flatten().is_some() {
+            samples.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    Ok(samples)
+}

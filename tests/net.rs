@@ -1,0 +1,348 @@
+//! The bus across devices, over real Zenoh links on loopback: two shells' buses bridged under
+//! their policies (grants, refusals, requests, a peer leaving and coming back), vision offloaded
+//! to a `visor serve` process answering camera frames with faces, and a third-party client (the
+//! `eclipse-zenoh` Python package) publishing and subscribing through the bridge.
+
+mod common;
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use visor_net::{AdvertisedModule, Bridge, PeerStatus};
+use visor_runtime::bus::{Bus, BusCapabilities, Endpoint, FrameHandle, Message, ModuleRef, Payload, QueueOptions, Topic, TopicPattern};
+use visor_runtime::policy::Policy;
+use visor_types::clock::MonotonicClock;
+use visor_types::profile::NetworkConfig;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn pattern(p: &str) -> TopicPattern {
+    TopicPattern::from_str(p).unwrap()
+}
+
+fn topic(t: &str) -> Topic {
+    Topic::new(t).unwrap()
+}
+
+/// A local module on `bus` with exactly these grants.
+fn module(bus: &Bus, id: u32, name: &str, publish: &[&str], subscribe: &[&str], serve: &[&str]) -> Endpoint {
+    let caps = BusCapabilities {
+        publish: publish.iter().map(|p| pattern(p)).collect(),
+        subscribe: subscribe.iter().map(|p| pattern(p)).collect(),
+        messages_per_second: 10_000,
+        serve: serve.iter().map(|p| pattern(p)).collect(),
+        ..BusCapabilities::none()
+    };
+    bus.endpoint(ModuleRef::new(id, name), caps)
+}
+
+fn listen(port: u16) -> NetworkConfig {
+    NetworkConfig { listen: vec![format!("tcp/127.0.0.1:{port}")], ..NetworkConfig::default() }
+}
+
+fn connect(port: u16) -> NetworkConfig {
+    NetworkConfig { connect: vec![format!("tcp/127.0.0.1:{port}")], ..NetworkConfig::default() }
+}
+
+/// Waits up to `within` for a message `accept` takes, publishing with `poke` meanwhile (a
+/// subscription on the far side may still be on its way).
+fn await_message(
+    sub: &visor_runtime::bus::Subscription,
+    within: Duration,
+    mut poke: impl FnMut(),
+    accept: impl Fn(&Message) -> bool,
+) -> Option<Message> {
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        poke();
+        if let Ok(m) = sub.recv_timeout(Duration::from_millis(100))
+            && accept(&m)
+        {
+            return Some(m);
+        }
+    }
+    None
+}
+
+fn advertised(name: &str, publish: &[&str], subscribe: &[&str], exports: &[&str]) -> AdvertisedModule {
+    let strings = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+    AdvertisedModule {
+        name: name.into(),
+        kind: "library".into(),
+        publish: strings(publish),
+        subscribe: strings(subscribe),
+        exports: strings(exports),
+        ..AdvertisedModule::default()
+    }
+}
+
+#[test]
+fn remote_modules_are_granted_by_policy_refused_without_and_come_back() {
+    let port = free_port();
+    let alpha_policy = Policy::parse(
+        r#"
+        [modules."talker@beta"]
+        publish = ["chat/#"]
+        [modules."*@beta"]
+        subscribe = ["chat/#"]
+        "#,
+        "alpha",
+    )
+    .unwrap();
+    let beta_policy = Policy::parse(
+        r#"
+        [modules."*@alpha"]
+        publish = ["chat/#", "echo/#"]
+        subscribe = ["chat/#"]
+        "#,
+        "beta",
+    )
+    .unwrap();
+    let (bus_a, bus_b) = (Bus::new(MonotonicClock::shared()), Bus::new(MonotonicClock::shared()));
+    let listener = module(&bus_a, 1, "listener", &[], &["#"], &[]);
+    let heard = listener.subscribe(pattern("#"), QueueOptions::commands(1024)).unwrap();
+    let alpha_out = module(&bus_a, 2, "announcer", &["chat/#", "private/#", "echo/#"], &[], &[]);
+    let alpha = Bridge::start(bus_a.clone(), "alpha", listen(port), alpha_policy, Vec::new()).unwrap();
+
+    let start_beta = || {
+        let modules = vec![advertised("talker", &["chat/#"], &[], &[]), advertised("echo", &[], &["echo/ask"], &["echo/ask"])];
+        Bridge::start(bus_b.clone(), "beta", connect(port), beta_policy.clone(), modules).unwrap()
+    };
+    let beta = start_beta();
+    let beta_listener = module(&bus_b, 1, "listener", &[], &["#"], &[]);
+    let beta_heard = beta_listener.subscribe(pattern("#"), QueueOptions::commands(1024)).unwrap();
+    let talker = module(&bus_b, 2, "talker", &["chat/#"], &[], &[]);
+    let intruder = module(&bus_b, 3, "intruder", &["chat/#"], &[], &[]);
+    let echo = module(&bus_b, 4, "echo", &[], &["echo/ask"], &["echo/ask"]);
+    let echo_sub = echo.subscribe(pattern("echo/ask"), QueueOptions::commands(16)).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let echo_thread = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(m) = echo_sub.recv_timeout(Duration::from_millis(50)) {
+                    let text = format!("pong:{}", m.payload.as_text().unwrap_or("?"));
+                    let _ = echo.reply(&m, Payload::text(text));
+                }
+            }
+        })
+    };
+
+    // A granted remote module's messages arrive, stamped with its device.
+    let from_talker = await_message(
+        &heard,
+        Duration::from_secs(20),
+        || {
+            let _ = talker.publish(&topic("chat/hello"), Payload::text("hi"));
+            let _ = intruder.publish(&topic("chat/hello"), Payload::text("let me in"));
+        },
+        |m| m.topic.as_str() == "chat/hello" && m.sender.name.ends_with("@beta"),
+    )
+    .expect("talker@beta's message reaches alpha's bus");
+    assert_eq!(&*from_talker.sender.name, "talker@beta");
+    assert_eq!(from_talker.payload.as_text(), Some("hi"));
+    // The intruder has no entry of its own and `*@beta` grants no publishing: never delivered.
+    std::thread::sleep(Duration::from_millis(300));
+    let senders: HashSet<String> = heard.drain().map(|m| m.sender.name.to_string()).collect();
+    assert!(!senders.contains("intruder@beta"), "{senders:?}");
+    assert!(alpha.stats().refused > 0);
+
+    // Alpha's exports reach beta; what alpha does not export never leaves it.
+    let to_beta = await_message(
+        &beta_heard,
+        Duration::from_secs(20),
+        || {
+            let _ = alpha_out.publish(&topic("private/diary"), Payload::text("secret"));
+            let _ = alpha_out.publish(&topic("chat/news"), Payload::text("hello beta"));
+        },
+        |m| m.topic.as_str() == "chat/news",
+    )
+    .expect("alpha's export reaches beta");
+    assert_eq!(&*to_beta.sender.name, "announcer@alpha");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(beta_heard.drain().all(|m| !m.topic.as_str().starts_with("private")));
+
+    // A request to a module on beta, answered across the link.
+    let end = Instant::now() + Duration::from_secs(20);
+    let reply = loop {
+        match alpha_out.request(&topic("echo/ask"), Payload::text("ping"), Duration::from_secs(3)) {
+            Ok(reply) => break reply,
+            // The proxy serving echo/ask appears once alpha has heard what beta runs.
+            Err(_) if Instant::now() < end => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => panic!("echo@beta never answered: {e}"),
+        }
+    };
+    assert_eq!(reply.payload.as_text(), Some("pong:ping"));
+    assert_eq!(&*reply.sender.name, "echo@beta");
+
+    // Beta leaves: alpha says so on net/peers; it comes back and messages flow again.
+    drop(beta);
+    let gone = await_message(
+        &heard,
+        Duration::from_secs(20),
+        || {},
+        |m| m.topic.as_str() == visor_net::PEERS_TOPIC && m.payload.decode::<PeerStatus>().is_ok_and(|s| s.device == "beta" && !s.present),
+    );
+    assert!(gone.is_some(), "alpha noticed beta leaving");
+    let _beta = start_beta();
+    let again = await_message(
+        &heard,
+        Duration::from_secs(30),
+        || {
+            let _ = talker.publish(&topic("chat/hello"), Payload::text("back"));
+        },
+        |m| m.topic.as_str() == "chat/hello" && m.payload.as_text() == Some("back"),
+    );
+    assert!(again.is_some(), "talker@beta's messages flow again after beta came back");
+    stop.store(true, Ordering::Relaxed);
+    echo_thread.join().unwrap();
+}
+
+fn astronaut_frames() -> Vec<FrameHandle> {
+    (0..4)
+        .map(|i| {
+            let path = common::repo().join(format!("assets/camera/astronaut/frame-{i:04}.jpg"));
+            let image = image::open(&path).unwrap().into_rgba8();
+            let (w, h) = image.dimensions();
+            FrameHandle::new(w, h, w * 4, visor_runtime::bus::PixelFormat::Rgba8, image.into_raw().into(), 1_000 + i, i).unwrap()
+        })
+        .collect()
+}
+
+/// `visor serve --modules vision` on a second "host" answers this device's camera frames with
+/// faces, which arrive here as from `vision@edge`.
+#[test]
+fn vision_offloaded_to_visor_serve_answers_camera_frames() {
+    let port = free_port();
+    let store = tempfile::tempdir().unwrap();
+    std::fs::write(
+        store.path().join("policy.toml"),
+        r#"
+        [modules."camera@glasses"]
+        publish = ["camera/frames"]
+        devices = ["camera"]
+        [modules."*@glasses"]
+        subscribe = ["vision/faces"]
+        "#,
+    )
+    .unwrap();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+        .arg("--store")
+        .arg(store.path())
+        .arg("--data-dir")
+        .arg(common::repo())
+        .args(["serve", "--modules", "vision", "--device", "edge", "--listen", &format!("tcp/127.0.0.1:{port}")])
+        .args(["--seconds", "120"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let policy = Policy::parse(
+        r#"
+        [modules."vision@edge"]
+        publish = ["vision/faces"]
+        [modules."*@edge"]
+        subscribe = ["camera/frames"]
+        devices = ["camera"]
+        "#,
+        "glasses",
+    )
+    .unwrap();
+    let bus = Bus::new(MonotonicClock::shared());
+    let camera = module(&bus, 1, "camera", &["camera/frames"], &[], &[]);
+    let tags = module(&bus, 2, "face-tags", &[], &["vision/faces"], &[]);
+    let faces = tags.subscribe(pattern("vision/faces"), QueueOptions::latest(16)).unwrap();
+    // The camera's manifest asks for the camera device, as the built-in one does.
+    let camera_module = AdvertisedModule { devices: vec!["camera".into()], ..advertised("camera", &["camera/frames"], &[], &[]) };
+    let bridge = Bridge::start(bus.clone(), "glasses", connect(port), policy, vec![camera_module]).unwrap();
+    let frames = astronaut_frames();
+    let mut next = 0;
+    let found = await_message(
+        &faces,
+        Duration::from_secs(90),
+        || {
+            let _ = camera.publish(&topic("camera/frames"), Payload::Frame(frames[next % frames.len()].clone()));
+            next += 1;
+        },
+        |m| m.payload.decode::<serde_json::Value>().is_ok_and(|v| v["faces"].as_array().is_some_and(|f| !f.is_empty())),
+    );
+    let _ = serve.kill();
+    let output = serve.wait_with_output().unwrap();
+    let found = found.unwrap_or_else(|| panic!("no faces from the edge; its log:\n{}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(&*found.sender.name, "vision@edge");
+    let detections: serde_json::Value = found.payload.decode().unwrap();
+    let sequence = detections["frame_sequence"].as_u64().unwrap();
+    assert!(sequence < frames.len() as u64, "the faces name one of the frames sent: {detections}");
+    assert_eq!(detections["frame_timestamp_ns"].as_u64(), Some(1_000 + sequence));
+    assert!(bridge.stats().sent > 0 && bridge.stats().received > 0);
+}
+
+/// A third-party client, the `eclipse-zenoh` Python package, publishes and subscribes Visor
+/// topics through the bridge and is refused where the policy says so.
+#[test]
+fn a_python_zenoh_client_talks_through_the_bridge_within_its_grants() {
+    let python = common::repo().join("target/zenoh-py/bin/python");
+    assert!(python.exists(), "{} is missing: scripts/setup.sh installs eclipse-zenoh there", python.display());
+    let port = free_port();
+    let policy = Policy::parse(
+        r#"
+        [modules."zenoh@py"]
+        publish = ["chat/#"]
+        subscribe = ["chat/#"]
+        "#,
+        "glasses",
+    )
+    .unwrap();
+    let bus = Bus::new(MonotonicClock::shared());
+    let local = module(&bus, 1, "chat", &["chat/#", "private/#"], &["#"], &[]);
+    let heard = local.subscribe(pattern("#"), QueueOptions::commands(1024)).unwrap();
+    let _bridge = Bridge::start(bus.clone(), "glasses", listen(port), policy, Vec::new()).unwrap();
+    let script = r#"
+import json, sys, time, zenoh
+conf = zenoh.Config()
+conf.insert_json5("mode", '"peer"')
+conf.insert_json5("connect/endpoints", json.dumps([sys.argv[1]]))
+conf.insert_json5("scouting/multicast/enabled", "false")
+got = []
+with zenoh.open(conf) as s:
+    sub = s.declare_subscriber("visor/glasses/**", lambda sample: got.append([str(sample.key_expr), sample.payload.to_string()]))
+    end = time.time() + 6
+    while time.time() < end:
+        s.put("visor/py/chat/hello", "hi from python", encoding=zenoh.Encoding.TEXT_PLAIN)
+        s.put("visor/py/secret/plans", "nope", encoding=zenoh.Encoding.TEXT_PLAIN)
+        time.sleep(0.1)
+print(json.dumps(got))
+"#;
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script, &format!("tcp/127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(6);
+    let mut from_python = Vec::new();
+    while Instant::now() < end {
+        let _ = local.publish(&topic("chat/out"), Payload::text("to python"));
+        let _ = local.publish(&topic("private/x"), Payload::text("not for python"));
+        std::thread::sleep(Duration::from_millis(100));
+        from_python.extend(heard.drain().filter(|m| m.sender.name.ends_with("@py")));
+    }
+    let output = child.wait_with_output().unwrap();
+    from_python.extend(heard.drain().filter(|m| m.sender.name.ends_with("@py")));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let got: Vec<(String, String)> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert!(got.iter().any(|(k, v)| k == "visor/glasses/chat/out" && v == "to python"), "python got {got:?}");
+    assert!(got.iter().all(|(k, _)| !k.contains("private")), "python got {got:?}");
+    assert!(
+        from_python
+            .iter()
+            .any(|m| m.topic.as_str() == "chat/hello" && &*m.sender.name == "zenoh@py" && m.payload.as_text() == Some("hi from python"))
+    );
+    assert!(from_python.iter().all(|m| m.topic.as_str() != "secret/plans"));
+}
