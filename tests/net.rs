@@ -318,7 +318,7 @@ with zenoh.open(conf) as s:
         time.sleep(0.1)
 print(json.dumps(got))
 "#;
-    let mut child = std::process::Command::new(&python)
+    let child = std::process::Command::new(&python)
         .args(["-c", script, &format!("tcp/127.0.0.1:{port}")])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

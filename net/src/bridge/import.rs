@@ -5,7 +5,6 @@
 //! it through the proxy of its sender: the bus checks the proxy's grants, and stamps the
 //! message as from `MODULE@DEVICE`.
 
-use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
@@ -16,7 +15,7 @@ use visor_types::profile::valid_device_name;
 use zenoh::Wait;
 use zenoh::bytes::Encoding;
 
-use super::{INBOX, Shared, spawn};
+use super::{Declaration, INBOX, Shared, spawn};
 use crate::peers::{AdvertisedModule, remote_manifest};
 use crate::wire::{self, Stamp};
 use crate::{NetError, keys};
@@ -29,7 +28,7 @@ struct Arrival {
     attachment: Option<Vec<u8>>,
 }
 
-type Declared = Vec<Box<dyn Any + Send>>;
+type Declared = Vec<Declaration>;
 
 pub(super) fn start(shared: &Arc<Shared>) -> Result<(Declared, Vec<JoinHandle<()>>), NetError> {
     let (tx, rx) = crossbeam_channel::bounded::<Arrival>(INBOX);

@@ -56,6 +56,9 @@ const INBOX: usize = 256;
 /// How long a forwarded request waits for its answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A Zenoh declaration (subscriber, queryable) kept alive by the bridge.
+type Declaration = Box<dyn std::any::Any + Send>;
+
 /// A peer arriving or leaving, as published on [`PEERS_TOPIC`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PeerStatus {
@@ -94,7 +97,7 @@ pub struct Bridge {
     threads: Vec<JoinHandle<()>>,
     // Declarations live as long as the bridge.
     _token: zenoh::liveliness::LivelinessToken,
-    _declared: Vec<Box<dyn std::any::Any + Send>>,
+    _declared: Vec<Declaration>,
 }
 
 /// What the bridge's threads share.
@@ -168,7 +171,7 @@ impl Bridge {
             let what = what.to_string();
             move |e: zenoh::Error| NetError::Zenoh { what: what.clone(), message: e.to_string() }
         };
-        let mut declared: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+        let mut declared: Vec<Declaration> = Vec::new();
         let mut threads = Vec::new();
 
         let info = PeerInfo { device: device.to_string(), version: env!("CARGO_PKG_VERSION").to_string(), modules };

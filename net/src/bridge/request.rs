@@ -8,7 +8,6 @@
 //!   `call` grant a local module would; the reply goes back as the query's answer, a refusal
 //!   as its error.
 
-use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
@@ -18,14 +17,14 @@ use visor_runtime::bus::{BusError, Message, QueueOptions};
 use zenoh::Wait;
 use zenoh::query::Query;
 
-use super::{INBOX, Proxy, REQUEST_TIMEOUT, Shared, spawn};
+use super::{Declaration, INBOX, Proxy, REQUEST_TIMEOUT, Shared, spawn};
 use crate::wire::{self, Stamp};
 use crate::{NetError, keys};
 
 /// Threads answering peers' queries: a slow local server holds up only one of them.
 const ANSWERERS: usize = 2;
 
-pub(super) fn serve(shared: &Arc<Shared>) -> Result<(Box<dyn Any + Send>, Vec<JoinHandle<()>>), NetError> {
+pub(super) fn serve(shared: &Arc<Shared>) -> Result<(Declaration, Vec<JoinHandle<()>>), NetError> {
     let (tx, rx) = crossbeam_channel::bounded::<Query>(INBOX);
     let counted = shared.clone();
     let queryable = shared
