@@ -18,7 +18,8 @@
 //! - `record`: `visor record`, a camera session from a profile's camera.
 //! - `devices_cmd`: `visor devices`, the glasses and cameras plugged in; recording glasses' IMU.
 //! - `net_cmd`: the shell on a network (`visor run --connect/--listen`, `visor serve`,
-//!   `visor peers`) through `visor-net`'s bridge.
+//!   `visor peers`) through `visor-net`'s bridge; `offload`: vision on another device, local
+//!   vision while it is away.
 //! - `progress`: what long work is doing: a spinner on a terminal, log lines elsewhere.
 //! - `admin_backend`: the running shell as the admin panel (`visor run --admin`) sees it.
 
@@ -32,6 +33,7 @@ pub mod keys_cmd;
 pub mod login_cmd;
 pub mod module_cmd;
 pub mod net_cmd;
+pub mod offload;
 pub mod progress;
 pub mod project;
 pub mod record;

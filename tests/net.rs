@@ -346,3 +346,190 @@ print(json.dumps(got))
     );
     assert!(from_python.iter().all(|m| m.topic.as_str() != "secret/plans"));
 }
+
+/// A Visor process whose log lines are collected as they come.
+struct Proc {
+    child: std::process::Child,
+    lines: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    fn spawn(mut command: std::process::Command) -> Proc {
+        let mut child = command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Proc { child, lines }
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.lines.lock().unwrap().iter().filter(|l| l.contains(needle)).count()
+    }
+
+    /// Waits until `needle` has been logged `times` times.
+    fn wait_for(&self, needle: &str, times: usize, within: Duration) {
+        let end = Instant::now() + within;
+        while self.count(needle) < times {
+            assert!(Instant::now() < end, "never logged '{needle}' ({times}×); the log:\n{}", self.lines.lock().unwrap().join("\n"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM, so the process says goodbye; then waits for it.
+    fn stop(mut self) -> String {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let end = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().unwrap().is_none() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(200));
+        self.lines.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two stores with the policies of the README's example: frames out, faces back.
+fn offload_stores() -> (tempfile::TempDir, tempfile::TempDir, std::path::PathBuf) {
+    let (glasses, edge) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(
+        glasses.path().join("policy.toml"),
+        "[modules.\"vision@edge\"]\npublish = [\"vision/faces\"]\n[modules.\"*@edge\"]\nsubscribe = [\"camera/frames\"]\ndevices = [\"camera\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        edge.path().join("policy.toml"),
+        "[modules.\"camera@glasses\"]\npublish = [\"camera/frames\"]\ndevices = [\"camera\"]\n[modules.\"*@glasses\"]\nsubscribe = [\"vision/faces\"]\n",
+    )
+    .unwrap();
+    let profile = glasses.path().join("faces-offload.toml");
+    let faces = std::fs::read_to_string(common::repo().join("device-profiles/faces.toml")).unwrap();
+    std::fs::write(&profile, format!("{faces}\n[network]\ndevice = \"glasses\"\noffload = {{ vision = \"edge\", fallback = true }}\n"))
+        .unwrap();
+    (glasses, edge, profile)
+}
+
+fn visor(prefix: &[&str], store: &std::path::Path) -> std::process::Command {
+    let mut command = match prefix.split_first() {
+        Some((program, args)) => {
+            let mut c = std::process::Command::new(program);
+            c.args(args).arg(env!("CARGO_BIN_EXE_visor"));
+            c
+        }
+        None => std::process::Command::new(env!("CARGO_BIN_EXE_visor")),
+    };
+    command.arg("--store").arg(store).arg("--data-dir").arg(common::repo());
+    command
+}
+
+fn edge(prefix: &[&str], store: &std::path::Path, listen: &str) -> Proc {
+    let mut command = visor(prefix, store);
+    command.args(["serve", "--modules", "vision", "--device", "edge", "--listen", listen]);
+    Proc::spawn(command)
+}
+
+fn glasses(prefix: &[&str], store: &std::path::Path, profile: &std::path::Path, connect: &str) -> Proc {
+    let mut command = visor(prefix, store);
+    command.args(["run", "--headless", "--frames", "0", "--profile"]).arg(profile).args(["--connect", connect]);
+    command.arg(common::component("face_tags"));
+    Proc::spawn(command)
+}
+
+const REMOTE: &str = "vision is served by the offload device";
+const LOCAL: &str = "the offload device is away; vision runs here";
+
+/// The glasses run face tags with vision on the edge; the edge dies, the glasses run vision
+/// themselves; the edge comes back, and vision moves back to it. No restart of the glasses.
+#[test]
+fn offloaded_vision_falls_back_to_local_and_back_as_the_edge_comes_and_goes() {
+    let port = free_port();
+    let (glasses_store, edge_store, profile) = offload_stores();
+    let listen = format!("tcp/127.0.0.1:{port}");
+    let first = edge(&[], edge_store.path(), &listen);
+    let pair = glasses(&[], glasses_store.path(), &profile, &listen);
+    pair.wait_for(REMOTE, 1, Duration::from_secs(90));
+    pair.wait_for("remote module joined the bus module=vision@edge", 1, Duration::from_secs(30));
+    // The glasses may have said "away" once already, before they first heard of the edge.
+    let local = pair.count(LOCAL);
+    drop(first);
+    pair.wait_for(LOCAL, local + 1, Duration::from_secs(30));
+    let second = edge(&[], edge_store.path(), &listen);
+    pair.wait_for(REMOTE, 2, Duration::from_secs(60));
+    // Faces flow from the edge again: it sends them to the glasses.
+    std::thread::sleep(Duration::from_secs(3));
+    let edge_log = second.stop();
+    let sent: u64 = edge_log
+        .lines()
+        .find_map(|l| l.split("sent=").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()))
+        .unwrap_or(0);
+    assert!(sent > 0, "the edge sent no faces after it came back:\n{edge_log}");
+    let log = pair.stop();
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// Where the test runs as root: the glasses and the edge each in a network namespace of their
+/// own, joined by a veth pair (addresses only inside them). The link is cut mid-run and
+/// restored; vision falls back and moves back.
+#[test]
+#[allow(clippy::print_stderr, reason = "says why the test did nothing without root")]
+fn offloaded_vision_survives_a_cut_link_between_network_namespaces() {
+    let root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if !root {
+        eprintln!("not root: the network-namespace test needs root (the loopback test covers the rest)");
+        return;
+    }
+    let tag = std::process::id() % 10_000;
+    let (ns_glasses, ns_edge) = (format!("visor-g{tag}"), format!("visor-e{tag}"));
+    let (veth_g, veth_e) = (format!("vg{tag}"), format!("ve{tag}"));
+    let ip = |args: &[&str]| {
+        let status = std::process::Command::new("ip").args(args).status().unwrap();
+        assert!(status.success(), "ip {}", args.join(" "));
+    };
+    struct Namespaces(Vec<String>);
+    impl Drop for Namespaces {
+        fn drop(&mut self) {
+            for ns in &self.0 {
+                let _ = std::process::Command::new("ip").args(["netns", "del", ns]).status();
+            }
+        }
+    }
+    ip(&["netns", "add", &ns_glasses]);
+    ip(&["netns", "add", &ns_edge]);
+    let _cleanup = Namespaces(vec![ns_glasses.clone(), ns_edge.clone()]);
+    ip(&["link", "add", &veth_g, "type", "veth", "peer", "name", &veth_e]);
+    ip(&["link", "set", &veth_g, "netns", &ns_glasses]);
+    ip(&["link", "set", &veth_e, "netns", &ns_edge]);
+    ip(&["-n", &ns_glasses, "addr", "add", "10.231.0.1/24", "dev", &veth_g]);
+    ip(&["-n", &ns_edge, "addr", "add", "10.231.0.2/24", "dev", &veth_e]);
+    for (ns, dev) in [(&ns_glasses, &veth_g), (&ns_edge, &veth_e)] {
+        ip(&["-n", ns, "link", "set", dev, "up"]);
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+    }
+    let (glasses_store, edge_store, profile) = offload_stores();
+    let in_edge = ["ip", "netns", "exec", ns_edge.as_str()];
+    let in_glasses = ["ip", "netns", "exec", ns_glasses.as_str()];
+    let _edge = edge(&in_edge, edge_store.path(), "tcp/10.231.0.2:7447");
+    let pair = glasses(&in_glasses, glasses_store.path(), &profile, "tcp/10.231.0.2:7447");
+    pair.wait_for(REMOTE, 1, Duration::from_secs(90));
+    let local = pair.count(LOCAL);
+    // Cut: the glasses' end of the link goes down; the session times out.
+    ip(&["-n", &ns_glasses, "link", "set", &veth_g, "down"]);
+    pair.wait_for(LOCAL, local + 1, Duration::from_secs(60));
+    ip(&["-n", &ns_glasses, "link", "set", &veth_g, "up"]);
+    pair.wait_for(REMOTE, 2, Duration::from_secs(60));
+    let log = pair.stop();
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -101,7 +101,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
 }
 
 fn frame_loop(running: &mut Running, options: &RunOptions, out: &Path, frames: Option<u64>, paced: bool, pngs: bool) -> anyhow::Result<()> {
-    let Running { shell, admin, dev, .. } = running;
+    let Running { shell, admin, dev, bridge, offload } = running;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut sink = if pngs { Some(PngSequenceSink::new(out)?) } else { None };
     let log_path = out.join("timing.jsonl");
@@ -128,6 +128,9 @@ fn frame_loop(running: &mut Running, options: &RunOptions, out: &Path, frames: O
                 start_ns + period.as_nanos() as u64 * (frame + 1)
             }
         };
+        if let (Some(bridge), Some(offload)) = (bridge.as_ref(), offload.as_mut()) {
+            offload.tick(bridge, &mut shell.modules);
+        }
         let report = shell.step(frame, display_time_ns);
         total_ms += report.stats.ms;
         if let Some(admin) = admin.as_mut() {

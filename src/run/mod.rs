@@ -108,6 +108,8 @@ pub struct Running {
     // Fields drop in order: the network and the admin panel let go of the shell before the
     // shell stops.
     pub bridge: Option<visor_net::Bridge>,
+    /// Vision served by another device, when the profile says so.
+    pub offload: Option<crate::offload::Offload>,
     pub admin: Option<AdminLink>,
     /// `visor dev`'s project, polled between frames.
     pub dev: Option<DevReload>,
@@ -141,10 +143,19 @@ pub fn start(options: &RunOptions, profile: DeviceProfile, gpu: Gpu) -> anyhow::
     let admin = options.admin.as_ref().map(|a| AdminLink::start(a, &shell)).transpose()?;
     // After the apps started, so the peers learn what this shell runs.
     let bridge = crate::net_cmd::start_bridge(&network, &shell.modules, policy)?;
-    Ok(Running { bridge, admin, dev, shell })
+    let offload = network.offload.clone().filter(|_| bridge.is_some()).map(|o| crate::offload::Offload::new(o, &shell.modules));
+    Ok(Running { bridge, offload, admin, dev, shell })
 }
 
 impl Running {
+    /// The network's part of a frame: vision moves between the offload device and this shell
+    /// as that device comes and goes.
+    pub fn tick_network(&mut self) {
+        if let (Some(bridge), Some(offload)) = (&self.bridge, &mut self.offload) {
+            offload.tick(bridge, &mut self.shell.modules);
+        }
+    }
+
     /// The shared shutdown: the admin panel first, then every module; failures are reported.
     pub fn finish(mut self) {
         drop(self.bridge.take());

@@ -85,6 +85,8 @@ pub struct OverlayText {
     pub apps: Vec<AppLine>,
     /// A passing message (a screenshot's path, a pause), shown for a few seconds.
     pub notice: Option<String>,
+    /// Where offloaded vision runs (`[network] offload`).
+    pub network: Option<String>,
     pub help: &'static [&'static str],
 }
 
@@ -103,6 +105,9 @@ impl OverlayText {
             let marker = if app.focused { '>' } else { ' ' };
             let paused = if app.paused { "  [paused]" } else { "" };
             lines.push((format!("{marker} {:<16} {:6.2} ms{paused}", app.name, app.frame_ms), INK));
+        }
+        if let Some(network) = &self.network {
+            lines.push((network.clone(), ACCENT));
         }
         if let Some(notice) = &self.notice {
             lines.push((notice.clone(), ACCENT));
@@ -163,6 +168,7 @@ mod tests {
                 AppLine { name: "hud".into(), frame_ms: 0.5, paused: true, focused: false },
             ],
             notice: Some("screenshot: ./visor-000042.png".into()),
+            network: None,
             help: &["F1 overlay", "Esc quit"],
         }
     }

@@ -208,6 +208,7 @@ impl Session {
             return Flow::Continue;
         }
         let display_time_ns = self.running.shell.display_time(self.refresh);
+        self.running.tick_network();
         let report = self.running.shell.step(self.frame, display_time_ns);
         self.timing.frame(report.stats.ms);
         self.app_times = report.apps.iter().map(|(name, time, _)| (name.clone(), *time)).collect();
@@ -347,6 +348,7 @@ impl Session {
             timing: self.last_summary,
             apps,
             notice: self.notice.as_ref().map(|(n, _)| n.clone()),
+            network: self.running.offload.as_ref().map(|o| o.line()),
             help: &input::HELP,
         };
         let gpu = self.running.shell.compositor.gpu();
