@@ -533,3 +533,56 @@ fn offloaded_vision_survives_a_cut_link_between_network_namespaces() {
     let log = pair.stop();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// `visor peers` lists the shells on the network with their modules and latency.
+#[test]
+fn visor_peers_lists_who_is_there() {
+    let port = free_port();
+    let bus = Bus::new(MonotonicClock::shared());
+    let modules = vec![advertised("vision", &["vision/faces"], &[], &["vision/faces"])];
+    let _edge = Bridge::start(bus, "edge-7", listen(port), Policy::default(), modules).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_visor"))
+        .args(["peers", "--json", "--connect", &format!("tcp/127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let peers: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let edge = peers.as_array().unwrap().iter().find(|p| p["device"] == "edge-7").unwrap_or_else(|| panic!("{peers}"));
+    assert_eq!(edge["modules"], serde_json::json!(["vision"]));
+    assert!(edge["latency_ms"].as_f64().is_some_and(|ms| ms > 0.0 && ms < 1000.0), "{edge}");
+}
+
+/// A kept topic (`[network] keep`) loses nothing while its only peer is gone: held, then sent
+/// in order when the peer is back.
+#[test]
+fn kept_topics_lose_nothing_across_a_lost_peer() {
+    let port = free_port();
+    let alpha_policy = Policy::parse("[modules.\"*@beta\"]\nsubscribe = [\"orders/#\", \"chat/#\"]\n", "alpha").unwrap();
+    let beta_policy = Policy::parse("[modules.\"*@alpha\"]\npublish = [\"orders/#\", \"chat/#\"]\n", "beta").unwrap();
+    let (bus_a, bus_b) = (Bus::new(MonotonicClock::shared()), Bus::new(MonotonicClock::shared()));
+    let clerk = module(&bus_a, 1, "clerk", &["orders/#", "chat/#"], &[], &[]);
+    let network = NetworkConfig { keep: vec!["orders/#".into()], ..listen(port) };
+    let _alpha = Bridge::start(bus_a, "alpha", network, alpha_policy, Vec::new()).unwrap();
+    let shop = module(&bus_b, 1, "shop", &[], &["orders/#", "chat/#"], &[]);
+    let orders = shop.subscribe(pattern("orders/#"), QueueOptions::commands(1024)).unwrap();
+    let chat = shop.subscribe(pattern("chat/#"), QueueOptions::commands(1024)).unwrap();
+    let beta = Bridge::start(bus_b.clone(), "beta", connect(port), beta_policy.clone(), Vec::new()).unwrap();
+    let first = await_message(&chat, Duration::from_secs(20), || drop(clerk.publish(&topic("chat/ping"), Payload::text("."))), |_| true);
+    assert!(first.is_some(), "the link carried nothing");
+    drop(beta);
+    // Alpha's publisher stops matching once beta's subscriptions are gone with it.
+    std::thread::sleep(Duration::from_secs(1));
+    for n in 0..20 {
+        clerk.publish(&topic("orders/new"), Payload::text(n.to_string())).unwrap();
+    }
+    let _beta = Bridge::start(bus_b, "beta", connect(port), beta_policy, Vec::new()).unwrap();
+    let mut got = Vec::new();
+    let end = Instant::now() + Duration::from_secs(30);
+    while got.len() < 20 && Instant::now() < end {
+        if let Ok(m) = orders.recv_timeout(Duration::from_millis(100)) {
+            got.push(m.payload.as_text().unwrap().to_string());
+        }
+    }
+    let expected: Vec<String> = (0..20).map(|n| n.to_string()).collect();
+    assert_eq!(got, expected, "every order, in order");
+}

@@ -146,6 +146,11 @@ impl Bridge {
             .wait()
             .map_err(|e| NetError::Zenoh { what: format!("opening the network as {device}"), message: e.to_string() })?;
         let exports = exports_of(&policy);
+        let keep = network
+            .keep
+            .iter()
+            .map(|k| TopicPattern::from_str(k).map_err(|e| NetError::Config { key: "network.keep".into(), message: e.to_string() }))
+            .collect::<Result<Vec<_>, _>>()?;
         let caps = BusCapabilities {
             subscribe: exports.clone(),
             publish: vec![TopicPattern::from_str("net/#").expect("a valid pattern")],
@@ -202,7 +207,7 @@ impl Bridge {
         declared.push(Box::new(liveliness));
         threads.push(spawn("visor-net-peers", move || watcher.watch_peers(&peer_rx)));
 
-        threads.extend(export::start(&shared, &exports)?);
+        threads.extend(export::start(&shared, &exports, &keep)?);
         let (subscribers, importers) = import::start(&shared)?;
         declared.extend(subscribers);
         threads.extend(importers);

@@ -9,6 +9,7 @@
 //! router = false                        # true: `connect` names a zenohd router (client mode)
 //! scouting = false                      # multicast discovery of peers on the LAN
 //! frames = { "camera/frames" = "jpeg" } # how frames cross, per topic: png (default) or jpeg
+//! keep = ["orders/#"]                   # held while no peer listens, sent when one does
 //! jpeg_quality = 85
 //! auth = { user = "glasses-1", password_file = "/etc/visor/zenoh.pass", users_file = "/etc/visor/zenoh.users" }
 //! tls = { root_ca = "ca.pem", cert = "me.pem", key = "me.key" }   # needs tls/ endpoints
@@ -50,6 +51,11 @@ pub struct NetworkConfig {
     pub frames: BTreeMap<String, FrameEncoding>,
     #[serde(default = "default_jpeg_quality")]
     pub jpeg_quality: u8,
+    /// Exported topics whose messages are kept: held (up to a queue's worth, then refused to
+    /// their publishers, as a full command queue is) while no peer listens or the link is
+    /// down, and sent in order when one does. Others are sensor streams: the newest wins.
+    #[serde(default)]
+    pub keep: Vec<String>,
     #[serde(default)]
     pub auth: Option<AuthConfig>,
     #[serde(default)]
@@ -116,6 +122,7 @@ impl Default for NetworkConfig {
             scouting: false,
             frames: BTreeMap::new(),
             jpeg_quality: DEFAULT_JPEG_QUALITY,
+            keep: Vec::new(),
             auth: None,
             tls: None,
             offload: None,
