@@ -586,3 +586,47 @@ fn kept_topics_lose_nothing_across_a_lost_peer() {
     let expected: Vec<String> = (0..20).map(|n| n.to_string()).collect();
     assert_eq!(got, expected, "every order, in order");
 }
+
+/// With `[network] auth`, only peers that log in with a password the listener knows join.
+#[test]
+fn peers_without_the_password_are_kept_out() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let users = write("users", "beta:correct horse\nmallory:other\n");
+    let auth = |user: &str, password: &str, users: Option<std::path::PathBuf>| {
+        Some(visor_types::profile::AuthConfig {
+            user: user.into(),
+            password_file: write(&format!("{user}.pass"), password),
+            users_file: users,
+        })
+    };
+    let policy = "[modules.\"*@alpha\"]\npublish = [\"chat/#\"]\n[modules.\"*@beta\"]\nsubscribe = [\"chat/#\"]\n[modules.\"*@mallory\"]\nsubscribe = [\"chat/#\"]\n";
+    let policy = Policy::parse(policy, "test").unwrap();
+    let bus_a = Bus::new(MonotonicClock::shared());
+    let speaker = module(&bus_a, 1, "speaker", &["chat/#"], &[], &[]);
+    let alpha_net = NetworkConfig { auth: auth("alpha", "alpha's secret", Some(users.clone())), ..listen(port) };
+    let _alpha = Bridge::start(bus_a, "alpha", alpha_net, policy.clone(), Vec::new()).unwrap();
+    let joiner = |device: &str, password: &str| {
+        let bus = Bus::new(MonotonicClock::shared());
+        let ear = module(&bus, 1, "ear", &[], &["chat/#"], &[]);
+        let heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(64)).unwrap();
+        let network = NetworkConfig { auth: auth(device, password, None), ..connect(port) };
+        let bridge = Bridge::start(bus, device, network, policy.clone(), Vec::new()).unwrap();
+        (bridge, heard)
+    };
+    let (_beta, beta_heard) = joiner("beta", "correct horse");
+    let (_mallory, mallory_heard) = joiner("mallory", "a guess");
+    let said =
+        await_message(&beta_heard, Duration::from_secs(20), || drop(speaker.publish(&topic("chat/news"), Payload::text("hi"))), |_| true);
+    assert!(said.is_some(), "beta logged in and hears alpha");
+    for _ in 0..20 {
+        let _ = speaker.publish(&topic("chat/news"), Payload::text("hi"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(mallory_heard.is_empty(), "mallory, with the wrong password, heard alpha");
+}
