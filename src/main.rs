@@ -401,7 +401,7 @@ fn main() -> anyhow::Result<()> {
                 Suite::Pose => bench::pose::run(&data, imu_stream.as_deref(), seconds)?,
                 Suite::Dev => bench::dev::run(&data, &profile, iterations)?,
                 Suite::Depth => bench::depth::run(&data, iterations, parse_size(&eye)?)?,
-                Suite::Remote => bench::remote::run(iterations)?,
+                Suite::Remote => bench::remote::run(&data, iterations)?,
             };
             let table = if json { report.json(&name) } else { report.markdown() };
             step.done();

@@ -100,23 +100,9 @@ pub fn serve(data: &DataDir, store: Option<&std::path::Path>, args: &ServeArgs, 
     anyhow::ensure!(network.is_active(), "visor serve needs a link: give --listen tcp/ADDR:PORT or --connect tcp/HOST:PORT");
     let registry = crate::module_cmd::open_store(store)?;
     let policy = crate::module_cmd::load_policy(&registry)?;
-    let clock = MonotonicClock::shared();
-    let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
-    // No display: the library modules it runs draw nothing.
-    let feed = FrameFeed::new(visor_types::FrameInfo { display_time_ns: 0, frame_number: 0, head: glam::Mat4::IDENTITY, eyes: Vec::new() });
-    let mut host = ModuleHost::new(Bus::new(clock.clone()), engine, feed, clock, policy.clone(), 60.0);
-    let mut started = Vec::new();
-    for name in &args.modules {
-        match name.as_str() {
-            "vision" => builtin::register_vision(&mut host, data.root()),
-            other => anyhow::bail!("visor serve runs the built-in library modules (vision); '{other}' is not one"),
-        }
-        let id = builtin::load_one(&mut host, data.root(), name)?;
-        host.start(id).with_context(|| format!("starting {name}"))?;
-        started.push(name.clone());
-    }
+    let mut host = library_host(data, policy.clone(), &args.modules)?;
     let bridge = start_bridge(&network, &host, policy)?.context("no link to serve on")?;
-    tracing::info!(device = bridge.device(), modules = ?started, "serving");
+    tracing::info!(device = bridge.device(), modules = ?args.modules, "serving");
     let until = args.seconds.map(|s| std::time::Instant::now() + Duration::from_secs_f64(s));
     while !stop.load(Ordering::Relaxed) && until.is_none_or(|t| std::time::Instant::now() < t) {
         std::thread::sleep(Duration::from_millis(100));
@@ -127,6 +113,25 @@ pub fn serve(data: &DataDir, store: Option<&std::path::Path>, args: &ServeArgs, 
     drop(bridge);
     host.shutdown();
     Ok(())
+}
+
+/// A module host with no display running the built-in library modules `modules` (vision) on
+/// a bus of its own.
+pub fn library_host(data: &DataDir, policy: Policy, modules: &[String]) -> anyhow::Result<ModuleHost> {
+    let clock = MonotonicClock::shared();
+    let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("starting wasmtime: {e:#}"))?;
+    // No display: the library modules it runs draw nothing.
+    let feed = FrameFeed::new(visor_types::FrameInfo { display_time_ns: 0, frame_number: 0, head: glam::Mat4::IDENTITY, eyes: Vec::new() });
+    let mut host = ModuleHost::new(Bus::new(clock.clone()), engine, feed, clock, policy, 60.0);
+    for name in modules {
+        match name.as_str() {
+            "vision" => builtin::register_vision(&mut host, data.root()),
+            other => anyhow::bail!("visor serve runs the built-in library modules (vision); '{other}' is not one"),
+        }
+        let id = builtin::load_one(&mut host, data.root(), name)?;
+        host.start(id).with_context(|| format!("starting {name}"))?;
+    }
+    Ok(host)
 }
 
 /// `visor peers`'s options.

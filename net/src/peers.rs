@@ -31,6 +31,9 @@ pub struct AdvertisedModule {
     /// Topics it answers requests on.
     #[serde(default)]
     pub exports: Vec<String>,
+    /// Messages per second its manifest allows it (the default limit when not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_per_second: Option<u32>,
 }
 
 impl AdvertisedModule {
@@ -45,6 +48,7 @@ impl AdvertisedModule {
             call: caps.call.clone(),
             devices: caps.devices.iter().map(|d| d.name().to_string()).collect(),
             exports: strings(&manifest.exports.topics),
+            messages_per_second: Some(manifest.limits.bus_messages_per_second),
         }
     }
 
@@ -60,6 +64,7 @@ impl AdvertisedModule {
             call: caps.call.clone(),
             devices: caps.devices.iter().map(|d| d.name().to_string()).collect(),
             exports: Vec::new(),
+            messages_per_second: None,
         }
     }
 }
@@ -93,6 +98,11 @@ pub fn remote_manifest(device: &str, module: &AdvertisedModule) -> Result<Manife
         caps.insert(key.into(), list(items));
     }
     doc.insert("capabilities".into(), toml::Value::Table(caps));
+    if let Some(rate) = module.messages_per_second {
+        let mut limits = toml::Table::new();
+        limits.insert("bus_messages_per_second".into(), toml::Value::Integer(rate.into()));
+        doc.insert("limits".into(), toml::Value::Table(limits));
+    }
     let mut manifest =
         Manifest::parse(&doc.to_string(), &name).map_err(|e| NetError::Remote { who: name.clone(), message: e.to_string() })?;
     manifest.name = name;
@@ -169,7 +179,9 @@ mod tests {
         };
         let manifest = remote_manifest("edge-1", &vision).unwrap();
         assert_eq!(manifest.name, "vision@edge-1");
-        assert_eq!(AdvertisedModule { name: "vision".into(), ..AdvertisedModule::from_manifest(&manifest) }, vision);
+        let back = AdvertisedModule::from_manifest(&manifest);
+        assert_eq!(AdvertisedModule { name: "vision".into(), messages_per_second: None, ..back }, vision);
+        assert_eq!(back.messages_per_second, Some(1000), "the default limit");
         let liar = AdvertisedModule { name: "x".into(), publish: vec!["Not A Topic".into()], ..AdvertisedModule::default() };
         let error = remote_manifest("edge-1", &liar).unwrap_err().to_string();
         assert!(error.contains("x@edge-1"), "{error}");

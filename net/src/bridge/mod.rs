@@ -280,18 +280,31 @@ impl Shared {
         if let Some(proxy) = self.proxies.lock().unwrap_or_else(|p| p.into_inner()).get(&name) {
             return Some(proxy.clone());
         }
+        let (caps, budget) = self.grant(device, module)?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let endpoint = self.bus.endpoint(ModuleRef::new(id, name.as_str()), caps);
+        endpoint.budget().set_limit(budget);
+        let proxy = Arc::new(Proxy { endpoint, device: device.to_string(), module: module.to_string(), gone: AtomicBool::new(false) });
+        request::forward_served(self, &proxy);
+        tracing::info!(module = %name, "remote module joined the bus");
+        self.proxies.lock().unwrap_or_else(|p| p.into_inner()).insert(name, proxy.clone());
+        Some(proxy)
+    }
+
+    /// What `module` on `device` may do here, and the bytes its queues may hold: what its
+    /// device advertised (or, before that or for a plain client, its policy entry) ∩ the
+    /// policy. None when the policy has no entry for it.
+    fn grant(&self, device: &str, module: &str) -> Option<(BusCapabilities, u64)> {
+        let name = format!("{module}@{device}");
         let valid = visor_types::profile::valid_device_name(module);
         let entry = [name.clone(), format!("*@{device}")].into_iter().find(|n| self.policy.modules.contains_key(n));
         let Some(entry) = entry.filter(|_| valid) else {
             self.refuse(&name, "the policy has no entry for it; add [modules.\"MODULE@DEVICE\"] to grant it");
             return None;
         };
-        let advertised = self
-            .peers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(device)
-            .and_then(|info| info.modules.iter().find(|m| m.name == module).cloned());
+        let peers = self.peers.read().unwrap_or_else(|p| p.into_inner());
+        let advertised = peers.get(device).and_then(|info| info.modules.iter().find(|m| m.name == module).cloned());
+        drop(peers);
         let asked = advertised.unwrap_or_else(|| AdvertisedModule::from_grant(module, &self.policy.modules[&entry]));
         let manifest = match remote_manifest(device, &asked) {
             Ok(manifest) => manifest,
@@ -302,20 +315,13 @@ impl Shared {
         };
         let grant = self.policy.grant(&Manifest { name: entry, ..manifest.clone() });
         if !grant.denied.is_empty() {
-            tracing::info!(module = %name, denied = ?grant.denied, "remote module joins with less than it asks");
+            tracing::info!(module = %name, denied = ?grant.denied, "remote module granted less than it asks");
         }
         let mut caps = visor_runtime::modules::bus_capabilities(&grant, &manifest);
         caps.shell = false;
         // Serving a topic means receiving its requests.
         caps.subscribe.extend(caps.serve.iter().cloned());
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let endpoint = self.bus.endpoint(ModuleRef::new(id, name.as_str()), caps);
-        endpoint.budget().set_limit(manifest.limits.bus_queue_bytes());
-        let proxy = Arc::new(Proxy { endpoint, device: device.to_string(), module: module.to_string(), gone: AtomicBool::new(false) });
-        request::forward_served(self, &proxy);
-        tracing::info!(module = %name, "remote module joined the bus");
-        self.proxies.lock().unwrap_or_else(|p| p.into_inner()).insert(name, proxy.clone());
-        Some(proxy)
+        Some((caps, manifest.limits.bus_queue_bytes()))
     }
 
     fn refuse(&self, who: &str, why: &str) {
@@ -339,6 +345,16 @@ impl Shared {
                 let names: Vec<String> = info.modules.iter().map(|m| m.name.clone()).collect();
                 self.peers.write().unwrap_or_else(|p| p.into_inner()).insert(device.clone(), info);
                 tracing::info!(peer = %device, modules = ?names, "peer arrived");
+                // Proxies made before it said what it runs (from their policy entries) now get
+                // the grants of what it advertised.
+                let existing: Vec<Arc<Proxy>> =
+                    self.proxies.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|p| p.device == device).cloned().collect();
+                for proxy in existing {
+                    if let Some((caps, budget)) = self.grant(&device, &proxy.module) {
+                        proxy.endpoint.set_capabilities(caps);
+                        proxy.endpoint.budget().set_limit(budget);
+                    }
+                }
                 // Its granted modules join now, so what they serve is served before anyone asks.
                 let granted =
                     |m: &&String| [format!("{m}@{device}"), format!("*@{device}")].iter().any(|n| self.policy.modules.contains_key(n));
