@@ -630,3 +630,71 @@ fn peers_without_the_password_are_kept_out() {
     }
     assert!(mallory_heard.is_empty(), "mallory, with the wrong password, heard alpha");
 }
+
+/// Where peers log in, the policy is also Zenoh's access control: an exported topic reaches
+/// only the devices granted it, and no device can publish as another.
+#[test]
+fn logged_in_peers_get_only_their_grants_and_cannot_pose_as_each_other() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let users = write("users", "beta:b-secret\ncarol:c-secret\n");
+    let auth = |user: &str, password: &str, users: Option<std::path::PathBuf>| {
+        Some(visor_types::profile::AuthConfig {
+            user: user.into(),
+            password_file: write(&format!("{user}.pass"), password),
+            users_file: users,
+        })
+    };
+    let alpha_policy =
+        "[modules.\"*@beta\"]\npublish = [\"chat/#\"]\nsubscribe = [\"chat/#\"]\n[modules.\"*@carol\"]\npublish = [\"chat/#\"]\n";
+    let bus_a = Bus::new(MonotonicClock::shared());
+    let speaker = module(&bus_a, 1, "speaker", &["chat/#"], &[], &[]);
+    let ear = module(&bus_a, 2, "ear", &[], &["chat/#"], &[]);
+    let alpha_heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(256)).unwrap();
+    let alpha_net = NetworkConfig { auth: auth("alpha", "a-secret", Some(users)), ..listen(port) };
+    let _alpha = Bridge::start(bus_a, "alpha", alpha_net, Policy::parse(alpha_policy, "alpha").unwrap(), Vec::new()).unwrap();
+    let peer_policy = Policy::parse("[modules.\"*@alpha\"]\npublish = [\"chat/#\"]\n", "peer").unwrap();
+    let joiner = |device: &str, password: &str| {
+        let bus = Bus::new(MonotonicClock::shared());
+        let ear = module(&bus, 1, "ear", &[], &["chat/#"], &[]);
+        let heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(256)).unwrap();
+        let network = NetworkConfig { auth: auth(device, password, None), ..connect(port) };
+        (Bridge::start(bus, device, network, peer_policy.clone(), Vec::new()).unwrap(), heard)
+    };
+    let (_beta, beta_heard) = joiner("beta", "b-secret");
+    let (_carol, carol_heard) = joiner("carol", "c-secret");
+    let said =
+        await_message(&beta_heard, Duration::from_secs(20), || drop(speaker.publish(&topic("chat/news"), Payload::text("hi"))), |_| true);
+    assert!(said.is_some(), "beta, granted chat/#, hears alpha");
+    // Carol, logged in, subscribes to the same keys but is granted nothing to read.
+    for _ in 0..20 {
+        let _ = speaker.publish(&topic("chat/news"), Payload::text("hi"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(carol_heard.is_empty(), "carol heard what alpha's policy does not give her");
+
+    // Carol, with a plain Zenoh session, puts under beta's prefix: refused by the link.
+    let carol = NetworkConfig { auth: auth("carol", "c-secret", None), ..connect(port) };
+    let session = {
+        use visor_net::zenoh::Wait;
+        visor_net::zenoh::open(visor_net::config::zenoh_config(&carol).unwrap()).wait().unwrap()
+    };
+    let end = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < end {
+        use visor_net::zenoh::Wait;
+        session.put("visor/beta/chat/news", "I am beta").wait().unwrap();
+        session.put("visor/carol/chat/news", "I am carol").wait().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let heard: Vec<(String, String)> = alpha_heard
+        .drain()
+        .map(|m| (m.sender.name.to_string(), m.payload.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()))
+        .collect();
+    assert!(heard.iter().any(|(who, what)| who == "zenoh@carol" && what == "I am carol"), "{heard:?}");
+    assert!(heard.iter().all(|(_, what)| what != "I am beta"), "carol posed as beta: {heard:?}");
+}

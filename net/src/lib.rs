@@ -11,9 +11,11 @@
 //! - `keys`: topics ↔ key expressions.
 //! - `wire`: payloads ↔ Zenoh payloads, encodings and attachments.
 //! - `config`: [`visor_types::profile::NetworkConfig`] → `zenoh::Config`.
+//! - `acl`: the policy as Zenoh access control, where peers log in.
 //! - `peers`: [`PeerInfo`], [`AdvertisedModule`], remote manifests, [`list_peers`].
 //! - `bridge`: [`Bridge`] (`export`, `import`, `request`).
 
+pub mod acl;
 mod bridge;
 pub mod config;
 pub mod keys;

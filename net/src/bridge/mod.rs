@@ -142,7 +142,14 @@ impl Bridge {
         if !visor_types::profile::valid_device_name(device) {
             return Err(NetError::Device { name: device.to_string() });
         }
-        let session = zenoh::open(crate::config::zenoh_config(&network)?)
+        let mut config = crate::config::zenoh_config(&network)?;
+        if network.auth.as_ref().is_some_and(|a| a.users_file.is_some()) {
+            let acl = crate::acl::access_control(device, &policy).to_string();
+            config
+                .insert_json5("access_control", &acl)
+                .map_err(|e| NetError::Config { key: "access_control".into(), message: e.to_string() })?;
+        }
+        let session = zenoh::open(config)
             .wait()
             .map_err(|e| NetError::Zenoh { what: format!("opening the network as {device}"), message: e.to_string() })?;
         let exports = exports_of(&policy);
