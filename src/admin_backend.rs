@@ -25,12 +25,14 @@
 //! - `views`: module rows and app log lines, built on the main thread.
 //! - `frames`: the hand-over slot for preview frames and their PNG.
 //! - `tap`: the bus monitor's tap (last message per topic, summarized).
+//! - `peers`: the other shells on the network, from `net/peers`.
 //! - `cpu`: CPU time of module threads.
 //! - `shell_log`: [`ShellLog`], a `tracing` layer that keeps the shell's recent lines.
 
 mod bridge;
 mod cpu;
 mod frames;
+mod peers;
 mod shell_log;
 mod tap;
 mod views;

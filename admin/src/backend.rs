@@ -136,6 +136,19 @@ pub struct BusSnapshot {
     pub subscriptions: Vec<SubscriptionView>,
     /// Messages on topics past a publisher's tracked-topic limit.
     pub untracked_messages: u64,
+    /// Other shells on the network, as the bus heard of them (`net/peers`).
+    #[serde(default)]
+    pub peers: Vec<PeerView>,
+}
+
+/// Another shell on the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeerView {
+    pub device: String,
+    pub present: bool,
+    pub modules: Vec<String>,
+    /// Round trip of the last time it was asked what it runs.
+    pub latency_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -34,7 +34,7 @@ mod token;
 
 pub use backend::{
     AdminBackend, BusMonitor, BusSnapshot, FramePreview, LogEntry, LogSource, ModuleAction, ModuleControl, ModuleState, ModuleView,
-    SubscriptionView, TopicView,
+    PeerView, SubscriptionView, TopicView,
 };
 pub use error::{AdminError, BackendError};
 pub use rates::RateMeter;

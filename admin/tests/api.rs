@@ -75,7 +75,7 @@ impl BusMonitor for FakeShell {
             last_age_ms: Some(1.0),
             last_message: Some("json {\"x\":1}".into()),
         };
-        Ok(BusSnapshot { topics: vec![topic], subscriptions: Vec::new(), untracked_messages: 0 })
+        Ok(BusSnapshot { topics: vec![topic], subscriptions: Vec::new(), untracked_messages: 0, peers: Vec::new() })
     }
 }
 

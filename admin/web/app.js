@@ -160,6 +160,12 @@ function renderBus(bus) {
     [t.last_message || dash, "message"],
     [t.last_age_ms == null ? dash : (t.last_age_ms / 1000).toFixed(1) + " s", "num"],
   ]));
+  fillTable("#peers", (bus.peers || []).map((p) => [
+    [p.device], [p.present ? "connected" : "gone"],
+    [p.latency_ms == null ? dash : p.latency_ms.toFixed(2) + " ms", "num"],
+    [p.modules.length ? p.modules.join(", ") : dash],
+  ]));
+  document.getElementById("peers").hidden = !(bus.peers || []).length;
   fillTable("#subscriptions", bus.subscriptions.map((s) => [
     [s.subscriber], [s.pattern], [s.policy],
     [String(s.queued), "num"], [String(s.dropped), "num"], [String(s.rejected), "num"],

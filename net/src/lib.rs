@@ -24,7 +24,7 @@ pub mod wire;
 
 use std::path::PathBuf;
 
-pub use bridge::{Bridge, BridgeStats, PEERS_TOPIC, PeerStatus, REQUEST_TIMEOUT};
+pub use bridge::{Bridge, BridgeStats, PEER_REFRESH, PEERS_TOPIC, PeerStatus, REQUEST_TIMEOUT};
 pub use peers::{AdvertisedModule, PeerInfo, PeerReport, list_peers};
 
 /// Re-exported so callers open sessions (`visor peers`, the bench) with the same Zenoh.

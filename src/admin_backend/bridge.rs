@@ -16,6 +16,7 @@ use visor_types::clock::SharedClock;
 
 use super::cpu::{ThreadTimes, kernel_name};
 use super::frames::FrameSlot;
+use super::peers::PeerWatch;
 use super::shell_log::ShellLog;
 use super::tap::BusTap;
 use super::views::ModuleRow;
@@ -36,6 +37,7 @@ pub(crate) struct ShellBridge {
     requests: Sender<Request>,
     bus: Bus,
     tap: BusTap,
+    peers: PeerWatch,
     clock: SharedClock,
     frames: Arc<FrameSlot>,
     shell_log: Option<ShellLog>,
@@ -50,7 +52,8 @@ impl ShellBridge {
         shell_log: Option<ShellLog>,
     ) -> ShellBridge {
         let tap = BusTap::new(&bus);
-        ShellBridge { requests, bus, tap, clock, frames, shell_log }
+        let peers = PeerWatch::new(&bus);
+        ShellBridge { requests, bus, tap, peers, clock, frames, shell_log }
     }
 
     /// Sends a request to the frame loop and waits for its answer.
@@ -122,7 +125,7 @@ impl BusMonitor for ShellBridge {
                 rejected: s.rejected,
             })
             .collect();
-        Ok(BusSnapshot { topics, subscriptions, untracked_messages: stats.untracked_messages })
+        Ok(BusSnapshot { topics, subscriptions, untracked_messages: stats.untracked_messages, peers: self.peers.look() })
     }
 }
 

@@ -66,7 +66,14 @@ pub struct PeerStatus {
     pub present: bool,
     /// The modules it runs (empty when it left or did not say).
     pub modules: Vec<String>,
+    /// Round trip of asking it what it runs, in milliseconds (asked on arrival and every
+    /// [`PEER_REFRESH`]); none when it left or did not answer.
+    #[serde(default)]
+    pub latency_ms: Option<f64>,
 }
+
+/// How often live peers are asked again what they run (and so how far away they are).
+pub const PEER_REFRESH: Duration = Duration::from_secs(5);
 
 /// What the bridge has done, for the admin panel, the bench and the tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -340,54 +347,75 @@ impl Shared {
     }
 
     fn watch_peers(self: &Arc<Self>, events: &crossbeam_channel::Receiver<(String, bool)>) {
-        let topic = Topic::new(PEERS_TOPIC).expect("a valid topic");
+        let mut refreshed = std::time::Instant::now();
         while !self.stopped() {
+            if refreshed.elapsed() >= PEER_REFRESH {
+                refreshed = std::time::Instant::now();
+                let live: Vec<String> = self.peers.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+                for device in live {
+                    let latency = crate::peers::fetch_info(&self.session, &device, REQUEST_TIMEOUT).map(|(info, rtt)| {
+                        let names = info.modules.iter().map(|m| m.name.clone()).collect();
+                        (names, rtt.as_secs_f64() * 1e3)
+                    });
+                    if let Some((modules, ms)) = latency {
+                        self.announce(PeerStatus { device, present: true, modules, latency_ms: Some(ms) });
+                    }
+                }
+            }
             let Ok((device, present)) = events.recv_timeout(Duration::from_millis(100)) else { continue };
             if device == self.device {
                 continue;
             }
-            let modules = if present {
-                let info = crate::peers::fetch_info(&self.session, &device, REQUEST_TIMEOUT).map(|(info, _)| info);
-                let info = info.unwrap_or_else(|| PeerInfo { device: device.clone(), ..PeerInfo::default() });
-                let names: Vec<String> = info.modules.iter().map(|m| m.name.clone()).collect();
-                self.peers.write().unwrap_or_else(|p| p.into_inner()).insert(device.clone(), info);
-                tracing::info!(peer = %device, modules = ?names, "peer arrived");
-                // Proxies made before it said what it runs (from their policy entries) now get
-                // the grants of what it advertised.
-                let existing: Vec<Arc<Proxy>> =
-                    self.proxies.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|p| p.device == device).cloned().collect();
-                for proxy in existing {
-                    if let Some((caps, budget)) = self.grant(&device, &proxy.module) {
-                        proxy.endpoint.set_capabilities(caps);
-                        proxy.endpoint.budget().set_limit(budget);
-                    }
-                }
-                // Its granted modules join now, so what they serve is served before anyone asks.
-                let granted =
-                    |m: &&String| [format!("{m}@{device}"), format!("*@{device}")].iter().any(|n| self.policy.modules.contains_key(n));
-                for module in names.iter().filter(granted) {
-                    self.proxy(&device, module);
-                }
-                names
-            } else {
-                self.peers.write().unwrap_or_else(|p| p.into_inner()).remove(&device);
-                let suffix = format!("@{device}");
-                self.proxies.lock().unwrap_or_else(|p| p.into_inner()).retain(|name, proxy| {
-                    let stays = !name.ends_with(&suffix);
-                    if !stays {
-                        proxy.gone.store(true, Ordering::Relaxed);
-                    }
-                    stays
-                });
-                tracing::warn!(peer = %device, "peer left");
-                Vec::new()
-            };
-            let status = PeerStatus { device, present, modules };
-            if let Ok(payload) = Payload::json(&status)
-                && let Err(e) = self.endpoint.publish(&topic, payload)
-            {
-                tracing::debug!("publishing {PEERS_TOPIC}: {e}");
+            let status = if present { self.arrived(device) } else { self.left(device) };
+            self.announce(status);
+        }
+    }
+
+    fn arrived(self: &Arc<Self>, device: String) -> PeerStatus {
+        let fetched = crate::peers::fetch_info(&self.session, &device, REQUEST_TIMEOUT);
+        let latency_ms = fetched.as_ref().map(|(_, rtt)| rtt.as_secs_f64() * 1e3);
+        let info = fetched.map(|(info, _)| info).unwrap_or_else(|| PeerInfo { device: device.clone(), ..PeerInfo::default() });
+        let names: Vec<String> = info.modules.iter().map(|m| m.name.clone()).collect();
+        self.peers.write().unwrap_or_else(|p| p.into_inner()).insert(device.clone(), info);
+        tracing::info!(peer = %device, modules = ?names, "peer arrived");
+        // Proxies made before it said what it runs (from their policy entries) now get the
+        // grants of what it advertised.
+        let existing: Vec<Arc<Proxy>> =
+            self.proxies.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|p| p.device == device).cloned().collect();
+        for proxy in existing {
+            if let Some((caps, budget)) = self.grant(&device, &proxy.module) {
+                proxy.endpoint.set_capabilities(caps);
+                proxy.endpoint.budget().set_limit(budget);
             }
+        }
+        // Its granted modules join now, so what they serve is served before anyone asks.
+        let granted = |m: &&String| [format!("{m}@{device}"), format!("*@{device}")].iter().any(|n| self.policy.modules.contains_key(n));
+        for module in names.iter().filter(granted) {
+            self.proxy(&device, module);
+        }
+        PeerStatus { device, present: true, modules: names, latency_ms }
+    }
+
+    fn left(&self, device: String) -> PeerStatus {
+        self.peers.write().unwrap_or_else(|p| p.into_inner()).remove(&device);
+        let suffix = format!("@{device}");
+        self.proxies.lock().unwrap_or_else(|p| p.into_inner()).retain(|name, proxy| {
+            let stays = !name.ends_with(&suffix);
+            if !stays {
+                proxy.gone.store(true, Ordering::Relaxed);
+            }
+            stays
+        });
+        tracing::warn!(peer = %device, "peer left");
+        PeerStatus { device, present: false, modules: Vec::new(), latency_ms: None }
+    }
+
+    fn announce(&self, status: PeerStatus) {
+        let topic = Topic::new(PEERS_TOPIC).expect("a valid topic");
+        if let Ok(payload) = Payload::json(&status)
+            && let Err(e) = self.endpoint.publish(&topic, payload)
+        {
+            tracing::debug!("publishing {PEERS_TOPIC}: {e}");
         }
     }
 }
