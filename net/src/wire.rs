@@ -144,6 +144,7 @@ fn encode_frame(frame: &FrameHandle, frames: FrameEncoding, jpeg_quality: u8) ->
     let mut out = Vec::new();
     let fail = |e: image::ImageError| bad("frame", e.to_string());
     match (frame.format(), frames) {
+        (_, FrameEncoding::Raw) => Ok((packed.into_owned(), Encoding::APPLICATION_OCTET_STREAM)),
         (PixelFormat::Rgba8, FrameEncoding::Jpeg) => {
             // JPEG has no alpha: the picture's colour goes, its alpha (always opaque from a camera) stays behind.
             let rgb: Vec<u8> = packed.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
@@ -265,6 +266,16 @@ mod tests {
         let back = round_trip(&Payload::Frame(frame.clone()), FrameEncoding::Png);
         let back = back.as_frame().unwrap();
         assert_eq!((back.width(), back.height(), back.timestamp_ns(), back.sequence()), (33, 9, 42, 7));
+        for y in 0..9 {
+            assert_eq!(frame.read_region(0, y, 33, 1).unwrap(), back.read_region(0, y, 33, 1).unwrap());
+        }
+    }
+
+    #[test]
+    fn raw_frames_are_the_pixels() {
+        let frame = gradient(33, 9, 33 * 4 + 12);
+        let back = round_trip(&Payload::Frame(frame.clone()), FrameEncoding::Raw);
+        let back = back.as_frame().unwrap();
         for y in 0..9 {
             assert_eq!(frame.read_region(0, y, 33, 1).unwrap(), back.read_region(0, y, 33, 1).unwrap());
         }

@@ -47,6 +47,7 @@ pub fn run(data: &DataDir, iterations: u32) -> anyhow::Result<Report> {
         ("small text", Payload::text("ping"), FrameEncoding::Png),
         ("640x480 frame, PNG", Payload::Frame(frame.clone()), FrameEncoding::Png),
         ("640x480 frame, JPEG", Payload::Frame(frame.clone()), FrameEncoding::Jpeg),
+        ("640x480 frame, raw", Payload::Frame(frame.clone()), FrameEncoding::Raw),
     ] {
         let raw_bytes = match &payload {
             Payload::Frame(f) => f.pixels().len(),

@@ -8,7 +8,7 @@
 //! connect = ["tcp/10.0.0.2:7447"]       # peers (or a router) to connect to
 //! router = false                        # true: `connect` names a zenohd router (client mode)
 //! scouting = false                      # multicast discovery of peers on the LAN
-//! frames = { "camera/frames" = "jpeg" } # how frames cross, per topic: png (default) or jpeg
+//! frames = { "camera/frames" = "jpeg" } # how frames cross, per topic: png (default), jpeg or raw
 //! keep = ["orders/#"]                   # held while no peer listens, sent when one does
 //! jpeg_quality = 85
 //! auth = { user = "glasses-1", password_file = "/etc/visor/zenoh.pass", users_file = "/etc/visor/zenoh.users" }
@@ -73,6 +73,9 @@ pub enum FrameEncoding {
     Png,
     /// Lossy and about ten times smaller: for camera pictures over thin links.
     Jpeg,
+    /// The pixels as they are: nothing to encode or decode, for fast links (two shells on one
+    /// machine, a wired LAN).
+    Raw,
 }
 
 /// Zenoh's user-password authentication.
