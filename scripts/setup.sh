@@ -52,6 +52,8 @@ fi
 #   libclang; nasm gives its MJPEG decoder SIMD).
 # chromium chromium-driver: tests/admin.rs drives the admin panel's page in headless Chromium.
 # python3: bcrypt-hashes the password of the test registry that wants a login (its crypt module).
+# openssl iproute2: the network tests make a certificate authority for TLS links, and (as
+#   root) network namespaces joined by a veth pair.
 # libudev-dev libusb-1.0-0-dev pkgconf: the glasses driver (feature `glasses`: ar-drivers over
 #   hidapi's hidraw backend and serialport, which link libudev, and rusb, which links libusb;
 #   all three find them through pkg-config).
@@ -60,7 +62,8 @@ packages=(rustc-web cargo-web rust-web-src lld-22 wasi-libc
           libx11-6 libx11-xcb1 libxcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
           libclang1-14 linux-libc-dev nasm
           libudev-dev libusb-1.0-0-dev pkgconf
-          docker-registry chromium chromium-driver python3)
+          docker-registry chromium chromium-driver python3
+          openssl iproute2)
 missing=()
 for pkg in "${packages[@]}"; do
     if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then

@@ -698,3 +698,63 @@ fn logged_in_peers_get_only_their_grants_and_cannot_pose_as_each_other() {
     assert!(heard.iter().any(|(who, what)| who == "zenoh@carol" && what == "I am carol"), "{heard:?}");
     assert!(heard.iter().all(|(_, what)| what != "I am beta"), "carol posed as beta: {heard:?}");
 }
+
+/// Runs openssl, failing the test with its output if it fails.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().expect("openssl (scripts/setup.sh installs it)");
+    assert!(out.status.success(), "openssl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+}
+
+/// A certificate authority and one certificate it signed for 127.0.0.1, as PEM files in `dir`.
+fn tls_files(dir: &std::path::Path) -> visor_types::profile::TlsConfig {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        dir,
+        &[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=visor-test-ca"]].concat(),
+    );
+    openssl(dir, &[&["req"][..], &ec, &["-keyout", "me.key", "-out", "me.csr", "-subj", "/CN=localhost"]].concat());
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
+    let sign = [
+        "x509",
+        "-req",
+        "-in",
+        "me.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "me.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ];
+    openssl(dir, &sign);
+    visor_types::profile::TlsConfig { root_ca: dir.join("ca.pem"), cert: dir.join("me.pem"), key: dir.join("me.key") }
+}
+
+/// Over `tls/` endpoints, with certificates from one authority, the bus crosses as over TCP.
+#[test]
+fn the_bus_crosses_a_tls_link() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let tls = tls_files(dir.path());
+    let policy =
+        Policy::parse("[modules.\"*@alpha\"]\npublish = [\"chat/#\"]\n[modules.\"*@beta\"]\nsubscribe = [\"chat/#\"]\n", "t").unwrap();
+    let endpoint = format!("tls/127.0.0.1:{port}");
+    let bus_a = Bus::new(MonotonicClock::shared());
+    let speaker = module(&bus_a, 1, "speaker", &["chat/#"], &[], &[]);
+    let alpha_net = NetworkConfig { listen: vec![endpoint.clone()], tls: Some(tls.clone()), ..NetworkConfig::default() };
+    let _alpha = Bridge::start(bus_a, "alpha", alpha_net, policy.clone(), Vec::new()).unwrap();
+    let bus_b = Bus::new(MonotonicClock::shared());
+    let ear = module(&bus_b, 1, "ear", &[], &["chat/#"], &[]);
+    let heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(64)).unwrap();
+    let beta_net = NetworkConfig { connect: vec![endpoint], tls: Some(tls), ..NetworkConfig::default() };
+    let _beta = Bridge::start(bus_b, "beta", beta_net, policy, Vec::new()).unwrap();
+    let said =
+        await_message(&heard, Duration::from_secs(20), || drop(speaker.publish(&topic("chat/news"), Payload::text("sealed"))), |_| true);
+    let said = said.expect("beta hears alpha over TLS");
+    assert_eq!((said.payload.as_text(), &*said.sender.name), (Some("sealed"), "speaker@alpha"));
+}
