@@ -758,3 +758,57 @@ fn the_bus_crosses_a_tls_link() {
     let said = said.expect("beta hears alpha over TLS");
     assert_eq!((said.payload.as_text(), &*said.sender.name), (Some("sealed"), "speaker@alpha"));
 }
+
+/// A hostile peer: lies in its stamps, broken payloads, frames that promise more than they hold,
+/// and a flood of large samples. The bridge drops what does not decode, stays within its
+/// queues, and still delivers what is well-formed afterwards.
+#[test]
+fn a_hostile_peer_is_dropped_not_obeyed() {
+    use visor_net::zenoh::Wait;
+    let port = free_port();
+    let policy = Policy::parse("[modules.\"*@evil\"]\npublish = [\"chat/#\", \"camera/frames\"]\ndevices = [\"camera\"]\n", "t").unwrap();
+    let bus = Bus::new(MonotonicClock::shared());
+    let ear = module(&bus, 1, "ear", &[], &["#"], &[]);
+    let heard = ear.subscribe(pattern("#"), QueueOptions::latest(64)).unwrap();
+    let watch = module(&bus, 2, "watch", &[], &["#"], &[]);
+    let malformed: Vec<_> = ["chat/a", "chat/b", "chat/c", "chat/big", "camera/frames"]
+        .iter()
+        .map(|t| watch.subscribe(pattern(t), QueueOptions::commands(1024)).unwrap())
+        .collect();
+    let bridge = Bridge::start(bus, "victim", listen(port), policy, Vec::new()).unwrap();
+    let session = visor_net::zenoh::open(visor_net::config::zenoh_config(&connect(port)).unwrap()).wait().unwrap();
+    let json = visor_net::zenoh::bytes::Encoding::APPLICATION_JSON;
+    let png = visor_net::zenoh::bytes::Encoding::IMAGE_PNG;
+    // Wait until the victim listens.
+    let ok = await_message(&heard, Duration::from_secs(20), || drop(session.put("visor/evil/chat/hello", "hi").wait()), |_| true);
+    assert!(ok.is_some());
+    for _ in 0..50 {
+        session.put("visor/evil/chat/a", "{not json").encoding(json.clone()).wait().unwrap();
+        session.put("visor/evil/chat/b", "x").attachment("not a stamp").wait().unwrap();
+        session.put("visor/evil/chat/c", "x").attachment(vec![b'{'; 100_000]).wait().unwrap();
+        let liar = r#"{"m":"camera","f":{"width":7680,"height":4320,"format":"rgba8","timestamp_ns":0,"sequence":0}}"#;
+        session.put("visor/evil/camera/frames", vec![0u8; 64]).encoding(png.clone()).attachment(liar).wait().unwrap();
+        let huge = r#"{"m":"camera","f":{"width":100000,"height":100000,"format":"rgba8","timestamp_ns":0,"sequence":0}}"#;
+        session.put("visor/evil/camera/frames", vec![0u8; 64]).attachment(huge).wait().unwrap();
+        session.put("visor/evil/chat/big", vec![7u8; 4 << 20]).wait().unwrap();
+    }
+    let flood = vec![1u8; 1 << 20];
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        session.put("visor/evil/chat/flood", flood.clone()).wait().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    heard.drain().for_each(drop);
+    let after = await_message(
+        &heard,
+        Duration::from_secs(20),
+        || drop(session.put("visor/evil/chat/after", "still here").wait()),
+        |m| m.topic.as_str() == "chat/after",
+    );
+    assert!(after.is_some(), "a well-formed message after the abuse is delivered");
+    for queue in &malformed {
+        assert!(queue.is_empty(), "something malformed on {} was delivered", queue.pattern());
+    }
+    let stats = bridge.stats();
+    assert!(stats.dropped > 0 && stats.refused > 0, "the malformed samples were dropped or refused, and counted: {stats:?}");
+}

@@ -8,6 +8,9 @@ use visor_types::profile::NetworkConfig;
 
 use crate::NetError;
 
+/// The largest message accepted from a peer (an 8K RGBA frame, raw, with room to spare).
+pub const MAX_MESSAGE_BYTES: u64 = 160 << 20;
+
 /// The Zenoh configuration for `network`.
 pub fn zenoh_config(network: &NetworkConfig) -> Result<zenoh::Config, NetError> {
     let mut config = zenoh::Config::default();
@@ -23,6 +26,8 @@ pub fn zenoh_config(network: &NetworkConfig) -> Result<zenoh::Config, NetError> 
     set("connect/exit_on_failure", false.into())?;
     set("scouting/multicast/enabled", network.scouting.into())?;
     set("adminspace/enabled", false.into())?;
+    // The largest message a peer may send: an 8K RGBA frame sent raw, and no more.
+    set("transport/link/rx/max_message_size", MAX_MESSAGE_BYTES.into())?;
     if let Some(auth) = &network.auth {
         set("transport/auth/usrpwd/user", auth.user.clone().into())?;
         set("transport/auth/usrpwd/password", read_secret(&auth.password_file)?.into())?;

@@ -6,7 +6,7 @@
 //! message as from `MODULE@DEVICE`.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -30,8 +30,13 @@ struct Arrival {
 
 type Declared = Vec<Declaration>;
 
+/// Bytes of samples waiting for the importer at most: a peer sending large samples faster than
+/// they are decoded loses the newest ones, and this shell's memory stays bounded.
+const INBOX_BYTES: u64 = 256 << 20;
+
 pub(super) fn start(shared: &Arc<Shared>) -> Result<(Declared, Vec<JoinHandle<()>>), NetError> {
     let (tx, rx) = crossbeam_channel::bounded::<Arrival>(INBOX);
+    let queued = Arc::new(AtomicU64::new(0));
     let mut declared: Declared = Vec::new();
     for (name, caps) in shared.policy.modules.iter() {
         let Some((module, device)) = name.split_once('@') else { continue };
@@ -42,11 +47,17 @@ pub(super) fn start(shared: &Arc<Shared>) -> Result<(Declared, Vec<JoinHandle<()
         let Ok(manifest) = remote_manifest(device, &AdvertisedModule::from_grant(module, caps)) else { continue };
         for pattern in shared.policy.grant(&Manifest { name: name.clone(), ..manifest }).effective.publish {
             let key = keys::data_pattern(device, &pattern);
-            let (tx, shared2) = (tx.clone(), shared.clone());
+            let (tx, shared2, queued) = (tx.clone(), shared.clone(), queued.clone());
             let subscriber = shared
                 .session
                 .declare_subscriber(key.clone())
                 .callback(move |sample| {
+                    let size = sample.payload().len() as u64;
+                    if queued.fetch_add(size, Ordering::AcqRel) + size > INBOX_BYTES {
+                        queued.fetch_sub(size, Ordering::AcqRel);
+                        shared2.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
                     let arrival = Arrival {
                         key: sample.key_expr().as_str().to_string(),
                         bytes: sample.payload().to_bytes().into_owned(),
@@ -54,6 +65,7 @@ pub(super) fn start(shared: &Arc<Shared>) -> Result<(Declared, Vec<JoinHandle<()
                         attachment: sample.attachment().map(|a| a.to_bytes().into_owned()),
                     };
                     if tx.try_send(arrival).is_err() {
+                        queued.fetch_sub(size, Ordering::AcqRel);
                         shared2.counters.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 })
@@ -67,6 +79,7 @@ pub(super) fn start(shared: &Arc<Shared>) -> Result<(Declared, Vec<JoinHandle<()
     let importer = spawn("visor-net-import", move || {
         while !shared.stopped() {
             if let Ok(arrival) = rx.recv_timeout(Duration::from_millis(100)) {
+                queued.fetch_sub(arrival.bytes.len() as u64, Ordering::AcqRel);
                 receive(&shared, arrival);
             }
         }
