@@ -812,3 +812,34 @@ fn a_hostile_peer_is_dropped_not_obeyed() {
     let stats = bridge.stats();
     assert!(stats.dropped > 0 && stats.refused > 0, "the malformed samples were dropped or refused, and counted: {stats:?}");
 }
+
+/// With `router = true` both shells are clients of a Zenoh router (zenohd's role, played here
+/// by a Zenoh session in router mode) and talk through it.
+#[test]
+fn shells_talk_through_a_router() {
+    use visor_net::zenoh::Wait;
+    let port = free_port();
+    let mut config = visor_net::zenoh::Config::default();
+    config.insert_json5("mode", "\"router\"").unwrap();
+    config.insert_json5("listen/endpoints", &format!("[\"tcp/127.0.0.1:{port}\"]")).unwrap();
+    config.insert_json5("scouting/multicast/enabled", "false").unwrap();
+    let _router = visor_net::zenoh::open(config).wait().unwrap();
+    let policy =
+        Policy::parse("[modules.\"*@alpha\"]\npublish = [\"chat/#\"]\n[modules.\"*@beta\"]\nsubscribe = [\"chat/#\"]\n", "t").unwrap();
+    let client = || NetworkConfig { router: true, ..connect(port) };
+    let bus_a = Bus::new(MonotonicClock::shared());
+    let speaker = module(&bus_a, 1, "speaker", &["chat/#"], &[], &[]);
+    let _alpha = Bridge::start(bus_a, "alpha", client(), policy.clone(), Vec::new()).unwrap();
+    let bus_b = Bus::new(MonotonicClock::shared());
+    let ear = module(&bus_b, 1, "ear", &[], &["chat/#"], &[]);
+    let heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(64)).unwrap();
+    let beta = Bridge::start(bus_b, "beta", client(), policy, Vec::new()).unwrap();
+    let said =
+        await_message(&heard, Duration::from_secs(20), || drop(speaker.publish(&topic("chat/news"), Payload::text("routed"))), |_| true);
+    assert_eq!(said.expect("beta hears alpha through the router").payload.as_text(), Some("routed"));
+    let end = Instant::now() + Duration::from_secs(10);
+    while !beta.peers().iter().any(|p| p.device == "alpha") {
+        assert!(Instant::now() < end, "beta never saw alpha's token through the router");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
