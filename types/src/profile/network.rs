@@ -181,3 +181,34 @@ impl NetworkConfig {
         !self.listen.is_empty() || !self.connect.is_empty() || self.scouting
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_section_reads_and_checks() {
+        let network: NetworkConfig = toml::from_str(
+            r#"
+            device = "glasses-1"
+            connect = ["tcp/10.0.0.2:7447"]
+            frames = { "camera/frames" = "jpeg" }
+            keep = ["orders/#"]
+            offload = { vision = "edge" }
+            "#,
+        )
+        .unwrap();
+        assert!(network.problems().is_empty() && network.is_active());
+        assert_eq!(network.frames["camera/frames"], FrameEncoding::Jpeg);
+        assert_eq!(network.jpeg_quality, DEFAULT_JPEG_QUALITY);
+        assert!(network.offload.as_ref().is_some_and(|o| o.fallback), "fallback is on unless turned off");
+        assert!(!NetworkConfig::default().is_active(), "no section, no links");
+
+        let bad: NetworkConfig = toml::from_str("device = \"my glasses\"\nlisten = [\"7447\"]\nrouter = true\njpeg_quality = 0\n").unwrap();
+        let problems = bad.problems().join("\n");
+        for field in ["network.device", "network.listen", "network.router", "network.jpeg_quality"] {
+            assert!(problems.contains(field), "{field} not named in:\n{problems}");
+        }
+        assert!(toml::from_str::<NetworkConfig>("conect = []").is_err(), "a misspelt key is an error");
+    }
+}
