@@ -225,7 +225,7 @@ fn vision_offloaded_to_visor_serve_answers_camera_frames() {
         store.path().join("policy.toml"),
         r#"
         [modules."camera@glasses"]
-        publish = ["camera/frames"]
+        publish = ["camera/frames", "camera/info"]
         devices = ["camera"]
         [modules."*@glasses"]
         subscribe = ["vision/faces"]
@@ -247,18 +247,19 @@ fn vision_offloaded_to_visor_serve_answers_camera_frames() {
         [modules."vision@edge"]
         publish = ["vision/faces"]
         [modules."*@edge"]
-        subscribe = ["camera/frames"]
+        subscribe = ["camera/frames", "camera/info"]
         devices = ["camera"]
         "#,
         "glasses",
     )
     .unwrap();
     let bus = Bus::new(MonotonicClock::shared());
-    let camera = module(&bus, 1, "camera", &["camera/frames"], &[], &[]);
+    let camera = module(&bus, 1, "camera", &["camera/frames", "camera/info"], &[], &[]);
     let tags = module(&bus, 2, "face-tags", &[], &["vision/faces"], &[]);
     let faces = tags.subscribe(pattern("vision/faces"), QueueOptions::latest(16)).unwrap();
     // The camera's manifest asks for the camera device, as the built-in one does.
-    let camera_module = AdvertisedModule { devices: vec!["camera".into()], ..advertised("camera", &["camera/frames"], &[], &[]) };
+    let camera_module =
+        AdvertisedModule { devices: vec!["camera".into()], ..advertised("camera", &["camera/frames", "camera/info"], &[], &[]) };
     let bridge = Bridge::start(bus.clone(), "glasses", connect(port), policy, vec![camera_module]).unwrap();
     let frames = astronaut_frames();
     let mut next = 0;
@@ -266,10 +267,25 @@ fn vision_offloaded_to_visor_serve_answers_camera_frames() {
         &faces,
         Duration::from_secs(90),
         || {
+            // The lens, as the camera driver says it on camera/info: the edge places faces with it.
+            let (w, h) = (frames[0].width(), frames[0].height());
+            let info = visor_types::CameraInfo {
+                source: "replay assets/camera/astronaut".into(),
+                width: w,
+                height: h,
+                intrinsics: visor_types::CameraIntrinsics::from_hfov(w, h, 90.0),
+                live: false,
+                stereo: None,
+            };
+            let _ = camera.publish(&topic("camera/info"), Payload::json(&info).unwrap());
             let _ = camera.publish(&topic("camera/frames"), Payload::Frame(frames[next % frames.len()].clone()));
             next += 1;
         },
-        |m| m.payload.decode::<serde_json::Value>().is_ok_and(|v| v["faces"].as_array().is_some_and(|f| !f.is_empty())),
+        |m| {
+            m.payload
+                .decode::<serde_json::Value>()
+                .is_ok_and(|v| v["faces"].as_array().is_some_and(|f| f.iter().any(|f| f["position"].is_array())))
+        },
     );
     let _ = serve.kill();
     let output = serve.wait_with_output().unwrap();
@@ -407,12 +423,12 @@ fn offload_stores() -> (tempfile::TempDir, tempfile::TempDir, std::path::PathBuf
     let (glasses, edge) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     std::fs::write(
         glasses.path().join("policy.toml"),
-        "[modules.\"vision@edge\"]\npublish = [\"vision/faces\"]\n[modules.\"*@edge\"]\nsubscribe = [\"camera/frames\"]\ndevices = [\"camera\"]\n",
+        "[modules.\"vision@edge\"]\npublish = [\"vision/faces\"]\n[modules.\"*@edge\"]\nsubscribe = [\"camera/frames\", \"camera/info\"]\ncall = [\"camera\"]\ndevices = [\"camera\"]\n",
     )
     .unwrap();
     std::fs::write(
         edge.path().join("policy.toml"),
-        "[modules.\"camera@glasses\"]\npublish = [\"camera/frames\"]\ndevices = [\"camera\"]\n[modules.\"*@glasses\"]\nsubscribe = [\"vision/faces\"]\n",
+        "[modules.\"camera@glasses\"]\npublish = [\"camera/frames\", \"camera/info\"]\ndevices = [\"camera\"]\n[modules.\"*@glasses\"]\nsubscribe = [\"vision/faces\"]\n",
     )
     .unwrap();
     let profile = glasses.path().join("faces-offload.toml");
@@ -462,6 +478,7 @@ fn offloaded_vision_falls_back_to_local_and_back_as_the_edge_comes_and_goes() {
     let pair = glasses(&[], glasses_store.path(), &profile, &listen);
     pair.wait_for(REMOTE, 1, Duration::from_secs(90));
     pair.wait_for("remote module joined the bus module=vision@edge", 1, Duration::from_secs(30));
+    assert_eq!(pair.count("may not send requests to 'camera/describe'"), 0, "the edge may ask the glasses' camera for its lens");
     // The glasses may have said "away" once already, before they first heard of the edge.
     let local = pair.count(LOCAL);
     drop(first);
