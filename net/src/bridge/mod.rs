@@ -149,6 +149,11 @@ impl Bridge {
         if !visor_types::profile::valid_device_name(device) {
             return Err(NetError::Device { name: device.to_string() });
         }
+        let keep = network
+            .keep
+            .iter()
+            .map(|k| TopicPattern::from_str(k).map_err(|e| NetError::Config { key: "network.keep".into(), message: e.to_string() }))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut config = crate::config::zenoh_config(&network)?;
         if network.auth.as_ref().is_some_and(|a| a.users_file.is_some()) {
             let acl = crate::acl::access_control(device, &policy).to_string();
@@ -160,11 +165,6 @@ impl Bridge {
             .wait()
             .map_err(|e| NetError::Zenoh { what: format!("opening the network as {device}"), message: e.to_string() })?;
         let exports = exports_of(&policy);
-        let keep = network
-            .keep
-            .iter()
-            .map(|k| TopicPattern::from_str(k).map_err(|e| NetError::Config { key: "network.keep".into(), message: e.to_string() }))
-            .collect::<Result<Vec<_>, _>>()?;
         let caps = BusCapabilities {
             subscribe: exports.clone(),
             publish: vec![TopicPattern::from_str("net/#").expect("a valid pattern")],
@@ -186,6 +186,8 @@ impl Bridge {
             counters: Counters::default(),
             stop: AtomicBool::new(false),
         });
+        // Threads started before a later step fails must not outlive the failed start.
+        let started = StopOnDrop(Some(shared.clone()));
         let zerr = |what: &str| {
             let what = what.to_string();
             move |e: zenoh::Error| NetError::Zenoh { what: what.clone(), message: e.to_string() }
@@ -236,6 +238,7 @@ impl Bridge {
             zid = %session.zid(),
             "joined the network"
         );
+        started.disarm();
         Ok(Bridge { shared, threads, _token: token, _declared: declared })
     }
 
@@ -435,6 +438,23 @@ fn exports_of(policy: &Policy) -> Vec<TopicPattern> {
         }
     }
     exports
+}
+
+/// Stops the bridge's threads when a start fails part way.
+struct StopOnDrop(Option<Arc<Shared>>);
+
+impl StopOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.0 {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
