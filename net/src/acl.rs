@@ -14,19 +14,15 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use visor_runtime::manifest::Manifest;
 use visor_runtime::policy::Policy;
 
 use crate::keys;
-use crate::peers::{AdvertisedModule, remote_manifest};
+use crate::peers::remote_entries;
 
 /// What the devices the policy names may do, as a Zenoh `access_control` section.
 pub fn access_control(me: &str, policy: &Policy) -> Value {
     let mut devices: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for (name, caps) in policy.modules.iter() {
-        let Some((module, device)) = name.split_once('@') else { continue };
-        let Ok(manifest) = remote_manifest(device, &AdvertisedModule::from_grant(module, caps)) else { continue };
-        let grant = policy.grant(&Manifest { name: name.clone(), ..manifest });
+    for (device, grant) in remote_entries(policy) {
         let (publish, subscribe) = devices.entry(device.to_string()).or_default();
         publish.extend(grant.effective.publish.iter().map(|p| keys::data_pattern(device, p)));
         subscribe.extend(grant.effective.subscribe.iter().map(|p| keys::data_pattern(me, p)));

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use visor_runtime::manifest::{Capabilities, Manifest};
+use visor_runtime::policy::{Grant, Policy};
 use zenoh::Wait;
 
 use crate::{NetError, keys};
@@ -107,6 +108,21 @@ pub fn remote_manifest(device: &str, module: &AdvertisedModule) -> Result<Manife
         Manifest::parse(&doc.to_string(), &name).map_err(|e| NetError::Remote { who: name.clone(), message: e.to_string() })?;
     manifest.name = name;
     Ok(manifest)
+}
+
+/// The policy's entries for remote modules (`MODULE@DEVICE`, `*@DEVICE`), each with what it
+/// grants when the module asks for exactly its entry: what the bridge subscribes to, exports
+/// and lets through before any peer has said what it runs. Entries whose device part is not a
+/// device name are skipped (the bridge says so once, at start).
+pub fn remote_entries(policy: &Policy) -> impl Iterator<Item = (&str, Grant)> + '_ {
+    policy.modules.iter().filter_map(|(name, caps)| {
+        let (module, device) = name.split_once('@')?;
+        if !visor_types::profile::valid_device_name(device) {
+            return None;
+        }
+        let manifest = remote_manifest(device, &AdvertisedModule::from_grant(module, caps)).ok()?;
+        Some((device, policy.grant(&Manifest { name: name.clone(), ..manifest })))
+    })
 }
 
 /// One peer as `visor peers` shows it.

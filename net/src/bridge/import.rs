@@ -10,13 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use visor_runtime::manifest::Manifest;
-use visor_types::profile::valid_device_name;
 use zenoh::Wait;
 use zenoh::bytes::Encoding;
 
 use super::{Declaration, INBOX, Shared, spawn};
-use crate::peers::{AdvertisedModule, remote_manifest};
+use crate::peers::remote_entries;
 use crate::wire::{self, Stamp};
 use crate::{NetError, keys};
 
@@ -38,14 +36,8 @@ pub(super) fn start(shared: &Arc<Shared>) -> Result<(Declared, Vec<JoinHandle<()
     let (tx, rx) = crossbeam_channel::bounded::<Arrival>(INBOX);
     let queued = Arc::new(AtomicU64::new(0));
     let mut declared: Declared = Vec::new();
-    for (name, caps) in shared.policy.modules.iter() {
-        let Some((module, device)) = name.split_once('@') else { continue };
-        if !valid_device_name(device) || device == shared.device {
-            tracing::warn!(entry = %name, "policy entry ignored: name a device as MODULE@DEVICE (letters, digits, '-', '_')");
-            continue;
-        }
-        let Ok(manifest) = remote_manifest(device, &AdvertisedModule::from_grant(module, caps)) else { continue };
-        for pattern in shared.policy.grant(&Manifest { name: name.clone(), ..manifest }).effective.publish {
+    for (device, grant) in remote_entries(&shared.policy).filter(|(device, _)| *device != shared.device) {
+        for pattern in grant.effective.publish {
             let key = keys::data_pattern(device, &pattern);
             let (tx, shared2, queued) = (tx.clone(), shared.clone(), queued.clone());
             let subscriber = shared

@@ -164,6 +164,9 @@ impl Bridge {
         let session = zenoh::open(config)
             .wait()
             .map_err(|e| NetError::Zenoh { what: format!("opening the network as {device}"), message: e.to_string() })?;
+        for name in policy.modules.keys().filter(|n| n.split_once('@').is_some_and(|(_, d)| !visor_types::profile::valid_device_name(d))) {
+            tracing::warn!(entry = %name, "policy entry ignored: name a device as MODULE@DEVICE (letters, digits, '-', '_')");
+        }
         let exports = exports_of(&policy);
         let caps = BusCapabilities {
             subscribe: exports.clone(),
@@ -426,11 +429,8 @@ impl Shared {
 /// The topics some remote module may subscribe to: what leaves this device.
 fn exports_of(policy: &Policy) -> Vec<TopicPattern> {
     let mut exports: Vec<TopicPattern> = Vec::new();
-    for (name, caps) in policy.modules.iter().filter(|(name, _)| name.contains('@')) {
-        let Some((module, device)) = name.split_once('@') else { continue };
-        let asked = AdvertisedModule::from_grant(module, caps);
-        let Ok(manifest) = remote_manifest(device, &asked) else { continue };
-        for pattern in policy.grant(&Manifest { name: name.clone(), ..manifest }).effective.subscribe {
+    for (_, grant) in crate::peers::remote_entries(policy) {
+        for pattern in grant.effective.subscribe {
             if !exports.iter().any(|e| e.covers(&pattern)) {
                 exports.retain(|e| !pattern.covers(e));
                 exports.push(pattern);
