@@ -1,7 +1,8 @@
 //! Vision served by another device, with local vision as the fallback: the profile's
 //! `[network] offload = { vision = "edge", fallback = true }`.
 //!
-//! Each frame, [`Offload::tick`] looks at who is on the network. While the named device is
+//! A few times a second ([`CHECK_EVERY`], asked each frame through [`tick`]), the offload
+//! looks at who is on the network. While the named device is
 //! there running `vision`, its faces arrive on this bus as from `vision@edge` and the local
 //! vision library is stopped (started by a dependent app, it is stopped again). When that
 //! device goes away, the local library starts if the profile allows and an app that depends on
@@ -25,6 +26,17 @@ pub const OFFLOAD_TOPIC: &str = "net/offload";
 
 /// The library module offloaded.
 const VISION: &str = "vision";
+
+/// How often the network is looked at: peers come and go over seconds, frames every few ms.
+pub const CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The network's part of a frame: vision moves between the offload device and this shell as
+/// that device comes and goes (nothing without a network or an offload).
+pub fn tick(offload: Option<&mut Offload>, bridge: Option<&Bridge>, host: &mut ModuleHost) {
+    if let (Some(offload), Some(bridge)) = (offload, bridge) {
+        offload.tick(bridge, host);
+    }
+}
 
 /// Who serves vision to this shell now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +62,7 @@ pub struct Offload {
     config: OffloadConfig,
     served_by: Option<ServedBy>,
     endpoint: Endpoint,
+    checked: Option<std::time::Instant>,
 }
 
 impl Offload {
@@ -61,7 +74,7 @@ impl Offload {
             ..BusCapabilities::none()
         };
         let endpoint = host.bus().endpoint(ModuleRef::new(u32::MAX - 2, "offload"), caps);
-        Offload { config, served_by: None, endpoint }
+        Offload { config, served_by: None, endpoint, checked: None }
     }
 
     /// Who serves vision now, once the first tick has looked.
@@ -81,7 +94,11 @@ impl Offload {
 
     /// Starts or stops the local library as the offload device comes and goes.
     pub fn tick(&mut self, bridge: &Bridge, host: &mut ModuleHost) {
-        let remote = bridge.peers().iter().any(|p| p.device == self.config.vision && p.modules.iter().any(|m| m.name == VISION));
+        if self.checked.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
+            return;
+        }
+        self.checked = Some(std::time::Instant::now());
+        let remote = bridge.runs(&self.config.vision, VISION);
         let local = host.find(VISION);
         let running = |host: &ModuleHost, id| host.info(id).is_some_and(|i| !matches!(i.status, AppStatus::Stopped | AppStatus::Failed(_)));
         let served_by = if remote {

@@ -128,9 +128,7 @@ fn frame_loop(running: &mut Running, options: &RunOptions, out: &Path, frames: O
                 start_ns + period.as_nanos() as u64 * (frame + 1)
             }
         };
-        if let (Some(bridge), Some(offload)) = (bridge.as_ref(), offload.as_mut()) {
-            offload.tick(bridge, &mut shell.modules);
-        }
+        crate::offload::tick(offload.as_mut(), bridge.as_ref(), &mut shell.modules);
         let report = shell.step(frame, display_time_ns);
         total_ms += report.stats.ms;
         if let Some(admin) = admin.as_mut() {

@@ -151,9 +151,7 @@ impl Running {
     /// The network's part of a frame: vision moves between the offload device and this shell
     /// as that device comes and goes.
     pub fn tick_network(&mut self) {
-        if let (Some(bridge), Some(offload)) = (&self.bridge, &mut self.offload) {
-            offload.tick(bridge, &mut self.shell.modules);
-        }
+        crate::offload::tick(self.offload.as_mut(), self.bridge.as_ref(), &mut self.shell.modules);
     }
 
     /// The shared shutdown: the admin panel first, then every module; failures are reported.

@@ -266,6 +266,13 @@ impl Bridge {
         }
     }
 
+    /// Whether `device` is live and says it runs `module`; reads in place, cheap enough for a
+    /// frame loop.
+    pub fn runs(&self, device: &str, module: &str) -> bool {
+        let peers = self.shared.peers.read().unwrap_or_else(|p| p.into_inner());
+        peers.get(device).is_some_and(|info| info.modules.iter().any(|m| m.name == module))
+    }
+
     /// The peers live now, with what they advertised.
     pub fn peers(&self) -> Vec<PeerInfo> {
         self.shared.peers.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
