@@ -139,7 +139,7 @@ pub fn encode(payload: &Payload, mut stamp: Stamp, frames: FrameEncoding, jpeg_q
 }
 
 fn encode_frame(frame: &FrameHandle, frames: FrameEncoding, jpeg_quality: u8) -> Result<(Vec<u8>, Encoding), WireError> {
-    let packed = packed_rows(frame);
+    let packed = packed_rows(frame)?;
     let (w, h) = (frame.width(), frame.height());
     let mut out = Vec::new();
     let fail = |e: image::ImageError| bad("frame", e.to_string());
@@ -173,16 +173,15 @@ fn fast_png(out: &mut Vec<u8>) -> image::codecs::png::PngEncoder<&mut Vec<u8>> {
     PngEncoder::new_with_quality(out, CompressionType::Fast, FilterType::Sub)
 }
 
-/// The frame's rows without stride padding.
-fn packed_rows(frame: &FrameHandle) -> std::borrow::Cow<'_, [u8]> {
-    let row = (frame.width() * frame.format().bytes_per_pixel()) as usize;
-    let stride = frame.stride() as usize;
-    let pixels = &frame.pixels()[..];
-    if stride == row {
-        std::borrow::Cow::Borrowed(&pixels[..row * frame.height() as usize])
-    } else {
-        std::borrow::Cow::Owned(pixels.chunks(stride).take(frame.height() as usize).flat_map(|r| &r[..row]).copied().collect())
+/// The frame's rows without stride padding: borrowed when there is none, else copied by the
+/// frame's own [`FrameHandle::read_region`].
+fn packed_rows(frame: &FrameHandle) -> Result<std::borrow::Cow<'_, [u8]>, WireError> {
+    let whole = frame.region_len(frame.width(), frame.height());
+    if frame.stride() == frame.width() * frame.format().bytes_per_pixel() {
+        return Ok(std::borrow::Cow::Borrowed(&frame.pixels()[..whole]));
     }
+    let rows = frame.read_region(0, 0, frame.width(), frame.height()).map_err(|e| bad("frame", e.to_string()))?;
+    Ok(std::borrow::Cow::Owned(rows))
 }
 
 /// Rebuilds the payload a remote sent on `key`. The encoding decides the variant; a frame needs
