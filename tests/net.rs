@@ -604,37 +604,50 @@ fn kept_topics_lose_nothing_across_a_lost_peer() {
     assert_eq!(got, expected, "every order, in order");
 }
 
+/// Password files in a folder of their own, for `[network] auth`.
+struct Logins(tempfile::TempDir);
+
+impl Logins {
+    /// The folder, and the users file (`user:password` lines) a listener checks logins against.
+    fn new(users: &str) -> (Logins, std::path::PathBuf) {
+        let logins = Logins(tempfile::tempdir().unwrap());
+        let path = logins.write("users", users);
+        (logins, path)
+    }
+
+    fn write(&self, name: &str, text: &str) -> std::path::PathBuf {
+        let path = self.0.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn auth(&self, user: &str, password: &str, users: Option<std::path::PathBuf>) -> Option<visor_types::profile::AuthConfig> {
+        let password_file = self.write(&format!("{user}.pass"), password);
+        Some(visor_types::profile::AuthConfig { user: user.into(), password_file, users_file: users })
+    }
+}
+
+/// A shell on the network as `device` whose module `ear` hears `chat/#` on its own bus.
+fn chat_listener(device: &str, network: NetworkConfig, policy: Policy) -> (Bridge, visor_runtime::bus::Subscription) {
+    let bus = Bus::new(MonotonicClock::shared());
+    let ear = module(&bus, 1, "ear", &[], &["chat/#"], &[]);
+    let heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(256)).unwrap();
+    (Bridge::start(bus, device, network, policy, Vec::new()).unwrap(), heard)
+}
+
 /// With `[network] auth`, only peers that log in with a password the listener knows join.
 #[test]
 fn peers_without_the_password_are_kept_out() {
     let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    let users = write("users", "beta:correct horse\nmallory:other\n");
-    let auth = |user: &str, password: &str, users: Option<std::path::PathBuf>| {
-        Some(visor_types::profile::AuthConfig {
-            user: user.into(),
-            password_file: write(&format!("{user}.pass"), password),
-            users_file: users,
-        })
-    };
+    let (logins, users) = Logins::new("beta:correct horse\nmallory:other\n");
     let policy = "[modules.\"*@alpha\"]\npublish = [\"chat/#\"]\n[modules.\"*@beta\"]\nsubscribe = [\"chat/#\"]\n[modules.\"*@mallory\"]\nsubscribe = [\"chat/#\"]\n";
     let policy = Policy::parse(policy, "test").unwrap();
     let bus_a = Bus::new(MonotonicClock::shared());
     let speaker = module(&bus_a, 1, "speaker", &["chat/#"], &[], &[]);
-    let alpha_net = NetworkConfig { auth: auth("alpha", "alpha's secret", Some(users.clone())), ..listen(port) };
+    let alpha_net = NetworkConfig { auth: logins.auth("alpha", "alpha's secret", Some(users)), ..listen(port) };
     let _alpha = Bridge::start(bus_a, "alpha", alpha_net, policy.clone(), Vec::new()).unwrap();
     let joiner = |device: &str, password: &str| {
-        let bus = Bus::new(MonotonicClock::shared());
-        let ear = module(&bus, 1, "ear", &[], &["chat/#"], &[]);
-        let heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(64)).unwrap();
-        let network = NetworkConfig { auth: auth(device, password, None), ..connect(port) };
-        let bridge = Bridge::start(bus, device, network, policy.clone(), Vec::new()).unwrap();
-        (bridge, heard)
+        chat_listener(device, NetworkConfig { auth: logins.auth(device, password, None), ..connect(port) }, policy.clone())
     };
     let (_beta, beta_heard) = joiner("beta", "correct horse");
     let (_mallory, mallory_heard) = joiner("mallory", "a guess");
@@ -653,35 +666,18 @@ fn peers_without_the_password_are_kept_out() {
 #[test]
 fn logged_in_peers_get_only_their_grants_and_cannot_pose_as_each_other() {
     let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    let users = write("users", "beta:b-secret\ncarol:c-secret\n");
-    let auth = |user: &str, password: &str, users: Option<std::path::PathBuf>| {
-        Some(visor_types::profile::AuthConfig {
-            user: user.into(),
-            password_file: write(&format!("{user}.pass"), password),
-            users_file: users,
-        })
-    };
+    let (logins, users) = Logins::new("beta:b-secret\ncarol:c-secret\n");
     let alpha_policy =
         "[modules.\"*@beta\"]\npublish = [\"chat/#\"]\nsubscribe = [\"chat/#\"]\n[modules.\"*@carol\"]\npublish = [\"chat/#\"]\n";
     let bus_a = Bus::new(MonotonicClock::shared());
     let speaker = module(&bus_a, 1, "speaker", &["chat/#"], &[], &[]);
     let ear = module(&bus_a, 2, "ear", &[], &["chat/#"], &[]);
     let alpha_heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(256)).unwrap();
-    let alpha_net = NetworkConfig { auth: auth("alpha", "a-secret", Some(users)), ..listen(port) };
+    let alpha_net = NetworkConfig { auth: logins.auth("alpha", "a-secret", Some(users)), ..listen(port) };
     let _alpha = Bridge::start(bus_a, "alpha", alpha_net, Policy::parse(alpha_policy, "alpha").unwrap(), Vec::new()).unwrap();
     let peer_policy = Policy::parse("[modules.\"*@alpha\"]\npublish = [\"chat/#\"]\n", "peer").unwrap();
     let joiner = |device: &str, password: &str| {
-        let bus = Bus::new(MonotonicClock::shared());
-        let ear = module(&bus, 1, "ear", &[], &["chat/#"], &[]);
-        let heard = ear.subscribe(pattern("chat/#"), QueueOptions::commands(256)).unwrap();
-        let network = NetworkConfig { auth: auth(device, password, None), ..connect(port) };
-        (Bridge::start(bus, device, network, peer_policy.clone(), Vec::new()).unwrap(), heard)
+        chat_listener(device, NetworkConfig { auth: logins.auth(device, password, None), ..connect(port) }, peer_policy.clone())
     };
     let (_beta, beta_heard) = joiner("beta", "b-secret");
     let (_carol, carol_heard) = joiner("carol", "c-secret");
@@ -696,7 +692,7 @@ fn logged_in_peers_get_only_their_grants_and_cannot_pose_as_each_other() {
     assert!(carol_heard.is_empty(), "carol heard what alpha's policy does not give her");
 
     // Carol, with a plain Zenoh session, puts under beta's prefix: refused by the link.
-    let carol = NetworkConfig { auth: auth("carol", "c-secret", None), ..connect(port) };
+    let carol = NetworkConfig { auth: logins.auth("carol", "c-secret", None), ..connect(port) };
     let session = {
         use visor_net::zenoh::Wait;
         visor_net::zenoh::open(visor_net::config::zenoh_config(&carol).unwrap()).wait().unwrap()
