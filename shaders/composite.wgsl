@@ -8,19 +8,27 @@
 // So the nearest opaque surface wins and translucent ones blend in depth order, whatever the
 // order of the apps.
 //
+// The backdrop. Where the camera is stretched over the eye (no world), what shows behind the
+// apps is the same at every composite until the camera frame (or its weight, staleness or the
+// display's brightness) changes: `fs_backdrop` renders it once then, at the eye's size, into
+// `backdrop` — the camera filtered, weighted, hatched when stale and dimmed, exactly as the
+// display shows it. Camera frames come at 30 fps and displays run at 60 to 120, and a filtered
+// sample costs several plain loads, so every composite in between reads one texel instead.
+//
 // Regions. The compositor bins layers into tiles by the screen bounds of their draws
 // (`compositor/src/coverage.rs`) and merges tiles with the same layers into rectangles; each
-// rectangle is one scissored draw with its layer mask in `params`, by one of four entry points:
+// rectangle is one scissored draw with its layer mask in `params`, by one of these entry
+// points, or where no layer reaches and the backdrop is in use, a plain copy of the backdrop:
 // - `fs_band`: the shell's chrome band (the top rows no app reaches);
-// - `fs_camera`: no layer reaches here, only the camera;
-// - `fs_single`: one layer (`params.layer`) over the camera, nothing to order;
+// - `fs_single`: one layer (`params.layer`) over the backdrop, nothing to order;
 // - `fs_walk`: several layers (`params.mask`), visited in depth order.
 // A layer outside a rectangle has no texel there, so the result is exactly the walk over every
 // layer. Separate entry points rather than branches: software rasterizers (lavapipe) run every
 // branch of a shader under a lane mask, so a branch not taken still costs its full price there,
 // and on GPUs a draw's mask and layer are uniform, which keeps their warps together.
 //
-// The real world. Where the profile places the camera (`fs_*_world`), the picture is looked up
+// The real world. Where the profile places the camera (`fs_*_world`, and `fs_camera_world`
+// where no layer reaches), the picture is looked up
 // per eye pixel through the camera's lens and mount (`real_at`: the same steps as
 // `visor_types::depth::Passthrough::lookup` on the CPU), and where depth is known, a real
 // surface nearer than a layer's hides it (`in_front`), with a soft edge that widens where the
@@ -97,6 +105,9 @@ const UNSURE_EDGE: f32 = 0.1;
 // Per camera pixel: r, metres along the camera's axis (0 unknown); g, confidence 0 to 1.
 @group(0) @binding(6) var world_depth: texture_2d<f32>;
 
+// The backdrop (see above); bound to the composite, never to `fs_backdrop`, which renders it.
+@group(0) @binding(9) var backdrop: texture_2d<f32>;
+
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
     // One triangle that covers the viewport; the scissor cuts it to the draw's rectangle.
@@ -115,14 +126,14 @@ fn camera_at(pixel: vec2<i32>) -> vec3<f32> {
     return select(picture, stale_picture(picture, pixel), params.camera_stale != 0u);
 }
 
-// `color` (premultiplied, `alpha` covered) over the camera; the camera is not read where the
-// layers are opaque.
-fn over_camera(color: vec3<f32>, alpha: f32, pixel: vec2<i32>) -> vec4<f32> {
+// `color` (premultiplied, `alpha` covered) over the backdrop, which is already as shown (dimmed
+// with the display); the backdrop is not read where the layers are opaque.
+fn over_backdrop(color: vec3<f32>, alpha: f32, pixel: vec2<i32>) -> vec4<f32> {
     var background = vec3<f32>(0.0);
     if alpha < 0.999 {
-        background = camera_at(pixel);
+        background = textureLoad(backdrop, pixel, 0).rgb;
     }
-    return shown(color + (1.0 - alpha) * background);
+    return vec4<f32>(color * params.brightness + (1.0 - alpha) * background, 1.0);
 }
 
 // The pixel as the display shows it: dimmed while nobody wears the glasses.
@@ -135,8 +146,9 @@ fn fs_band(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     return shown(chrome_band(eye_pixel(position)));
 }
 
+// Renders the backdrop: a target of the eye's size, `params.origin` at 0.
 @fragment
-fn fs_camera(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+fn fs_backdrop(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     return shown(camera_at(eye_pixel(position)));
 }
 
@@ -165,7 +177,7 @@ fn fs_walk_world(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f3
     return walk(eye_pixel(position), true);
 }
 
-// One layer over the background: the camera as it comes, or (`with_world`) the real world,
+// One layer over the background: the backdrop, or (`with_world`) the real world,
 // which hides the layer where it is nearer.
 fn single(pixel: vec2<i32>, with_world: bool) -> vec4<f32> {
     var rgba = vec4<f32>(0.0);
@@ -178,7 +190,7 @@ fn single(pixel: vec2<i32>, with_world: bool) -> vec4<f32> {
         rgba *= in_front(depth, params.layer, real);
         return shown(rgba.rgb + (1.0 - rgba.a) * real.rgb);
     }
-    return over_camera(rgba.rgb, rgba.a, pixel);
+    return over_backdrop(rgba.rgb, rgba.a, pixel);
 }
 
 // Several layers, nearest first, over the background (see `single`).
@@ -227,7 +239,7 @@ fn walk(pixel: vec2<i32>, with_world: bool) -> vec4<f32> {
     if with_world {
         return shown(color + (1.0 - alpha) * real.rgb);
     }
-    return over_camera(color, alpha, pixel);
+    return over_backdrop(color, alpha, pixel);
 }
 
 // What the real world shows at an eye pixel: the camera's colour there (black where the camera

@@ -6,13 +6,20 @@ pub struct CameraTexture {
     texture: wgpu::Texture,
     pub view: wgpu::TextureView,
     shown: Option<(u64, u32, u32)>,
+    /// Counts the pictures uploaded, so what is derived from one knows when it is out of date.
+    generation: u64,
 }
 
 impl CameraTexture {
     pub fn new(device: &wgpu::Device) -> CameraTexture {
         let texture = create(device, 1, 1);
         let view = texture.create_view(&Default::default());
-        CameraTexture { texture, view, shown: None }
+        CameraTexture { texture, view, shown: None, generation: 0 }
+    }
+
+    /// Changes whenever the picture does.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Shows `frame` from now on; a frame already shown is not uploaded again.
@@ -32,6 +39,7 @@ impl CameraTexture {
             self.texture.size(),
         );
         self.shown = Some(key);
+        self.generation += 1;
     }
 }
 

@@ -3,11 +3,14 @@
 //! above every app whatever their depth, and the chrome band (the top rows, where no app
 //! draws) showing the trusted marker while the shell asks the user something. Where the
 //! real world takes part (`world.rs`: the camera placed per eye, real depth hiding layers),
-//! each region is drawn by the `_world` twin of its entry point.
+//! each region is drawn by the `_world` twin of its entry point. Where it does not, the camera
+//! picture comes from the backdrop (`backdrop.rs`), rendered only when the picture changes, and
+//! regions no layer reaches are copies of it rather than draws.
 
 use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
 
+use crate::backdrop::{Backdrop, BackdropKey};
 use crate::camera::CameraTexture;
 use crate::coverage::{Rect, TileMasks};
 use crate::fullscreen::{self, SAMPLER, UNIFORM, UNIFORM_PER_DRAW, fullscreen_pipelines, texture};
@@ -55,18 +58,33 @@ pub struct Chrome {
 /// How bright the display is while dimmed.
 const DIMMED: f32 = 0.1;
 
-/// The shader's entry points, in the order of `CompositePass::pipelines`.
+/// What a region of the composite shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    Band = 0,
-    Camera = 1,
-    Single = 2,
-    Walk = 3,
+    Band,
+    Camera,
+    Single,
+    Walk,
 }
 
-const ENTRIES: [&str; 7] = ["fs_band", "fs_camera", "fs_single", "fs_walk", "fs_camera_world", "fs_single_world", "fs_walk_world"];
-/// How far a kind's `_world` twin sits after it in `ENTRIES`.
-const WORLD_TWIN: usize = 3;
+/// The shader's entry points, in the order of `CompositePass::pipelines`.
+const ENTRIES: [&str; 6] = ["fs_band", "fs_single", "fs_walk", "fs_camera_world", "fs_single_world", "fs_walk_world"];
+
+impl Kind {
+    /// The pipeline (index into `ENTRIES`) that draws this kind of region; `None` for the
+    /// camera alone without the real world, which is a copy of the backdrop.
+    fn pipeline(self, with_world: bool) -> Option<usize> {
+        match (self, with_world) {
+            (Kind::Band, _) => Some(0),
+            (Kind::Single, false) => Some(1),
+            (Kind::Walk, false) => Some(2),
+            (Kind::Camera, false) => None,
+            (Kind::Camera, true) => Some(3),
+            (Kind::Single, true) => Some(4),
+            (Kind::Walk, true) => Some(5),
+        }
+    }
+}
 
 /// One scissored draw: a rectangle of one eye, by one entry point, with its params entry.
 struct Draw {
@@ -81,6 +99,7 @@ pub struct CompositePass {
     pipelines: Vec<wgpu::RenderPipeline>,
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
+    backdrop: Backdrop,
     /// Every draw's params, `ALIGN` apart.
     params: Option<wgpu::Buffer>,
     staging: Vec<u8>,
@@ -91,13 +110,14 @@ impl CompositePass {
         use wgpu::TextureSampleType::{Depth, Float};
         use wgpu::TextureViewDimension::{D2, D2Array};
         let bindings = [
-            texture(Float { filterable: true }, D2),
-            SAMPLER,
-            texture(Float { filterable: false }, D2Array),
-            texture(Depth, D2Array),
-            UNIFORM_PER_DRAW,
-            UNIFORM,
-            texture(Float { filterable: false }, D2),
+            (0, texture(Float { filterable: true }, D2)),
+            (1, SAMPLER),
+            (2, texture(Float { filterable: false }, D2Array)),
+            (3, texture(Depth, D2Array)),
+            (4, UNIFORM_PER_DRAW),
+            (5, UNIFORM),
+            (6, texture(Float { filterable: false }, D2)),
+            (9, texture(Float { filterable: false }, D2)),
         ];
         let (pipelines, layout) = fullscreen_pipelines(device, "composite", SHADER, &bindings, output_format, &ENTRIES);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
@@ -106,20 +126,23 @@ impl CompositePass {
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
-        CompositePass { pipelines, layout, sampler, params: None, staging: Vec::new() }
+        let backdrop = Backdrop::new(device, SHADER, output_format);
+        CompositePass { pipelines, layout, sampler, backdrop, params: None, staging: Vec::new() }
     }
 
-    /// Records the composite of every eye into `output`, one viewport per eye: the chrome band,
-    /// then one draw per region of equal coverage (`TileMasks::regions`), each by the entry
-    /// point its layers call for (its `_world` twin when `with_world`: `world` is then
-    /// prepared for this frame).
+    /// Records the composite of every eye into `output` (whose view is `output_view`), one
+    /// viewport per eye: the chrome band, then one draw per region of equal coverage
+    /// (`TileMasks::regions`), each by the entry point its layers call for (its `_world` twin
+    /// when `with_world`: `world` is then prepared for this frame), or a copy of the backdrop
+    /// where only the camera shows.
     #[allow(clippy::too_many_arguments, reason = "the frame's GPU state, passed down rather than bundled")]
     pub fn encode(
         &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         encoder: &mut wgpu::CommandEncoder,
-        output: &wgpu::TextureView,
+        output: &wgpu::Texture,
+        output_view: &wgpu::TextureView,
         camera: &CameraTexture,
         world: &World,
         with_world: bool,
@@ -130,6 +153,35 @@ impl CompositePass {
     ) {
         self.staging.clear();
         let mut draws = Vec::new();
+        // Regions of the camera alone, copied from the backdrop: (eye, rect).
+        let mut copies = Vec::new();
+        let brightness = if chrome.dimmed { DIMMED } else { 1.0 };
+        let backdrop = match (with_world, eyes.first()) {
+            (false, Some((viewport, _, _))) => {
+                let key = BackdropKey {
+                    camera: camera.generation(),
+                    width: viewport.width,
+                    height: viewport.height,
+                    weight: camera_weight.to_bits(),
+                    brightness: brightness.to_bits(),
+                    stale: chrome.camera_stale,
+                };
+                let params = Params {
+                    origin: [0, 0],
+                    size: [viewport.width, viewport.height],
+                    layer_count: 0,
+                    camera_weight,
+                    camera_stale: u32::from(chrome.camera_stale),
+                    trusted_mask: 0,
+                    marker: 0,
+                    mask: 0,
+                    layer: 0,
+                    brightness,
+                };
+                self.backdrop.is_stale(&key).then(|| (key, self.push(&params)))
+            }
+            _ => None,
+        };
         for (eye, (viewport, layers, masks)) in eyes.iter().enumerate() {
             let count = layer_count.min(layers.capacity).min(MAX_LAYERS);
             let base = Params {
@@ -142,13 +194,13 @@ impl CompositePass {
                 marker: u32::from(chrome.marker),
                 mask: 0,
                 layer: 0,
-                brightness: if chrome.dimmed { DIMMED } else { 1.0 },
+                brightness,
             };
             let band = chrome.band_rows.min(viewport.height);
             if band > 0 {
                 let offset = self.push(&base);
                 let rect = Rect { x0: 0, y0: 0, x1: viewport.width, y1: band };
-                draws.push(Draw { eye, rect, pipeline: Kind::Band as usize, offset });
+                draws.push(Draw { eye, rect, pipeline: Kind::Band.pipeline(with_world).unwrap_or_default(), offset });
             }
             let all = if count == 0 { 0 } else { u32::MAX >> (32 - count) };
             for (rect, mask) in masks.regions(viewport.width, viewport.height, band) {
@@ -158,13 +210,24 @@ impl CompositePass {
                     1 => Kind::Single,
                     _ => Kind::Walk,
                 };
+                let Some(pipeline) = kind.pipeline(with_world) else {
+                    copies.push((eye, rect));
+                    continue;
+                };
                 let offset = self.push(&Params { mask, layer: mask.trailing_zeros().min(31), ..base });
-                let pipeline = kind as usize + if with_world { WORLD_TWIN } else { 0 };
                 draws.push(Draw { eye, rect, pipeline, offset });
             }
         }
         self.upload(device, queue);
         let Some(params) = &self.params else { return };
+        let params_size = size_of::<Params>() as u64;
+        if let Some((key, offset)) = backdrop {
+            self.backdrop.render(device, encoder, camera, &self.sampler, params, params_size, offset, key);
+        }
+        for &(eye, rect) in &copies {
+            let viewport = &eyes[eye].0;
+            self.backdrop.copy_into(encoder, output, [viewport.x, viewport.y], rect);
+        }
         let groups: Vec<wgpu::BindGroup> = eyes
             .iter()
             .enumerate()
@@ -182,7 +245,7 @@ impl CompositePass {
                             resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                                 buffer: params,
                                 offset: 0,
-                                size: wgpu::BufferSize::new(size_of::<Params>() as u64),
+                                size: wgpu::BufferSize::new(params_size),
                             }),
                         },
                         wgpu::BindGroupEntry {
@@ -190,12 +253,16 @@ impl CompositePass {
                             resource: world.uniforms[eye.min(world.uniforms.len() - 1)].as_entire_binding(),
                         },
                         wgpu::BindGroupEntry { binding: 6, resource: wgpu::BindingResource::TextureView(&world.view) },
+                        wgpu::BindGroupEntry { binding: 9, resource: wgpu::BindingResource::TextureView(&self.backdrop.view) },
                     ],
                 })
             })
             .collect();
-        let mut pass = fullscreen::begin(encoder, "z-composite", output, &self.pipelines[Kind::Walk as usize]);
-        let mut current = Kind::Walk as usize;
+        // The band, the regions and the copies cover every pixel of every eye (and the eyes the
+        // whole target), so nothing needs clearing first, and the copies must stay.
+        let walk = Kind::Walk.pipeline(with_world).unwrap_or_default();
+        let mut pass = fullscreen::begin_over(encoder, "z-composite", output_view, &self.pipelines[walk]);
+        let mut current = walk;
         for (eye, (viewport, _, _)) in eyes.iter().enumerate() {
             pass.set_viewport(viewport.x as f32, viewport.y as f32, viewport.width as f32, viewport.height as f32, 0.0, 1.0);
             for draw in draws.iter().filter(|d| d.eye == eye) {

@@ -61,7 +61,7 @@ pub struct FrameStats {
 /// The lens correction and the composited frame it reads.
 struct Optics {
     pass: OpticsPass,
-    _composited: wgpu::Texture,
+    composited: wgpu::Texture,
     composited_view: wgpu::TextureView,
 }
 
@@ -136,7 +136,10 @@ impl Compositor {
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
                 format: COLOR_FORMAT,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::TEXTURE_BINDING,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                    | wgpu::TextureUsages::COPY_SRC
+                    | wgpu::TextureUsages::COPY_DST
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
                 view_formats: &[],
             })
         };
@@ -146,7 +149,7 @@ impl Compositor {
             let composited_view = composited.create_view(&Default::default());
             let viewports = (0..config.eyes).map(|eye| config.viewport(eye)).collect();
             let pass = OpticsPass::new(device, COLOR_FORMAT, &composited_view, &lens, viewports);
-            Optics { pass, _composited: composited, composited_view }
+            Optics { pass, composited, composited_view }
         });
         let layers = |capacity| (0..config.eyes).map(|_| EyeLayers::new(device, config.eye_width, config.eye_height, capacity)).collect();
         Ok(Compositor {
@@ -402,6 +405,12 @@ impl Compositor {
         self.coverage.iter().map(TileMasks::census).collect()
     }
 
+    /// Shows `frame` as the camera picture from the next composite on, without rendering a
+    /// frame: for benchmarks that time composites with a new picture each time.
+    pub fn show_camera_frame(&mut self, frame: &CameraFrame) {
+        self.camera.update(&self.gpu.device, &self.gpu.queue, frame);
+    }
+
     /// Re-runs only the z-composite (and the optics pass) over the display layers already in
     /// place and waits for it: what the composite costs on its own, for benchmarks.
     /// Returns the GPU's own time for it, where the adapter can time it.
@@ -426,9 +435,23 @@ impl Compositor {
             self.display.iter().zip(&self.coverage).enumerate().map(|(i, (l, t))| (self.config.viewport(i as u32), l, t)).collect();
         let weight = if self.config.show_camera { 1.0 } else { 0.0 };
         let Gpu { device, queue, .. } = &self.gpu;
-        let target = self.optics.as_ref().map_or(&self.output_view, |o| &o.composited_view);
+        let (target, target_view) = self.optics.as_ref().map_or((&self.output, &self.output_view), |o| (&o.composited, &o.composited_view));
         let (world, with_world) = (&self.world, self.world_on);
-        self.composite.encode(device, queue, encoder, target, &self.camera, world, with_world, &eyes, layer_count, weight, self.chrome);
+        let camera = &self.camera;
+        self.composite.encode(
+            device,
+            queue,
+            encoder,
+            target,
+            target_view,
+            camera,
+            world,
+            with_world,
+            &eyes,
+            layer_count,
+            weight,
+            self.chrome,
+        );
         self.timer.mark(encoder, Mark::CompositeDone);
         if let Some(optics) = &self.optics {
             optics.pass.encode(encoder, &self.output_view);

@@ -29,23 +29,25 @@ pub fn fullscreen_pass(
     bindings: &[wgpu::BindingType],
     target: wgpu::TextureFormat,
 ) -> (wgpu::RenderPipeline, wgpu::BindGroupLayout) {
-    let (mut pipelines, layout) = fullscreen_pipelines(device, label, wgsl, bindings, target, &["fs_main"]);
+    let numbered: Vec<(u32, wgpu::BindingType)> = bindings.iter().enumerate().map(|(i, ty)| (i as u32, *ty)).collect();
+    let (mut pipelines, layout) = fullscreen_pipelines(device, label, wgsl, &numbered, target, &["fs_main"]);
     (pipelines.remove(0), layout)
 }
 
-/// [`fullscreen_pass`] with one pipeline per fragment entry point, all sharing one layout.
+/// [`fullscreen_pass`] with one pipeline per fragment entry point, all sharing one layout, and
+/// the bindings numbered by the caller (`(binding, type)`): entry points of one shader that
+/// read different sets of its globals get layouts of their own.
 pub fn fullscreen_pipelines(
     device: &wgpu::Device,
     label: &str,
     wgsl: &str,
-    bindings: &[wgpu::BindingType],
+    bindings: &[(u32, wgpu::BindingType)],
     target: wgpu::TextureFormat,
     fragment_entries: &[&str],
 ) -> (Vec<wgpu::RenderPipeline>, wgpu::BindGroupLayout) {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
         .iter()
-        .enumerate()
-        .map(|(i, ty)| wgpu::BindGroupLayoutEntry { binding: i as u32, visibility: wgpu::ShaderStages::FRAGMENT, ty: *ty, count: None })
+        .map(|&(binding, ty)| wgpu::BindGroupLayoutEntry { binding, visibility: wgpu::ShaderStages::FRAGMENT, ty, count: None })
         .collect();
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(label), entries: &entries });
     let module =
@@ -92,13 +94,34 @@ pub fn begin<'e>(
     target: &wgpu::TextureView,
     pipeline: &wgpu::RenderPipeline,
 ) -> wgpu::RenderPass<'e> {
+    begin_with(encoder, label, target, pipeline, wgpu::LoadOp::Clear(wgpu::Color::BLACK))
+}
+
+/// [`begin`] keeping what `target` holds (`LoadOp::Load`): for a pass that draws only the
+/// pixels copies into `target` did not already fill.
+pub fn begin_over<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    label: &str,
+    target: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+) -> wgpu::RenderPass<'e> {
+    begin_with(encoder, label, target, pipeline, wgpu::LoadOp::Load)
+}
+
+fn begin_with<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    label: &str,
+    target: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+    load: wgpu::LoadOp<wgpu::Color>,
+) -> wgpu::RenderPass<'e> {
     let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
         color_attachments: &[Some(wgpu::RenderPassColorAttachment {
             view: target,
             depth_slice: None,
             resolve_target: None,
-            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
+            ops: wgpu::Operations { load, store: wgpu::StoreOp::Store },
         })],
         depth_stencil_attachment: None,
         timestamp_writes: None,

@@ -38,6 +38,8 @@
 //!   their budget.
 //! - `resources`: GPU copies of apps' buffers and textures, keyed by content.
 //! - `layers`: per-eye color and depth texture arrays.
+//! - `backdrop`: the camera picture as shown behind the apps, rendered when it changes; the
+//!   composite copies it where no layer reaches.
 //! - `display`: which display layers need a copy or a warp this frame.
 //! - `reproject`: the warp of one layer to the display pose.
 //! - `coverage`: where each layer can show, binned into tiles the composite walks.
@@ -51,6 +53,7 @@
 //!   mount, and real depth that hides layers behind it (and stops the hit test).
 //! - `readback`, `sink`: frames back to the CPU, and where they go ([`DisplaySink`]).
 
+mod backdrop;
 mod camera;
 mod composite;
 mod compositor;
