@@ -34,6 +34,8 @@ const MAX_PENDING_REPLIES: usize = 256;
 /// Payload bytes one poll hands over; the rest waits for the next poll (one message always
 /// goes, whatever its size, so a poll makes progress).
 const MAX_POLL_BYTES: u64 = 4 << 20;
+/// Topics a guest published to lately that are kept parsed (see [`GuestBus::topic`]).
+const RECENT_TOPICS: usize = 8;
 
 /// The bus side of one module's host state.
 pub struct GuestBus {
@@ -45,6 +47,8 @@ pub struct GuestBus {
     frames_held: usize,
     /// Bytes of the frames the guest holds, charged to the endpoint's budget.
     frame_bytes: u64,
+    /// The last few topics published to, newest last.
+    recent_topics: Vec<Topic>,
 }
 
 impl GuestBus {
@@ -57,7 +61,23 @@ impl GuestBus {
             next_reply: 1,
             frames_held: 0,
             frame_bytes: 0,
+            recent_topics: Vec::with_capacity(RECENT_TOPICS),
         }
+    }
+
+    /// `name` as a topic. Most modules publish to a handful of topics, frame after frame:
+    /// comparing the name with the few used last is cheaper than checking, copying and hashing
+    /// it again. A name not among them is checked as any other.
+    fn topic(&mut self, name: &str) -> Result<Topic, wit::Error> {
+        if let Some(known) = self.recent_topics.iter().find(|t| t.as_str() == name) {
+            return Ok(known.clone());
+        }
+        let topic = Topic::new(name).map_err(|e| wit::Error::Invalid(e.to_string()))?;
+        if self.recent_topics.len() == RECENT_TOPICS {
+            self.recent_topics.remove(0);
+        }
+        self.recent_topics.push(topic.clone());
+        Ok(topic)
     }
 
     fn endpoint(&self) -> Result<&Endpoint, wit::Error> {
@@ -182,8 +202,11 @@ impl HostState {
 
 impl Host for HostState {
     fn publish(&mut self, name: String, payload: wit::Outgoing) -> Result<u32, wit::Error> {
-        let endpoint = self.bus.endpoint()?;
-        let report = endpoint.publish(&topic(&name)?, outgoing(payload)).map_err(error)?;
+        // Bus access first, as everywhere: a module without it learns that, not what is wrong
+        // with its topic.
+        self.bus.endpoint()?;
+        let topic = self.bus.topic(&name)?;
+        let report = self.bus.endpoint()?.publish(&topic, outgoing(payload)).map_err(error)?;
         Ok(report.delivered as u32)
     }
 

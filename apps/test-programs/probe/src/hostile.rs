@@ -99,12 +99,14 @@ pub fn echo_setup() -> Result<(), String> {
 }
 
 pub fn echo() -> Result<(), String> {
+    const BATCH: u32 = 256;
     let out = topic("PROBE_OUT", "probe/out");
     loop {
-        let messages = bus::poll(256);
-        if messages.is_empty() {
-            return Ok(());
-        }
+        let messages = bus::poll(BATCH);
+        // Fewer than asked for: this frame's messages are all here (a poll also stops at the
+        // host's byte limit; whatever that leaves waits for the next frame). No empty poll to
+        // find that out, as an app that polls once a frame makes none.
+        let more = messages.len() == BATCH as usize;
         for m in messages {
             let payload = match m.payload {
                 bus::Payload::Bytes(b) => Outgoing::Bytes(b),
@@ -121,6 +123,9 @@ pub fn echo() -> Result<(), String> {
                     bus::publish(&out, &payload).map_err(|e| format!("{e:?}"))?;
                 }
             }
+        }
+        if !more {
+            return Ok(());
         }
     }
 }
