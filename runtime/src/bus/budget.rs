@@ -41,7 +41,15 @@ impl ByteBudget {
 
     /// Gives back `bytes` charged earlier.
     pub fn release(&self, bytes: u64) {
-        let _ = self.used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| Some(used.saturating_sub(bytes)));
+        // One read-modify-write, not a load and a compare-exchange: the receiver releases what
+        // publishers on other cores charge, so every access moves the cache line between them.
+        // Giving back more than was charged is a caller's bug; the excess is put back at once,
+        // so the figure floors at zero (only a charge racing that repair sees it wrapped, and
+        // is refused).
+        let before = self.used.fetch_sub(bytes, Ordering::AcqRel);
+        if before < bytes {
+            self.used.fetch_add(bytes - before, Ordering::AcqRel);
+        }
     }
 
     /// Bytes held now.

@@ -171,35 +171,40 @@ impl BusInner {
     pub(super) fn fan_out(&self, topic: &Topic, message: Message) -> Fanout {
         let routes = self.routes.load();
         let reserved = topic.is_reserved();
-        let mut matching = routes.matching(topic).filter(|q| !reserved || q.sees_reserved).peekable();
+        let mut matching = routes.matching(topic).filter(|q| !reserved || q.sees_reserved);
         let mut fanout = Fanout { report: PublishReport::default(), first_refused: None };
-        let mut message = Some(message);
-        while let Some(queue) = matching.next() {
-            let copy = match matching.peek() {
-                Some(_) => message.clone(),
-                None => message.take(),
-            };
-            let Some(copy) = copy else { break };
-            let report = &mut fanout.report;
-            let refused = match queue.offer(copy) {
-                Offer::Queued { dropped } => {
-                    report.delivered += 1;
-                    report.dropped += dropped;
-                    false
-                }
-                Offer::Rejected => {
-                    report.rejected += 1;
-                    true
-                }
-                Offer::Lost { dropped } => {
-                    report.dropped += dropped;
-                    true
-                }
-            };
-            if refused && fanout.first_refused.is_none() {
-                fanout.first_refused = Some(queue.subscriber.clone());
-            }
+        // One queue behind, so the last gets the message itself: the common single subscriber
+        // costs no clone and no extra move of the message.
+        let Some(mut queue) = matching.next() else { return fanout };
+        for next in matching {
+            fanout.count(queue, queue.offer(message.clone()));
+            queue = next;
         }
+        fanout.count(queue, queue.offer(message));
         fanout
+    }
+}
+
+impl Fanout {
+    fn count(&mut self, queue: &SubQueue, offer: Offer) {
+        let report = &mut self.report;
+        let refused = match offer {
+            Offer::Queued { dropped } => {
+                report.delivered += 1;
+                report.dropped += dropped;
+                false
+            }
+            Offer::Rejected => {
+                report.rejected += 1;
+                true
+            }
+            Offer::Lost { dropped } => {
+                report.dropped += dropped;
+                true
+            }
+        };
+        if refused && self.first_refused.is_none() {
+            self.first_refused = Some(queue.subscriber.clone());
+        }
     }
 }
