@@ -13,6 +13,8 @@
 //!   the bundled BlazeFace front model.
 //! - `model.rs`: loading an ONNX file into a runnable tract plan (with the one patch BlazeFace
 //!   needs) and running it.
+//! - `fast/`: Visor's own operators swapped into the tract graph where tract's are slow
+//!   (depthwise and RGB-stem convolutions, 2x2 max pooling).
 //! - `preprocess.rs`: RGBA frame → letterboxed model input, and the map back.
 //! - `anchors.rs`: SSD anchor grids and decoding raw regressors into boxes and keypoints.
 //! - `nms.rs`: weighted non-maximum suppression.
@@ -24,6 +26,7 @@ mod config;
 mod detection;
 mod detector;
 mod error;
+mod fast;
 mod model;
 mod nms;
 mod preprocess;

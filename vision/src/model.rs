@@ -40,6 +40,11 @@ pub struct OpProfile {
 impl OnnxModel {
     /// Loads `path` with a fixed input shape from `input` and the named outputs, in order.
     pub fn load(path: &Path, input: &InputSpec, outputs: &[String]) -> Result<OnnxModel, VisionError> {
+        OnnxModel::load_with(path, input, outputs, true)
+    }
+
+    /// [`OnnxModel::load`], with or without Visor's own operators (`crate::fast`) in the plan.
+    fn load_with(path: &Path, input: &InputSpec, outputs: &[String], own_ops: bool) -> Result<OnnxModel, VisionError> {
         let bad = |e: TractError| VisionError::BadModel { path: path.to_path_buf(), message: format!("{e:#}") };
         let bytes = std::fs::read(path).map_err(|source| VisionError::ReadModel { path: path.to_path_buf(), source })?;
         let onnx = tract_onnx::onnx();
@@ -55,7 +60,15 @@ impl OnnxModel {
             .model_for_proto_model(&proto)
             .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
             .and_then(|m| m.with_outputs_by_name(outputs))
-            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_typed())
+            .and_then(|m| m.into_decluttered())
+            .and_then(|mut m| {
+                if own_ops {
+                    let replaced = crate::fast::rewrite(&mut m)?;
+                    tracing::debug!(replaced, "nodes running on Visor's own operators");
+                }
+                m.into_optimized()
+            })
             .and_then(|m| m.into_runnable())
             .map_err(bad)?;
         let state = Mutex::new(plan.spawn().map_err(bad)?);
@@ -111,6 +124,31 @@ fn give_constant_of_shape_a_float_zero(graph: &mut GraphProto) {
                 t: Some(TensorProto { dims: vec![1], data_type: DataType::Float as i32, float_data: vec![0.0], ..Default::default() }),
                 ..Default::default()
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DetectorConfig;
+
+    /// Visor's own operators compute what tract's do: every raw output of the bundled model
+    /// agrees, on a busy input, to float rounding (the sums run in another order).
+    #[test]
+    fn own_operators_match_tract() {
+        let config = DetectorConfig::default();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(&config.model);
+        let outputs: Vec<String> = config.decoder.scores.iter().chain(&config.decoder.boxes).cloned().collect();
+        let ours = OnnxModel::load_with(&path, &config.input, &outputs, true).unwrap();
+        let tract = OnnxModel::load_with(&path, &config.input, &outputs, false).unwrap();
+        let (w, h) = (config.input.width as usize, config.input.height as usize);
+        let pixels: Vec<f32> = (0..w * h * 3).map(|i| ((i * 7919 % 2003) as f32 / 1001.5) - 1.0).collect();
+        let input = Tensor::from_shape(&[1, h, w, 3], &pixels).unwrap();
+        let (a, b) = (ours.run(input.clone()).unwrap(), tract.run(input).unwrap());
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+            assert!((x - y).abs() <= 1e-3 * (1.0 + y.abs()), "{x} vs {y}");
         }
     }
 }

@@ -1,0 +1,184 @@
+//! [`PlanarConv`]: an NCHW f32 convolution with a constant kernel and bias, for the two kinds
+//! tract runs slowly on a small model: depthwise convolutions (one input channel per output)
+//! and convolutions over very few input channels (BlazeFace's 5x5 stem over RGB).
+//!
+//! Each input channel is laid out once as `stride²` *phase planes*, the padded plane split by
+//! row and column remainder modulo the stride. In those planes every kernel tap is a fixed
+//! offset from the output index, so an output channel is one flat multiply-add run per tap
+//! ([`kernels::conv_flat`]) over a plane `wq` wide; the few columns past the output width are
+//! computed and dropped.
+
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+
+use super::kernels::{self, CHUNK};
+
+/// Where a convolution reads, in input points; built from tract's `Conv` by `super::rewrite`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Geometry {
+    /// Input channels and their height and width.
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    /// Zero rows above and columns left of the input, and the padded extent.
+    pub pad_top: usize,
+    pub pad_left: usize,
+    pub padded_h: usize,
+    pub padded_w: usize,
+    pub stride: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+}
+
+impl Geometry {
+    /// Rows and columns of one phase plane.
+    fn phase_dims(&self) -> (usize, usize) {
+        (self.padded_h.div_ceil(self.stride), self.padded_w.div_ceil(self.stride))
+    }
+
+    /// Output points computed per channel: whole phase-plane rows, rounded up to a chunk.
+    fn flat_len(&self) -> usize {
+        (self.out_h * self.phase_dims().1).div_ceil(CHUNK) * CHUNK
+    }
+
+    /// Points the phase planes of `channels` input channels take, with room for the last
+    /// chunk's reads past the end.
+    fn phases_len(&self, channels: usize) -> usize {
+        let (hq, wq) = self.phase_dims();
+        channels * self.stride * self.stride * hq * wq + self.flat_len()
+    }
+
+    /// Writes input channel `plane` as phase planes at `dst`; padding points are left as
+    /// they are (zero from the caller).
+    fn write_phases(&self, dst: &mut [f32], plane: &[f32]) {
+        let (hq, wq) = self.phase_dims();
+        let s = self.stride;
+        let phase = |ry: usize, rx: usize| (ry * s + rx) * hq * wq;
+        for (y, row) in plane.chunks_exact(self.w).enumerate() {
+            let py = y + self.pad_top;
+            let (ry, line) = (py % s, (py / s) * wq);
+            if s == 1 {
+                let at = line + self.pad_left;
+                dst[at..at + self.w].copy_from_slice(row);
+                continue;
+            }
+            if s == 2 && self.w.is_multiple_of(2) {
+                // Columns pair up: the first of each pair in one phase, the second in the other.
+                let (pl, half) = (self.pad_left, self.w / 2);
+                let first = phase(ry, pl % 2) + line + pl / 2;
+                let second = phase(ry, (pl + 1) % 2) + line + pl.div_ceil(2);
+                let (low, high) = dst.split_at_mut(first.max(second));
+                let (a, b) = if first < second {
+                    (&mut low[first..first + half], &mut high[..half])
+                } else {
+                    (&mut high[..half], &mut low[second..second + half])
+                };
+                kernels::deinterleave(a, b, row);
+                continue;
+            }
+            // Input column x lands in column remainder (x + pad_left) % s, at (x + pad_left) / s.
+            for first in 0..s {
+                let px = first + self.pad_left;
+                let at = phase(ry, px % s) + line + px / s;
+                for (d, &v) in dst[at..].iter_mut().zip(row[first..].iter().step_by(s)) {
+                    *d = v;
+                }
+            }
+        }
+    }
+
+    /// The offset of tap (`channel`, `ky`, `kx`) in a group's phase planes.
+    fn tap_offset(&self, channel: usize, ky: usize, kx: usize) -> usize {
+        let (hq, wq) = self.phase_dims();
+        let s = self.stride;
+        ((channel * s + ky % s) * s + kx % s) * hq * wq + (ky / s) * wq + kx / s
+    }
+}
+
+/// A convolution over `group`s of input channels: output channel `o` reads the input channels
+/// of group `o / (out channels per group)`. `kernel` is OIHW, `bias` one value per output.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PlanarConv {
+    pub geometry: Geometry,
+    pub group: usize,
+    pub kernel: Arc<Tensor>,
+    pub bias: Arc<Tensor>,
+}
+
+impl PlanarConv {
+    fn out_channels(&self) -> usize {
+        self.kernel.shape()[0]
+    }
+
+    fn run(&self, input: &[f32]) -> TractResult<Vec<f32>> {
+        let g = &self.geometry;
+        let kernel = self.kernel.try_as_plain_ram()?.as_slice::<f32>()?;
+        let bias = self.bias.try_as_plain_ram()?.as_slice::<f32>()?;
+        let (oc, icg, kh, kw) = (self.out_channels(), g.c / self.group, self.kernel.shape()[2], self.kernel.shape()[3]);
+        let ocg = oc / self.group;
+        let wq = g.phase_dims().1;
+        let plane = g.h * g.w;
+        let mut phases = vec![0f32; g.phases_len(icg)];
+        let mut flat = vec![0f32; g.flat_len()];
+        let mut taps = Vec::with_capacity(icg * kh * kw);
+        let mut out = vec![0f32; oc * g.out_h * g.out_w];
+        for group in 0..self.group {
+            let channel_len = g.stride * g.stride * g.phase_dims().0 * wq;
+            for i in 0..icg {
+                let c = group * icg + i;
+                g.write_phases(&mut phases[i * channel_len..], &input[c * plane..(c + 1) * plane]);
+            }
+            for o in group * ocg..(group + 1) * ocg {
+                let weights = &kernel[o * icg * kh * kw..(o + 1) * icg * kh * kw];
+                taps.clear();
+                for i in 0..icg {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            taps.push((g.tap_offset(i, ky, kx), weights[(i * kh + ky) * kw + kx]));
+                        }
+                    }
+                }
+                kernels::conv_flat(&mut flat, &phases, &taps, bias[o]);
+                let dst = &mut out[o * g.out_h * g.out_w..(o + 1) * g.out_h * g.out_w];
+                for (row, src) in dst.chunks_exact_mut(g.out_w).zip(flat.chunks(wq)) {
+                    row.copy_from_slice(&src[..g.out_w]);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Op for PlanarConv {
+    fn name(&self) -> StaticName {
+        if self.group == 1 { "VisorStemConv" } else { "VisorDepthwiseConv" }.into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![format!("{:?} group={} kernel={:?}", self.geometry, self.group, self.kernel.shape())])
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for PlanarConv {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let g = &self.geometry;
+        let out = self.run(inputs[0].try_as_plain_ram()?.as_slice::<f32>()?)?;
+        let shape = [1, self.out_channels(), g.out_h, g.out_w];
+        Ok(tvec!(tract_ndarray::Array4::from_shape_vec(shape, out)?.into_tensor().into_tvalue()))
+    }
+}
+
+impl TypedOp for PlanarConv {
+    fn output_facts(&self, _inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let g = &self.geometry;
+        Ok(tvec!(f32::fact([1, self.out_channels(), g.out_h, g.out_w])))
+    }
+
+    as_op!();
+}
