@@ -81,7 +81,8 @@ impl OnnxModel {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let outputs = state.run(tvec!(input.into())).map_err(fail)?;
         drop(state);
-        outputs.iter().map(|t| Ok(t.to_plain_array_view::<f32>().map_err(fail)?.iter().copied().collect())).collect()
+        // A tract tensor is dense, in standard order: its slice is the flattened output.
+        outputs.iter().map(|t| t.try_as_plain_ram().and_then(|v| Ok(v.as_slice::<f32>()?.to_vec())).map_err(fail)).collect()
     }
 }
 

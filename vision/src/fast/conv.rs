@@ -6,7 +6,11 @@
 //! row and column remainder modulo the stride. In those planes every kernel tap is a fixed
 //! offset from the output index, so an output channel is one flat multiply-add run per tap
 //! ([`kernels::conv_flat`]) over a plane `wq` wide; the few columns past the output width are
-//! computed and dropped.
+//! computed and dropped. A dense convolution (the stem) runs four output channels per pass
+//! ([`kernels::conv_flat4`]), so every input load feeds four sums.
+//!
+//! The phase planes, the flat sums and the output live in the plan's per-node state
+//! (`Scratch`): nothing is allocated or zeroed per run once the first run has sized them.
 
 use std::sync::Arc;
 
@@ -14,6 +18,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
 use super::kernels::{self, CHUNK};
+use super::output::Reused;
 
 /// Where a convolution reads, in input points; built from tract's `Conv` by `super::rewrite`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -55,15 +60,15 @@ impl Geometry {
     fn write_phases(&self, dst: &mut [f32], plane: &[f32]) {
         let (hq, wq) = self.phase_dims();
         let s = self.stride;
+        if s == 1 {
+            let at = self.pad_top * wq + self.pad_left;
+            kernels::copy_rows(dst, plane, self.h, self.w, [at, wq], [0, self.w]);
+            return;
+        }
         let phase = |ry: usize, rx: usize| (ry * s + rx) * hq * wq;
         for (y, row) in plane.chunks_exact(self.w).enumerate() {
             let py = y + self.pad_top;
             let (ry, line) = (py % s, (py / s) * wq);
-            if s == 1 {
-                let at = line + self.pad_left;
-                dst[at..at + self.w].copy_from_slice(row);
-                continue;
-            }
             if s == 2 && self.w.is_multiple_of(2) {
                 // Columns pair up: the first of each pair in one phase, the second in the other.
                 let (pl, half) = (self.pad_left, self.w / 2);
@@ -105,6 +110,8 @@ pub struct PlanarConv {
     pub group: usize,
     pub kernel: Arc<Tensor>,
     pub bias: Arc<Tensor>,
+    /// Whether a ReLU (`Max` with 0) that followed the convolution is applied here.
+    pub relu: bool,
 }
 
 impl PlanarConv {
@@ -112,7 +119,8 @@ impl PlanarConv {
         self.kernel.shape()[0]
     }
 
-    fn run(&self, input: &[f32]) -> TractResult<Vec<f32>> {
+    /// Convolves `input` using `scratch`, which keeps its buffers from run to run.
+    fn run(&self, input: &[f32], scratch: &mut Scratch) -> TractResult<TVec<TValue>> {
         let g = &self.geometry;
         let kernel = self.kernel.try_as_plain_ram()?.as_slice::<f32>()?;
         let bias = self.bias.try_as_plain_ram()?.as_slice::<f32>()?;
@@ -120,34 +128,78 @@ impl PlanarConv {
         let ocg = oc / self.group;
         let wq = g.phase_dims().1;
         let plane = g.h * g.w;
-        let mut phases = vec![0f32; g.phases_len(icg)];
-        let mut flat = vec![0f32; g.flat_len()];
-        let mut taps = Vec::with_capacity(icg * kh * kw);
-        let mut out = vec![0f32; oc * g.out_h * g.out_w];
-        for group in 0..self.group {
-            let channel_len = g.stride * g.stride * g.phase_dims().0 * wq;
-            for i in 0..icg {
-                let c = group * icg + i;
-                g.write_phases(&mut phases[i * channel_len..], &input[c * plane..(c + 1) * plane]);
-            }
-            for o in group * ocg..(group + 1) * ocg {
-                let weights = &kernel[o * icg * kh * kw..(o + 1) * icg * kh * kw];
-                taps.clear();
-                for i in 0..icg {
-                    for ky in 0..kh {
-                        for kx in 0..kw {
-                            taps.push((g.tap_offset(i, ky, kx), weights[(i * kh + ky) * kw + kx]));
+        // Every run writes the same interior points of the phase planes, so the padding
+        // zeroed here once stays zero.
+        if scratch.phases.len() != g.phases_len(icg) {
+            scratch.phases = vec![0f32; g.phases_len(icg)];
+        }
+        let step = if ocg.is_multiple_of(4) { 4 } else { 1 };
+        scratch.flat.resize(step * g.flat_len(), 0.0);
+        let Scratch { phases, flat, taps, taps4, output } = scratch;
+        output
+            .fill(&[1, oc, g.out_h, g.out_w], |out| {
+                for group in 0..self.group {
+                    let channel_len = g.stride * g.stride * g.phase_dims().0 * wq;
+                    for i in 0..icg {
+                        let c = group * icg + i;
+                        g.write_phases(&mut phases[i * channel_len..], &input[c * plane..(c + 1) * plane]);
+                    }
+                    // Dense convolutions run four output channels per pass over the input.
+                    for o in (group * ocg..(group + 1) * ocg).step_by(step) {
+                        let weight = |j: usize, i: usize, ky: usize, kx: usize| kernel[(((o + j) * icg + i) * kh + ky) * kw + kx];
+                        taps.clear();
+                        taps4.clear();
+                        for i in 0..icg {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let at = g.tap_offset(i, ky, kx);
+                                    if step == 4 {
+                                        taps4.push((at, std::array::from_fn(|j| weight(j, i, ky, kx))));
+                                    } else {
+                                        taps.push((at, weight(0, i, ky, kx)));
+                                    }
+                                }
+                            }
+                        }
+                        if step == 4 {
+                            kernels::conv_flat4(flat, phases, taps4, std::array::from_fn(|j| bias[o + j]));
+                        } else {
+                            kernels::conv_flat(flat, phases, taps, bias[o]);
+                        }
+                        if self.relu {
+                            flat.iter_mut().for_each(|v| *v = v.max(0.0));
+                        }
+                        for (j, computed) in flat.chunks_exact(g.flat_len()).enumerate() {
+                            let at = (o + j) * g.out_h * g.out_w;
+                            kernels::copy_rows(out, computed, g.out_h, g.out_w, [at, g.out_w], [0, wq]);
                         }
                     }
                 }
-                kernels::conv_flat(&mut flat, &phases, &taps, bias[o]);
-                let dst = &mut out[o * g.out_h * g.out_w..(o + 1) * g.out_h * g.out_w];
-                for (row, src) in dst.chunks_exact_mut(g.out_w).zip(flat.chunks(wq)) {
-                    row.copy_from_slice(&src[..g.out_w]);
-                }
-            }
-        }
-        Ok(out)
+                Ok(())
+            })
+            .map(|out| tvec!(out))
+    }
+}
+
+/// A [`PlanarConv`]'s buffers and output, kept in the plan's state between runs.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    phases: Vec<f32>,
+    flat: Vec<f32>,
+    taps: Vec<(usize, f32)>,
+    taps4: Vec<(usize, [f32; 4])>,
+    output: Reused,
+}
+
+impl OpState for Scratch {
+    fn eval(&mut self, _ctx: &EvalContext, op: &dyn Op, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let op = op.downcast_ref::<PlanarConv>().context("a Visor convolution's state paired with another op")?;
+        op.run(inputs[0].try_as_plain_ram()?.as_slice::<f32>()?, self)
+    }
+
+    fn reset_lanes(&mut self, _lanes: &[LaneId]) -> TractResult<()> {
+        // Scratch only: nothing carries from one run to the next.
+        Ok(())
     }
 }
 
@@ -157,7 +209,7 @@ impl Op for PlanarConv {
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!("{:?} group={} kernel={:?}", self.geometry, self.group, self.kernel.shape())])
+        Ok(vec![format!("{:?} group={} kernel={:?} relu={}", self.geometry, self.group, self.kernel.shape(), self.relu)])
     }
 
     op_as_typed_op!();
@@ -167,10 +219,11 @@ impl EvalOp for PlanarConv {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let g = &self.geometry;
-        let out = self.run(inputs[0].try_as_plain_ram()?.as_slice::<f32>()?)?;
-        let shape = [1, self.out_channels(), g.out_h, g.out_w];
-        Ok(tvec!(tract_ndarray::Array4::from_shape_vec(shape, out)?.into_tensor().into_tvalue()))
+        self.run(inputs[0].try_as_plain_ram()?.as_slice::<f32>()?, &mut Scratch::default())
+    }
+
+    fn state(&self, _ctx: &EvalContext) -> TractResult<Option<Box<dyn OpState>>> {
+        Ok(Some(Box::new(Scratch::default())))
     }
 }
 

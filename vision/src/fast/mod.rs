@@ -1,18 +1,25 @@
 //! Visor's own operators for the face detector, swapped into the decluttered tract graph
 //! before tract optimizes it. tract plans BlazeFace's depthwise convolutions, its RGB stem
-//! convolution and its 2x2 max pools with generic loops; these replacements do the same
-//! arithmetic (same f32 weights, sums in another order) with flat, autovectorized loops.
+//! convolution and its 2x2 max pools with generic loops, and its 1x1 convolutions as packed
+//! matrix products followed by separate bias, residual and ReLU passes; these replacements do
+//! the same arithmetic (same f32 weights, sums in another order, fused multiply-adds) with
+//! flat, autovectorized loops, and fuse what follows a convolution where the graph allows.
 //!
 //! [`rewrite`] walks the graph once and replaces only nodes it fully understands (f32, NCHW,
 //! batch 1, constant weights, no dilation); everything else is left to tract.
 //!
 //! Layout:
 //! - `conv.rs`: [`conv::PlanarConv`], depthwise and few-input-channel convolutions.
+//! - `pointwise.rs`: [`pointwise::Pointwise`], 1x1 convolutions fused with their bias,
+//!   residual and ReLU.
 //! - `pool.rs`: [`pool::MaxPool2x2`].
 //! - `kernels.rs`: the inner loops, compiled per instruction set.
+//! - `output.rs`: [`output::Reused`], output tensors kept from run to run.
 
 mod conv;
 mod kernels;
+mod output;
+mod pointwise;
 mod pool;
 
 use std::sync::Arc;
@@ -33,9 +40,28 @@ const MAX_DENSE_INPUT_CHANNELS: usize = 4;
 pub fn rewrite(model: &mut TypedModel) -> TractResult<usize> {
     let mut replaced = 0;
     for id in model.eval_order()? {
+        if pointwise::fuse(model, id)? {
+            replaced += 1;
+            continue;
+        }
         let node = model.node(id);
         let op: Option<Box<dyn TypedOp>> = if let Some(conv) = node.op_as::<Conv>() {
-            planar_conv(model, node, conv)?.map(|op| Box::new(op) as _)
+            if let Some(mut op) = planar_conv(model, node, conv)? {
+                // A ReLU right after the convolution is applied in place by the operator.
+                if let Some(relu) = pointwise::relu_after(model, id.into())? {
+                    op.relu = true;
+                    let mut patch = TypedModelPatch::default();
+                    let input = patch.tap_model(model, node.inputs[0])?;
+                    let out = patch.wire_node(node.name.clone(), op, &[input])?;
+                    patch.shunt_outside(model, relu, out[0])?;
+                    patch.apply(model)?;
+                    replaced += 1;
+                    continue;
+                }
+                Some(Box::new(op) as _)
+            } else {
+                None
+            }
         } else if let Some(pool) = node.op_as::<MaxPool>() {
             max_pool(model, node, pool)?.map(|op| Box::new(op) as _)
         } else {
@@ -105,7 +131,7 @@ fn planar_conv(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult
         out_h: padding[0].convoluted,
         out_w: padding[1].convoluted,
     };
-    Ok(Some(PlanarConv { geometry, group: conv.group, kernel, bias }))
+    Ok(Some(PlanarConv { geometry, group: conv.group, kernel, bias, relu: false }))
 }
 
 fn max_pool(model: &TypedModel, node: &TypedNode, pool: &MaxPool) -> TractResult<Option<MaxPool2x2>> {
