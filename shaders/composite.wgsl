@@ -13,12 +13,15 @@
 // display's brightness) changes: `fs_backdrop` renders it once then, at the eye's size, into
 // `backdrop` — the camera filtered, weighted, hatched when stale and dimmed, exactly as the
 // display shows it. Camera frames come at 30 fps and displays run at 60 to 120, and a filtered
-// sample costs several plain loads, so every composite in between reads one texel instead.
+// sample costs several plain loads: every composite in between starts each eye as a copy of
+// the backdrop, and the layers' entry points return their premultiplied colour and coverage,
+// which the pipeline's blending (premultiplied "over") lays on it. Every other entry point
+// returns an opaque pixel, which the same blending writes as it is.
 //
 // Regions. The compositor bins layers into tiles by the screen bounds of their draws
 // (`compositor/src/coverage.rs`) and merges tiles with the same layers into rectangles; each
 // rectangle is one scissored draw with its layer mask in `params`, by one of these entry
-// points, or where no layer reaches and the backdrop is in use, a plain copy of the backdrop:
+// points (where no layer reaches and the backdrop is in use, the copy is all there is):
 // - `fs_band`: the shell's chrome band (the top rows no app reaches);
 // - `fs_single`: one layer (`params.layer`) over the backdrop, nothing to order;
 // - `fs_walk`: several layers (`params.mask`), visited in depth order.
@@ -105,9 +108,6 @@ const UNSURE_EDGE: f32 = 0.1;
 // Per camera pixel: r, metres along the camera's axis (0 unknown); g, confidence 0 to 1.
 @group(0) @binding(6) var world_depth: texture_2d<f32>;
 
-// The backdrop (see above); bound to the composite, never to `fs_backdrop`, which renders it.
-@group(0) @binding(9) var backdrop: texture_2d<f32>;
-
 @vertex
 fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
     // One triangle that covers the viewport; the scissor cuts it to the draw's rectangle.
@@ -126,14 +126,10 @@ fn camera_at(pixel: vec2<i32>) -> vec3<f32> {
     return select(picture, stale_picture(picture, pixel), params.camera_stale != 0u);
 }
 
-// `color` (premultiplied, `alpha` covered) over the backdrop, which is already as shown (dimmed
-// with the display); the backdrop is not read where the layers are opaque.
-fn over_backdrop(color: vec3<f32>, alpha: f32, pixel: vec2<i32>) -> vec4<f32> {
-    var background = vec3<f32>(0.0);
-    if alpha < 0.999 {
-        background = textureLoad(backdrop, pixel, 0).rgb;
-    }
-    return vec4<f32>(color * params.brightness + (1.0 - alpha) * background, 1.0);
+// `color` (premultiplied, `alpha` covered) as the blender lays it over the backdrop, which is
+// already as shown (dimmed with the display): color + (1 - alpha) * backdrop.
+fn over_backdrop(color: vec3<f32>, alpha: f32) -> vec4<f32> {
+    return vec4<f32>(color * params.brightness, alpha);
 }
 
 // The pixel as the display shows it: dimmed while nobody wears the glasses.
@@ -190,7 +186,7 @@ fn single(pixel: vec2<i32>, with_world: bool) -> vec4<f32> {
         rgba *= in_front(depth, params.layer, real);
         return shown(rgba.rgb + (1.0 - rgba.a) * real.rgb);
     }
-    return over_backdrop(rgba.rgb, rgba.a, pixel);
+    return over_backdrop(rgba.rgb, rgba.a);
 }
 
 // Several layers, nearest first, over the background (see `single`).
@@ -239,7 +235,7 @@ fn walk(pixel: vec2<i32>, with_world: bool) -> vec4<f32> {
     if with_world {
         return shown(color + (1.0 - alpha) * real.rgb);
     }
-    return over_backdrop(color, alpha, pixel);
+    return over_backdrop(color, alpha);
 }
 
 // What the real world shows at an eye pixel: the camera's colour there (black where the camera

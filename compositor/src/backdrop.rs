@@ -4,16 +4,18 @@
 //! `shaders/composite.wgsl`) instead of at every composite.
 //!
 //! Camera frames arrive at 30 fps while displays run at 60 to 120 Hz, and on every composite
-//! most of the view is usually the camera alone: those regions become plain copies of the
-//! backdrop ([`Backdrop::copy_into`]), and the layers' regions read one backdrop texel per pixel
-//! where they used to filter four camera texels. Both eyes share it: stretched, the camera
-//! shows the same picture at the same pixels of each eye. Where the real world takes part (the
+//! most of the view is usually the camera alone: each eye starts as a plain copy of the
+//! backdrop ([`Backdrop::copy_into`]), regions no layer reaches are done with that, and the
+//! layers' regions blend over it where they used to filter four camera texels per pixel. Both
+//! eyes share it: stretched, the camera shows the same picture at the same pixels of each eye. Where the real world takes part (the
 //! camera placed per eye through its lens), the picture differs per eye and per pose, and the
 //! composite looks it up itself; the backdrop is then left alone.
 //!
 //! A region of the backdrop copied into the frame holds exactly what the composite's camera
 //! draw wrote there before: the same filtered sample, the same arithmetic, rounded once into
-//! the same format.
+//! the same format. Under the layers, the backdrop is that rounded picture, where it used to
+//! be the unrounded sample: a difference of at most one step of the format where a layer is
+//! translucent.
 
 use crate::camera::CameraTexture;
 use crate::coverage::Rect;
@@ -34,7 +36,7 @@ pub struct BackdropKey {
 
 pub struct Backdrop {
     texture: wgpu::Texture,
-    pub view: wgpu::TextureView,
+    view: wgpu::TextureView,
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     format: wgpu::TextureFormat,
@@ -50,7 +52,7 @@ impl Backdrop {
         use wgpu::TextureViewDimension::D2;
         // The camera, its sampler and the per-draw params: the bindings `fs_backdrop` reads.
         let bindings = [(0, texture(Float { filterable: true }, D2)), (1, SAMPLER), (4, UNIFORM_PER_DRAW)];
-        let (mut pipelines, layout) = fullscreen_pipelines(device, "backdrop", shader, &bindings, format, &["fs_backdrop"]);
+        let (mut pipelines, layout) = fullscreen_pipelines(device, "backdrop", shader, &bindings, format.into(), &["fs_backdrop"]);
         let texture = create(device, format, 1, 1);
         let view = texture.create_view(&Default::default());
         Backdrop { texture, view, pipeline: pipelines.remove(0), layout, format, shown: None }

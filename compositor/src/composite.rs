@@ -3,9 +3,12 @@
 //! above every app whatever their depth, and the chrome band (the top rows, where no app
 //! draws) showing the trusted marker while the shell asks the user something. Where the
 //! real world takes part (`world.rs`: the camera placed per eye, real depth hiding layers),
-//! each region is drawn by the `_world` twin of its entry point. Where it does not, the camera
-//! picture comes from the backdrop (`backdrop.rs`), rendered only when the picture changes, and
-//! regions no layer reaches are copies of it rather than draws.
+//! each region is drawn by the `_world` twin of its entry point. Where it does not, each eye
+//! starts as a copy of the backdrop (`backdrop.rs`: the camera picture as shown, rendered only
+//! when it changes); regions no layer reaches are then done, and the layers' regions blend
+//! their premultiplied result over it (`BlendState::PREMULTIPLIED_ALPHA_BLENDING`: the
+//! backdrop is read by the blender, not by the shader). Everything else the composite draws
+//! is opaque, so the same blending leaves it exactly as drawn.
 
 use bytemuck::{Pod, Zeroable};
 use visor_types::frame::Viewport;
@@ -117,9 +120,13 @@ impl CompositePass {
             (4, UNIFORM_PER_DRAW),
             (5, UNIFORM),
             (6, texture(Float { filterable: false }, D2)),
-            (9, texture(Float { filterable: false }, D2)),
         ];
-        let (pipelines, layout) = fullscreen_pipelines(device, "composite", SHADER, &bindings, output_format, &ENTRIES);
+        let target = wgpu::ColorTargetState {
+            format: output_format,
+            blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+            write_mask: wgpu::ColorWrites::ALL,
+        };
+        let (pipelines, layout) = fullscreen_pipelines(device, "composite", SHADER, &bindings, target, &ENTRIES);
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("camera"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -133,8 +140,8 @@ impl CompositePass {
     /// Records the composite of every eye into `output` (whose view is `output_view`), one
     /// viewport per eye: the chrome band, then one draw per region of equal coverage
     /// (`TileMasks::regions`), each by the entry point its layers call for (its `_world` twin
-    /// when `with_world`: `world` is then prepared for this frame), or a copy of the backdrop
-    /// where only the camera shows.
+    /// when `with_world`: `world` is then prepared for this frame), over a copy of the backdrop
+    /// without the world, where regions of the camera alone need no draw.
     #[allow(clippy::too_many_arguments, reason = "the frame's GPU state, passed down rather than bundled")]
     pub fn encode(
         &mut self,
@@ -153,8 +160,6 @@ impl CompositePass {
     ) {
         self.staging.clear();
         let mut draws = Vec::new();
-        // Regions of the camera alone, copied from the backdrop: (eye, rect).
-        let mut copies = Vec::new();
         let brightness = if chrome.dimmed { DIMMED } else { 1.0 };
         let backdrop = match (with_world, eyes.first()) {
             (false, Some((viewport, _, _))) => {
@@ -210,10 +215,7 @@ impl CompositePass {
                     1 => Kind::Single,
                     _ => Kind::Walk,
                 };
-                let Some(pipeline) = kind.pipeline(with_world) else {
-                    copies.push((eye, rect));
-                    continue;
-                };
+                let Some(pipeline) = kind.pipeline(with_world) else { continue };
                 let offset = self.push(&Params { mask, layer: mask.trailing_zeros().min(31), ..base });
                 draws.push(Draw { eye, rect, pipeline, offset });
             }
@@ -224,9 +226,10 @@ impl CompositePass {
         if let Some((key, offset)) = backdrop {
             self.backdrop.render(device, encoder, camera, &self.sampler, params, params_size, offset, key);
         }
-        for &(eye, rect) in &copies {
-            let viewport = &eyes[eye].0;
-            self.backdrop.copy_into(encoder, output, [viewport.x, viewport.y], rect);
+        if !with_world {
+            for (viewport, _, _) in eyes {
+                self.backdrop.copy_into(encoder, output, [viewport.x, viewport.y], Rect::full(viewport.width, viewport.height));
+            }
         }
         let groups: Vec<wgpu::BindGroup> = eyes
             .iter()
@@ -253,13 +256,13 @@ impl CompositePass {
                             resource: world.uniforms[eye.min(world.uniforms.len() - 1)].as_entire_binding(),
                         },
                         wgpu::BindGroupEntry { binding: 6, resource: wgpu::BindingResource::TextureView(&world.view) },
-                        wgpu::BindGroupEntry { binding: 9, resource: wgpu::BindingResource::TextureView(&self.backdrop.view) },
                     ],
                 })
             })
             .collect();
-        // The band, the regions and the copies cover every pixel of every eye (and the eyes the
-        // whole target), so nothing needs clearing first, and the copies must stay.
+        // The copies (or with the world, the band and the opaque regions) cover every pixel of
+        // every eye, and the eyes the whole target: nothing needs clearing first, and the copies
+        // must stay.
         let walk = Kind::Walk.pipeline(with_world).unwrap_or_default();
         let mut pass = fullscreen::begin_over(encoder, "z-composite", output_view, &self.pipelines[walk]);
         let mut current = walk;

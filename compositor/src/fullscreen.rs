@@ -30,19 +30,20 @@ pub fn fullscreen_pass(
     target: wgpu::TextureFormat,
 ) -> (wgpu::RenderPipeline, wgpu::BindGroupLayout) {
     let numbered: Vec<(u32, wgpu::BindingType)> = bindings.iter().enumerate().map(|(i, ty)| (i as u32, *ty)).collect();
-    let (mut pipelines, layout) = fullscreen_pipelines(device, label, wgsl, &numbered, target, &["fs_main"]);
+    let (mut pipelines, layout) = fullscreen_pipelines(device, label, wgsl, &numbered, target.into(), &["fs_main"]);
     (pipelines.remove(0), layout)
 }
 
 /// [`fullscreen_pass`] with one pipeline per fragment entry point, all sharing one layout, and
 /// the bindings numbered by the caller (`(binding, type)`): entry points of one shader that
-/// read different sets of its globals get layouts of their own.
+/// read different sets of its globals get layouts of their own. `target` says how each
+/// fragment meets what the target holds (no blending: it replaces it).
 pub fn fullscreen_pipelines(
     device: &wgpu::Device,
     label: &str,
     wgsl: &str,
     bindings: &[(u32, wgpu::BindingType)],
-    target: wgpu::TextureFormat,
+    target: wgpu::ColorTargetState,
     fragment_entries: &[&str],
 ) -> (Vec<wgpu::RenderPipeline>, wgpu::BindGroupLayout) {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
@@ -76,7 +77,7 @@ pub fn fullscreen_pipelines(
                     module: &module,
                     entry_point: Some(entry),
                     compilation_options: Default::default(),
-                    targets: &[Some(target.into())],
+                    targets: &[Some(target.clone())],
                 }),
                 multiview_mask: None,
                 cache: None,
