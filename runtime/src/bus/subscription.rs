@@ -45,15 +45,18 @@ impl Subscription {
 
     /// The oldest queued message, waiting up to `timeout` for one.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, BusError> {
+        if let Ok(message) = self.rx.try_recv() {
+            return Ok(self.taken(message));
+        }
         let started = Instant::now();
         loop {
+            std::thread::yield_now();
             if let Ok(message) = self.rx.try_recv() {
                 return Ok(self.taken(message));
             }
             if started.elapsed() >= PATIENCE.min(timeout) {
                 break;
             }
-            std::thread::yield_now();
         }
         let left = timeout.saturating_sub(started.elapsed());
         let message = self.rx.recv_timeout(left).map_err(|e| match e {
