@@ -1,6 +1,7 @@
 //! [`PlanarConv`]: an NCHW f32 convolution with a constant kernel and bias, for the two kinds
 //! tract runs slowly on a small model: depthwise convolutions (one input channel per output)
-//! and convolutions over very few input channels (BlazeFace's 5x5 stem over RGB).
+//! and convolutions over very few input channels (BlazeFace's 5x5 stem over RGB). Its input
+//! may also be NHWC (`Geometry::channels_last`): the stem reads the image as it comes.
 //!
 //! Each input channel is laid out once as `stride²` *phase planes*, the padded plane split by
 //! row and column remainder modulo the stride. In those planes every kernel tap is a fixed
@@ -35,6 +36,9 @@ pub struct Geometry {
     pub stride: usize,
     pub out_h: usize,
     pub out_w: usize,
+    /// Whether the input is NHWC (channels interleaved per point) rather than NCHW: the
+    /// operator then reads the tensor a moved-axis node would have turned into NCHW.
+    pub channels_last: bool,
 }
 
 impl Geometry {
@@ -55,18 +59,28 @@ impl Geometry {
         channels * self.stride * self.stride * hq * wq + self.flat_len()
     }
 
-    /// Writes input channel `plane` as phase planes at `dst`; padding points are left as
-    /// they are (zero from the caller).
-    fn write_phases(&self, dst: &mut [f32], plane: &[f32]) {
+    /// Input row `y` of `channel`, and the distance between its points: `w` contiguous points
+    /// in NCHW, every `c`th point from the channel's offset in NHWC.
+    fn input_row<'a>(&self, input: &'a [f32], channel: usize, y: usize) -> (&'a [f32], usize) {
+        let step = if self.channels_last { self.c } else { 1 };
+        let start = if self.channels_last { y * self.w * self.c + channel } else { (channel * self.h + y) * self.w };
+        (&input[start..start + (self.w - 1) * step + 1], step)
+    }
+
+    /// Writes input `channel` as phase planes at `dst`; padding points are left as they are
+    /// (zero from the caller).
+    fn write_phases(&self, dst: &mut [f32], input: &[f32], channel: usize) {
         let (hq, wq) = self.phase_dims();
         let s = self.stride;
-        if s == 1 {
+        if s == 1 && !self.channels_last {
             let at = self.pad_top * wq + self.pad_left;
+            let plane = &input[channel * self.h * self.w..(channel + 1) * self.h * self.w];
             kernels::copy_rows(dst, plane, self.h, self.w, [at, wq], [0, self.w]);
             return;
         }
         let phase = |ry: usize, rx: usize| (ry * s + rx) * hq * wq;
-        for (y, row) in plane.chunks_exact(self.w).enumerate() {
+        for y in 0..self.h {
+            let (row, step) = self.input_row(input, channel, y);
             let py = y + self.pad_top;
             let (ry, line) = (py % s, (py / s) * wq);
             if s == 2 && self.w.is_multiple_of(2) {
@@ -80,14 +94,14 @@ impl Geometry {
                 } else {
                     (&mut high[..half], &mut low[second..second + half])
                 };
-                kernels::deinterleave(a, b, row);
+                kernels::deinterleave(a, b, row, step);
                 continue;
             }
             // Input column x lands in column remainder (x + pad_left) % s, at (x + pad_left) / s.
             for first in 0..s {
                 let px = first + self.pad_left;
                 let at = phase(ry, px % s) + line + px / s;
-                for (d, &v) in dst[at..].iter_mut().zip(row[first..].iter().step_by(s)) {
+                for (d, &v) in dst[at..].iter_mut().zip(row[first * step..].iter().step_by(s * step)) {
                     *d = v;
                 }
             }
@@ -127,7 +141,6 @@ impl PlanarConv {
         let (oc, icg, kh, kw) = (self.out_channels(), g.c / self.group, self.kernel.shape()[2], self.kernel.shape()[3]);
         let ocg = oc / self.group;
         let wq = g.phase_dims().1;
-        let plane = g.h * g.w;
         // Every run writes the same interior points of the phase planes, so the padding
         // zeroed here once stays zero.
         if scratch.phases.len() != g.phases_len(icg) {
@@ -141,8 +154,7 @@ impl PlanarConv {
                 for group in 0..self.group {
                     let channel_len = g.stride * g.stride * g.phase_dims().0 * wq;
                     for i in 0..icg {
-                        let c = group * icg + i;
-                        g.write_phases(&mut phases[i * channel_len..], &input[c * plane..(c + 1) * plane]);
+                        g.write_phases(&mut phases[i * channel_len..], input, group * icg + i);
                     }
                     // Dense convolutions run four output channels per pass over the input.
                     for o in (group * ocg..(group + 1) * ocg).step_by(step) {

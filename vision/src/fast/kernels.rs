@@ -50,12 +50,21 @@ pub fn max_pool_2x2(out: &mut [f32], plane: &[f32], w: usize) {
     }
 }
 
-/// Splits `row` into its even (`first`) and odd (`second`) points.
+/// Splits `row`, read every `step`th point, into its even (`first`) and odd (`second`)
+/// points; a `step` above one picks a channel out of an NHWC row.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma+avx", "x86_64+avx2+fma+avx"))]
-pub fn deinterleave(first: &mut [f32], second: &mut [f32], row: &[f32]) {
-    for ((a, b), pair) in first.iter_mut().zip(second.iter_mut()).zip(row.chunks_exact(2)) {
+pub fn deinterleave(first: &mut [f32], second: &mut [f32], row: &[f32], step: usize) {
+    if step == 1 {
+        for ((a, b), pair) in first.iter_mut().zip(second.iter_mut()).zip(row.chunks_exact(2)) {
+            *a = pair[0];
+            *b = pair[1];
+        }
+        return;
+    }
+    // The last pair is cut short after its second point: a row ends on a point.
+    for ((a, b), pair) in first.iter_mut().zip(second.iter_mut()).zip(row.chunks(2 * step)) {
         *a = pair[0];
-        *b = pair[1];
+        *b = pair[step];
     }
 }
 

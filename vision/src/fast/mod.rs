@@ -6,7 +6,10 @@
 //! flat, autovectorized loops, and fuse what follows a convolution where the graph allows.
 //!
 //! [`rewrite`] walks the graph once and replaces only nodes it fully understands (f32, NCHW,
-//! batch 1, constant weights, no dilation); everything else is left to tract.
+//! batch 1, constant weights, no dilation); everything else is left to tract. A convolution
+//! whose NCHW input is only a moved-axis view of an NHWC tensor (BlazeFace's image input, which
+//! tract turns into NCHW with one `AxisOp::Move(3, 1)` node) reads the NHWC tensor itself, and
+//! the move drops out of the graph.
 //!
 //! Layout:
 //! - `conv.rs`: [`conv::PlanarConv`], depthwise and few-input-channel convolutions.
@@ -25,6 +28,7 @@ mod pool;
 use std::sync::Arc;
 
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 
@@ -47,21 +51,23 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<usize> {
         let node = model.node(id);
         let op: Option<Box<dyn TypedOp>> = if let Some(conv) = node.op_as::<Conv>() {
             if let Some(mut op) = planar_conv(model, node, conv)? {
-                // A ReLU right after the convolution is applied in place by the operator.
-                if let Some(relu) = pointwise::relu_after(model, id.into())? {
-                    op.relu = true;
-                    let mut patch = TypedModelPatch::default();
-                    let input = patch.tap_model(model, node.inputs[0])?;
-                    let out = patch.wire_node(node.name.clone(), op, &[input])?;
-                    patch.shunt_outside(model, relu, out[0])?;
-                    patch.apply(model)?;
-                    replaced += 1;
-                    continue;
+                let mut input = node.inputs[0];
+                if let Some(nhwc) = nhwc_source(model, input)? {
+                    op.geometry.channels_last = true;
+                    input = nhwc;
                 }
-                Some(Box::new(op) as _)
-            } else {
-                None
+                // A ReLU right after the convolution is applied in place by the operator.
+                let relu = pointwise::relu_after(model, id.into())?;
+                op.relu = relu.is_some();
+                let mut patch = TypedModelPatch::default();
+                let tapped = patch.tap_model(model, input)?;
+                let out = patch.wire_node(node.name.clone(), op, &[tapped])?;
+                patch.shunt_outside(model, relu.unwrap_or(id.into()), out[0])?;
+                patch.apply(model)?;
+                replaced += 1;
+                continue;
             }
+            None
         } else if let Some(pool) = node.op_as::<MaxPool>() {
             max_pool(model, node, pool)?.map(|op| Box::new(op) as _)
         } else {
@@ -88,6 +94,19 @@ fn nchw(model: &TypedModel, node: &TypedNode, spec: &PoolSpec) -> TractResult<Op
         Some(&[1, c, h, w]) if ok => Some([c, h, w]),
         _ => None,
     })
+}
+
+/// The NHWC tensor behind `outlet` when `outlet` is the only use of an `AxisOp::Move(3, 1)`
+/// of a rank-4 tensor: NHWC moved to NCHW, the same points in another order.
+fn nhwc_source(model: &TypedModel, outlet: OutletId) -> TractResult<Option<OutletId>> {
+    let node = model.node(outlet.node);
+    let moved = node.op_as::<AxisOp>() == Some(&AxisOp::Move(3, 1))
+        && node.inputs.len() == 1
+        && node.outputs.len() == 1
+        && node.outputs[0].successors.len() == 1
+        && model.outlet_fact(node.inputs[0])?.rank() == 4
+        && !model.output_outlets()?.contains(&outlet);
+    Ok(moved.then_some(node.inputs[0]))
 }
 
 fn planar_conv(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<PlanarConv>> {
@@ -130,6 +149,7 @@ fn planar_conv(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult
         stride: strides[0],
         out_h: padding[0].convoluted,
         out_w: padding[1].convoluted,
+        channels_last: false,
     };
     Ok(Some(PlanarConv { geometry, group: conv.group, kernel, bias, relu: false }))
 }
