@@ -19,7 +19,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
 use super::kernels::{self, CHUNK};
-use super::output::Reused;
+use super::output::{KeepsState, Reused};
 
 /// Where a convolution reads, in input points; built from tract's `Conv` by `super::rewrite`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -132,9 +132,14 @@ impl PlanarConv {
     fn out_channels(&self) -> usize {
         self.kernel.shape()[0]
     }
+}
 
-    /// Convolves `input` using `scratch`, which keeps its buffers from run to run.
-    fn run(&self, input: &[f32], scratch: &mut Scratch) -> TractResult<TVec<TValue>> {
+impl KeepsState for PlanarConv {
+    type State = Scratch;
+
+    /// Convolves the input using `scratch`, which keeps its buffers from run to run.
+    fn run(&self, inputs: &[TValue], scratch: &mut Scratch) -> TractResult<TVec<TValue>> {
+        let input = inputs[0].try_as_plain_ram()?.as_slice::<f32>()?;
         let g = &self.geometry;
         let kernel = self.kernel.try_as_plain_ram()?.as_slice::<f32>()?;
         let bias = self.bias.try_as_plain_ram()?.as_slice::<f32>()?;
@@ -195,24 +200,12 @@ impl PlanarConv {
 
 /// A [`PlanarConv`]'s buffers and output, kept in the plan's state between runs.
 #[derive(Clone, Debug, Default)]
-struct Scratch {
+pub struct Scratch {
     phases: Vec<f32>,
     flat: Vec<f32>,
     taps: Vec<(usize, f32)>,
     taps4: Vec<(usize, [f32; 4])>,
     output: Reused,
-}
-
-impl OpState for Scratch {
-    fn eval(&mut self, _ctx: &EvalContext, op: &dyn Op, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let op = op.downcast_ref::<PlanarConv>().context("a Visor convolution's state paired with another op")?;
-        op.run(inputs[0].try_as_plain_ram()?.as_slice::<f32>()?, self)
-    }
-
-    fn reset_lanes(&mut self, _lanes: &[LaneId]) -> TractResult<()> {
-        // Scratch only: nothing carries from one run to the next.
-        Ok(())
-    }
 }
 
 impl Op for PlanarConv {
@@ -231,11 +224,11 @@ impl EvalOp for PlanarConv {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        self.run(inputs[0].try_as_plain_ram()?.as_slice::<f32>()?, &mut Scratch::default())
+        self.run_fresh(&inputs)
     }
 
     fn state(&self, _ctx: &EvalContext) -> TractResult<Option<Box<dyn OpState>>> {
-        Ok(Some(Box::new(Scratch::default())))
+        self.plan_state()
     }
 }
 

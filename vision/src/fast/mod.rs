@@ -17,7 +17,8 @@
 //!   residual and ReLU.
 //! - `pool.rs`: [`pool::MaxPool2x2`].
 //! - `kernels.rs`: the inner loops, compiled per instruction set.
-//! - `output.rs`: [`output::Reused`], output tensors kept from run to run.
+//! - `output.rs`: [`output::KeepsState`], what each operator keeps in the plan from run to run
+//!   (its buffers, and [`output::Reused`] output tensors).
 
 mod conv;
 mod kernels;

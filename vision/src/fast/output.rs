@@ -1,3 +1,7 @@
+//! What Visor's operators keep in the plan's state from run to run: [`KeepsState`] says what
+//! an operator keeps and runs with it, and [`Kept`] is that state as tract holds it, so each
+//! operator writes only its run. Outside a plan (const folding, tests) a run gets fresh state.
+//!
 //! [`Reused`]: an operator's output tensor, kept in the plan's state so the next run writes
 //! over it instead of allocating and zeroing a fresh one (tract cannot hand out an
 //! uninitialized tensor without `unsafe`, and a tensor built from a `Vec` is copied).
@@ -6,10 +10,45 @@
 //! the case once tract has dropped the previous run's intermediate values; otherwise the run
 //! gets a fresh one. The price is one output per operator kept alive between runs.
 
+use std::fmt;
 use std::sync::Arc;
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
+
+/// A Visor operator that keeps `State` (its buffers, its output) between runs.
+pub trait KeepsState: Op + Clone {
+    type State: Clone + fmt::Debug + Default + Send + 'static;
+
+    /// One run on `inputs`, with the state the last run left.
+    fn run(&self, inputs: &[TValue], state: &mut Self::State) -> TractResult<TVec<TValue>>;
+
+    /// A run without a plan around it: fresh state, dropped after.
+    fn run_fresh(&self, inputs: &[TValue]) -> TractResult<TVec<TValue>> {
+        self.run(inputs, &mut Self::State::default())
+    }
+
+    /// The plan's state for this operator's node.
+    fn plan_state(&self) -> TractResult<Option<Box<dyn OpState>>> {
+        Ok(Some(Box::new(Kept::<Self>(Self::State::default()))))
+    }
+}
+
+/// A [`KeepsState`] operator's state, as the plan holds it.
+#[derive(Clone, Debug)]
+pub struct Kept<O: KeepsState>(O::State);
+
+impl<O: KeepsState> OpState for Kept<O> {
+    fn eval(&mut self, _ctx: &EvalContext, op: &dyn Op, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let op = op.downcast_ref::<O>().with_context(|| format!("the state of {} paired with another op", std::any::type_name::<O>()))?;
+        op.run(&inputs, &mut self.0)
+    }
+
+    fn reset_lanes(&mut self, _lanes: &[LaneId]) -> TractResult<()> {
+        // Buffers and outputs only: nothing carries from one run to the next.
+        Ok(())
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Reused(Option<Arc<Tensor>>);

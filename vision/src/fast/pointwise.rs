@@ -16,7 +16,7 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 
 use super::kernels::{self, PW_CHUNK, PointwiseArgs};
-use super::output::Reused;
+use super::output::{KeepsState, Reused};
 
 /// `out[o][p] = relu?(Σ_i weights[o][i] · in[i][p] + bias[o] + residual[o][p])`, residual
 /// only for `o < residual_channels`; weights are kept in [`kernels::pointwise`]'s blocked order.
@@ -48,7 +48,9 @@ impl Op for Pointwise {
     op_as_typed_op!();
 }
 
-impl Pointwise {
+impl KeepsState for Pointwise {
+    type State = Reused;
+
     fn run(&self, inputs: &[TValue], output: &mut Reused) -> TractResult<TVec<TValue>> {
         let input = inputs[0].try_as_plain_ram()?.as_slice::<f32>()?;
         let residual = match inputs.get(1) {
@@ -77,27 +79,11 @@ impl EvalOp for Pointwise {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        self.run(&inputs, &mut Reused::default())
+        self.run_fresh(&inputs)
     }
 
     fn state(&self, _ctx: &EvalContext) -> TractResult<Option<Box<dyn OpState>>> {
-        Ok(Some(Box::new(PointwiseState::default())))
-    }
-}
-
-/// A [`Pointwise`]'s output, kept between runs.
-#[derive(Clone, Debug, Default)]
-struct PointwiseState(Reused);
-
-impl OpState for PointwiseState {
-    fn eval(&mut self, _ctx: &EvalContext, op: &dyn Op, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let op = op.downcast_ref::<Pointwise>().context("a Visor pointwise state paired with another op")?;
-        op.run(&inputs, &mut self.0)
-    }
-
-    fn reset_lanes(&mut self, _lanes: &[LaneId]) -> TractResult<()> {
-        // Only a reusable output: nothing carries from one run to the next.
-        Ok(())
+        self.plan_state()
     }
 }
 

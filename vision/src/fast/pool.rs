@@ -5,7 +5,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
 use super::kernels;
-use super::output::Reused;
+use super::output::{KeepsState, Reused};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MaxPool2x2 {
@@ -23,7 +23,9 @@ impl Op for MaxPool2x2 {
     op_as_typed_op!();
 }
 
-impl MaxPool2x2 {
+impl KeepsState for MaxPool2x2 {
+    type State = Reused;
+
     fn run(&self, inputs: &[TValue], output: &mut Reused) -> TractResult<TVec<TValue>> {
         let input = inputs[0].try_as_plain_ram()?.as_slice::<f32>()?;
         let (oh, ow) = (self.h / 2, self.w / 2);
@@ -41,27 +43,11 @@ impl EvalOp for MaxPool2x2 {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        self.run(&inputs, &mut Reused::default())
+        self.run_fresh(&inputs)
     }
 
     fn state(&self, _ctx: &EvalContext) -> TractResult<Option<Box<dyn OpState>>> {
-        Ok(Some(Box::new(PoolState::default())))
-    }
-}
-
-/// A [`MaxPool2x2`]'s output, kept between runs.
-#[derive(Clone, Debug, Default)]
-struct PoolState(Reused);
-
-impl OpState for PoolState {
-    fn eval(&mut self, _ctx: &EvalContext, op: &dyn Op, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let op = op.downcast_ref::<MaxPool2x2>().context("a Visor max pool state paired with another op")?;
-        op.run(&inputs, &mut self.0)
-    }
-
-    fn reset_lanes(&mut self, _lanes: &[LaneId]) -> TractResult<()> {
-        // Only a reusable output: nothing carries from one run to the next.
-        Ok(())
+        self.plan_state()
     }
 }
 
