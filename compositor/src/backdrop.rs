@@ -18,8 +18,7 @@
 //! translucent.
 
 use crate::camera::CameraTexture;
-use crate::coverage::Rect;
-use crate::fullscreen::{self, SAMPLER, UNIFORM_PER_DRAW, fullscreen_pipelines, texture};
+use crate::fullscreen::{self, SAMPLER, UNIFORM_PER_DRAW, fullscreen_pipelines, per_draw, texture};
 
 /// Everything the backdrop's pixels depend on; it is rendered again when this changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,14 +86,7 @@ impl Backdrop {
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&camera.view) },
                 wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(sampler) },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: params,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(params_size),
-                    }),
-                },
+                wgpu::BindGroupEntry { binding: 4, resource: per_draw(params, params_size) },
             ],
         });
         let mut pass = fullscreen::begin(encoder, "backdrop", &self.view, &self.pipeline);
@@ -104,25 +96,16 @@ impl Backdrop {
         self.shown = Some(key);
     }
 
-    /// Copies `rect` of the backdrop into `target` at the same place of the eye whose viewport
-    /// starts at `origin`.
-    pub fn copy_into(&self, encoder: &mut wgpu::CommandEncoder, target: &wgpu::Texture, origin: [u32; 2], rect: Rect) {
-        let Rect { x0, y0, x1, y1 } = rect;
-        encoder.copy_texture_to_texture(
-            wgpu::TexelCopyTextureInfo {
-                texture: &self.texture,
-                mip_level: 0,
-                origin: wgpu::Origin3d { x: x0, y: y0, z: 0 },
-                aspect: wgpu::TextureAspect::All,
-            },
-            wgpu::TexelCopyTextureInfo {
-                texture: target,
-                mip_level: 0,
-                origin: wgpu::Origin3d { x: origin[0] + x0, y: origin[1] + y0, z: 0 },
-                aspect: wgpu::TextureAspect::All,
-            },
-            wgpu::Extent3d { width: x1 - x0, height: y1 - y0, depth_or_array_layers: 1 },
-        );
+    /// Copies the backdrop into `target` as the eye whose viewport starts at `origin` (and is
+    /// the backdrop's size).
+    pub fn copy_into(&self, encoder: &mut wgpu::CommandEncoder, target: &wgpu::Texture, origin: [u32; 2]) {
+        let to = wgpu::TexelCopyTextureInfo {
+            texture: target,
+            mip_level: 0,
+            origin: wgpu::Origin3d { x: origin[0], y: origin[1], z: 0 },
+            aspect: wgpu::TextureAspect::All,
+        };
+        encoder.copy_texture_to_texture(self.texture.as_image_copy(), to, self.texture.size());
     }
 }
 

@@ -16,7 +16,7 @@ use visor_types::frame::Viewport;
 use crate::backdrop::{Backdrop, BackdropKey};
 use crate::camera::CameraTexture;
 use crate::coverage::{Rect, TileMasks};
-use crate::fullscreen::{self, SAMPLER, UNIFORM, UNIFORM_PER_DRAW, fullscreen_pipelines, texture};
+use crate::fullscreen::{self, SAMPLER, UNIFORM, UNIFORM_PER_DRAW, fullscreen_pipelines, per_draw, texture};
 use crate::layers::EyeLayers;
 use crate::world::World;
 
@@ -171,17 +171,13 @@ impl CompositePass {
                     brightness: brightness.to_bits(),
                     stale: chrome.camera_stale,
                 };
+                // Only the camera's fields: the backdrop has no layers, band or marker.
                 let params = Params {
-                    origin: [0, 0],
                     size: [viewport.width, viewport.height],
-                    layer_count: 0,
                     camera_weight,
                     camera_stale: u32::from(chrome.camera_stale),
-                    trusted_mask: 0,
-                    marker: 0,
-                    mask: 0,
-                    layer: 0,
                     brightness,
+                    ..Params::zeroed()
                 };
                 self.backdrop.is_stale(&key).then(|| (key, self.push(&params)))
             }
@@ -228,7 +224,7 @@ impl CompositePass {
         }
         if !with_world {
             for (viewport, _, _) in eyes {
-                self.backdrop.copy_into(encoder, output, [viewport.x, viewport.y], Rect::full(viewport.width, viewport.height));
+                self.backdrop.copy_into(encoder, output, [viewport.x, viewport.y]);
             }
         }
         let groups: Vec<wgpu::BindGroup> = eyes
@@ -243,14 +239,7 @@ impl CompositePass {
                         wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(&self.sampler) },
                         wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&layers.color_array) },
                         wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&layers.depth_array) },
-                        wgpu::BindGroupEntry {
-                            binding: 4,
-                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                                buffer: params,
-                                offset: 0,
-                                size: wgpu::BufferSize::new(params_size),
-                            }),
-                        },
+                        wgpu::BindGroupEntry { binding: 4, resource: per_draw(params, params_size) },
                         wgpu::BindGroupEntry {
                             binding: 5,
                             resource: world.uniforms[eye.min(world.uniforms.len() - 1)].as_entire_binding(),

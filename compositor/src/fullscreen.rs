@@ -12,6 +12,12 @@ pub const UNIFORM: wgpu::BindingType =
 pub const UNIFORM_PER_DRAW: wgpu::BindingType =
     wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: true, min_binding_size: None };
 
+/// The first `size` bytes of `buffer`, bound as a [`UNIFORM_PER_DRAW`] whose dynamic offset
+/// picks the draw's entry.
+pub fn per_draw(buffer: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
+    wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer, offset: 0, size: wgpu::BufferSize::new(size) })
+}
+
 /// A filtering sampler binding.
 pub const SAMPLER: wgpu::BindingType = wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering);
 
