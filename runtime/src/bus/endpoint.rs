@@ -7,18 +7,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use crossbeam_channel::RecvTimeoutError;
 
 use super::budget::{ByteBudget, DEFAULT_BYTE_BUDGET};
 use super::caps::BusCapabilities;
 use super::error::{BusAction, BusError};
 use super::hub::BusInner;
+use super::ledger::{Ledger, Refusal, Stamp};
 use super::message::{Message, ModuleRef, ReplyHandle};
 use super::payload::Payload;
 use super::queue::{MAX_QUEUE_CAPACITY, QueueOptions, SubQueue};
-use super::rate::RateLimiter;
-use super::stats::EndpointStats;
 use super::subscription::Subscription;
 use super::topic::{Topic, TopicPattern};
 
@@ -57,9 +55,8 @@ struct EndpointInner {
     module: ModuleRef,
     /// Unique on the bus; marks the queues this endpoint owns.
     id: u64,
-    stats: Arc<EndpointStats>,
-    /// Swapped whole when the module is upgraded; read without a lock on every call.
-    grants: ArcSwap<Grants>,
+    /// Grants, allowance and counts: what every message this endpoint sends is cleared by.
+    ledger: Arc<Ledger>,
     /// Shared with this endpoint's subscriptions, which count themselves out when dropped.
     subscriptions: Arc<AtomicUsize>,
     /// What this module's queues (and the frames its guest holds) may keep in memory.
@@ -68,27 +65,14 @@ struct EndpointInner {
     denials: Mutex<HashSet<(BusAction, String)>>,
 }
 
-struct Grants {
-    caps: Arc<BusCapabilities>,
-    rate: RateLimiter,
-}
-
-impl Grants {
-    fn new(caps: BusCapabilities) -> Grants {
-        let rate = RateLimiter::new(caps.messages_per_second);
-        Grants { caps: Arc::new(caps), rate }
-    }
-}
-
 impl Endpoint {
-    pub(super) fn new(bus: Arc<BusInner>, module: ModuleRef, id: u64, stats: Arc<EndpointStats>, caps: BusCapabilities) -> Endpoint {
+    pub(super) fn new(bus: Arc<BusInner>, module: ModuleRef, id: u64, ledger: Arc<Ledger>) -> Endpoint {
         Endpoint {
             inner: Arc::new(EndpointInner {
                 bus,
                 module,
                 id,
-                stats,
-                grants: ArcSwap::from_pointee(Grants::new(caps)),
+                ledger,
                 subscriptions: Arc::new(AtomicUsize::new(0)),
                 budget: Arc::new(ByteBudget::new(DEFAULT_BYTE_BUDGET)),
                 rate_limited: AtomicU64::new(0),
@@ -102,7 +86,7 @@ impl Endpoint {
     }
 
     pub fn capabilities(&self) -> Arc<BusCapabilities> {
-        self.inner.grants.load().caps.clone()
+        self.inner.ledger.grants().caps.clone()
     }
 
     /// The bytes this module's queues hold, against its limit. Hosts charge what the module
@@ -116,9 +100,7 @@ impl Endpoint {
     /// receive nothing more. The message allowance starts afresh at the new rate.
     pub fn set_capabilities(&self, caps: BusCapabilities) {
         let inner = &self.inner;
-        let grants = Grants::new(caps);
-        let caps = grants.caps.clone();
-        inner.grants.store(Arc::new(grants));
+        let caps = inner.ledger.set_grants(caps);
         inner.bus.claim(inner.id, &inner.module, &caps.serve);
         let revoked = |q: &SubQueue| q.owner == inner.id && (!caps.may_subscribe(&q.pattern) || (q.sees_reserved && !caps.shell));
         for queue in inner.bus.queues_of(inner.id).iter().filter(|q| revoked(q)) {
@@ -130,12 +112,8 @@ impl Endpoint {
     /// Sends `payload` to every subscription matching `topic`. Never blocks: full queues drop
     /// or refuse per their policy, and the report says which.
     pub fn publish(&self, topic: &Topic, payload: Payload) -> Result<PublishReport, BusError> {
-        let grants = self.inner.grants.load();
-        if !grants.caps.may_publish(topic) {
-            return Err(self.denied(BusAction::Publish, topic.as_str()));
-        }
-        let message = self.stamp(&grants, topic.clone(), payload, None)?;
-        self.inner.stats.record(topic, message.sequence, message.sent_ns);
+        let stamp = self.clear(BusAction::Publish, topic, &payload, |_| false)?;
+        let message = self.message(stamp, topic.clone(), payload, None);
         Ok(self.inner.bus.fan_out(topic, message).report)
     }
 
@@ -143,7 +121,7 @@ impl Endpoint {
     /// dropped.
     pub fn subscribe(&self, pattern: TopicPattern, options: QueueOptions) -> Result<Subscription, BusError> {
         let inner = &*self.inner;
-        let caps = inner.grants.load().caps.clone();
+        let caps = inner.ledger.grants().caps.clone();
         if !caps.may_subscribe(&pattern) {
             return Err(self.denied(BusAction::Subscribe, pattern.as_str()));
         }
@@ -163,7 +141,7 @@ impl Endpoint {
         let subscription = Subscription::new(inner.bus.clone(), queue, rx, inner.subscriptions.clone());
         // The grants may have narrowed while the route went in; `set_capabilities` stores the
         // new grants before it revokes, so one of the two checks sees the other's change.
-        if !inner.grants.load().caps.may_subscribe(subscription.pattern()) {
+        if !inner.ledger.grants().caps.may_subscribe(subscription.pattern()) {
             return Err(self.denied(BusAction::Subscribe, subscription.pattern().as_str()));
         }
         Ok(subscription)
@@ -173,16 +151,11 @@ impl Endpoint {
     /// publish grant for `topic`, or a `call` grant for the module that serves it; the reply
     /// comes back privately, so no subscribe grant.
     pub fn request(&self, topic: &Topic, payload: Payload, timeout: Duration) -> Result<Message, BusError> {
-        let grants = self.inner.grants.load();
-        if !grants.caps.may_publish(topic) && !self.may_call(&grants.caps, topic) {
-            return Err(self.denied(BusAction::Request, topic.as_str()));
-        }
+        let stamp = self.clear(BusAction::Request, topic, &payload, |caps| self.may_call(caps, topic))?;
         // The only sender lives in the request; once every copy is gone, the wait ends.
         let (tx, rx) = crossbeam_channel::bounded(1);
         let handle = ReplyHandle::new(topic.clone(), self.inner.module.clone(), tx);
-        let message = self.stamp(&grants, topic.clone(), payload, Some(handle))?;
-        drop(grants);
-        self.inner.stats.record(topic, message.sequence, message.sent_ns);
+        let message = self.message(stamp, topic.clone(), payload, Some(handle));
         let fanout = self.inner.bus.fan_out(topic, message);
         let topic = topic.to_string();
         if fanout.report.delivered == 0 {
@@ -205,29 +178,49 @@ impl Endpoint {
         let Some(handle) = &to.reply_to else {
             return Err(BusError::NotARequest { topic: to.topic.to_string() });
         };
-        let grants = self.inner.grants.load();
         if self.inner.bus.server_of(&to.topic).is_none_or(|(server, _)| server != self.inner.id) {
             return Err(self.denied(BusAction::Reply, to.topic.as_str()));
         }
-        let reply = self.stamp(&grants, to.topic.clone(), payload, None)?;
-        handle.deliver(reply)
+        let too_large = too_large(&payload);
+        let stamp = self
+            .inner
+            .ledger
+            .stamp(&self.inner.bus, too_large)
+            .map_err(|refusal| self.refused(BusAction::Reply, &to.topic, &payload, refusal))?;
+        handle.deliver(self.message(stamp, to.topic.clone(), payload, None))
     }
 
-    /// Takes one message from the allowance and builds the message with this endpoint's
-    /// identity: the single place a sender is set.
-    fn stamp(&self, grants: &Grants, topic: Topic, payload: Payload, reply_to: Option<ReplyHandle>) -> Result<Message, BusError> {
-        let inner = &*self.inner;
+    /// Clears one message carrying `payload` to `topic` through the ledger: grants (or
+    /// `otherwise`), size, allowance, stamp and count.
+    fn clear(
+        &self,
+        action: BusAction,
+        topic: &Topic,
+        payload: &Payload,
+        otherwise: impl FnOnce(&BusCapabilities) -> bool,
+    ) -> Result<Stamp, BusError> {
+        let ledger = &self.inner.ledger;
+        ledger.clear(topic, &self.inner.bus, too_large(payload), otherwise).map_err(|refusal| self.refused(action, topic, payload, refusal))
+    }
+
+    fn refused(&self, action: BusAction, topic: &Topic, payload: &Payload, refusal: Refusal) -> BusError {
+        match refusal {
+            Refusal::Denied => self.denied(action, topic.as_str()),
+            Refusal::TooLarge => BusError::PayloadTooLarge {
+                module: self.inner.module.name.to_string(),
+                topic: topic.to_string(),
+                kind: payload.kind(),
+                size: payload.byte_len(),
+                max: MAX_PAYLOAD_BYTES,
+            },
+            Refusal::RateLimited(rate) => self.rate_limited(rate),
+        }
+    }
+
+    /// A cleared message with this endpoint's identity: the single place a sender is set.
+    fn message(&self, stamp: Stamp, topic: Topic, payload: Payload, reply_to: Option<ReplyHandle>) -> Message {
         let size = payload.byte_len();
-        if size > MAX_PAYLOAD_BYTES && payload.as_frame().is_none() {
-            let module = inner.module.name.to_string();
-            return Err(BusError::PayloadTooLarge { module, topic: topic.to_string(), kind: payload.kind(), size, max: MAX_PAYLOAD_BYTES });
-        }
-        let now = inner.bus.now_ns();
-        if !grants.rate.try_acquire(now) {
-            return Err(self.rate_limited(grants.rate.rate()));
-        }
-        let sequence = inner.bus.next_sequence();
-        Ok(Message { topic, sender: inner.module.clone(), payload, sequence, sent_ns: now, reply_to, size })
+        Message { topic, sender: self.inner.module.clone(), payload, sequence: stamp.sequence, sent_ns: stamp.sent_ns, reply_to, size }
     }
 
     /// Whether `topic` is served by a module this one may call.
@@ -261,6 +254,11 @@ impl Endpoint {
     }
 }
 
+/// Whether `payload` is over [`MAX_PAYLOAD_BYTES`]; frames are shared, never copied, so exempt.
+fn too_large(payload: &Payload) -> bool {
+    payload.byte_len() > MAX_PAYLOAD_BYTES && payload.as_frame().is_none()
+}
+
 impl Drop for EndpointInner {
     /// The module leaves the bus: it serves nothing any more.
     fn drop(&mut self) {
@@ -272,7 +270,7 @@ impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoint")
             .field("module", &self.inner.module)
-            .field("caps", &self.inner.grants.load().caps)
+            .field("caps", &self.inner.ledger.grants().caps)
             .field("subscriptions", &self.inner.subscriptions.load(Ordering::Relaxed))
             .finish()
     }

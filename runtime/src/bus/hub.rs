@@ -10,6 +10,7 @@ use visor_types::clock::SharedClock;
 
 use super::caps::BusCapabilities;
 use super::endpoint::{Endpoint, PublishReport};
+use super::ledger::Ledger;
 use super::message::{Message, ModuleRef};
 use super::queue::{Offer, SubQueue};
 use super::routes::Routes;
@@ -72,9 +73,10 @@ impl Bus {
     /// carries `module` as its sender; `caps` are checked on every call.
     pub fn endpoint(&self, module: ModuleRef, caps: BusCapabilities) -> Endpoint {
         let id = self.inner.endpoint_ids.fetch_add(1, Ordering::Relaxed);
-        let stats = self.inner.stats.register(module.clone());
         self.inner.claim(id, &module, &caps.serve);
-        Endpoint::new(self.inner.clone(), module, id, stats, caps)
+        let ledger = Arc::new(Ledger::new(module.clone(), caps));
+        self.inner.stats.register(ledger.clone());
+        Endpoint::new(self.inner.clone(), module, id, ledger)
     }
 
     pub fn stats(&self) -> BusStats {

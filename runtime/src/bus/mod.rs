@@ -32,6 +32,7 @@
 //! - `routes`: the lock-free routing table (exact names hashed, wildcards listed).
 //! - `queue`: one subscription's bounded queue and its [`Overflow`] policy.
 //! - `endpoint`: [`Endpoint`], where capabilities, rate limits and identity are enforced.
+//! - `ledger`: one endpoint's grants, allowance and counts under one lock.
 //! - `subscription`: [`Subscription`].
 //! - `rate`: the per-module allowance.
 //! - `stats`: counters for a bus monitor ([`Bus::stats`]).
@@ -43,6 +44,7 @@ mod endpoint;
 mod error;
 mod frame;
 mod hub;
+mod ledger;
 mod message;
 mod payload;
 mod queue;

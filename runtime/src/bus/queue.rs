@@ -202,7 +202,11 @@ impl SubQueue {
     }
 
     fn queued(&self, dropped: u64) -> Offer {
-        self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        // Only when there is something to add: the subscriber reads this queue's fields on
+        // every receive, and a write here would take the line from its core each time.
+        if dropped > 0 {
+            self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        }
         Offer::Queued { dropped }
     }
 

@@ -167,3 +167,24 @@ fn shell_topics_need_the_shell_capability_even_under_wide_grants() {
     assert!(launcher.publish(&topic("shell/state"), Payload::Empty).is_err());
     assert_eq!(launcher_sees.len(), 1, "nothing more arrives after the revocation");
 }
+
+#[test]
+fn a_change_of_grants_is_seen_by_the_next_publish_either_way() {
+    let (bus, _) = bus();
+    let app = endpoint(&bus, 1, "app", &["a/#"], &[]);
+    let caps = app.capabilities().as_ref().clone();
+    assert!(app.publish(&topic("a/x"), Payload::Empty).is_ok());
+    assert!(app.publish(&topic("b/x"), Payload::Empty).is_err());
+
+    // Narrowed: a topic cleared before is checked again, not taken from the ledger's memory.
+    app.set_capabilities(BusCapabilities { publish: vec![pattern("b/#")], ..caps.clone() });
+    assert!(app.publish(&topic("a/x"), Payload::Empty).is_err());
+    assert!(app.publish(&topic("b/x"), Payload::Empty).is_ok());
+    // Widened back.
+    app.set_capabilities(caps);
+    assert!(app.publish(&topic("a/x"), Payload::Empty).is_ok());
+
+    // Only cleared messages are counted.
+    let counted: Vec<_> = bus.stats().topics.iter().map(|t| (t.topic.to_string(), t.messages)).collect();
+    assert_eq!(counted, [("a/x".to_string(), 2), ("b/x".to_string(), 1)]);
+}
