@@ -12,6 +12,10 @@
 //!   counter the sender charges and the receiver gives back: the floor for the bus's shape.
 //! - fan-out: one frame handle published to 4 subscribers, which each take it off their queue;
 //!   a 1 KB frame and a 1080p (8 MB) frame should cost the same, since no pixels are copied.
+//!
+//! The one-thread cost and the throughputs are the median of five runs, each taken beside its
+//! floor (see `trials`). `cargo bench -p visor-runtime --bench bus -- throughput` runs one section (`one thread`,
+//! `round trip`, `throughput`, `fan-out`).
 
 #![allow(clippy::print_stdout, reason = "a bench binary reports its table on stdout")]
 
@@ -31,37 +35,63 @@ const MESSAGES: u64 = 1_000_000;
 const QUEUE: usize = 1024;
 const FANOUT_PUBLISHES: u32 = 200_000;
 const PATIENCE: Duration = Duration::from_secs(10);
+/// Runs of each steady-state figure (one-thread cost, throughput); the table gives the median.
+const TRIALS: usize = 5;
 
 fn main() {
+    // `cargo bench --bench bus -- throughput` runs only the sections whose name holds the word.
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |section: &str| only.as_deref().is_none_or(|word| section.contains(word));
     let mut table = Vec::new();
 
-    table.push(row("publish → try_recv, one thread (ns)", bus_same_thread(), crossbeam_same_thread()));
-
-    let bus = percentiles(bus_ping_pong());
-    let raw = percentiles(crossbeam_ping_pong());
-    table.push(row("round trip p50 (ns)", bus.0 as f64, raw.0 as f64));
-    table.push(row("round trip p99 (ns)", bus.1 as f64, raw.1 as f64));
-
-    let bus = bus_throughput();
-    let raw = crossbeam_throughput();
-    table.push(row("one-way throughput (M msgs/s)", bus / 1e6, raw / 1e6));
-    let shaped = shaped_throughput();
-    table.push(row("one-way throughput, raw carrying the bus's message shape (M msgs/s)", bus / 1e6, shaped / 1e6));
-
-    println!("| native endpoint → subscription | bus | raw crossbeam | bus / raw |");
-    println!("|---|---:|---:|---:|");
-    for line in table {
-        println!("{line}");
+    if wanted("one thread") {
+        let (bus, raw) = trials(|| (bus_same_thread(), crossbeam_same_thread()));
+        table.push(row("publish → try_recv, one thread (ns)", bus, raw));
+    }
+    if wanted("round trip") {
+        let bus = percentiles(bus_ping_pong());
+        let raw = percentiles(crossbeam_ping_pong());
+        table.push(row("round trip p50 (ns)", bus.0 as f64, raw.0 as f64));
+        table.push(row("round trip p99 (ns)", bus.1 as f64, raw.1 as f64));
+    }
+    if wanted("throughput") {
+        let (bus, raw) = trials(|| (bus_throughput(), crossbeam_throughput()));
+        table.push(row("one-way throughput (M msgs/s)", bus / 1e6, raw / 1e6));
+        let (bus, shaped) = trials(|| (bus_throughput(), shaped_throughput()));
+        table.push(row("one-way throughput, raw carrying the bus's message shape (M msgs/s)", bus / 1e6, shaped / 1e6));
+    }
+    if !table.is_empty() {
+        println!("| native endpoint → subscription | bus | raw crossbeam | bus / raw |");
+        println!("|---|---:|---:|---:|");
+        for line in table {
+            println!("{line}");
+        }
     }
 
-    let small = frame_fanout(16, 16);
-    let large = frame_fanout(1920, 1080);
-    println!();
-    println!("| frame fan-out to 4 subscribers | ns per publish (+4 receives) |");
-    println!("|---|---:|");
-    println!("| 16x16 RGBA (1 KB) | {small:.0} |");
-    println!("| 1920x1080 RGBA (8 MB) | {large:.0} |");
-    println!("| ratio 8 MB / 1 KB | {:.2} |", large / small);
+    if wanted("fan-out") {
+        let small = frame_fanout(16, 16);
+        let large = frame_fanout(1920, 1080);
+        println!();
+        println!("| frame fan-out to 4 subscribers | ns per publish (+4 receives) |");
+        println!("|---|---:|");
+        println!("| 16x16 RGBA (1 KB) | {small:.0} |");
+        println!("| 1920x1080 RGBA (8 MB) | {large:.0} |");
+        println!("| ratio 8 MB / 1 KB | {:.2} |", large / small);
+    }
+}
+
+/// The median of [`TRIALS`] runs of a bus figure and its floor, taken in turns: on a shared or
+/// virtual machine one run can land both threads on one core's siblings (raw crossbeam has
+/// ranged 10–43 M msgs/s on one machine in one minute), so one pair says little and the
+/// median of pairs taken side by side says what a run usually sees.
+fn trials(mut pair: impl FnMut() -> (f64, f64)) -> (f64, f64) {
+    let (mut bus, mut raw): (Vec<f64>, Vec<f64>) = (0..TRIALS).map(|_| pair()).unzip();
+    (median(&mut bus), median(&mut raw))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_unstable_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn row(what: &str, bus: f64, raw: f64) -> String {
