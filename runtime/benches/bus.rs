@@ -2,6 +2,8 @@
 //! table; run with `cargo bench -p visor-runtime --bench bus`.
 //!
 //! - cost: publish then receive on one thread, no scheduler involved: the steadiest number.
+//!   Once with 16 bytes, once with a face detection as a JSON value, which the bus encodes
+//!   once per publish to know its size (raw crossbeam just moves the pointer).
 //! - latency: ping-pong between two threads, publish → receive → publish back → receive;
 //!   10 000 timed round trips after a warm-up, reported as p50/p99 round-trip times.
 //! - throughput: one thread publishes 1 000 000 small messages into a 1024-deep queue, another
@@ -47,6 +49,8 @@ fn main() {
     if wanted("one thread") {
         let (bus, raw) = trials(|| (bus_same_thread(), crossbeam_same_thread()));
         table.push(row("publish → try_recv, one thread (ns)", bus, raw));
+        let (bus, raw) = trials(|| (bus_same_thread_carrying(detection()), crossbeam_same_thread_carrying(detection())));
+        table.push(row("the same carrying a face detection as JSON (ns)", bus, raw));
     }
     if wanted("round trip") {
         let bus = percentiles(bus_ping_pong());
@@ -173,10 +177,24 @@ fn crossbeam_ping_pong() -> Vec<u64> {
 
 /// Nanoseconds per message.
 fn bus_same_thread() -> f64 {
+    bus_same_thread_carrying(Payload::bytes(&[0u8; 16][..]))
+}
+
+/// A face detection as the vision module publishes it: the bus works out the size of a JSON
+/// payload (for the receiver's byte budget) by encoding it, once per publish.
+fn detection() -> Payload {
+    Payload::json(&serde_json::json!({
+        "frame": 1042, "timestamp_ns": 34_733_333_333u64, "width": 320, "height": 240,
+        "faces": [{ "x": 0.41, "y": 0.22, "w": 0.18, "h": 0.24, "score": 0.93,
+                    "keypoints": [[0.46, 0.31], [0.55, 0.31], [0.5, 0.37], [0.5, 0.41], [0.42, 0.33], [0.58, 0.33]] }]
+    }))
+    .unwrap()
+}
+
+fn bus_same_thread_carrying(payload: Payload) -> f64 {
     let bus = Bus::new(MonotonicClock::shared());
     let (endpoint, inbox) = join(&bus, 1, &["loop"], "loop", QueueOptions::commands(QUEUE));
     let topic = Topic::new("loop").unwrap();
-    let payload = Payload::bytes(&[0u8; 16][..]);
     let start = Instant::now();
     for _ in 0..MESSAGES {
         endpoint.publish(&topic, payload.clone()).unwrap();
@@ -186,8 +204,11 @@ fn bus_same_thread() -> f64 {
 }
 
 fn crossbeam_same_thread() -> f64 {
-    let (tx, rx) = crossbeam_channel::bounded::<Arc<[u8]>>(QUEUE);
-    let payload: Arc<[u8]> = Arc::from(&[0u8; 16][..]);
+    crossbeam_same_thread_carrying(Arc::<[u8]>::from(&[0u8; 16][..]))
+}
+
+fn crossbeam_same_thread_carrying<T: Clone>(payload: T) -> f64 {
+    let (tx, rx) = crossbeam_channel::bounded::<T>(QUEUE);
     let start = Instant::now();
     for _ in 0..MESSAGES {
         tx.try_send(payload.clone()).unwrap();

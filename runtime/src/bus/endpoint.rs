@@ -112,8 +112,9 @@ impl Endpoint {
     /// Sends `payload` to every subscription matching `topic`. Never blocks: full queues drop
     /// or refuse per their policy, and the report says which.
     pub fn publish(&self, topic: &Topic, payload: Payload) -> Result<PublishReport, BusError> {
-        let stamp = self.clear(BusAction::Publish, topic, &payload, |_| false)?;
-        let message = self.message(stamp, topic.clone(), payload, None);
+        let size = payload.byte_len();
+        let stamp = self.clear(BusAction::Publish, topic, &payload, size, |_| false)?;
+        let message = self.message(stamp, topic.clone(), payload, size, None);
         Ok(self.inner.bus.fan_out(topic, message).report)
     }
 
@@ -151,11 +152,12 @@ impl Endpoint {
     /// publish grant for `topic`, or a `call` grant for the module that serves it; the reply
     /// comes back privately, so no subscribe grant.
     pub fn request(&self, topic: &Topic, payload: Payload, timeout: Duration) -> Result<Message, BusError> {
-        let stamp = self.clear(BusAction::Request, topic, &payload, |caps| self.may_call(caps, topic))?;
+        let size = payload.byte_len();
+        let stamp = self.clear(BusAction::Request, topic, &payload, size, |caps| self.may_call(caps, topic))?;
         // The only sender lives in the request; once every copy is gone, the wait ends.
         let (tx, rx) = crossbeam_channel::bounded(1);
         let handle = ReplyHandle::new(topic.clone(), self.inner.module.clone(), tx);
-        let message = self.message(stamp, topic.clone(), payload, Some(handle));
+        let message = self.message(stamp, topic.clone(), payload, size, Some(handle));
         let fanout = self.inner.bus.fan_out(topic, message);
         let topic = topic.to_string();
         if fanout.report.delivered == 0 {
@@ -181,36 +183,39 @@ impl Endpoint {
         if self.inner.bus.server_of(&to.topic).is_none_or(|(server, _)| server != self.inner.id) {
             return Err(self.denied(BusAction::Reply, to.topic.as_str()));
         }
-        let too_large = too_large(&payload);
+        let size = payload.byte_len();
         let stamp = self
             .inner
             .ledger
-            .stamp(&self.inner.bus, too_large)
-            .map_err(|refusal| self.refused(BusAction::Reply, &to.topic, &payload, refusal))?;
-        handle.deliver(self.message(stamp, to.topic.clone(), payload, None))
+            .stamp(&self.inner.bus, too_large(&payload, size))
+            .map_err(|refusal| self.refused(BusAction::Reply, &to.topic, &payload, size, refusal))?;
+        handle.deliver(self.message(stamp, to.topic.clone(), payload, size, None))
     }
 
-    /// Clears one message carrying `payload` to `topic` through the ledger: grants (or
-    /// `otherwise`), size, allowance, stamp and count.
+    /// Clears one message carrying `payload` (`size` bytes, [`Payload::byte_len`]) to `topic`
+    /// through the ledger: grants (or `otherwise`), size, allowance, stamp and count.
     fn clear(
         &self,
         action: BusAction,
         topic: &Topic,
         payload: &Payload,
+        size: u64,
         otherwise: impl FnOnce(&BusCapabilities) -> bool,
     ) -> Result<Stamp, BusError> {
         let ledger = &self.inner.ledger;
-        ledger.clear(topic, &self.inner.bus, too_large(payload), otherwise).map_err(|refusal| self.refused(action, topic, payload, refusal))
+        ledger
+            .clear(topic, &self.inner.bus, too_large(payload, size), otherwise)
+            .map_err(|refusal| self.refused(action, topic, payload, size, refusal))
     }
 
-    fn refused(&self, action: BusAction, topic: &Topic, payload: &Payload, refusal: Refusal) -> BusError {
+    fn refused(&self, action: BusAction, topic: &Topic, payload: &Payload, size: u64, refusal: Refusal) -> BusError {
         match refusal {
             Refusal::Denied => self.denied(action, topic.as_str()),
             Refusal::TooLarge => BusError::PayloadTooLarge {
                 module: self.inner.module.name.to_string(),
                 topic: topic.to_string(),
                 kind: payload.kind(),
-                size: payload.byte_len(),
+                size,
                 max: MAX_PAYLOAD_BYTES,
             },
             Refusal::RateLimited(rate) => self.rate_limited(rate),
@@ -218,8 +223,9 @@ impl Endpoint {
     }
 
     /// A cleared message with this endpoint's identity: the single place a sender is set.
-    fn message(&self, stamp: Stamp, topic: Topic, payload: Payload, reply_to: Option<ReplyHandle>) -> Message {
-        let size = payload.byte_len();
+    /// `size` is the payload's [`Payload::byte_len`], worked out once per publish: for JSON it
+    /// means encoding the value.
+    fn message(&self, stamp: Stamp, topic: Topic, payload: Payload, size: u64, reply_to: Option<ReplyHandle>) -> Message {
         Message { topic, sender: self.inner.module.clone(), payload, sequence: stamp.sequence, sent_ns: stamp.sent_ns, reply_to, size }
     }
 
@@ -254,9 +260,10 @@ impl Endpoint {
     }
 }
 
-/// Whether `payload` is over [`MAX_PAYLOAD_BYTES`]; frames are shared, never copied, so exempt.
-fn too_large(payload: &Payload) -> bool {
-    payload.byte_len() > MAX_PAYLOAD_BYTES && payload.as_frame().is_none()
+/// Whether `payload`, of `size` bytes, is over [`MAX_PAYLOAD_BYTES`]; frames are shared, never
+/// copied, so exempt.
+fn too_large(payload: &Payload, size: u64) -> bool {
+    size > MAX_PAYLOAD_BYTES && payload.as_frame().is_none()
 }
 
 impl Drop for EndpointInner {
