@@ -16,8 +16,8 @@
 //!   a 1 KB frame and a 1080p (8 MB) frame should cost the same, since no pixels are copied.
 //!
 //! The one-thread cost and the throughputs are the median of five runs, each taken beside its
-//! floor (see `trials`). `cargo bench -p visor-runtime --bench bus -- throughput` runs one section (`one thread`,
-//! `round trip`, `throughput`, `fan-out`).
+//! floor (see `trials`). `cargo bench -p visor-runtime --bench bus -- throughput` runs one
+//! section (`one thread`, `round trip`, `throughput`, `fan-out`).
 
 #![allow(clippy::print_stdout, reason = "a bench binary reports its table on stdout")]
 
@@ -41,15 +41,16 @@ const PATIENCE: Duration = Duration::from_secs(10);
 const TRIALS: usize = 5;
 
 fn main() {
-    // `cargo bench --bench bus -- throughput` runs only the sections whose name holds the word.
+    // The sections whose name holds the word given, if any (see the guide above).
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let wanted = |section: &str| only.as_deref().is_none_or(|word| section.contains(word));
     let mut table = Vec::new();
 
     if wanted("one thread") {
-        let (bus, raw) = trials(|| (bus_same_thread(), crossbeam_same_thread()));
+        let bytes = || Arc::<[u8]>::from(&[0u8; 16][..]);
+        let (bus, raw) = trials(|| (bus_same_thread(Payload::Bytes(bytes())), crossbeam_same_thread(bytes())));
         table.push(row("publish → try_recv, one thread (ns)", bus, raw));
-        let (bus, raw) = trials(|| (bus_same_thread_carrying(detection()), crossbeam_same_thread_carrying(detection())));
+        let (bus, raw) = trials(|| (bus_same_thread(detection()), crossbeam_same_thread(detection())));
         table.push(row("the same carrying a face detection as JSON (ns)", bus, raw));
     }
     if wanted("round trip") {
@@ -175,11 +176,6 @@ fn crossbeam_ping_pong() -> Vec<u64> {
     samples
 }
 
-/// Nanoseconds per message.
-fn bus_same_thread() -> f64 {
-    bus_same_thread_carrying(Payload::bytes(&[0u8; 16][..]))
-}
-
 /// A face detection as the vision module publishes it: the bus works out the size of a JSON
 /// payload (for the receiver's byte budget) by encoding it, once per publish.
 fn detection() -> Payload {
@@ -191,7 +187,8 @@ fn detection() -> Payload {
     .unwrap()
 }
 
-fn bus_same_thread_carrying(payload: Payload) -> f64 {
+/// Nanoseconds per message.
+fn bus_same_thread(payload: Payload) -> f64 {
     let bus = Bus::new(MonotonicClock::shared());
     let (endpoint, inbox) = join(&bus, 1, &["loop"], "loop", QueueOptions::commands(QUEUE));
     let topic = Topic::new("loop").unwrap();
@@ -203,11 +200,8 @@ fn bus_same_thread_carrying(payload: Payload) -> f64 {
     start.elapsed().as_nanos() as f64 / MESSAGES as f64
 }
 
-fn crossbeam_same_thread() -> f64 {
-    crossbeam_same_thread_carrying(Arc::<[u8]>::from(&[0u8; 16][..]))
-}
-
-fn crossbeam_same_thread_carrying<T: Clone>(payload: T) -> f64 {
+/// The same payload moved through a bare channel: a reference count and a pointer.
+fn crossbeam_same_thread<T: Clone>(payload: T) -> f64 {
     let (tx, rx) = crossbeam_channel::bounded::<T>(QUEUE);
     let start = Instant::now();
     for _ in 0..MESSAGES {
