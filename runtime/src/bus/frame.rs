@@ -35,8 +35,14 @@ impl PixelFormat {
 
 /// A shared, read-only image with its capture time. Fields are private so a handle always
 /// describes pixels that are really there.
+///
+/// The handle is one pointer (its description sits beside the pixels' reference count), so
+/// a [`Payload`](super::Payload) carrying it stays small and every bus message moves fewer
+/// bytes through the queues; cloning it is one reference count, as before.
 #[derive(Clone)]
-pub struct FrameHandle {
+pub struct FrameHandle(Arc<Frame>);
+
+struct Frame {
     width: u32,
     height: u32,
     /// Bytes from the start of one row to the start of the next (≥ width × bytes per pixel).
@@ -71,7 +77,7 @@ impl FrameHandle {
         if (pixels.len() as u64) < needed {
             return Err(bad(format!("needs {needed} bytes of pixels, got {}", pixels.len())));
         }
-        Ok(FrameHandle { width, height, stride, format, pixels, timestamp_ns, sequence })
+        Ok(FrameHandle(Arc::new(Frame { width, height, stride, format, pixels, timestamp_ns, sequence })))
     }
 
     /// Shares a camera driver's frame (tightly packed RGBA8) without copying it.
@@ -119,10 +125,10 @@ impl FrameHandle {
     /// `DepthConfidence` one, as a [`DepthFrame`] (Z16 depth counts as sure where known);
     /// `None` for a picture.
     pub fn to_depth(&self) -> Option<DepthFrame> {
-        let (w, h, bpp) = (self.width as usize, self.height as usize, self.format.bytes_per_pixel() as usize);
-        let texel = |x: usize, y: usize| &self.pixels[y * self.stride as usize + x * bpp..][..bpp];
+        let (w, h, bpp) = (self.0.width as usize, self.0.height as usize, self.0.format.bytes_per_pixel() as usize);
+        let texel = |x: usize, y: usize| &self.0.pixels[y * self.0.stride as usize + x * bpp..][..bpp];
         let texels = (0..h).flat_map(|y| (0..w).map(move |x| (x, y)));
-        let (millimetres, confidence): (Vec<u16>, Vec<u8>) = match self.format {
+        let (millimetres, confidence): (Vec<u16>, Vec<u8>) = match self.0.format {
             PixelFormat::Rgba8 => return None,
             PixelFormat::Z16 => texels
                 .map(|(x, y)| {
@@ -139,47 +145,47 @@ impl FrameHandle {
                 .unzip(),
         };
         Some(DepthFrame {
-            width: self.width,
-            height: self.height,
+            width: self.0.width,
+            height: self.0.height,
             millimetres: millimetres.into(),
             confidence: confidence.into(),
-            timestamp_ns: self.timestamp_ns,
-            sequence: self.sequence,
+            timestamp_ns: self.0.timestamp_ns,
+            sequence: self.0.sequence,
         })
     }
 
     pub fn width(&self) -> u32 {
-        self.width
+        self.0.width
     }
     pub fn height(&self) -> u32 {
-        self.height
+        self.0.height
     }
     pub fn stride(&self) -> u32 {
-        self.stride
+        self.0.stride
     }
     pub fn format(&self) -> PixelFormat {
-        self.format
+        self.0.format
     }
     pub fn timestamp_ns(&self) -> u64 {
-        self.timestamp_ns
+        self.0.timestamp_ns
     }
     pub fn sequence(&self) -> u64 {
-        self.sequence
+        self.0.sequence
     }
 
     /// The whole shared buffer, for native readers (a GPU upload, an inference library).
     pub fn pixels(&self) -> &Arc<[u8]> {
-        &self.pixels
+        &self.0.pixels
     }
 
     /// Whether two handles share one pixel buffer.
     pub fn ptr_eq(&self, other: &FrameHandle) -> bool {
-        Arc::ptr_eq(&self.pixels, &other.pixels)
+        Arc::ptr_eq(&self.0.pixels, &other.0.pixels)
     }
 
     /// Bytes that a `w` × `h` region takes when tightly packed.
     pub fn region_len(&self, w: u32, h: u32) -> usize {
-        (u64::from(w) * u64::from(h) * u64::from(self.format.bytes_per_pixel())) as usize
+        (u64::from(w) * u64::from(h) * u64::from(self.0.format.bytes_per_pixel())) as usize
     }
 
     /// Copies the region at (`x`, `y`) of `w` × `h` pixels, rows tightly packed.
@@ -203,20 +209,20 @@ impl FrameHandle {
     }
 
     fn check_region(&self, x: u32, y: u32, w: u32, h: u32) -> Result<(), BusError> {
-        let inside = u64::from(x) + u64::from(w) <= u64::from(self.width) && u64::from(y) + u64::from(h) <= u64::from(self.height);
-        if inside { Ok(()) } else { Err(BusError::RegionOutOfBounds { x, y, w, h, width: self.width, height: self.height }) }
+        let inside = u64::from(x) + u64::from(w) <= u64::from(self.0.width) && u64::from(y) + u64::from(h) <= u64::from(self.0.height);
+        if inside { Ok(()) } else { Err(BusError::RegionOutOfBounds { x, y, w, h, width: self.0.width, height: self.0.height }) }
     }
 
     /// Bounds already checked: every index below is inside `pixels` by [`FrameHandle::new`].
     fn copy_rows(&self, x: u32, y: u32, w: u32, h: u32, dst: &mut [u8]) {
-        let bpp = self.format.bytes_per_pixel() as usize;
+        let bpp = self.0.format.bytes_per_pixel() as usize;
         let row_bytes = w as usize * bpp;
         if row_bytes == 0 {
             return;
         }
         for (row, out) in dst.chunks_exact_mut(row_bytes).take(h as usize).enumerate() {
-            let start = (y as usize + row) * self.stride as usize + x as usize * bpp;
-            out.copy_from_slice(&self.pixels[start..start + row_bytes]);
+            let start = (y as usize + row) * self.0.stride as usize + x as usize * bpp;
+            out.copy_from_slice(&self.0.pixels[start..start + row_bytes]);
         }
     }
 }
@@ -224,13 +230,13 @@ impl FrameHandle {
 impl std::fmt::Debug for FrameHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FrameHandle")
-            .field("width", &self.width)
-            .field("height", &self.height)
-            .field("stride", &self.stride)
-            .field("format", &self.format)
-            .field("bytes", &self.pixels.len())
-            .field("timestamp_ns", &self.timestamp_ns)
-            .field("sequence", &self.sequence)
+            .field("width", &self.0.width)
+            .field("height", &self.0.height)
+            .field("stride", &self.0.stride)
+            .field("format", &self.0.format)
+            .field("bytes", &self.0.pixels.len())
+            .field("timestamp_ns", &self.0.timestamp_ns)
+            .field("sequence", &self.0.sequence)
             .finish()
     }
 }
