@@ -70,6 +70,75 @@ fn echo_round(endpoint: &visor_runtime::bus::Endpoint, out: &Subscription, range
         .collect()
 }
 
+/// Every kind of payload a guest can poll arrives as it was sent, with its topic, sender,
+/// sequence and reply id: the guest logs each field of what it polled and echoes the payload
+/// back (a frame as its first pixel), and a request gets its answer.
+#[test]
+fn every_kind_of_payload_reaches_a_guest_intact() {
+    let dir = common::component("probe").parent().unwrap().to_path_buf();
+    let mut host = host("[modules.echo]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/#\"]");
+    let (endpoint, out) = tester(host.bus());
+    // The tester hears what it sends too, to know each message's sequence number.
+    let sent = endpoint.subscribe(TopicPattern::from_str("probe/in").unwrap(), QueueOptions::commands(64)).unwrap();
+    let manifest = Manifest::parse(
+        "name = \"echo\"\nversion = \"1.0.0\"\nkind = \"app\"\nentry = { component = \"probe.wasm\" }\n\
+         exports = { topics = [\"probe/rpc\"] }\n\
+         [capabilities]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/in\", \"probe/rpc\"]",
+        "echo",
+    )
+    .unwrap();
+    let id = host.load(manifest, &dir).unwrap();
+    host.set_env(id, vec![("VISOR_PROBE".into(), "echo".into()), ("PROBE_TELL".into(), "1".into())]).unwrap();
+    host.start(id).unwrap();
+    wait_running(&host, id);
+
+    let all_bytes: Vec<u8> = (0..=255).collect();
+    let large: Vec<u8> = (0..65_536u32).map(|i| (i % 251) as u8).collect();
+    let json = serde_json::json!({ "face": [0.5, "grüße"], "n": 7 });
+    let frame = visor_runtime::bus::FrameHandle::new(
+        3,
+        2,
+        12,
+        visor_runtime::bus::PixelFormat::Rgba8,
+        (0..24u8).map(|i| i + 7).collect::<Vec<u8>>().into(),
+        5,
+        9,
+    )
+    .unwrap();
+    let cases: Vec<(Payload, Payload, String)> = vec![
+        (Payload::Empty, Payload::Empty, "empty".into()),
+        (Payload::bytes(all_bytes.clone()), Payload::bytes(all_bytes), "bytes 256 sum 32640".into()),
+        (Payload::text("grüße 👋"), Payload::text("grüße 👋"), "text \"grüße 👋\"".into()),
+        (Payload::json(&json).unwrap(), Payload::text(json.to_string()), format!("text {:?}", json.to_string())),
+        (
+            Payload::bytes(large.clone()),
+            Payload::bytes(large.clone()),
+            format!("bytes 65536 sum {}", large.iter().map(|&b| u64::from(b)).sum::<u64>()),
+        ),
+        (Payload::Frame(frame), Payload::bytes(vec![7, 8, 9, 10]), "frame 3x2".into()),
+    ];
+    let input = Topic::new("probe/in").unwrap();
+    let mut expected_lines = Vec::new();
+    for (payload, echoed, described) in cases {
+        endpoint.publish(&input, payload).unwrap();
+        let sequence = sent.recv_timeout(Duration::from_secs(5)).unwrap().sequence;
+        expected_lines.push(format!("got probe/in from tester #{sequence} {described} reply=no"));
+        let back = out.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|e| panic!("echo of {described}: {e}"));
+        assert_eq!(back.payload.as_bytes(), echoed.as_bytes(), "{described}");
+        assert_eq!(back.payload.as_text(), echoed.as_text(), "{described}");
+        assert_eq!(back.payload.kind(), echoed.kind(), "{described}");
+    }
+    let reply = endpoint.request(&Topic::new("probe/rpc").unwrap(), Payload::bytes(vec![42]), Duration::from_secs(30)).unwrap();
+    assert_eq!(reply.payload.as_bytes(), Some(&[42][..]));
+    assert_eq!(&*reply.sender.name, "echo");
+
+    let logged: Vec<String> =
+        host.app(id).unwrap().logs().lines().into_iter().map(|l| l.message).filter(|m| m.starts_with("got ")).collect();
+    assert_eq!(logged[..expected_lines.len()], expected_lines[..]);
+    let request = &logged[expected_lines.len()];
+    assert!(request.starts_with("got probe/rpc from tester #") && request.ends_with(" bytes 1 sum 42 reply=yes"), "{request}");
+}
+
 /// An upgrade swaps the version between two frames; the module keeps its bus identity and its
 /// subscriptions, so messages sent across the swap are neither lost nor doubled.
 #[test]

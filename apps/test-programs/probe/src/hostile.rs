@@ -91,7 +91,8 @@ fn topic(var: &str, default: &str) -> String {
 }
 
 /// `echo`: answers every request on `probe/rpc` and republishes `PROBE_IN` (default
-/// `probe/in`) on `PROBE_OUT` (default `probe/out`).
+/// `probe/in`) on `PROBE_OUT` (default `probe/out`). With `PROBE_TELL` set it also logs each
+/// message it polled, as `got <topic> from <sender> #<sequence> <payload> reply=<yes|no>`.
 pub fn echo_setup() -> Result<(), String> {
     bus::subscribe(&topic("PROBE_IN", "probe/in"), 1024, Overflow::DropOldest).map_err(|e| format!("{e:?}"))?;
     bus::subscribe("probe/rpc", 64, Overflow::Reject).map_err(|e| format!("{e:?}"))?;
@@ -108,6 +109,9 @@ pub fn echo() -> Result<(), String> {
         // find that out, as an app that polls once a frame makes none.
         let more = messages.len() == BATCH as usize;
         for m in messages {
+            if tell() {
+                visor_sdk::info(&describe(&m));
+            }
             let payload = match m.payload {
                 bus::Payload::Bytes(b) => Outgoing::Bytes(b),
                 bus::Payload::Text(t) => Outgoing::Text(t),
@@ -128,6 +132,24 @@ pub fn echo() -> Result<(), String> {
             return Ok(());
         }
     }
+}
+
+/// Whether `PROBE_TELL` asks for each polled message to be logged (read once).
+fn tell() -> bool {
+    static TELL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TELL.get_or_init(|| std::env::var_os("PROBE_TELL").is_some())
+}
+
+/// One polled message as a log line, every field of it.
+fn describe(m: &bus::Message) -> String {
+    let payload = match &m.payload {
+        bus::Payload::Empty => "empty".to_string(),
+        bus::Payload::Bytes(b) => format!("bytes {} sum {}", b.len(), b.iter().map(|&x| u64::from(x)).sum::<u64>()),
+        bus::Payload::Text(t) => format!("text {t:?}"),
+        bus::Payload::Frame(f) => format!("frame {}x{}", f.width(), f.height()),
+    };
+    let reply = if m.reply_id.is_some() { "yes" } else { "no" };
+    format!("got {} from {} #{} {payload} reply={reply}", m.topic, m.sender, m.sequence)
 }
 
 /// `connect`: opens a TCP connection to each IPv4 `address:port` in `PROBE_CONNECT`
