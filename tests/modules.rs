@@ -139,6 +139,61 @@ fn every_kind_of_payload_reaches_a_guest_intact() {
     assert!(request.starts_with("got probe/rpc from tester #") && request.ends_with(" bytes 1 sum 42 reply=yes"), "{request}");
 }
 
+/// `frame-info` as the guest's `frame` reads it: every float of every matrix, the display
+/// time, the app's own frame number and each viewport exactly as the host made them, with the
+/// frame's input events beside them.
+#[test]
+fn a_guest_reads_its_frame_info_exactly() {
+    use visor_types::frame::{EyeView, FrameInfo, Viewport};
+    use visor_types::input::{InputEvent, Key};
+
+    let engine = AppEngine::new().unwrap();
+    let spec = visor_runtime::AppSpec::new("teller", common::component("probe"), 60.0).with_env("PROBE_TELL", "1");
+    let logs = Arc::new(visor_runtime::LogRing::default());
+    let bus = visor_runtime::host::bus::GuestBus::new(None);
+    let mut app =
+        visor_runtime::AppInstance::load(&engine, &spec, visor_types::AppId(7), bus, logs.clone(), MonotonicClock::shared()).unwrap();
+    // No two floats alike, and some that print long: a field written to the wrong place, or a
+    // matrix transposed, shows.
+    let m = |start: f32| glam::Mat4::from_cols_array(&std::array::from_fn(|i| start + i as f32 * 0.25 - 1.0 / 3.0));
+    let info = FrameInfo {
+        display_time_ns: 123_456_789_012,
+        frame_number: 99,
+        head: m(1.0),
+        eyes: vec![
+            EyeView { view: m(100.0), projection: m(-50.5), viewport: Viewport { x: 0, y: 0, width: 1920, height: 1080 } },
+            EyeView { view: m(7e-8), projection: m(3e20), viewport: Viewport { x: 1920, y: 4, width: 1918, height: 1076 } },
+        ],
+    };
+    let events = vec![InputEvent::KeyDown(Key { time_ns: 5, key: "ü".into(), text: Some("ü".into()) }), InputEvent::FocusGained];
+    app.frame(&info, events).unwrap();
+    app.frame(&FrameInfo { eyes: info.eyes[..1].to_vec(), ..info.clone() }, Vec::new()).unwrap();
+
+    let mat = |m: &glam::Mat4| format!("[{}]", m.to_cols_array().iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(","));
+    let told = |number: u64, eyes: &[EyeView]| {
+        let mut line = format!("frame-info {number} t={} head={}", info.display_time_ns, mat(&info.head));
+        for eye in eyes {
+            let v = eye.viewport;
+            line += &format!(
+                " eye view={} projection={} viewport={},{},{},{}",
+                mat(&eye.view),
+                mat(&eye.projection),
+                v.x,
+                v.y,
+                v.width,
+                v.height
+            );
+        }
+        line
+    };
+    let lines: Vec<String> = logs.lines().into_iter().map(|l| l.message).collect();
+    // The events reach the app before its frame; the frame number is the app's own count,
+    // not the shell's, from 0.
+    let expected = ["input key-down ü text=ü".into(), "input focus-gained".into(), told(0, &info.eyes), told(1, &info.eyes[..1])];
+    let got: Vec<&String> = lines.iter().filter(|l| l.starts_with("frame-info") || l.starts_with("input")).collect();
+    assert_eq!(got, expected.iter().collect::<Vec<_>>());
+}
+
 /// An upgrade swaps the version between two frames; the module keeps its bus identity and its
 /// subscriptions, so messages sent across the swap are neither lost nor doubled.
 #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use semver::Version;
 use visor_types::clock::SharedClock;
 use visor_types::{AppId, AppLimits, FrameInfo, InputEvent, LayerSubmission};
-use wasmtime::component::Component;
+use wasmtime::component::{Component, TypedFunc};
 use wasmtime::{Store, Trap, WasmBacktrace};
 
 use crate::engine::AppEngine;
@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::host::bus::GuestBus;
 use crate::host::limiter::MemoryGauge;
 use crate::host::log::LogRing;
-use crate::host::{AppBindings, AppBindingsPre, HostState, convert_frame_info};
+use crate::host::{AppBindings, AppBindingsPre, FrameRecord, HostState, convert_frame_info};
 
 /// What the shell needs to start an app.
 #[derive(Clone, Debug)]
@@ -118,6 +118,9 @@ pub struct AppInstance {
     name: String,
     store: Store<HostState>,
     bindings: AppBindings,
+    /// The guest's `frame` export, called with a [`FrameRecord`] rather than through
+    /// `bindings` (which would lower the record one float at a time).
+    frame_export: TypedFunc<(FrameRecord,), (Result<(), String>,)>,
     frame_number: u64,
     frame_ticks: u64,
     memory: MemoryGauge,
@@ -170,9 +173,11 @@ impl AppInstance {
         store.limiter(|state| &mut state.limits);
         let frame_ticks = AppEngine::ticks_for_ms(spec.limits.frame_cpu_ms);
         store.set_epoch_deadline(frame_ticks * 10);
-        let bindings = pre.instantiate(&mut store).map_err(instantiate_error)?;
+        let component = pre.instance_pre().instantiate(&mut store).map_err(instantiate_error)?;
+        let bindings = AppBindings::new(&mut store, &component).map_err(instantiate_error)?;
+        let frame_export = component.get_typed_func(&mut store, "frame").map_err(instantiate_error)?;
         started.instantiate = t.elapsed();
-        let mut instance = AppInstance { id, name: app, store, bindings, frame_number: 0, frame_ticks, memory, started };
+        let mut instance = AppInstance { id, name: app, store, bindings, frame_export, frame_number: 0, frame_ticks, memory, started };
         let t = Instant::now();
         store_init(&mut instance)?;
         instance.started.init = t.elapsed();
@@ -211,10 +216,10 @@ impl AppInstance {
     /// trap its state cannot be trusted, so the caller stops it.
     pub fn frame(&mut self, info: &FrameInfo, events: Vec<InputEvent>) -> Result<LayerSubmission, AppError> {
         let frame = FrameInfo { frame_number: self.frame_number, ..info.clone() };
-        let wit_info = convert_frame_info(&frame, &events);
+        let record = FrameRecord(convert_frame_info(&frame, &events));
         self.store.set_epoch_deadline(self.frame_ticks);
         let started = Instant::now();
-        let result = self.bindings.call_frame(&mut self.store, &wit_info);
+        let result = self.frame_export.call(&mut self.store, (record,)).map(|(result,)| result);
         let cpu_time = started.elapsed();
         let draws = self.store.data_mut().gfx.take_draws();
         match result {

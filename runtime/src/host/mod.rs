@@ -6,11 +6,13 @@
 //! only traps an app meets are wasmtime's own (bad pointers, its CPU budget, its memory cap).
 //!
 //! Layout: `gfx` (buffers, textures, pipelines, draws), `bus` (the shared bus), `log`, `clock`,
-//! `convert` (WIT records to shared types), `limiter` (the store's limits and its memory gauge).
+//! `convert` (WIT records to shared types), `frame_record` (`frame-info` lowered into a guest
+//! in one pass), `limiter` (the store's limits and its memory gauge).
 
 pub mod bus;
 pub mod clock;
 mod convert;
+mod frame_record;
 pub mod gfx;
 pub mod limiter;
 pub mod log;
@@ -43,6 +45,7 @@ mod bindings {
 pub(crate) use bindings::App as AppBindings;
 pub(crate) use bindings::AppPre as AppBindingsPre;
 pub(crate) use convert::frame_info as convert_frame_info;
+pub(crate) use frame_record::FrameRecord;
 
 /// How much of a guest's stderr (panic messages, mostly) is kept for its crash report.
 const STDERR_CAPTURE: usize = 16 << 10;

@@ -109,7 +109,7 @@ pub fn echo() -> Result<(), String> {
         // find that out, as an app that polls once a frame makes none.
         let more = messages.len() == BATCH as usize;
         for m in messages {
-            if tell() {
+            if crate::tell() {
                 visor_sdk::info(&describe(&m));
             }
             let payload = match m.payload {
@@ -132,12 +132,6 @@ pub fn echo() -> Result<(), String> {
             return Ok(());
         }
     }
-}
-
-/// Whether `PROBE_TELL` asks for each polled message to be logged (read once).
-fn tell() -> bool {
-    static TELL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *TELL.get_or_init(|| std::env::var_os("PROBE_TELL").is_some())
 }
 
 /// One polled message as a log line, every field of it.

@@ -26,6 +26,10 @@
 //!
 //! `PROBE_TRAP_AT=N` makes any scenario trap (`unreachable`) in `frame` number N.
 //!
+//! `PROBE_TELL` (any value) makes any scenario log the `frame-info` of every frame, every
+//! number of it (`frame-info <number> t=<ns> head=[…] eye view=[…] projection=[…]
+//! viewport=x,y,w,h …`), and `echo` log every message it polls.
+//!
 //! Every scenario logs each input event it receives as one line, `input <kind> [detail]`
 //! (`input pointer-down eye=0 hit=0.100,0.000,-1.000`, `input key-down a text=a`,
 //! `input focus-gained`), so tests can see exactly who got what.
@@ -263,6 +267,9 @@ impl App for Probe {
     }
 
     fn frame(&mut self, info: &FrameInfo) -> Result<(), String> {
+        if tell() {
+            visor_sdk::info(&describe_frame(info));
+        }
         if self.trap_at == Some(info.frame_number) {
             visor_sdk::info("trapping now");
             // The wasm `unreachable` instruction: a trap, not a Rust panic. (The guest is linted
@@ -311,3 +318,26 @@ impl App for Probe {
 }
 
 visor_sdk::app!(Probe);
+
+/// Whether `PROBE_TELL` asks for what the probe receives to be logged (read once).
+fn tell() -> bool {
+    static TELL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TELL.get_or_init(|| std::env::var_os("PROBE_TELL").is_some())
+}
+
+/// A frame's info as one log line, every number of it (floats as Rust prints them, which
+/// reads back exactly).
+fn describe_frame(info: &FrameInfo) -> String {
+    let mat = |m: &visor_sdk::bindings::visor::app::types::Mat4| {
+        let floats: Vec<String> =
+            [&m.c0, &m.c1, &m.c2, &m.c3].iter().flat_map(|c| [c.x, c.y, c.z, c.w]).map(|f| format!("{f:?}")).collect();
+        format!("[{}]", floats.join(","))
+    };
+    let mut line = format!("frame-info {} t={} head={}", info.frame_number, info.display_time_ns, mat(&info.head));
+    for eye in &info.eyes {
+        let v = &eye.viewport;
+        line +=
+            &format!(" eye view={} projection={} viewport={},{},{},{}", mat(&eye.view), mat(&eye.projection), v.x, v.y, v.width, v.height);
+    }
+    line
+}
