@@ -34,7 +34,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=VISOR_BUNDLE_APPS");
     let bundle_apps = std::env::var("VISOR_BUNDLE_APPS").map_or(true, |v| v != "0");
     if bundle_apps {
-        for input in ["apps", "shell-api", "guest-build/src"] {
+        for input in ["apps", "shell-api", "bus-wire", "guest-build/src"] {
             println!("cargo::rerun-if-changed={input}");
         }
         let built = match visor_guest_build::build_guests(&repo) {

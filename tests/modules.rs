@@ -56,6 +56,20 @@ fn wait_running(host: &ModuleHost, id: ModuleId) {
     }
 }
 
+/// The probe's `echo` (version 1.0.0) running on a host with a tester endpoint beside it,
+/// with `env` added to its environment.
+fn running_echo(env: &[(&str, &str)]) -> (ModuleHost, visor_runtime::bus::Endpoint, Subscription, ModuleId) {
+    let dir = common::component("probe").parent().unwrap().to_path_buf();
+    let mut host = host("[modules.echo]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/#\"]");
+    let (endpoint, out) = tester(host.bus());
+    let id = host.load(echo_manifest("1.0.0"), &dir).unwrap();
+    let env = [("VISOR_PROBE", "echo")].iter().chain(env).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    host.set_env(id, env).unwrap();
+    host.start(id).unwrap();
+    wait_running(&host, id);
+    (host, endpoint, out, id)
+}
+
 fn echo_round(endpoint: &visor_runtime::bus::Endpoint, out: &Subscription, range: std::ops::Range<u8>) -> Vec<String> {
     let input = Topic::new("probe/in").unwrap();
     for i in range.clone() {
@@ -72,9 +86,20 @@ fn echo_round(endpoint: &visor_runtime::bus::Endpoint, out: &Subscription, range
 
 /// Every kind of payload a guest can poll arrives as it was sent, with its topic, sender,
 /// sequence and reply id: the guest logs each field of what it polled and echoes the payload
-/// back (a frame as its first pixel), and a request gets its answer.
+/// back (a frame as its first pixel), and a request gets its answer. Polled the SDK's way
+/// (packed, `poll-packed` and `polled-frame`).
 #[test]
 fn every_kind_of_payload_reaches_a_guest_intact() {
+    payloads_reach_a_guest_intact("packed");
+}
+
+/// The same through the plain `poll` import, which guests of other SDKs call.
+#[test]
+fn every_kind_of_payload_reaches_a_guest_through_plain_poll() {
+    payloads_reach_a_guest_intact("list");
+}
+
+fn payloads_reach_a_guest_intact(poll: &str) {
     let dir = common::component("probe").parent().unwrap().to_path_buf();
     let mut host = host("[modules.echo]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/#\"]");
     let (endpoint, out) = tester(host.bus());
@@ -88,7 +113,8 @@ fn every_kind_of_payload_reaches_a_guest_intact() {
     )
     .unwrap();
     let id = host.load(manifest, &dir).unwrap();
-    host.set_env(id, vec![("VISOR_PROBE".into(), "echo".into()), ("PROBE_TELL".into(), "1".into())]).unwrap();
+    let env = [("VISOR_PROBE", "echo"), ("PROBE_TELL", "1"), ("PROBE_POLL", poll)];
+    host.set_env(id, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap();
     host.start(id).unwrap();
     wait_running(&host, id);
 
@@ -137,6 +163,24 @@ fn every_kind_of_payload_reaches_a_guest_intact() {
     assert_eq!(logged[..expected_lines.len()], expected_lines[..]);
     let request = &logged[expected_lines.len()];
     assert!(request.starts_with("got probe/rpc from tester #") && request.ends_with(" bytes 1 sum 42 reply=yes"), "{request}");
+}
+
+/// A guest that polls packed and never takes its frames does not pile them up: the next poll
+/// drops them, so frame after frame keeps reaching it, far past the most it may hold at once.
+#[test]
+fn frames_a_guest_leaves_in_a_packed_poll_are_dropped() {
+    let (_host, endpoint, out, _) = running_echo(&[("PROBE_POLL", "skip-frames")]);
+
+    let input = Topic::new("probe/in").unwrap();
+    // More than the 32 frames a guest may hold at once, each answered before the next is sent
+    // (so each poll holds one).
+    for n in 0..48u64 {
+        let pixels: Vec<u8> = vec![n as u8; 64 * 64 * 4];
+        let frame = visor_runtime::bus::FrameHandle::new(64, 64, 256, visor_runtime::bus::PixelFormat::Rgba8, pixels.into(), n, n).unwrap();
+        endpoint.publish(&input, Payload::Frame(frame)).unwrap();
+        let back = out.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|e| panic!("frame {n} never came back: {e}"));
+        assert_eq!(back.payload.as_text(), Some("frame 0 left"), "frame {n}");
+    }
 }
 
 /// `frame-info` as the guest's `frame` reads it: every float of every matrix, the display
@@ -198,13 +242,8 @@ fn a_guest_reads_its_frame_info_exactly() {
 /// subscriptions, so messages sent across the swap are neither lost nor doubled.
 #[test]
 fn upgrade_in_place_keeps_identity_and_subscriptions() {
+    let (mut host, endpoint, out, id) = running_echo(&[]);
     let dir = common::component("probe").parent().unwrap().to_path_buf();
-    let mut host = host("[modules.echo]\npublish = [\"probe/out\"]\nsubscribe = [\"probe/#\"]");
-    let (endpoint, out) = tester(host.bus());
-    let id = host.load(echo_manifest("1.0.0"), &dir).unwrap();
-    host.set_env(id, vec![("VISOR_PROBE".into(), "echo".into())]).unwrap();
-    host.start(id).unwrap();
-    wait_running(&host, id);
     assert!(echo_round(&endpoint, &out, 0..5).iter().all(|s| s == "echo"));
 
     host.upgrade(id, echo_manifest("1.1.0"), &dir).unwrap();

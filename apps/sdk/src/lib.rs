@@ -55,8 +55,8 @@
 //! visor_sdk::app!(Hello);
 //! ```
 //!
-//! Layout: `lib.rs` (bindings, [`App`], [`app!`]), `math.rs` (glam conversions), `mesh.rs`,
-//! `canvas.rs`, `panel.rs`.
+//! Layout: `lib.rs` (bindings, [`App`], [`app!`]), `bus.rs` (the bus, polled packed), `math.rs`
+//! (glam conversions), `mesh.rs`, `canvas.rs`, `panel.rs`.
 
 /// The generated bindings for the `app` world (`apps/wit/visor.wit`).
 pub mod bindings {
@@ -69,12 +69,12 @@ pub mod bindings {
     });
 }
 
+pub mod bus;
 pub mod canvas;
 pub mod math;
 pub mod mesh;
 pub mod panel;
 
-pub use bindings::visor::app::bus;
 pub use bindings::visor::app::clock;
 pub use bindings::visor::app::gfx;
 pub use bindings::visor::app::log;

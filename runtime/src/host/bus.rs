@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
+use visor_bus_wire as wire;
 use wasmtime::component::Resource;
 
 use super::HostState;
@@ -49,6 +50,8 @@ pub struct GuestBus {
     frame_bytes: u64,
     /// The last few topics published to, newest last.
     recent_topics: Vec<Topic>,
+    /// The frames the last packed poll handed over by slot, until the guest takes them.
+    unclaimed: Vec<Option<Resource<FrameHandle>>>,
 }
 
 impl GuestBus {
@@ -62,6 +65,7 @@ impl GuestBus {
             frames_held: 0,
             frame_bytes: 0,
             recent_topics: Vec::with_capacity(RECENT_TOPICS),
+            unclaimed: Vec::new(),
         }
     }
 
@@ -105,6 +109,42 @@ impl GuestBus {
         self.frames_held = 0;
         self.frame_bytes = 0;
         self.pending.clear();
+        self.unclaimed.clear();
+    }
+
+    /// The messages waiting in this module's subscriptions, oldest first: up to `max` (at most
+    /// 1024), and no more payload than [`MAX_POLL_BYTES`] beyond the first message.
+    fn take_waiting(&self, max: u32) -> Vec<Message> {
+        let mut waiting = Vec::new();
+        let mut bytes = 0;
+        'subscriptions: for (_, subscription) in &self.subscriptions {
+            while waiting.len() < max.min(1024) as usize {
+                if bytes >= MAX_POLL_BYTES {
+                    break 'subscriptions;
+                }
+                match subscription.try_recv() {
+                    Some(m) => {
+                        // Frames are handed over as handles, not bytes.
+                        bytes += if m.payload.as_frame().is_some() { 0 } else { m.size() };
+                        waiting.push(m);
+                    }
+                    None => break,
+                }
+            }
+        }
+        waiting.sort_by_key(|m| m.sequence);
+        waiting
+    }
+
+    /// A reply id for `message` if it is a request and the module may hold another; the
+    /// caller files the message under it in `pending` once handed over.
+    fn reply_id(&mut self, message: &Message) -> Option<u64> {
+        if message.reply_to.is_none() || self.pending.len() >= MAX_PENDING_REPLIES {
+            return None;
+        }
+        let id = self.next_reply;
+        self.next_reply += 1;
+        Some(id)
     }
 
     fn release_frame(&mut self, bytes: u64) {
@@ -152,6 +192,27 @@ fn outgoing(payload: wit::Outgoing) -> Payload {
 }
 
 impl HostState {
+    /// Puts the frame of `message` in the guest's resource table, charged to its budget;
+    /// `None` (logged) when the guest holds as many frames as it may.
+    fn hand_over_frame(&mut self, message: &Message, frame: &FrameHandle) -> Option<Resource<FrameHandle>> {
+        let bytes = message.size();
+        if !self.bus.hold_frame(bytes) {
+            tracing::warn!(
+                app = %self.app,
+                held = self.bus.frames_held,
+                "holds {MAX_FRAMES_HELD} frames already, or its bus memory budget is spent; a frame was dropped"
+            );
+            return None;
+        }
+        match self.table.push(frame.clone()) {
+            Ok(handle) => Some(handle),
+            Err(_) => {
+                self.bus.release_frame(bytes);
+                None
+            }
+        }
+    }
+
     /// Turns a bus message into the guest's record, registering what the guest must hold.
     fn deliver(&mut self, message: Message) -> Option<wit::Message> {
         let payload = match &message.payload {
@@ -159,32 +220,9 @@ impl HostState {
             Payload::Bytes(b) => wit::Payload::Bytes(b.to_vec()),
             Payload::Text(t) => wit::Payload::Text(t.to_string()),
             Payload::Json(v) => wit::Payload::Text(v.to_string()),
-            Payload::Frame(frame) => {
-                let bytes = message.size();
-                if !self.bus.hold_frame(bytes) {
-                    tracing::warn!(
-                        app = %self.app,
-                        held = self.bus.frames_held,
-                        "holds {MAX_FRAMES_HELD} frames already, or its bus memory budget is spent; a frame was dropped"
-                    );
-                    return None;
-                }
-                match self.table.push(frame.clone()) {
-                    Ok(handle) => wit::Payload::Frame(handle),
-                    Err(_) => {
-                        self.bus.release_frame(bytes);
-                        return None;
-                    }
-                }
-            }
+            Payload::Frame(frame) => wit::Payload::Frame(self.hand_over_frame(&message, frame)?),
         };
-        let reply_id = if message.reply_to.is_some() && self.bus.pending.len() < MAX_PENDING_REPLIES {
-            let id = self.bus.next_reply;
-            self.bus.next_reply += 1;
-            Some(id)
-        } else {
-            None
-        };
+        let reply_id = self.bus.reply_id(&message);
         let record = wit::Message {
             topic: message.topic.as_str().to_string(),
             sender: message.sender.name.to_string(),
@@ -197,6 +235,52 @@ impl HostState {
             self.bus.pending.insert(id, message);
         }
         Some(record)
+    }
+
+    /// Appends `message` to a packed poll (`visor_bus_wire`), registering what the guest must
+    /// hold: a frame waits in its slot until the guest takes it.
+    fn pack(&mut self, message: Message, out: &mut Vec<u8>) {
+        let (json, slot);
+        let (kind, payload): (wire::Kind, &[u8]) = match &message.payload {
+            Payload::Empty => (wire::Kind::Empty, &[]),
+            Payload::Bytes(b) => (wire::Kind::Bytes, b),
+            Payload::Text(t) => (wire::Kind::Text, t.as_bytes()),
+            Payload::Json(v) => {
+                json = v.to_string();
+                (wire::Kind::Text, json.as_bytes())
+            }
+            Payload::Frame(frame) => {
+                let Some(handle) = self.hand_over_frame(&message, frame) else { return };
+                slot = (self.bus.unclaimed.len() as u32).to_le_bytes();
+                self.bus.unclaimed.push(Some(handle));
+                (wire::Kind::Frame, &slot)
+            }
+        };
+        let reply_id = self.bus.reply_id(&message);
+        let record = wire::Record {
+            topic: message.topic.as_str(),
+            sender: &message.sender.name,
+            sequence: message.sequence,
+            sent_ns: message.sent_ns,
+            reply_id,
+            kind,
+            payload,
+        };
+        // Payloads are capped far below what a record can hold; a frame's slot is 4 bytes.
+        if wire::write(out, &record)
+            && let Some(id) = reply_id
+        {
+            self.bus.pending.insert(id, message);
+        }
+    }
+
+    /// Drops the frames the last packed poll handed over and the guest did not take.
+    fn drop_unclaimed(&mut self) {
+        for handle in std::mem::take(&mut self.bus.unclaimed).into_iter().flatten() {
+            if let Ok(frame) = self.table.delete(handle) {
+                self.bus.release_frame(frame.pixels().len() as u64);
+            }
+        }
     }
 }
 
@@ -237,25 +321,26 @@ impl Host for HostState {
     }
 
     fn poll(&mut self, max: u32) -> Vec<wit::Message> {
-        let mut waiting = Vec::new();
-        let mut bytes = 0;
-        'subscriptions: for (_, subscription) in &self.bus.subscriptions {
-            while waiting.len() < max.min(1024) as usize {
-                if bytes >= MAX_POLL_BYTES {
-                    break 'subscriptions;
-                }
-                match subscription.try_recv() {
-                    Some(m) => {
-                        // Frames are handed over as handles, not bytes.
-                        bytes += if m.payload.as_frame().is_some() { 0 } else { m.size() };
-                        waiting.push(m);
-                    }
-                    None => break,
-                }
-            }
-        }
-        waiting.sort_by_key(|m| m.sequence);
+        let waiting = self.bus.take_waiting(max);
         waiting.into_iter().filter_map(|m| self.deliver(m)).collect()
+    }
+
+    fn poll_packed(&mut self, max: u32) -> Vec<u8> {
+        self.drop_unclaimed();
+        let waiting = self.bus.take_waiting(max);
+        let packed_len = |m: &Message| {
+            let payload = if m.payload.as_frame().is_some() { 4 } else { m.size() as usize };
+            wire::HEADER_BYTES + m.topic.as_str().len() + m.sender.name.len() + payload
+        };
+        let mut out = Vec::with_capacity(waiting.iter().map(packed_len).sum());
+        for message in waiting {
+            self.pack(message, &mut out);
+        }
+        out
+    }
+
+    fn polled_frame(&mut self, slot: u32) -> Option<Resource<FrameHandle>> {
+        self.bus.unclaimed.get_mut(slot as usize)?.take()
     }
 
     fn request(&mut self, name: String, payload: wit::Outgoing, timeout_ms: u32) -> Result<wit::Message, wit::Error> {

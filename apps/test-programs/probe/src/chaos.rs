@@ -155,7 +155,7 @@ impl Chaos {
 
     /// One call; whether it succeeded.
     fn call(&mut self) -> bool {
-        match self.below(14) {
+        match self.below(15) {
             0 => self.created(|c| gfx::create_vertex_buffer(c.size().min(1 << 20)), |c, id| c.buffers.push(id)),
             1 => {
                 let (id, offset, n) = (self.pick(&self.buffers.clone()), self.size(), self.below(300) as usize);
@@ -207,6 +207,18 @@ impl Chaos {
                     let _ = bus::reply(m.reply_id.unwrap_or(self.next()), &Outgoing::Empty);
                 }
                 true
+            }
+            13 => {
+                // The packed poll's imports straight: slots that may not exist, frames taken
+                // twice or left for the next poll to drop, and the plain list poll beside it.
+                use visor_sdk::bindings::visor::app::bus as raw;
+                let packed = raw::poll_packed(self.size());
+                for _ in 0..self.below(4) {
+                    let slot = if self.below(2) == 0 { self.below(4) as u32 } else { self.size() };
+                    drop(raw::polled_frame(slot));
+                }
+                let listed = raw::poll(self.size());
+                !packed.is_empty() || !listed.is_empty()
             }
             _ => {
                 let topic = TOPICS[self.below(TOPICS.len() as u64) as usize];

@@ -103,7 +103,11 @@ pub fn echo() -> Result<(), String> {
     const BATCH: u32 = 256;
     let out = topic("PROBE_OUT", "probe/out");
     loop {
-        let messages = bus::poll(BATCH);
+        let messages = match poll_mode() {
+            "list" => visor_sdk::bindings::visor::app::bus::poll(BATCH),
+            "skip-frames" => poll_skipping_frames(BATCH),
+            _ => bus::poll(BATCH),
+        };
         // Fewer than asked for: this frame's messages are all here (a poll also stops at the
         // host's byte limit; whatever that leaves waits for the next frame). No empty poll to
         // find that out, as an app that polls once a frame makes none.
@@ -132,6 +136,31 @@ pub fn echo() -> Result<(), String> {
             return Ok(());
         }
     }
+}
+
+/// How `echo` polls: `PROBE_POLL` (read once), empty for the SDK's way.
+fn poll_mode() -> &'static str {
+    static MODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MODE.get_or_init(|| std::env::var("PROBE_POLL").unwrap_or_default())
+}
+
+/// A packed poll that never takes its frames (`PROBE_POLL=skip-frames`): each frame comes out
+/// as the text `frame <slot> left`, and the host must drop it at the next poll.
+fn poll_skipping_frames(max: u32) -> Vec<bus::Message> {
+    let packed = visor_sdk::bindings::visor::app::bus::poll_packed(max);
+    visor_bus_wire::Records::new(&packed)
+        .map(|r| bus::Message {
+            topic: r.topic.into(),
+            sender: r.sender.into(),
+            sequence: r.sequence,
+            sent_ns: r.sent_ns,
+            payload: match r.frame_slot() {
+                Some(slot) => bus::Payload::Text(format!("frame {slot} left")),
+                None => bus::Payload::Bytes(r.payload.to_vec()),
+            },
+            reply_id: r.reply_id,
+        })
+        .collect()
 }
 
 /// One polled message as a log line, every field of it.
