@@ -39,6 +39,10 @@ const RUST_SDK: &[(&str, &str)] = &[
     ("sdk/src/math.rs", include_str!("../../apps/sdk/src/math.rs")),
     ("sdk/src/mesh.rs", include_str!("../../apps/sdk/src/mesh.rs")),
     ("sdk/src/panel.rs", include_str!("../../apps/sdk/src/panel.rs")),
+    ("sdk/src/bus.rs", include_str!("../../apps/sdk/src/bus.rs")),
+    // The packed form the SDK's `bus::poll` reads (a crate of its own, shared with the host).
+    ("sdk/bus-wire/Cargo.toml", include_str!("../../bus-wire/Cargo.toml")),
+    ("sdk/bus-wire/src/lib.rs", include_str!("../../bus-wire/src/lib.rs")),
 ];
 
 const PYTHON: &[(&str, &str)] = &[
