@@ -86,11 +86,17 @@ fn echo_round(endpoint: &visor_runtime::bus::Endpoint, out: &Subscription, range
 
 /// Every kind of payload a guest can poll arrives as it was sent, with its topic, sender,
 /// sequence and reply id: the guest logs each field of what it polled and echoes the payload
-/// back (a frame as its first pixel), and a request gets its answer. Polled the SDK's way
-/// (packed, `poll-packed` and `polled-frame`).
+/// back (a frame as its first pixel), and a request gets its answer. Polled the SDK's way,
+/// packed (`poll-packed` and `polled-frame`) and read in place (`bus::poll_batch`).
 #[test]
 fn every_kind_of_payload_reaches_a_guest_intact() {
-    payloads_reach_a_guest_intact("packed");
+    payloads_reach_a_guest_intact("batch");
+}
+
+/// The same through the SDK's owned messages (`bus::poll`, also packed).
+#[test]
+fn every_kind_of_payload_reaches_a_guest_as_owned_messages() {
+    payloads_reach_a_guest_intact("owned");
 }
 
 /// The same through the plain `poll` import, which guests of other SDKs call.

@@ -4,7 +4,9 @@
 //! - The bus between two wasm modules: a message from the host goes through app A (which
 //!   republishes it) to app B (which republishes it again) and back to the host, both apps
 //!   driven frame by frame on this thread, so the figure is the bus and the guest calls, not a
-//!   frame rate. Floor: the same three hops over raw crossbeam channels.
+//!   frame rate; once for each way an app can poll (the SDK's borrowed batches, its owned
+//!   messages, the plain `poll` import). Floor: the same three hops over raw crossbeam
+//!   channels.
 //! - Module start: cold (compile + instantiate + `init`), warm from the registry's compile
 //!   cache (read + check + deserialize + instantiate + `init`), warm with the component in
 //!   memory (a restart), on the pooled and the on-demand engine — against bare wasmtime
@@ -51,33 +53,51 @@ struct Echo {
     app: AppInstance,
 }
 
+/// Which of a guest's ways to poll an echo app uses (the probe's `PROBE_POLL`).
+const POLLS: [(&str, &str); 3] = [
+    ("", "SDK bus::poll_batch (packed, read in place)"),
+    ("owned", "SDK bus::poll (packed, owned messages)"),
+    ("list", "plain poll import (list<message>)"),
+];
+
+/// The probe's `echo` republishing `route[0]` on `route[1]`, polling the `poll` way.
 fn echo(
     engine: &AppEngine,
     probe: &Path,
     id: u32,
     endpoint: Endpoint,
-    input: &str,
-    output: &str,
+    route: [&str; 2],
+    poll: &str,
     clock: &SharedClock,
 ) -> anyhow::Result<Echo> {
+    let [input, output] = route;
     let spec = AppSpec::new(format!("echo-{id}"), probe, 60.0)
         .with_env("VISOR_PROBE", "echo")
         .with_env("PROBE_IN", input)
-        .with_env("PROBE_OUT", output);
+        .with_env("PROBE_OUT", output)
+        .with_env("PROBE_POLL", poll);
     let app = AppInstance::load(engine, &spec, AppId(id), GuestBus::new(Some(endpoint)), Arc::new(LogRing::default()), clock.clone())?;
     Ok(Echo { app })
 }
 
-fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Result<Table> {
+/// One way of polling, measured: round trip p50 and p99, two idle frame calls p50 (µs), and
+/// messages a second through both apps.
+struct Trips {
+    t50: f64,
+    t99: f64,
+    i50: f64,
+    rate: f64,
+}
+
+fn trips(engine: &AppEngine, profile: &DeviceProfile, probe: &Path, poll: &str, rounds: u32) -> anyhow::Result<Trips> {
     let clock = MonotonicClock::shared();
-    let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let bus = Bus::new(clock.clone());
     let host = bus.endpoint(ModuleRef::new(100, "bench"), caps(&["in/#"], &["out/#"]));
     let back = host.subscribe(TopicPattern::from_str("out/b")?, QueueOptions { capacity: 4096, policy: Overflow::Reject })?;
     let a = bus.endpoint(ModuleRef::new(101, "echo-a"), caps(&["mid/#"], &["in/#", "probe/rpc"]));
     let b = bus.endpoint(ModuleRef::new(102, "echo-b"), caps(&["out/#"], &["mid/#", "probe/rpc"]));
-    let mut a = echo(&engine, probe, 101, a, "in/a", "mid/a", &clock)?;
-    let mut b = echo(&engine, probe, 102, b, "mid/a", "out/b", &clock)?;
+    let mut a = echo(engine, probe, 101, a, ["in/a", "mid/a"], poll, &clock)?;
+    let mut b = echo(engine, probe, 102, b, ["mid/a", "out/b"], poll, &clock)?;
     let info = shell::frame_info(profile, 0, 0, glam::Mat4::IDENTITY);
     let input = Topic::new("in/a")?;
 
@@ -110,7 +130,13 @@ fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Resul
         }
     }
     let received = back.drain().count();
-    let wasm_rate = f64::from(received as u32) / t.elapsed().as_secs_f64();
+    let rate = f64::from(received as u32) / t.elapsed().as_secs_f64();
+    Ok(Trips { t50: percentile(&mut trip, 0.5), t99: percentile(&mut trip, 0.99), i50: percentile(&mut idle, 0.5), rate })
+}
+
+fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Result<Table> {
+    let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let measured = POLLS.iter().map(|(poll, _)| trips(&engine, profile, probe, poll, rounds)).collect::<anyhow::Result<Vec<_>>>()?;
 
     // Floor: the same three hops over crossbeam, on one thread.
     let hops: Vec<_> = (0..3).map(|_| crossbeam_channel::bounded::<Vec<u8>>(4096)).collect();
@@ -125,17 +151,23 @@ fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Resul
         hops[2].1.recv()?;
         floor.push(micros(t.elapsed()));
     }
-    let (t50, t99, i50, f50) =
-        (percentile(&mut trip, 0.5), percentile(&mut trip, 0.99), percentile(&mut idle, 0.5), percentile(&mut floor, 0.5));
-    let mut table =
-        Table::new(format!("bus between two wasm modules (host -> app A -> app B -> host), {rounds} round trips"), &["measure", "value"]);
-    table.row(vec![text("round trip p50 (µs)"), num(t50, 1)]);
-    table.row(vec![text("round trip p99 (µs)"), num(t99, 1)]);
-    table.row(vec![text("two idle frame calls p50 (µs)"), num(i50, 1)]);
-    table.row(vec![text("bus share of the round trip p50 (µs)"), num(t50 - i50, 2)]);
-    table.row(vec![text("raw crossbeam, same 3 hops p50 (µs)"), num(f50, 2)]);
-    table.row(vec![text("bus share / crossbeam"), num((t50 - i50) / f50.max(1e-3), 1)]);
-    table.row(vec![text("throughput through both apps (msgs/s)"), num(wasm_rate, 0)]);
+    let f50 = percentile(&mut floor, 0.5);
+    let mut table = Table::new(
+        format!("bus between two wasm modules (host -> app A -> app B -> host), {rounds} round trips, by how the apps poll"),
+        &["measure", POLLS[0].1, POLLS[1].1, POLLS[2].1],
+    );
+    let row = |table: &mut Table, name: &str, value: &dyn Fn(&Trips) -> f64, digits: usize| {
+        let mut cells = vec![text(name)];
+        cells.extend(measured.iter().map(|m| num(value(m), digits)));
+        table.row(cells);
+    };
+    row(&mut table, "round trip p50 (µs)", &|m| m.t50, 1);
+    row(&mut table, "round trip p99 (µs)", &|m| m.t99, 1);
+    row(&mut table, "two idle frame calls p50 (µs)", &|m| m.i50, 1);
+    row(&mut table, "bus share of the round trip p50 (µs)", &|m| m.t50 - m.i50, 2);
+    row(&mut table, "raw crossbeam, same 3 hops p50 (µs)", &|_| f50, 2);
+    row(&mut table, "bus share / crossbeam", &|m| (m.t50 - m.i50) / f50.max(1e-3), 1);
+    row(&mut table, "throughput through both apps (msgs/s)", &|m| m.rate, 0);
     Ok(table)
 }
 

@@ -1,7 +1,7 @@
 //! Scenarios that attack the host from inside an app: CPU, memory, stack, the bus and the
 //! file system. Each must be contained by the host; the log lines say what the app saw.
 
-use visor_sdk::bus::{self, Outgoing, Overflow};
+use visor_sdk::bus::{self, Outgoing, Overflow, PayloadRef};
 
 /// `spin`: never returns from `frame`.
 pub fn spin() -> ! {
@@ -102,43 +102,87 @@ pub fn echo_setup() -> Result<(), String> {
 pub fn echo() -> Result<(), String> {
     const BATCH: u32 = 256;
     let out = topic("PROBE_OUT", "probe/out");
+    // Fewer messages than asked for: this frame's messages are all here (a poll also stops at
+    // the host's byte limit; whatever that leaves waits for the next frame). No empty poll to
+    // find that out, as an app that polls once a frame makes none.
     loop {
-        let messages = match poll_mode() {
-            "list" => visor_sdk::bindings::visor::app::bus::poll(BATCH),
-            "skip-frames" => poll_skipping_frames(BATCH),
-            _ => bus::poll(BATCH),
+        let polled = match poll_mode() {
+            "owned" => echo_messages(&out, bus::poll(BATCH))?,
+            "list" => echo_messages(&out, visor_sdk::bindings::visor::app::bus::poll(BATCH))?,
+            "skip-frames" => echo_messages(&out, poll_skipping_frames(BATCH))?,
+            _ => {
+                let batch = bus::poll_batch(BATCH);
+                let mut polled = 0;
+                for m in batch.iter() {
+                    polled += 1;
+                    let frame = match m.payload {
+                        PayloadRef::Frame(f) => Some(f.take().ok_or("a polled frame was gone")?),
+                        _ => None,
+                    };
+                    if crate::tell() {
+                        let payload = match (m.payload, &frame) {
+                            (PayloadRef::Bytes(b), _) => describe_payload(Some(b), None),
+                            (PayloadRef::Text(t), _) => describe_payload(None, Some(t)),
+                            (_, Some(f)) => format!("frame {}x{}", f.width(), f.height()),
+                            _ => describe_payload(None, None),
+                        };
+                        visor_sdk::info(&describe(m.topic, m.sender, m.sequence, &payload, m.reply_id));
+                    }
+                    let payload = match (m.payload, &frame) {
+                        (PayloadRef::Bytes(b), _) => Outgoing::Bytes(b.to_vec()),
+                        (PayloadRef::Text(t), _) => Outgoing::Text(t.to_owned()),
+                        (_, Some(f)) => first_pixel(f)?,
+                        _ => Outgoing::Empty,
+                    };
+                    pass_on(&out, m.reply_id, &payload)?;
+                }
+                polled
+            }
         };
-        // Fewer than asked for: this frame's messages are all here (a poll also stops at the
-        // host's byte limit; whatever that leaves waits for the next frame). No empty poll to
-        // find that out, as an app that polls once a frame makes none.
-        let more = messages.len() == BATCH as usize;
-        for m in messages {
-            if crate::tell() {
-                visor_sdk::info(&describe(&m));
-            }
-            let payload = match m.payload {
-                bus::Payload::Bytes(b) => Outgoing::Bytes(b),
-                bus::Payload::Text(t) => Outgoing::Text(t),
-                bus::Payload::Empty => Outgoing::Empty,
-                bus::Payload::Frame(f) => {
-                    let px = f.read(0, 0, 1, 1).map_err(|e| format!("{e:?}"))?;
-                    Outgoing::Bytes(px)
-                }
-            };
-            match m.reply_id {
-                Some(id) => bus::reply(id, &payload).map_err(|e| format!("{e:?}"))?,
-                None => {
-                    bus::publish(&out, &payload).map_err(|e| format!("{e:?}"))?;
-                }
-            }
-        }
-        if !more {
+        if polled < BATCH as usize {
             return Ok(());
         }
     }
 }
 
-/// How `echo` polls: `PROBE_POLL` (read once), empty for the SDK's way.
+/// `echo` over owned messages; how many there were.
+fn echo_messages(out: &str, messages: Vec<bus::Message>) -> Result<usize, String> {
+    let polled = messages.len();
+    for m in messages {
+        if crate::tell() {
+            let payload = match &m.payload {
+                bus::Payload::Empty => describe_payload(None, None),
+                bus::Payload::Bytes(b) => describe_payload(Some(b), None),
+                bus::Payload::Text(t) => describe_payload(None, Some(t)),
+                bus::Payload::Frame(f) => format!("frame {}x{}", f.width(), f.height()),
+            };
+            visor_sdk::info(&describe(&m.topic, &m.sender, m.sequence, &payload, m.reply_id));
+        }
+        let payload = match m.payload {
+            bus::Payload::Bytes(b) => Outgoing::Bytes(b),
+            bus::Payload::Text(t) => Outgoing::Text(t),
+            bus::Payload::Empty => Outgoing::Empty,
+            bus::Payload::Frame(f) => first_pixel(&f)?,
+        };
+        pass_on(out, m.reply_id, &payload)?;
+    }
+    Ok(polled)
+}
+
+/// A frame's first pixel, as bytes.
+fn first_pixel(frame: &bus::Frame) -> Result<Outgoing, String> {
+    frame.read(0, 0, 1, 1).map(Outgoing::Bytes).map_err(|e| format!("{e:?}"))
+}
+
+/// Answers a request, or republishes on `out`.
+fn pass_on(out: &str, reply_id: Option<u64>, payload: &Outgoing) -> Result<(), String> {
+    match reply_id {
+        Some(id) => bus::reply(id, payload).map_err(|e| format!("{e:?}")),
+        None => bus::publish(out, payload).map(drop).map_err(|e| format!("{e:?}")),
+    }
+}
+
+/// How `echo` polls: `PROBE_POLL` (read once); empty for the SDK's borrowed batches.
 fn poll_mode() -> &'static str {
     static MODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     MODE.get_or_init(|| std::env::var("PROBE_POLL").unwrap_or_default())
@@ -163,16 +207,19 @@ fn poll_skipping_frames(max: u32) -> Vec<bus::Message> {
         .collect()
 }
 
+/// A payload as `echo` logs it: `empty`, `bytes <n> sum <sum>` or `text "<text>"`.
+fn describe_payload(bytes: Option<&[u8]>, text: Option<&str>) -> String {
+    match (bytes, text) {
+        (Some(b), _) => format!("bytes {} sum {}", b.len(), b.iter().map(|&x| u64::from(x)).sum::<u64>()),
+        (_, Some(t)) => format!("text {t:?}"),
+        _ => "empty".into(),
+    }
+}
+
 /// One polled message as a log line, every field of it.
-fn describe(m: &bus::Message) -> String {
-    let payload = match &m.payload {
-        bus::Payload::Empty => "empty".to_string(),
-        bus::Payload::Bytes(b) => format!("bytes {} sum {}", b.len(), b.iter().map(|&x| u64::from(x)).sum::<u64>()),
-        bus::Payload::Text(t) => format!("text {t:?}"),
-        bus::Payload::Frame(f) => format!("frame {}x{}", f.width(), f.height()),
-    };
-    let reply = if m.reply_id.is_some() { "yes" } else { "no" };
-    format!("got {} from {} #{} {payload} reply={reply}", m.topic, m.sender, m.sequence)
+fn describe(topic: &str, sender: &str, sequence: u64, payload: &str, reply_id: Option<u64>) -> String {
+    let reply = if reply_id.is_some() { "yes" } else { "no" };
+    format!("got {topic} from {sender} #{sequence} {payload} reply={reply}")
 }
 
 /// `connect`: opens a TCP connection to each IPv4 `address:port` in `PROBE_CONNECT`

@@ -19,8 +19,8 @@
 //! | `connect`       | opens TCP connections to the addresses in `PROBE_CONNECT`              |
 //! |                 | then, with `PROBE_LISTEN=ADDR:PORT`, tries to listen there              |
 //! | `echo`          | republishes `probe/in` on `probe/out`, answers requests on `probe/rpc` |
-//! |                 | (SDK's packed polls; plain `poll` with `PROBE_POLL=list`; frames never |
-//! |                 | taken with `PROBE_POLL=skip-frames`)                                   |
+//! |                 | (`PROBE_POLL`: the SDK's `poll_batch` by default, `owned` its `poll`,  |
+//! |                 | `list` the plain `poll` import, `skip-frames` never taking frames)     |
 //! | `hoard`         | subscribes to `probe/hoard` with the largest queue and never reads it  |
 //! | `gpu-spin`      | draws the slab with a shader whose fragment loop never ends            |
 //! | `chaos`         | 40 host calls a frame, arguments from `PROBE_SEED` or the bytes of     |
