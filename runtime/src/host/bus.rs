@@ -6,6 +6,12 @@
 //! subscriptions until the guest polls; frames reach the guest as `frame` resources that point
 //! at the shared pixels, and only the region the guest reads is copied into its memory.
 //!
+//! A poll hands messages over as a `list<message>` (`poll`: four calls into the guest's
+//! allocator per message, as the canonical ABI lowers it) or packed into one byte list
+//! (`poll-packed`, laid out by `visor_bus_wire`: one allocation per poll). A packed frame
+//! waits in a slot until the guest takes it with `polled-frame`; the next packed poll drops
+//! what was not taken.
+//!
 //! Memory: queued messages are charged to the module's bus budget by the bus itself; a frame
 //! the guest keeps after polling stays charged (at its full size) until the guest drops it or
 //! the store ends. One poll hands over at most [`MAX_POLL_BYTES`] of payload, so a guest
