@@ -280,12 +280,12 @@ impl HostState {
         }
     }
 
-    /// Drops the frames the last packed poll handed over and the guest did not take.
+    /// Drops the frames the last packed poll handed over and the guest did not take, as if
+    /// the guest had dropped them.
     fn drop_unclaimed(&mut self) {
         for handle in std::mem::take(&mut self.bus.unclaimed).into_iter().flatten() {
-            if let Ok(frame) = self.table.delete(handle) {
-                self.bus.release_frame(frame.pixels().len() as u64);
-            }
+            // A handle only this host made and nobody took: deleting it cannot fail.
+            let _ = HostFrame::drop(self, handle);
         }
     }
 }
@@ -334,6 +334,8 @@ impl Host for HostState {
     fn poll_packed(&mut self, max: u32) -> Vec<u8> {
         self.drop_unclaimed();
         let waiting = self.bus.take_waiting(max);
+        // Sized up front (a frame packs as its 4-byte slot): growing the list record by record
+        // measured slower in `visor bench modules`.
         let packed_len = |m: &Message| {
             let payload = if m.payload.as_frame().is_some() { 4 } else { m.size() as usize };
             wire::HEADER_BYTES + m.topic.as_str().len() + m.sender.name.len() + payload
