@@ -25,12 +25,14 @@
 //! - `app`: [`AppInstance`], one instantiated app driven synchronously.
 //! - `runner/`: [`AppRunner`], an app on its own supervised thread, and the [`FrameFeed`] it
 //!   reads; one file per idea (the handle, the thread, the frame loop, restarts).
+//! - `floor`: the bare-wasmtime floor the wasm bus is benchmarked against.
 //! - `error`: [`AppError`].
 
 mod app;
 pub mod bus;
 mod engine;
 mod error;
+mod floor;
 mod function_cache;
 pub mod host;
 mod inbox;
@@ -45,6 +47,7 @@ pub use visor_manifest::{manifest, policy};
 pub use app::{AppInstance, AppSpec, Precompiled, StartTimings, bare_instantiate_times};
 pub use engine::AppEngine;
 pub use error::AppError;
+pub use floor::{FloorTimes, bare_hop_times};
 pub use host::limiter::MemoryGauge;
 pub use host::log::{GUEST_LOG_TARGET, LogLine, LogRing};
 pub use inbox::INBOX_CAPACITY;

@@ -5,8 +5,10 @@
 //!   republishes it) to app B (which republishes it again) and back to the host, both apps
 //!   driven frame by frame on this thread, so the figure is the bus and the guest calls, not a
 //!   frame rate; once for each way an app can poll (the SDK's borrowed batches, its owned
-//!   messages, the plain `poll` import). Floor: the same three hops over raw crossbeam
-//!   channels.
+//!   messages, the plain `poll` import). Floors: the same three hops over raw crossbeam
+//!   channels, and through two bare wasmtime components making the same kinds of host calls
+//!   (a poll returning `list<u8>`, a publish taking a topic and a payload) over crossbeam
+//!   (`visor_runtime::bare_hop_times`): what wasmtime itself costs per hop.
 //! - Module start: cold (compile + instantiate + `init`), warm from the registry's compile
 //!   cache (read + check + deserialize + instantiate + `init`), warm with the component in
 //!   memory (a restart), on the pooled and the on-demand engine — against bare wasmtime
@@ -24,7 +26,7 @@ use anyhow::Context;
 use visor_runtime::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Overflow, Payload, QueueOptions, Topic, TopicPattern};
 use visor_runtime::host::bus::GuestBus;
 use visor_runtime::registry::Registry;
-use visor_runtime::{AppEngine, AppInstance, AppSpec, LogRing, Precompiled, bare_instantiate_times};
+use visor_runtime::{AppEngine, AppInstance, AppSpec, LogRing, Precompiled, bare_hop_times, bare_instantiate_times};
 use visor_types::clock::{MonotonicClock, SharedClock};
 use visor_types::{AppId, DeviceProfile};
 
@@ -152,6 +154,10 @@ fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Resul
         floor.push(micros(t.elapsed()));
     }
     let f50 = percentile(&mut floor, 0.5);
+    // Floor: the same hops and kinds of host calls through bare wasmtime components.
+    let bare = bare_hop_times(&engine, rounds)?;
+    let to_micros = |times: &[Duration]| times.iter().map(|&d| micros(d)).collect::<Vec<_>>();
+    let w50 = percentile(&mut to_micros(&bare.trips), 0.5) - percentile(&mut to_micros(&bare.idle), 0.5);
     let mut table = Table::new(
         format!("bus between two wasm modules (host -> app A -> app B -> host), {rounds} round trips, by how the apps poll"),
         &["measure", POLLS[0].1, POLLS[1].1, POLLS[2].1],
@@ -167,6 +173,8 @@ fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Resul
     row(&mut table, "bus share of the round trip p50 (µs)", &|m| m.t50 - m.i50, 2);
     row(&mut table, "raw crossbeam, same 3 hops p50 (µs)", &|_| f50, 2);
     row(&mut table, "bus share / crossbeam", &|m| (m.t50 - m.i50) / f50.max(1e-3), 1);
+    row(&mut table, "bare wasmtime components, same hops and host calls, share p50 (µs)", &|_| w50, 2);
+    row(&mut table, "bus share / bare wasmtime", &|m| (m.t50 - m.i50) / w50.max(1e-3), 1);
     row(&mut table, "throughput through both apps (msgs/s)", &|m| m.rate, 0);
     Ok(table)
 }
