@@ -45,8 +45,7 @@ pub fn bare_hop_times(engine: &AppEngine, rounds: u32) -> Result<FloorTimes, App
     let component = Component::new(engine.engine(), HOPS_WAT).map_err(error)?;
     let mut linker = Linker::<Hop>::new(engine.engine());
     let mut root = linker.root();
-    root.func_wrap("take", |cx: StoreContextMut<'_, Hop>, (): ()| Ok((cx.data().inbox.try_recv().unwrap_or_default(),)))
-        .map_err(error)?;
+    root.func_wrap("take", |cx: StoreContextMut<'_, Hop>, (): ()| Ok((cx.data().inbox.try_recv().unwrap_or_default(),))).map_err(error)?;
     root.func_wrap("give", |cx: StoreContextMut<'_, Hop>, (_topic, payload): (String, Vec<u8>)| {
         Ok((u32::from(cx.data().outbox.try_send(payload).is_ok()),))
     })
