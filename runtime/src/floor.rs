@@ -38,7 +38,7 @@ struct Hop {
     outbox: Sender<Vec<u8>>,
 }
 
-/// Times `rounds` idle steps and `rounds` round trips of the floor on `engine` (the shell's own
+/// Times `rounds` idle steps and `rounds` round trips, taking turns, of the floor on `engine` (the shell's own
 /// engine and configuration, so the floor pays for the same epoch checks and memory layout).
 pub fn bare_hop_times(engine: &AppEngine, rounds: u32) -> Result<FloorTimes, AppError> {
     let error = |e: wasmtime::Error| AppError::Instantiate { app: "bus floor".into(), message: format!("{e:#}") };
@@ -68,22 +68,24 @@ pub fn bare_hop_times(engine: &AppEngine, rounds: u32) -> Result<FloorTimes, App
         step_b.call(&mut b, ()).map_err(trap)
     };
 
+    // Idle steps and round trips take turns, so both see the machine as it is at that moment
+    // and a slow spell cannot land on one of them only.
     let mut idle = Vec::with_capacity(rounds as usize);
-    for _ in 0..rounds {
-        let started = Instant::now();
-        both()?;
-        idle.push(started.elapsed());
-    }
     let mut trips = Vec::with_capacity(rounds as usize);
     for i in 0..rounds {
         let started = Instant::now();
+        both()?;
+        idle.push(started.elapsed());
+
+        let started = Instant::now();
         // What the bus bench's host publishes: the round's number, as four bytes.
-        let _ = channels[0].0.try_send(i.to_le_bytes().to_vec());
+        let sent = i.to_le_bytes();
+        let _ = channels[0].0.try_send(sent.to_vec());
         both()?;
         let back = channels[2].1.try_recv();
         trips.push(started.elapsed());
-        if back.is_err() {
-            let message = "a message sent through both components did not come back".into();
+        if back.as_deref() != Ok(&sent[..]) {
+            let message = format!("round {i}'s message came back through both components as {back:?}, not {sent:?}");
             return Err(AppError::Frame { app: "bus floor".into(), frame: u64::from(i), message });
         }
     }
@@ -94,8 +96,9 @@ pub fn bare_hop_times(engine: &AppEngine, rounds: u32) -> Result<FloorTimes, App
 mod tests {
     use super::*;
 
-    /// The floor is only a floor if it carries the message: every round trip must come back
-    /// (`bare_hop_times` fails otherwise), through components wasmtime accepts.
+    /// The floor is only a floor if it carries the message: every round trip must bring back
+    /// the bytes it sent (`bare_hop_times` fails otherwise), through components wasmtime
+    /// accepts.
     #[test]
     fn the_floor_carries_every_message_through_both_components() {
         let engine = AppEngine::new().expect("an engine");

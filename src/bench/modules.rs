@@ -108,20 +108,26 @@ fn trips(engine: &AppEngine, profile: &DeviceProfile, probe: &Path, poll: &str, 
         b.app.frame(&info, Vec::new())?;
         Ok(())
     };
-    // Two frames with nothing to carry: what the frame calls cost by themselves.
+    // Each round times two frames with nothing to carry (what the frame calls cost by
+    // themselves), then a round trip: taking turns, both see the machine as it is at that
+    // moment, so a slow spell cannot land on one of them only and skew their difference.
     let mut idle = Vec::new();
-    for _ in 0..rounds {
-        let t = Instant::now();
-        step(&mut a, &mut b)?;
-        idle.push(micros(t.elapsed()));
-    }
     let mut trip = Vec::new();
     for i in 0..rounds {
         let t = Instant::now();
+        step(&mut a, &mut b)?;
+        idle.push(micros(t.elapsed()));
+
+        let t = Instant::now();
         host.publish(&input, Payload::bytes(i.to_le_bytes().to_vec()))?;
         step(&mut a, &mut b)?;
-        back.try_recv().context("the message came back through both apps")?;
+        let returned = back.try_recv().context("the message came back through both apps")?;
         trip.push(micros(t.elapsed()));
+        anyhow::ensure!(
+            returned.payload.as_bytes() == Some(&i.to_le_bytes()[..]),
+            "round {i}'s message came back through both apps as {:?}",
+            returned.payload
+        );
     }
     let batch = 2000u32;
     let t = Instant::now();
