@@ -55,6 +55,9 @@ struct Echo {
     app: AppInstance,
 }
 
+/// The large payload of the last row: a small image, a chunk of audio, a point cloud.
+const LARGE_PAYLOAD: usize = 64 << 10;
+
 /// Which of a guest's ways to poll an echo app uses (the probe's `PROBE_POLL`).
 const POLLS: [(&str, &str); 3] = [
     ("", "SDK bus::poll_batch (packed, read in place)"),
@@ -91,7 +94,14 @@ struct Trips {
     rate: f64,
 }
 
-fn trips(engine: &AppEngine, profile: &DeviceProfile, probe: &Path, poll: &str, rounds: u32) -> anyhow::Result<Trips> {
+/// The round's number in the first four bytes of a payload `len` long (at least four).
+fn numbered(i: u32, len: usize) -> Vec<u8> {
+    let mut payload = vec![0x5a; len.max(4)];
+    payload[..4].copy_from_slice(&i.to_le_bytes());
+    payload
+}
+
+fn trips(engine: &AppEngine, profile: &DeviceProfile, probe: &Path, poll: &str, rounds: u32, len: usize) -> anyhow::Result<Trips> {
     let clock = MonotonicClock::shared();
     let bus = Bus::new(clock.clone());
     let host = bus.endpoint(ModuleRef::new(100, "bench"), caps(&["in/#"], &["out/#"]));
@@ -118,15 +128,15 @@ fn trips(engine: &AppEngine, profile: &DeviceProfile, probe: &Path, poll: &str, 
         step(&mut a, &mut b)?;
         idle.push(micros(t.elapsed()));
 
+        let sent = numbered(i, len);
         let t = Instant::now();
-        host.publish(&input, Payload::bytes(i.to_le_bytes().to_vec()))?;
+        host.publish(&input, Payload::bytes(sent.as_slice()))?;
         step(&mut a, &mut b)?;
         let returned = back.try_recv().context("the message came back through both apps")?;
         trip.push(micros(t.elapsed()));
         anyhow::ensure!(
-            returned.payload.as_bytes() == Some(&i.to_le_bytes()[..]),
-            "round {i}'s message came back through both apps as {:?}",
-            returned.payload
+            returned.payload.as_bytes() == Some(&sent[..]),
+            "round {i}'s message of {len} bytes came back through both apps changed, or not as bytes"
         );
     }
     let batch = 2000u32;
@@ -144,7 +154,12 @@ fn trips(engine: &AppEngine, profile: &DeviceProfile, probe: &Path, poll: &str, 
 
 fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Result<Table> {
     let engine = AppEngine::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
-    let measured = POLLS.iter().map(|(poll, _)| trips(&engine, profile, probe, poll, rounds)).collect::<anyhow::Result<Vec<_>>>()?;
+    let measured = POLLS.iter().map(|(poll, _)| trips(&engine, profile, probe, poll, rounds, 4)).collect::<anyhow::Result<Vec<_>>>()?;
+    // The same with a large payload, where what is copied on the way shows.
+    let large = POLLS
+        .iter()
+        .map(|(poll, _)| trips(&engine, profile, probe, poll, (rounds / 10).max(10), LARGE_PAYLOAD))
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     // Floor: the same three hops over crossbeam, on one thread.
     let hops: Vec<_> = (0..3).map(|_| crossbeam_channel::bounded::<Vec<u8>>(4096)).collect();
@@ -182,6 +197,9 @@ fn wasm_bus(profile: &DeviceProfile, probe: &Path, rounds: u32) -> anyhow::Resul
     row(&mut table, "bare wasmtime components, same hops and host calls, share p50 (µs)", &|_| w50, 2);
     row(&mut table, "bus share / bare wasmtime", &|m| (m.t50 - m.i50) / w50.max(1e-3), 1);
     row(&mut table, "throughput through both apps (msgs/s)", &|m| m.rate, 0);
+    let mut cells = vec![text(format!("bus share of the round trip p50, {} KiB payload (µs)", LARGE_PAYLOAD / 1024))];
+    cells.extend(large.iter().map(|m| num(m.t50 - m.i50, 2)));
+    table.row(cells);
     Ok(table)
 }
 

@@ -7,12 +7,67 @@
 //! - [`poll_batch`] reads them where they lie: topics, senders and payloads are borrowed from
 //!   the batch, so looking at a message allocates nothing. For apps that read many messages a
 //!   frame, or pass them on.
+//! - [`publish_ref`] and [`reply_ref`] send an [`OutgoingRef`], which borrows its bytes: a
+//!   message from a batch, or any buffer the app keeps, goes out without a copy of its own.
+//!   [`publish`] and [`reply`] take the owned [`Outgoing`], as generated.
 
 pub use crate::bindings::visor::app::bus::{
     Error, Frame, Message, Outgoing, Overflow, Payload, publish, reply, request, subscribe, unsubscribe,
 };
 use crate::bindings::visor::app::bus::{poll_packed, polled_frame};
+use crate::borrowed::visor::app::bus as borrowed;
 use visor_bus_wire::{Kind, Record, Records};
+
+/// What a module may publish, borrowed from wherever the app holds it.
+#[derive(Clone, Copy, Debug)]
+pub enum OutgoingRef<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    Text(&'a str),
+}
+
+impl<'a> From<&'a Outgoing> for OutgoingRef<'a> {
+    fn from(payload: &'a Outgoing) -> OutgoingRef<'a> {
+        match payload {
+            Outgoing::Empty => OutgoingRef::Empty,
+            Outgoing::Bytes(b) => OutgoingRef::Bytes(b),
+            Outgoing::Text(t) => OutgoingRef::Text(t),
+        }
+    }
+}
+
+impl<'a> OutgoingRef<'a> {
+    fn lower(self) -> borrowed::Outgoing<'a> {
+        match self {
+            OutgoingRef::Empty => borrowed::Outgoing::Empty,
+            OutgoingRef::Bytes(b) => borrowed::Outgoing::Bytes(b),
+            OutgoingRef::Text(t) => borrowed::Outgoing::Text(t),
+        }
+    }
+}
+
+/// The same error, from the borrowing bindings.
+impl From<borrowed::Error> for Error {
+    fn from(e: borrowed::Error) -> Error {
+        match e {
+            borrowed::Error::Denied(m) => Error::Denied(m),
+            borrowed::Error::RateLimited(m) => Error::RateLimited(m),
+            borrowed::Error::QueueFull(m) => Error::QueueFull(m),
+            borrowed::Error::Timeout(m) => Error::Timeout(m),
+            borrowed::Error::Invalid(m) => Error::Invalid(m),
+        }
+    }
+}
+
+/// [`publish`] with a borrowed payload: returns how many subscribers the message reached.
+pub fn publish_ref(topic: &str, payload: OutgoingRef<'_>) -> Result<u32, Error> {
+    borrowed::publish(topic, payload.lower()).map_err(Error::from)
+}
+
+/// [`reply`] with a borrowed payload.
+pub fn reply_ref(reply_id: u64, payload: OutgoingRef<'_>) -> Result<(), Error> {
+    borrowed::reply(reply_id, payload.lower()).map_err(Error::from)
+}
 
 /// Takes up to `max` waiting messages from all of this app's subscriptions, oldest first,
 /// without blocking.
@@ -96,6 +151,17 @@ impl<'a> MessageRef<'a> {
             sent_ns: record.sent_ns,
             payload,
             reply_id: record.reply_id,
+        }
+    }
+
+    /// The payload as it would be published again, borrowed from the batch; `None` for a
+    /// frame, which an app reads rather than forwards.
+    pub fn outgoing(&self) -> Option<OutgoingRef<'a>> {
+        match self.payload {
+            PayloadRef::Empty => Some(OutgoingRef::Empty),
+            PayloadRef::Bytes(b) => Some(OutgoingRef::Bytes(b)),
+            PayloadRef::Text(t) => Some(OutgoingRef::Text(t)),
+            PayloadRef::Frame(_) => None,
         }
     }
 

@@ -69,6 +69,24 @@ pub mod bindings {
     });
 }
 
+/// The bus again, bound so that what an import takes is borrowed (`&[u8]`, `&str`) rather than
+/// owned: [`bus::publish_ref`] and [`bus::reply_ref`] pass on bytes an app holds anywhere,
+/// such as a polled batch, without first copying them into a `Vec` of their own. Every other
+/// interface is the one in [`bindings`]; these bindings export nothing.
+mod borrowed {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "app",
+        ownership: Borrowing { duplicate_if_necessary: false },
+        with: {
+            "visor:app/types@0.2.0": crate::bindings::visor::app::types,
+            "visor:app/gfx@0.2.0": crate::bindings::visor::app::gfx,
+            "visor:app/log@0.2.0": crate::bindings::visor::app::log,
+            "visor:app/clock@0.2.0": crate::bindings::visor::app::clock,
+        },
+    });
+}
+
 pub mod bus;
 pub mod canvas;
 pub mod math;

@@ -1,7 +1,7 @@
 //! Scenarios that attack the host from inside an app: CPU, memory, stack, the bus and the
 //! file system. Each must be contained by the host; the log lines say what the app saw.
 
-use visor_sdk::bus::{self, Outgoing, Overflow, PayloadRef};
+use visor_sdk::bus::{self, Outgoing, OutgoingRef, Overflow, PayloadRef};
 
 /// `spin`: never returns from `frame`.
 pub fn spin() -> ! {
@@ -101,15 +101,17 @@ pub fn echo_setup() -> Result<(), String> {
 
 pub fn echo() -> Result<(), String> {
     const BATCH: u32 = 256;
-    let out = topic("PROBE_OUT", "probe/out");
+    // Read once: the environment does not change while the app runs.
+    static OUT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let out = OUT.get_or_init(|| topic("PROBE_OUT", "probe/out"));
     // Fewer messages than asked for: this frame's messages are all here (a poll also stops at
     // the host's byte limit; whatever that leaves waits for the next frame). No empty poll to
     // find that out, as an app that polls once a frame makes none.
     loop {
         let polled = match poll_mode() {
-            "owned" => echo_messages(&out, bus::poll(BATCH))?,
-            "list" => echo_messages(&out, visor_sdk::bindings::visor::app::bus::poll(BATCH))?,
-            "skip-frames" => echo_messages(&out, poll_skipping_frames(BATCH))?,
+            "owned" => echo_messages(out, bus::poll(BATCH))?,
+            "list" => echo_messages(out, visor_sdk::bindings::visor::app::bus::poll(BATCH))?,
+            "skip-frames" => echo_messages(out, poll_skipping_frames(BATCH))?,
             _ => {
                 let batch = bus::poll_batch(BATCH);
                 let mut polled = 0;
@@ -128,13 +130,17 @@ pub fn echo() -> Result<(), String> {
                         };
                         visor_sdk::info(&describe(m.topic, m.sender, m.sequence, &payload, m.reply_id));
                     }
-                    let payload = match (m.payload, &frame) {
-                        (PayloadRef::Bytes(b), _) => Outgoing::Bytes(b.to_vec()),
-                        (PayloadRef::Text(t), _) => Outgoing::Text(t.to_owned()),
-                        (_, Some(f)) => first_pixel(f)?,
-                        _ => Outgoing::Empty,
+                    // Passed on as it lies in the batch; a frame as its first pixel.
+                    let pixel;
+                    let payload = match (m.outgoing(), &frame) {
+                        (Some(payload), _) => payload,
+                        (None, Some(f)) => {
+                            pixel = first_pixel(f)?;
+                            OutgoingRef::from(&pixel)
+                        }
+                        (None, None) => OutgoingRef::Empty,
                     };
-                    pass_on(&out, m.reply_id, &payload)?;
+                    pass_on(out, m.reply_id, payload)?;
                 }
                 polled
             }
@@ -164,7 +170,7 @@ fn echo_messages(out: &str, messages: Vec<bus::Message>) -> Result<usize, String
             bus::Payload::Empty => Outgoing::Empty,
             bus::Payload::Frame(f) => first_pixel(&f)?,
         };
-        pass_on(out, m.reply_id, &payload)?;
+        pass_on(out, m.reply_id, (&payload).into())?;
     }
     Ok(polled)
 }
@@ -175,10 +181,10 @@ fn first_pixel(frame: &bus::Frame) -> Result<Outgoing, String> {
 }
 
 /// Answers a request, or republishes on `out`.
-fn pass_on(out: &str, reply_id: Option<u64>, payload: &Outgoing) -> Result<(), String> {
+fn pass_on(out: &str, reply_id: Option<u64>, payload: OutgoingRef<'_>) -> Result<(), String> {
     match reply_id {
-        Some(id) => bus::reply(id, payload).map_err(|e| format!("{e:?}")),
-        None => bus::publish(out, payload).map(drop).map_err(|e| format!("{e:?}")),
+        Some(id) => bus::reply_ref(id, payload).map_err(|e| format!("{e:?}")),
+        None => bus::publish_ref(out, payload).map(drop).map_err(|e| format!("{e:?}")),
     }
 }
 
