@@ -5,10 +5,12 @@
 //!   republishes it) to app B (which republishes it again) and back to the host, both apps
 //!   driven frame by frame on this thread, so the figure is the bus and the guest calls, not a
 //!   frame rate; once for each way an app can poll (the SDK's borrowed batches, its owned
-//!   messages, the plain `poll` import). Floors: the same three hops over raw crossbeam
-//!   channels, and through two bare wasmtime components making the same kinds of host calls
-//!   (a poll returning `list<u8>`, a publish taking a topic and a payload) over crossbeam
-//!   (`visor_runtime::bare_hop_times`): what wasmtime itself costs per hop.
+//!   messages, the plain `poll` import), with 4-byte payloads and again with 64 KiB ones; each
+//!   round times an idle frame pair, then a round trip, taking turns. Floors: the same three
+//!   hops over raw crossbeam channels, and through two bare wasmtime components making the
+//!   same kinds of host calls (a poll returning `list<u8>`, a publish taking a topic and a
+//!   payload) over crossbeam (`visor_runtime::bare_hop_times`): what wasmtime itself costs per
+//!   hop.
 //! - Module start: cold (compile + instantiate + `init`), warm from the registry's compile
 //!   cache (read + check + deserialize + instantiate + `init`), warm with the component in
 //!   memory (a restart), on the pooled and the on-demand engine — against bare wasmtime
