@@ -38,8 +38,9 @@ struct Hop {
     outbox: Sender<Vec<u8>>,
 }
 
-/// Times `rounds` idle steps and `rounds` round trips, taking turns, of the floor on `engine` (the shell's own
-/// engine and configuration, so the floor pays for the same epoch checks and memory layout).
+/// Times `rounds` idle steps and `rounds` round trips of the floor, taking turns, on `engine`
+/// (the shell's own engine and configuration, so the floor pays for the same epoch checks and
+/// memory layout).
 pub fn bare_hop_times(engine: &AppEngine, rounds: u32) -> Result<FloorTimes, AppError> {
     let error = |e: wasmtime::Error| AppError::Instantiate { app: "bus floor".into(), message: format!("{e:#}") };
     let component = Component::new(engine.engine(), HOPS_WAT).map_err(error)?;
