@@ -478,12 +478,6 @@ fn offloaded_vision_falls_back_to_local_and_back_as_the_edge_comes_and_goes() {
     let pair = glasses(&[], glasses_store.path(), &profile, &listen);
     pair.wait_for(REMOTE, 1, Duration::from_secs(90));
     pair.wait_for("remote module joined the bus module=vision@edge", 1, Duration::from_secs(30));
-    assert_eq!(
-        pair.count("may not send requests to 'camera/describe'"),
-        0,
-        "the edge may ask the glasses' camera for its lens; log:\n{}",
-        pair.lines.lock().unwrap().join("\n")
-    );
     // The glasses may have said "away" once already, before they first heard of the edge.
     let local = pair.count(LOCAL);
     drop(first);
@@ -500,6 +494,9 @@ fn offloaded_vision_falls_back_to_local_and_back_as_the_edge_comes_and_goes() {
     assert!(sent > 0, "the edge sent no faces after it came back:\n{edge_log}");
     let log = pair.stop();
     assert!(!log.contains("panicked"), "{log}");
+    // The edge's vision asks the glasses' camera for its lens (camera/describe) when it comes
+    // back: granted by `*@edge`, which `vision@edge`'s own section does not hide.
+    assert!(!log.contains("may not send requests to 'camera/describe'"), "the edge may ask the glasses' camera for its lens:\n{log}");
 }
 
 /// Where the test runs as root: the glasses and the edge each in a network namespace of their

@@ -122,11 +122,16 @@ impl Policy {
         self.modules.insert(manifest.name.clone(), manifest.capabilities.clone());
     }
 
-    /// What `manifest` may do under this policy.
+    /// What `manifest` may do under this policy: its own section and `[defaults]`.
     pub fn grant(&self, manifest: &Manifest) -> Grant {
-        let empty = Capabilities::default();
-        let own = self.modules.get(&manifest.name).unwrap_or(&empty);
-        let sources = [own, &self.defaults];
+        self.grant_under(manifest, &[&manifest.name])
+    }
+
+    /// What `manifest` may do under the named `[modules.NAME]` sections together (those the
+    /// policy has) and `[defaults]`: a remote module `vision@edge` is granted by its own
+    /// section and by its device's `*@edge` alike, so neither hides the other.
+    pub fn grant_under(&self, manifest: &Manifest, sections: &[&str]) -> Grant {
+        let sources: Vec<&Capabilities> = sections.iter().filter_map(|name| self.modules.get(*name)).chain([&self.defaults]).collect();
         let asked = &manifest.capabilities;
         let mut grant = Grant::default();
         let (e, denied) = (&mut grant.effective, &mut grant.denied);
@@ -407,6 +412,36 @@ mod tests {
         // Depth alone: the depth, not the picture.
         let grant = policy.grant(&manifest("mapper", "\"depth\""));
         assert_eq!(grant.effective.subscribe, vec![p("camera/depth")], "{:?}", grant.denied);
+    }
+
+    /// A remote module's own section and its device's `*@DEVICE` section grant together: the
+    /// README's offload policy gives `vision@edge` faces from one and the camera from the other.
+    #[test]
+    fn named_sections_grant_together() {
+        let policy = Policy::parse(
+            "[modules.\"vision@edge\"]\npublish = [\"vision/faces\"]\n\
+             [modules.\"*@edge\"]\nsubscribe = [\"camera/frames\"]\ncall = [\"camera\"]\ndevices = [\"camera\"]\n",
+            "test",
+        )
+        .unwrap();
+        let manifest = Manifest::parse(
+            "name = \"vision\"\nversion = \"1.0.0\"\nkind = \"library\"\nentry = { native = \"vision\" }\n\
+             [capabilities]\npublish = [\"vision/faces\", \"camera/describe\"]\nsubscribe = [\"camera/frames\"]\n\
+             call = [\"camera\"]\ndevices = [\"camera\"]\n",
+            "vision",
+        )
+        .unwrap();
+        // As the bridge names it: remote modules are MODULE@DEVICE.
+        let manifest = Manifest { name: "vision@edge".into(), ..manifest };
+        let alone = policy.grant(&manifest);
+        assert_eq!(alone.effective.publish, vec![p("vision/faces")]);
+        assert!(alone.effective.call.is_empty() && alone.effective.subscribe.is_empty(), "{:?}", alone.effective);
+        let together = policy.grant_under(&manifest, &["vision@edge", "*@edge", "not-in-the-policy"]);
+        assert_eq!(together.effective.publish, vec![p("vision/faces")]);
+        assert_eq!(together.effective.subscribe, vec![p("camera/frames")]);
+        assert_eq!(together.effective.call, vec!["camera".to_string()]);
+        assert_eq!(together.effective.devices, vec![crate::manifest::Device::Camera]);
+        assert_eq!(together.denied, vec!["publish 'camera/describe'".to_string()]);
     }
 
     #[test]

@@ -53,20 +53,22 @@ impl AdvertisedModule {
         }
     }
 
-    /// What a module asks for when it only has a policy entry (a plain Zenoh client advertises
-    /// nothing): exactly that entry.
-    pub fn from_grant(name: &str, caps: &Capabilities) -> AdvertisedModule {
-        let strings = |list: &[visor_runtime::bus::TopicPattern]| list.iter().map(|p| p.to_string()).collect();
-        AdvertisedModule {
-            name: name.to_string(),
-            kind: "library".into(),
-            publish: strings(&caps.publish),
-            subscribe: strings(&caps.subscribe),
-            call: caps.call.clone(),
-            devices: caps.devices.iter().map(|d| d.name().to_string()).collect(),
-            exports: Vec::new(),
-            messages_per_second: None,
+    /// What a module asks for when it only has policy sections (a plain Zenoh client
+    /// advertises nothing): exactly what they grant, together.
+    pub fn from_grants<'a>(name: &str, grants: impl IntoIterator<Item = &'a Capabilities>) -> AdvertisedModule {
+        let mut asked = AdvertisedModule { name: name.to_string(), kind: "library".into(), ..AdvertisedModule::default() };
+        let add = |list: &mut Vec<String>, item: String| {
+            if !list.contains(&item) {
+                list.push(item);
+            }
+        };
+        for caps in grants {
+            caps.publish.iter().for_each(|p| add(&mut asked.publish, p.to_string()));
+            caps.subscribe.iter().for_each(|p| add(&mut asked.subscribe, p.to_string()));
+            caps.call.iter().for_each(|c| add(&mut asked.call, c.clone()));
+            caps.devices.iter().for_each(|d| add(&mut asked.devices, d.name().to_string()));
         }
+        asked
     }
 }
 
@@ -120,7 +122,7 @@ pub fn remote_entries(policy: &Policy) -> impl Iterator<Item = (&str, Grant)> + 
         if !visor_types::profile::valid_device_name(device) {
             return None;
         }
-        let manifest = remote_manifest(device, &AdvertisedModule::from_grant(module, caps)).ok()?;
+        let manifest = remote_manifest(device, &AdvertisedModule::from_grants(module, [caps])).ok()?;
         Some((device, policy.grant(&Manifest { name: name.clone(), ..manifest })))
     })
 }

@@ -35,7 +35,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use visor_runtime::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Payload, Topic, TopicPattern};
-use visor_runtime::manifest::Manifest;
 use visor_runtime::policy::Policy;
 use visor_types::profile::{FrameEncoding, NetworkConfig};
 use zenoh::Wait;
@@ -304,7 +303,11 @@ impl Shared {
     /// (`MODULE@DEVICE`, else `*@DEVICE`); none means refused.
     fn proxy(self: &Arc<Self>, device: &str, module: &str) -> Option<Arc<Proxy>> {
         let name = format!("{module}@{device}");
-        if let Some(proxy) = self.proxies.lock().unwrap_or_else(|p| p.into_inner()).get(&name) {
+        // Held while the proxy is made: two threads meeting the same new module (a request and
+        // its device's arrival) make one proxy, and `arrived` cannot miss one being made with
+        // the grants of before it.
+        let mut proxies = self.proxies.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(proxy) = proxies.get(&name) {
             return Some(proxy.clone());
         }
         let (caps, budget) = self.grant(device, module)?;
@@ -314,25 +317,30 @@ impl Shared {
         let proxy = Arc::new(Proxy { endpoint, device: device.to_string(), module: module.to_string(), gone: AtomicBool::new(false) });
         request::forward_served(self, &proxy);
         tracing::info!(module = %name, "remote module joined the bus");
-        self.proxies.lock().unwrap_or_else(|p| p.into_inner()).insert(name, proxy.clone());
+        proxies.insert(name, proxy.clone());
         Some(proxy)
     }
 
+    /// The policy sections that grant `module` on `device`: `MODULE@DEVICE` and `*@DEVICE`,
+    /// those the policy has; both apply.
+    fn sections(&self, device: &str, module: &str) -> Vec<String> {
+        [format!("{module}@{device}"), format!("*@{device}")].into_iter().filter(|n| self.policy.modules.contains_key(n)).collect()
+    }
+
     /// What `module` on `device` may do here, and the bytes its queues may hold: what its
-    /// device advertised (or, before that or for a plain client, its policy entry) ∩ the
-    /// policy. None when the policy has no entry for it.
+    /// device advertised (or, before that or for a plain client, what its policy sections
+    /// grant) ∩ its sections of the policy. None when the policy has no section for it.
     fn grant(&self, device: &str, module: &str) -> Option<(BusCapabilities, u64)> {
         let name = format!("{module}@{device}");
-        let valid = visor_types::profile::valid_device_name(module);
-        let entry = [name.clone(), format!("*@{device}")].into_iter().find(|n| self.policy.modules.contains_key(n));
-        let Some(entry) = entry.filter(|_| valid) else {
+        let sections = self.sections(device, module);
+        if sections.is_empty() || !visor_types::profile::valid_device_name(module) {
             self.refuse(&name, "the policy has no entry for it; add [modules.\"MODULE@DEVICE\"] to grant it");
             return None;
-        };
+        }
         let peers = self.peers.read().unwrap_or_else(|p| p.into_inner());
         let advertised = peers.get(device).and_then(|info| info.modules.iter().find(|m| m.name == module).cloned());
         drop(peers);
-        let asked = advertised.unwrap_or_else(|| AdvertisedModule::from_grant(module, &self.policy.modules[&entry]));
+        let asked = advertised.unwrap_or_else(|| AdvertisedModule::from_grants(module, sections.iter().map(|s| &self.policy.modules[s])));
         let manifest = match remote_manifest(device, &asked) {
             Ok(manifest) => manifest,
             Err(e) => {
@@ -340,7 +348,8 @@ impl Shared {
                 return None;
             }
         };
-        let grant = self.policy.grant(&Manifest { name: entry, ..manifest.clone() });
+        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+        let grant = self.policy.grant_under(&manifest, &sections);
         if !grant.denied.is_empty() {
             tracing::info!(module = %name, denied = ?grant.denied, "remote module granted less than it asks");
         }
@@ -402,8 +411,7 @@ impl Shared {
             }
         }
         // Its granted modules join now, so what they serve is served before anyone asks.
-        let granted = |m: &&String| [format!("{m}@{device}"), format!("*@{device}")].iter().any(|n| self.policy.modules.contains_key(n));
-        for module in names.iter().filter(granted) {
+        for module in names.iter().filter(|m| !self.sections(&device, m).is_empty()) {
             self.proxy(&device, module);
         }
         PeerStatus { device, present: true, modules: names, latency_ms }

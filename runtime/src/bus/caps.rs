@@ -8,7 +8,9 @@
 //! Requests are answered only by the module that serves their topic (the one whose exported
 //! topics match, claimed on the bus when its endpoint is made), so a bystander subscribed to
 //! the same topic cannot answer first. A module may send a request where it may publish, or
-//! where a module it may `call` serves.
+//! where a module it may `call` serves. A call grant names a module wherever it runs: `camera`
+//! is this device's camera, or a peer's (`camera@glasses`, on this bus only if the user's
+//! policy let it in).
 
 use super::topic::{Topic, TopicPattern};
 
@@ -38,6 +40,13 @@ impl BusCapabilities {
 
     pub fn may_publish(&self, topic: &Topic) -> bool {
         (self.shell || !topic.is_reserved()) && self.publish.iter().any(|grant| grant.matches(topic))
+    }
+
+    /// Whether a request may go to what the module named `server` serves: a call grant for it
+    /// by its name, which for a module on another device is `NAME@DEVICE`.
+    pub fn may_call(&self, server: &str) -> bool {
+        let module = server.split_once('@').map_or(server, |(module, _device)| module);
+        self.call.iter().any(|name| name == module)
     }
 
     pub fn may_subscribe(&self, pattern: &TopicPattern) -> bool {

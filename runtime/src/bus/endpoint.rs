@@ -113,7 +113,7 @@ impl Endpoint {
     /// or refuse per their policy, and the report says which.
     pub fn publish(&self, topic: &Topic, payload: Payload) -> Result<PublishReport, BusError> {
         let size = payload.byte_len();
-        let stamp = self.clear(BusAction::Publish, topic, &payload, size, |_| false)?;
+        let stamp = self.clear(BusAction::Publish, topic, &payload, size, |_| Err(Refusal::Denied))?;
         let message = self.message(stamp, topic.clone(), payload, size, None);
         Ok(self.inner.bus.fan_out(topic, message).report)
     }
@@ -153,7 +153,7 @@ impl Endpoint {
     /// comes back privately, so no subscribe grant.
     pub fn request(&self, topic: &Topic, payload: Payload, timeout: Duration) -> Result<Message, BusError> {
         let size = payload.byte_len();
-        let stamp = self.clear(BusAction::Request, topic, &payload, size, |caps| self.may_call(caps, topic))?;
+        let stamp = self.clear(BusAction::Request, topic, &payload, size, |caps| self.call_clearance(caps, topic))?;
         // The only sender lives in the request; once every copy is gone, the wait ends.
         let (tx, rx) = crossbeam_channel::bounded(1);
         let handle = ReplyHandle::new(topic.clone(), self.inner.module.clone(), tx);
@@ -200,7 +200,7 @@ impl Endpoint {
         topic: &Topic,
         payload: &Payload,
         size: u64,
-        otherwise: impl FnOnce(&BusCapabilities) -> bool,
+        otherwise: impl FnOnce(&BusCapabilities) -> Result<(), Refusal>,
     ) -> Result<Stamp, BusError> {
         let ledger = &self.inner.ledger;
         ledger
@@ -219,6 +219,7 @@ impl Endpoint {
                 max: MAX_PAYLOAD_BYTES,
             },
             Refusal::RateLimited(rate) => self.rate_limited(rate),
+            Refusal::Unserved => BusError::NoResponder { topic: topic.to_string() },
         }
     }
 
@@ -229,11 +230,19 @@ impl Endpoint {
         Message { topic, sender: self.inner.module.clone(), payload, sequence: stamp.sequence, sent_ns: stamp.sent_ns, reply_to, size }
     }
 
-    /// Whether `topic` is served by a module this one may call.
-    fn may_call(&self, caps: &BusCapabilities, topic: &Topic) -> bool {
-        !caps.call.is_empty()
-            && (caps.shell || !topic.is_reserved())
-            && self.inner.bus.server_of(topic).is_some_and(|(_, server)| caps.call.iter().any(|name| name.as_str() == &*server.name))
+    /// Whether a request to `topic` may go by a call grant: `topic` is served by a module this
+    /// one may call. A module with call grants that asks where nobody serves yet (a peer's
+    /// camera before the peer arrives) hears that nobody answers, not that it is denied; no
+    /// request is delivered either way.
+    fn call_clearance(&self, caps: &BusCapabilities, topic: &Topic) -> Result<(), Refusal> {
+        if caps.call.is_empty() || (topic.is_reserved() && !caps.shell) {
+            return Err(Refusal::Denied);
+        }
+        match self.inner.bus.server_of(topic) {
+            Some((_, server)) if caps.may_call(&server.name) => Ok(()),
+            Some(_) => Err(Refusal::Denied),
+            None => Err(Refusal::Unserved),
+        }
     }
 
     fn denied(&self, action: BusAction, topic: &str) -> BusError {

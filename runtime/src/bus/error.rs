@@ -55,7 +55,7 @@ pub enum BusError {
     )]
     PayloadTooLarge { module: String, topic: String, kind: &'static str, size: u64, max: u64 },
 
-    #[error("no module answers requests on '{topic}': nothing is subscribed to it")]
+    #[error("no module answers requests on '{topic}': none serves it or listens to it (yet)")]
     NoResponder { topic: String },
 
     #[error("no reply to the request on '{topic}' within {after:?}")]

@@ -46,6 +46,9 @@ pub(super) enum Refusal {
     TooLarge,
     /// The allowance is spent; the rate it refills at.
     RateLimited(u32),
+    /// A request the module could send only by calling whoever serves its topic, and nobody
+    /// serves it (yet): nothing to answer, rather than a denial.
+    Unserved,
 }
 
 pub(super) struct Ledger {
@@ -87,15 +90,15 @@ impl Ledger {
     }
 
     /// Clears one message to `topic`, in this order: the grants must let the module publish
-    /// there (or `otherwise` must allow it, for requests), its payload must not be
-    /// `too_large`, and the allowance must have a message left. The message is stamped with
+    /// there (or `otherwise` must allow it, for requests, or say why not), its payload must not
+    /// be `too_large`, and the allowance must have a message left. The message is stamped with
     /// the bus clock and sequence and counted.
     pub(super) fn clear(
         &self,
         topic: &Topic,
         bus: &BusInner,
         too_large: bool,
-        otherwise: impl FnOnce(&BusCapabilities) -> bool,
+        otherwise: impl FnOnce(&BusCapabilities) -> Result<(), Refusal>,
     ) -> Result<Stamp, Refusal> {
         let mut state = self.lock();
         let state = &mut *state;
@@ -105,8 +108,8 @@ impl Ledger {
             Some(entry) if entry.cleared == generation => true,
             _ => caps.may_publish(topic),
         };
-        if !cleared && !otherwise(caps) {
-            return Err(Refusal::Denied);
+        if !cleared {
+            otherwise(caps)?;
         }
         if too_large {
             return Err(Refusal::TooLarge);

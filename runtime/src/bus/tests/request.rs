@@ -127,10 +127,38 @@ fn a_call_grant_reaches_the_served_topics_of_that_module_only() {
     let reply = app.request(&topic("vision/detect"), Payload::Empty, PATIENT).unwrap();
     assert_eq!(reply.payload.as_text(), Some("faces"));
     answer.join().unwrap();
-    for (name, why) in [("other/svc", "served by a module it may not call"), ("vision/other", "served by nobody")] {
-        let error = app.request(&topic(name), Payload::Empty, Duration::from_millis(1)).unwrap_err();
-        assert!(matches!(error, BusError::Denied { action: BusAction::Request, .. }), "{name} ({why}): {error}");
-    }
+    let error = app.request(&topic("other/svc"), Payload::Empty, Duration::from_millis(1)).unwrap_err();
+    assert!(matches!(error, BusError::Denied { action: BusAction::Request, .. }), "served by a module it may not call: {error}");
+    // Served by nobody (yet): nothing answers, and nothing is delivered to a bystander either.
+    let bystander = endpoint(&bus, 4, "bystander", &[], &["vision/#"]);
+    let overheard = bystander.subscribe(pattern("vision/#"), QueueOptions::commands(4)).unwrap();
+    let error = app.request(&topic("vision/other"), Payload::Empty, Duration::from_millis(1)).unwrap_err();
+    assert!(matches!(error, BusError::NoResponder { .. }), "served by nobody: {error}");
+    assert!(overheard.try_recv().is_none(), "a request by a call grant reached a topic nobody serves");
+    // The shell's reserved topics stay denied, served or not.
+    let error = app.request(&topic("shell/cmd"), Payload::Empty, Duration::from_millis(1)).unwrap_err();
+    assert!(matches!(error, BusError::Denied { .. }), "{error}");
+}
+
+/// In an offload the camera is a peer's: a call grant for `camera` reaches `camera@glasses`,
+/// the proxy of the glasses' camera on the edge's bus, and not a module merely named alike.
+#[test]
+fn a_call_grant_reaches_that_module_on_another_device() {
+    let (bus, _) = bus();
+    let remote = server(&bus, 1, "camera@glasses", "camera/describe");
+    let inbox = remote.subscribe(pattern("camera/describe"), QueueOptions::commands(4)).unwrap();
+    let _lookalike = server(&bus, 2, "camera-two@glasses", "lens/describe");
+    let caps = BusCapabilities { call: vec!["camera".into()], messages_per_second: u32::MAX, ..BusCapabilities::none() };
+    let vision = bus.endpoint(ModuleRef::new(3, "vision"), caps);
+    let answer = thread::spawn(move || {
+        let ask = inbox.recv_timeout(PATIENT).unwrap();
+        remote.reply(&ask, Payload::text("lens")).unwrap();
+    });
+    let reply = vision.request(&topic("camera/describe"), Payload::Empty, PATIENT).unwrap();
+    assert_eq!(reply.payload.as_text(), Some("lens"));
+    answer.join().unwrap();
+    let error = vision.request(&topic("lens/describe"), Payload::Empty, Duration::from_millis(1)).unwrap_err();
+    assert!(matches!(error, BusError::Denied { action: BusAction::Request, .. }), "{error}");
 }
 
 #[test]
