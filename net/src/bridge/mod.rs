@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use visor_runtime::bus::{Bus, BusCapabilities, Endpoint, ModuleRef, Payload, Topic, TopicPattern};
+use visor_runtime::manifest::Capabilities;
 use visor_runtime::policy::Policy;
 use visor_types::profile::{FrameEncoding, NetworkConfig};
 use zenoh::Wait;
@@ -321,10 +322,14 @@ impl Shared {
         Some(proxy)
     }
 
-    /// The policy sections that grant `module` on `device`: `MODULE@DEVICE` and `*@DEVICE`,
-    /// those the policy has; both apply.
-    fn sections(&self, device: &str, module: &str) -> Vec<String> {
-        [format!("{module}@{device}"), format!("*@{device}")].into_iter().filter(|n| self.policy.modules.contains_key(n)).collect()
+    /// The policy sections that grant `module` on `device`, by name: `MODULE@DEVICE` and
+    /// `*@DEVICE`, those the policy has; both apply.
+    fn sections(&self, device: &str, module: &str) -> Vec<(&str, &Capabilities)> {
+        [format!("{module}@{device}"), format!("*@{device}")]
+            .iter()
+            .filter_map(|name| self.policy.modules.get_key_value(name))
+            .map(|(name, caps)| (name.as_str(), caps))
+            .collect()
     }
 
     /// What `module` on `device` may do here, and the bytes its queues may hold: what its
@@ -340,7 +345,7 @@ impl Shared {
         let peers = self.peers.read().unwrap_or_else(|p| p.into_inner());
         let advertised = peers.get(device).and_then(|info| info.modules.iter().find(|m| m.name == module).cloned());
         drop(peers);
-        let asked = advertised.unwrap_or_else(|| AdvertisedModule::from_grants(module, sections.iter().map(|s| &self.policy.modules[s])));
+        let asked = advertised.unwrap_or_else(|| AdvertisedModule::from_grants(module, sections.iter().map(|&(_, caps)| caps)));
         let manifest = match remote_manifest(device, &asked) {
             Ok(manifest) => manifest,
             Err(e) => {
@@ -348,8 +353,8 @@ impl Shared {
                 return None;
             }
         };
-        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
-        let grant = self.policy.grant_under(&manifest, &sections);
+        let names: Vec<&str> = sections.iter().map(|&(name, _)| name).collect();
+        let grant = self.policy.grant_under(&manifest, &names);
         if !grant.denied.is_empty() {
             tracing::info!(module = %name, denied = ?grant.denied, "remote module granted less than it asks");
         }

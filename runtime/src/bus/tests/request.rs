@@ -2,9 +2,24 @@ use std::thread;
 use std::time::Duration;
 
 use super::{bus, endpoint, pattern, server, topic};
-use crate::bus::{BusAction, BusCapabilities, BusError, ModuleRef, Payload, QueueOptions};
+use crate::bus::{Bus, BusAction, BusCapabilities, BusError, Endpoint, ModuleRef, Payload, QueueOptions};
 
 const PATIENT: Duration = Duration::from_secs(10);
+
+/// A module granted nothing but a call to `module`.
+fn caller(bus: &Bus, id: u32, name: &str, module: &str) -> Endpoint {
+    let caps = BusCapabilities { call: vec![module.into()], messages_per_second: u32::MAX, ..BusCapabilities::none() };
+    bus.endpoint(ModuleRef::new(id, name), caps)
+}
+
+/// `server` answers the first request on `topic` with `text`, on a thread of its own.
+fn answer_once(server: Endpoint, topic: &str, text: &'static str) -> thread::JoinHandle<()> {
+    let inbox = server.subscribe(pattern(topic), QueueOptions::commands(4)).unwrap();
+    thread::spawn(move || {
+        let ask = inbox.recv_timeout(PATIENT).unwrap();
+        server.reply(&ask, Payload::text(text)).unwrap();
+    })
+}
 
 #[test]
 fn request_and_reply_round_trip() {
@@ -115,15 +130,9 @@ fn only_the_server_of_a_topic_answers_there() {
 #[test]
 fn a_call_grant_reaches_the_served_topics_of_that_module_only() {
     let (bus, _) = bus();
-    let vision = server(&bus, 1, "vision", "vision/detect");
-    let inbox = vision.subscribe(pattern("vision/detect"), QueueOptions::commands(4)).unwrap();
+    let answer = answer_once(server(&bus, 1, "vision", "vision/detect"), "vision/detect", "faces");
     let _other = server(&bus, 2, "other", "other/svc");
-    let caps = BusCapabilities { call: vec!["vision".into()], messages_per_second: u32::MAX, ..BusCapabilities::none() };
-    let app = bus.endpoint(ModuleRef::new(3, "app"), caps);
-    let answer = thread::spawn(move || {
-        let ask = inbox.recv_timeout(PATIENT).unwrap();
-        vision.reply(&ask, Payload::text("faces")).unwrap();
-    });
+    let app = caller(&bus, 3, "app", "vision");
     let reply = app.request(&topic("vision/detect"), Payload::Empty, PATIENT).unwrap();
     assert_eq!(reply.payload.as_text(), Some("faces"));
     answer.join().unwrap();
@@ -145,15 +154,9 @@ fn a_call_grant_reaches_the_served_topics_of_that_module_only() {
 #[test]
 fn a_call_grant_reaches_that_module_on_another_device() {
     let (bus, _) = bus();
-    let remote = server(&bus, 1, "camera@glasses", "camera/describe");
-    let inbox = remote.subscribe(pattern("camera/describe"), QueueOptions::commands(4)).unwrap();
+    let answer = answer_once(server(&bus, 1, "camera@glasses", "camera/describe"), "camera/describe", "lens");
     let _lookalike = server(&bus, 2, "camera-two@glasses", "lens/describe");
-    let caps = BusCapabilities { call: vec!["camera".into()], messages_per_second: u32::MAX, ..BusCapabilities::none() };
-    let vision = bus.endpoint(ModuleRef::new(3, "vision"), caps);
-    let answer = thread::spawn(move || {
-        let ask = inbox.recv_timeout(PATIENT).unwrap();
-        remote.reply(&ask, Payload::text("lens")).unwrap();
-    });
+    let vision = caller(&bus, 3, "vision", "camera");
     let reply = vision.request(&topic("camera/describe"), Payload::Empty, PATIENT).unwrap();
     assert_eq!(reply.payload.as_text(), Some("lens"));
     answer.join().unwrap();
